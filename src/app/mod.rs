@@ -1,0 +1,50 @@
+//! The app: any `tower::Service` that takes an HTTP request and answers with a response.
+//!
+//! Rust users pass their own service (an axum `Router` works as it is);
+//! [`Echo`] is the built-in app that answers with what it received.
+
+mod echo;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
+use tower::{Service, ServiceExt};
+
+pub use echo::Echo;
+
+/// A boxed error from an app or its response body.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why the app did not produce a response.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    /// The service failed (for an upstream app: refused, reset, timed out).
+    #[error("the app failed: {0}")]
+    Call(#[source] BoxError),
+    /// The response body could not be read to its end.
+    #[error("the app's response body broke off: {0}")]
+    Body(#[source] BoxError),
+}
+
+/// Sends `request` to `app` and reads the whole response.
+pub async fn call<S, B>(app: S, request: Request<Bytes>) -> Result<Response<Bytes>, AppError>
+where
+    S: Service<Request<Full<Bytes>>, Response = Response<B>>,
+    S::Error: Into<BoxError>,
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    let request = request.map(Full::new);
+    let response = app
+        .oneshot(request)
+        .await
+        .map_err(|e| AppError::Call(e.into()))?;
+    let (parts, body) = response.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map_err(|e| AppError::Body(e.into()))?
+        .to_bytes();
+    Ok(Response::from_parts(parts, bytes))
+}

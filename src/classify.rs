@@ -1,0 +1,82 @@
+//! Classification: the first rule whose predicates all hold decides what an event is.
+
+use crate::rule::{Rule, RuleTable, Target};
+use crate::Event;
+
+/// The rule an event matched, with the values its path placeholders selected.
+#[derive(Clone, Debug)]
+pub struct Match<'t, 'e> {
+    rule: &'t Rule,
+    values: Vec<&'e str>,
+}
+
+impl<'t, 'e> Match<'t, 'e> {
+    /// The rule that matched.
+    pub fn rule(&self) -> &'t Rule {
+        self.rule
+    }
+
+    /// The strings the path template's placeholders selected, in order
+    /// (empty for a static path or an HTTP rule). Still raw: escaping
+    /// happens when the request is synthesized.
+    pub fn values(&self) -> &[&'e str] {
+        &self.values
+    }
+}
+
+/// Why an event could not be classified.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClassifyError {
+    /// No rule matched and the fallback is set to reject.
+    #[error("no rule matches this event and the fallback rejects unmatched events; add a rule for it or remove `reject = true` from [fallback]")]
+    NoMatch,
+}
+
+impl RuleTable {
+    /// Finds the first rule that matches `event`, or the fallback.
+    ///
+    /// A rule matches when all its predicates hold and, for a templated path,
+    /// every placeholder selects exactly one string with something in it.
+    /// Otherwise the next rule is tried; events nothing matches go to the
+    /// fallback rule, or fail with [`ClassifyError::NoMatch`] when it rejects.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Event, RuleTable};
+    ///
+    /// let table = RuleTable::builtin();
+    /// let event = Event::from_slice(br#"{"source": "com.example.orders", "detail-type": "Order Placed", "detail": {}}"#)?;
+    /// let found = table.classify(&event)?;
+    /// assert_eq!(found.rule().name(), "eventbridge");
+    /// assert_eq!(found.values(), ["com.example.orders"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn classify<'t, 'e>(&'t self, event: &'e Event) -> Result<Match<'t, 'e>, ClassifyError> {
+        let json = event.json();
+        for rule in &self.rules {
+            if !rule.matches(json) {
+                continue;
+            }
+            let values = match &rule.target {
+                Target::Event(path) if !path.is_static() => match path.resolve(json) {
+                    Some(values) if values.iter().all(|v| has_segment(v)) => values,
+                    _ => continue,
+                },
+                _ => Vec::new(),
+            };
+            return Ok(Match { rule, values });
+        }
+        match &self.fallback {
+            Some(rule) => Ok(Match {
+                rule,
+                values: Vec::new(),
+            }),
+            None => Err(ClassifyError::NoMatch),
+        }
+    }
+}
+
+/// Whether a value yields at least one path segment (it is not empty or all slashes).
+fn has_segment(value: &str) -> bool {
+    value.split('/').any(|segment| !segment.is_empty())
+}

@@ -1,0 +1,33 @@
+//! `ceh invoke`: send one event to the app and print the reply.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use cloud_events_handler::{Echo, Event, Handler};
+
+use super::{name, read_input, ConfigArg, Failure};
+
+#[derive(Args)]
+pub(super) struct InvokeArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// The event: a JSON file, or - for standard input.
+    #[arg(value_name = "FILE")]
+    input: PathBuf,
+}
+
+pub(super) fn run(args: InvokeArgs) -> Result<(), Failure> {
+    let handler = Handler::new(args.config.load()?);
+    let bytes = read_input(&args.input)?;
+    let event = Event::from_bytes(bytes.into())
+        .map_err(|e| Failure::event(format!("{}: {e}", name(&args.input))))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::event(format!("cannot start the async runtime: {e}")))?;
+    let reply = runtime
+        .block_on(handler.handle(&event, Echo))
+        .map_err(|e| Failure::event(format!("{}: {e}", name(&args.input))))?;
+    println!("{reply:#}");
+    Ok(())
+}

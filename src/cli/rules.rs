@@ -1,0 +1,105 @@
+//! `ceh rules list` and `ceh rules check`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use cloud_events_handler::rule::Target;
+use cloud_events_handler::{Config, Rule};
+
+use super::{ConfigArg, Failure};
+
+#[derive(Subcommand)]
+pub(super) enum RulesCommand {
+    /// Print the rules in the order they are tried: user rules, built-ins, then the fallback.
+    List(ListArgs),
+    /// Load a configuration file and report the first error in it, or a summary.
+    Check {
+        /// The configuration file to check.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Args)]
+pub(super) struct ListArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+}
+
+pub(super) fn run(command: RulesCommand) -> Result<(), Failure> {
+    match command {
+        RulesCommand::List(args) => {
+            print!("{}", table(&args.config.load()?));
+            Ok(())
+        }
+        RulesCommand::Check { file } => {
+            let config = Config::load(&file).map_err(Failure::usage)?;
+            let rules = config.rules();
+            let own = rules
+                .rules()
+                .iter()
+                .filter(|r| r.origin().file.as_ref() == file.display().to_string())
+                .count();
+            let fallback = match rules.fallback().map(Rule::target) {
+                Some(Target::Event(path)) => format!("fallback {path}"),
+                _ => "unmatched events rejected".to_owned(),
+            };
+            println!(
+                "{}: ok, {own} rule(s) of its own, {} in all, {fallback}",
+                file.display(),
+                rules.rules().len()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The rule table as aligned columns, in precedence order.
+fn table(config: &Config) -> String {
+    let rules = config.rules();
+    let mut rows = vec![[
+        "#".to_owned(),
+        "NAME".to_owned(),
+        "KIND".to_owned(),
+        "REPLY".to_owned(),
+        "ROUTE".to_owned(),
+        "DEFINED AT".to_owned(),
+    ]];
+    let numbered = rules.rules().iter().enumerate().map(|(i, r)| ((i + 1).to_string(), r));
+    let fallback = rules.fallback().map(|r| ("-".to_owned(), r));
+    for (number, rule) in numbered.chain(fallback) {
+        let route = match rule.target() {
+            Target::Event(path) => path.to_string(),
+            Target::Http(format) => format!("(pass-through: {format})"),
+            _ => String::new(),
+        };
+        rows.push([
+            number,
+            rule.name().to_owned(),
+            rule.kind().to_string(),
+            rule.reply().to_string(),
+            route,
+            rule.origin().to_string(),
+        ]);
+    }
+    if rules.fallback().is_none() {
+        rows.push(["-".into(), "fallback".into(), "-".into(), "-".into(), "(reject)".into(), String::new()]);
+    }
+    let mut widths = [0usize; 6];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}

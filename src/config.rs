@@ -1,0 +1,138 @@
+//! The configuration file: user rules, the fallback, and the environment.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::environment::Environment;
+use crate::rule::{
+    builtin_rules, compile_rules, default_fallback, fallback_rule, line_of, LoadError, Origin,
+    RawFallback, RuleTable,
+};
+
+/// The setting that names the configuration file.
+pub const CONFIG_VAR: &str = "CEH_CONFIG";
+
+/// Everything `ceh` needs to turn events into requests: the rule table and the
+/// environment, loaded and checked in one go.
+///
+/// A configuration file (TOML) may hold, all optional:
+/// - `[[rule]]` tables, tried before the built-in rules, in file order;
+/// - `builtin_rules = false`, to use the file's rules alone;
+/// - `[fallback]` with `path = "/…"` or `reject = true`;
+/// - `[environment]`, with per-rule overrides in `[environment.rule.<name>]`.
+///
+/// ```
+/// use cloud_events_handler::Config;
+///
+/// let config = Config::parse("ceh.toml", r#"
+///     [[rule]]
+///     name = "orders"
+///     path = "/orders/{$.detail-type}"
+///     [rule.match]
+///     "$.source" = "com.example.orders"
+///
+///     [fallback]
+///     reject = true
+/// "#)?;
+/// assert_eq!(config.rules().rules()[0].name(), "orders");
+/// assert!(config.rules().fallback().is_none());
+/// # Ok::<(), cloud_events_handler::LoadError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Config {
+    rules: RuleTable,
+    environment: Environment,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    rule: Vec<Spanned<toml::Table>>,
+    builtin_rules: Option<bool>,
+    fallback: Option<Spanned<RawFallback>>,
+    environment: Option<Spanned<toml::Table>>,
+}
+
+impl Default for Config {
+    /// The built-in rules, the default fallback (`POST /`) and the default environment.
+    fn default() -> Self {
+        Self {
+            rules: RuleTable::builtin(),
+            environment: Environment::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads and checks a configuration file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, LoadError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+            file: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&path.display().to_string(), &text)
+    }
+
+    /// The file named by the `CEH_CONFIG` setting, or the defaults when it is unset.
+    pub fn from_env() -> Result<Self, LoadError> {
+        match std::env::var_os(CONFIG_VAR) {
+            Some(path) if !path.is_empty() => Self::load(path),
+            _ => Ok(Self::default()),
+        }
+    }
+
+    /// Checks a configuration given as text; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Self, LoadError> {
+        let file: Arc<str> = Arc::from(file);
+        let raw: RawConfig = toml::from_str(text).map_err(|e| LoadError::toml(&file, text, &e))?;
+        let at = |span: std::ops::Range<usize>| Origin {
+            file: file.clone(),
+            line: line_of(text, span.start),
+        };
+
+        let mut seen = HashMap::new();
+        let mut rules = compile_rules(&file, text, raw.rule, &mut seen)?;
+        if raw.builtin_rules.unwrap_or(true) {
+            rules.extend(builtin_rules(&mut seen)?);
+        }
+        let fallback = match raw.fallback {
+            Some(table) => {
+                let origin = at(table.span());
+                fallback_rule(table.into_inner(), origin)?
+            }
+            None => default_fallback(),
+        };
+        let rules = RuleTable { rules, fallback };
+
+        let environment = match raw.environment {
+            Some(table) => {
+                let origin = at(table.span());
+                let names: HashSet<&str> = rules
+                    .rules()
+                    .iter()
+                    .chain(rules.fallback())
+                    .map(|r| r.name())
+                    .collect();
+                Environment::from_table(table.into_inner(), &origin, &names)?
+            }
+            None => Environment::default(),
+        };
+        Ok(Self { rules, environment })
+    }
+
+    /// The rule table: the file's rules, then the built-ins, then the fallback.
+    pub fn rules(&self) -> &RuleTable {
+        &self.rules
+    }
+
+    /// The request environment.
+    pub fn environment(&self) -> &Environment {
+        &self.environment
+    }
+}

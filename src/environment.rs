@@ -1,0 +1,297 @@
+//! The default request environment (host, scheme, method, base path, headers…)
+//! and its TOML override, which also accepts the Python handler's WSGI keys.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Version};
+
+use crate::rule::{LoadError, Origin};
+
+/// What every synthesized event request is built on.
+///
+/// The defaults are those of the Python `cloud-events-handler`: `POST`,
+/// `http://localhost:80`, `HTTP/1.1`, no base path, `content-type: application/json`.
+/// A configuration file's `[environment]` table overrides them globally, and
+/// `[environment.rule.<name>]` for one rule.
+///
+/// ```
+/// use cloud_events_handler::Config;
+///
+/// let config = Config::parse("ceh.toml", r#"
+///     [environment]
+///     SERVER_NAME = "events.internal"
+///     SCRIPT_NAME = "/hooks"
+///     [environment.rule.s3]
+///     method = "PUT"
+/// "#)?;
+/// let env = config.environment();
+/// assert_eq!(env.settings("s3").host(), "events.internal");
+/// assert_eq!(env.settings("s3").base_path(), "/hooks");
+/// assert_eq!(env.settings("s3").method(), Some(&http::Method::PUT));
+/// assert_eq!(env.settings("sqs").method(), None);
+/// # Ok::<(), cloud_events_handler::LoadError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Environment {
+    global: Settings,
+    per_rule: HashMap<String, Settings>,
+}
+
+/// The resolved environment for one rule.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    method: Option<Method>,
+    scheme: String,
+    host: String,
+    port: Option<u16>,
+    version: Version,
+    base_path: String,
+    query: Option<String>,
+    headers: HeaderMap,
+}
+
+impl Default for Environment {
+    fn default() -> Self {
+        Self {
+            global: Settings::default(),
+            per_rule: HashMap::new(),
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        Self {
+            method: None,
+            scheme: "http".to_owned(),
+            host: "localhost".to_owned(),
+            port: Some(80),
+            version: Version::HTTP_11,
+            base_path: String::new(),
+            query: None,
+            headers,
+        }
+    }
+}
+
+impl Environment {
+    /// The settings for the rule named `rule` (the global ones when it has no override).
+    pub fn settings(&self, rule: &str) -> &Settings {
+        self.per_rule.get(rule).unwrap_or(&self.global)
+    }
+
+    /// Builds the environment from an `[environment]` table, checking that every
+    /// `[environment.rule.<name>]` names a rule in `rule_names`.
+    pub(crate) fn from_table(
+        table: toml::Table,
+        at: &Origin,
+        rule_names: &HashSet<&str>,
+    ) -> Result<Self, LoadError> {
+        let fail = |problem: String| LoadError::Setting {
+            at: at.clone(),
+            problem,
+        };
+        let mut global = Settings::default();
+        let mut per_rule_tables = toml::Table::new();
+        for (key, value) in table {
+            if key == "rule" {
+                per_rule_tables = match value {
+                    toml::Value::Table(t) => t,
+                    _ => return Err(fail("environment.rule: must be a table of per-rule tables, e.g. [environment.rule.s3]".into())),
+                };
+                continue;
+            }
+            global.set(&key, value).map_err(|p| fail(format!("environment.{key}: {p}")))?;
+        }
+        let mut per_rule = HashMap::new();
+        for (name, value) in per_rule_tables {
+            if !rule_names.contains(name.as_str()) {
+                return Err(fail(format!(
+                    "environment.rule.{name}: there is no rule named `{name}`; `ceh rules list` shows the names"
+                )));
+            }
+            let toml::Value::Table(overrides) = value else {
+                return Err(fail(format!("environment.rule.{name}: must be a table of settings")));
+            };
+            let mut settings = global.clone();
+            for (key, value) in overrides {
+                settings
+                    .set(&key, value)
+                    .map_err(|p| fail(format!("environment.rule.{name}.{key}: {p}")))?;
+            }
+            per_rule.insert(name, settings);
+        }
+        Ok(Self { global, per_rule })
+    }
+}
+
+/// WSGI keys of the seed's default environ that have no meaning here: the
+/// path comes from the rules, the body length from the event.
+const IGNORED_WSGI_KEYS: [&str; 8] = [
+    "PATH_INFO",
+    "CONTENT_LENGTH",
+    "wsgi.input",
+    "wsgi.errors",
+    "wsgi.version",
+    "wsgi.run_once",
+    "wsgi.multiprocess",
+    "wsgi.multithread",
+];
+
+impl Settings {
+    /// The method set by the environment, if any (the rule's or `POST` otherwise).
+    pub fn method(&self) -> Option<&Method> {
+        self.method.as_ref()
+    }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> &str {
+        &self.scheme
+    }
+
+    /// The host name the app sees (`Host` header and URI authority).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port, when one is set.
+    pub fn port(&self) -> Option<u16> {
+        self.port
+    }
+
+    /// The HTTP version of synthesized requests.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// A path prefix put before every rule path (`SCRIPT_NAME`), without a trailing `/`.
+    pub fn base_path(&self) -> &str {
+        &self.base_path
+    }
+
+    /// A query string added to every event request, without the `?`.
+    pub fn query(&self) -> Option<&str> {
+        self.query.as_deref()
+    }
+
+    /// Headers added to every event request (`content-type` among them).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The `Host` header value: the host, and the port unless it is the scheme's default.
+    pub fn authority(&self) -> String {
+        match (self.port, self.scheme.as_str()) {
+            (None, _) | (Some(80), "http") | (Some(443), "https") => self.host.clone(),
+            (Some(port), _) => format!("{}:{port}", self.host),
+        }
+    }
+
+    fn set(&mut self, key: &str, value: toml::Value) -> Result<(), String> {
+        if IGNORED_WSGI_KEYS.contains(&key) {
+            return Ok(());
+        }
+        if let Some(name) = key.strip_prefix("HTTP_") {
+            let name = name.replace('_', "-").to_ascii_lowercase();
+            return self.set_header(&name, &value);
+        }
+        match key {
+            "method" | "REQUEST_METHOD" => {
+                let text = string(&value)?;
+                let method = Method::from_bytes(text.to_ascii_uppercase().as_bytes())
+                    .map_err(|_| format!("{text:?} is not an HTTP method"))?;
+                self.method = Some(method);
+            }
+            "scheme" | "wsgi.url_scheme" => {
+                self.scheme = match string(&value)? {
+                    s @ ("http" | "https") => s.to_owned(),
+                    other => return Err(format!("{other:?} is not a scheme; use \"http\" or \"https\"")),
+                };
+            }
+            "host" | "SERVER_NAME" => {
+                let host = string(&value)?;
+                http::uri::Authority::from_str(host)
+                    .ok()
+                    .filter(|a| a.port().is_none() && !host.contains('@'))
+                    .ok_or_else(|| format!("{host:?} is not a host name; write the port in `port`"))?;
+                self.host = host.to_owned();
+            }
+            "port" | "SERVER_PORT" => {
+                let port = match &value {
+                    toml::Value::Integer(n) => u16::try_from(*n).ok(),
+                    toml::Value::String(s) => s.parse().ok(),
+                    _ => None,
+                };
+                self.port = Some(port.ok_or_else(|| format!("{value:?} is not a port number (0 to 65535)"))?);
+            }
+            "protocol" | "SERVER_PROTOCOL" => {
+                self.version = match string(&value)? {
+                    "HTTP/1.0" => Version::HTTP_10,
+                    "HTTP/1.1" => Version::HTTP_11,
+                    "HTTP/2" | "HTTP/2.0" => Version::HTTP_2,
+                    other => return Err(format!("{other:?} is not a protocol; use \"HTTP/1.0\", \"HTTP/1.1\" or \"HTTP/2\"")),
+                };
+            }
+            "base_path" | "SCRIPT_NAME" => self.base_path = base_path(string(&value)?)?,
+            "query" | "QUERY_STRING" => {
+                let query = string(&value)?.trim_start_matches('?');
+                http::uri::PathAndQuery::from_str(&format!("/?{query}"))
+                    .map_err(|_| format!("{query:?} is not a valid query string; percent-encode it"))?;
+                self.query = (!query.is_empty()).then(|| query.to_owned());
+            }
+            "content_type" | "CONTENT_TYPE" => self.set_header("content-type", &value)?,
+            "headers" => {
+                let toml::Value::Table(headers) = value else {
+                    return Err("must be a table of header names and values".into());
+                };
+                for (name, value) in headers {
+                    self.set_header(&name, &value).map_err(|p| format!("{name}: {p}"))?;
+                }
+            }
+            _ => return Err(format!(
+                "unknown key; use method, scheme, host, port, protocol, base_path, query, content_type, headers, or the WSGI names ({})",
+                "REQUEST_METHOD, wsgi.url_scheme, SERVER_NAME, SERVER_PORT, SERVER_PROTOCOL, SCRIPT_NAME, QUERY_STRING, CONTENT_TYPE, HTTP_*"
+            )),
+        }
+        Ok(())
+    }
+
+    fn set_header(&mut self, name: &str, value: &toml::Value) -> Result<(), String> {
+        let header = HeaderName::from_str(name).map_err(|_| format!("{name:?} is not a header name"))?;
+        if matches!(header.as_str(), "host" | "content-length" | "transfer-encoding" | "ceh-rule") {
+            return Err(format!("`{header}` is set by ceh itself; use `host` for the host name"));
+        }
+        let text = string(value)?;
+        let value = HeaderValue::from_str(text)
+            .map_err(|_| format!("{text:?} is not a valid header value (no control characters)"))?;
+        self.headers.insert(header, value);
+        Ok(())
+    }
+}
+
+fn string(value: &toml::Value) -> Result<&str, String> {
+    value
+        .as_str()
+        .ok_or_else(|| format!("expected a string, found {}", value.type_str()))
+}
+
+/// Normalizes a base path: leading `/`, no trailing `/`, no `.`/`..` or empty segments.
+fn base_path(text: &str) -> Result<String, String> {
+    let trimmed = text.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Ok(String::new());
+    }
+    let valid = trimmed.starts_with('/')
+        && !trimmed.contains(['?', '#'])
+        && trimmed[1..].split('/').all(|s| !s.is_empty() && s != "." && s != "..")
+        && http::uri::PathAndQuery::from_str(trimmed).is_ok();
+    if valid {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(format!("{text:?} is not a base path; write e.g. \"/events\" (percent-encoded, no `.` or `..` segments)"))
+    }
+}

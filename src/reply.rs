@@ -1,0 +1,57 @@
+//! Replies: the app's response becomes the JSON the event source expects.
+
+use bytes::Bytes;
+use http::Response;
+use serde_json::{Map, Value};
+
+use crate::describe::{headers_json, insert_body};
+
+/// Why the app's response cannot be turned into the reply its rule asks for.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplyError {
+    /// `reply = "body"`, but the body is not JSON.
+    #[error("rule `{rule}` replies with the app's body, which must be JSON: {reason}; make the app answer with the JSON the event source expects")]
+    BodyNotJson {
+        /// The rule that matched.
+        rule: String,
+        /// The JSON parser's reason.
+        reason: String,
+    },
+}
+
+/// The default reply: `{"status_code": int, "body": string, "headers": {…}}`,
+/// the shape the Python `cloud-events-handler` returned.
+///
+/// Repeated headers become arrays; a body that is not UTF-8 is base64, with
+/// `"is_base64_encoded": true`.
+///
+/// ```
+/// use cloud_events_handler::reply;
+///
+/// let response = http::Response::builder()
+///     .status(201)
+///     .header("content-type", "text/plain")
+///     .body(bytes::Bytes::from_static(b"stored"))
+///     .unwrap();
+/// assert_eq!(
+///     reply::dict(&response),
+///     serde_json::json!({"status_code": 201, "body": "stored", "headers": {"content-type": "text/plain"}})
+/// );
+/// ```
+pub fn dict(response: &Response<Bytes>) -> Value {
+    let mut object = Map::new();
+    object.insert("status_code".into(), response.status().as_u16().into());
+    insert_body(&mut object, response.body());
+    object.insert("headers".into(), Value::Object(headers_json(response.headers())));
+    Value::Object(object)
+}
+
+/// The app's body as the result, for triggers that act on the Lambda's result
+/// (Cognito, Lex, Alexa…): it must be JSON.
+pub fn body(rule: &str, response: &Response<Bytes>) -> Result<Value, ReplyError> {
+    serde_json::from_slice(response.body()).map_err(|e| ReplyError::BodyNotJson {
+        rule: rule.to_owned(),
+        reason: e.to_string(),
+    })
+}

@@ -1,0 +1,286 @@
+//! From rule tables as written in TOML to compiled [`Rule`]s.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use http::{HeaderName, Method};
+use serde::Deserialize;
+use serde_json::Value;
+use toml::Spanned;
+
+use super::error::line_of;
+use super::{HttpFormat, LoadError, Origin, Predicate, Query, ReplyMode, Rule, Target, Template, Test};
+
+/// A rule as written, before validation.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    name: String,
+    description: Option<String>,
+    kind: Option<RawKind>,
+    path: Option<String>,
+    format: Option<HttpFormat>,
+    method: Option<String>,
+    reply: Option<ReplyMode>,
+    #[serde(default)]
+    headers: toml::Table,
+    #[serde(rename = "match", default)]
+    predicates: toml::Table,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum RawKind {
+    Event,
+    Http,
+}
+
+/// The `[fallback]` table of a configuration file.
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFallback {
+    pub(crate) path: Option<String>,
+    #[serde(default)]
+    pub(crate) reject: bool,
+}
+
+/// Headers a rule may not set: the environment and the transport own them.
+const RESERVED_HEADERS: [&str; 4] = ["host", "content-length", "transfer-encoding", "ceh-rule"];
+
+/// Compiles the `[[rule]]` tables of one file, checking names for duplicates
+/// against `seen` (which spans every file of the table).
+pub(crate) fn compile_rules(
+    file: &Arc<str>,
+    text: &str,
+    tables: Vec<Spanned<toml::Table>>,
+    seen: &mut HashMap<String, Origin>,
+) -> Result<Vec<Rule>, LoadError> {
+    let mut rules = Vec::with_capacity(tables.len());
+    for (index, table) in tables.into_iter().enumerate() {
+        let at = Origin {
+            file: file.clone(),
+            line: line_of(text, table.span().start),
+        };
+        let rule = compile_rule(at, index, table.into_inner())?;
+        if let Some(first) = seen.get(&*rule.name) {
+            return Err(LoadError::DuplicateRule {
+                at: rule.origin.clone(),
+                name: rule.name.to_string(),
+                first: first.clone(),
+            });
+        }
+        seen.insert(rule.name.to_string(), rule.origin.clone());
+        rules.push(rule);
+    }
+    Ok(rules)
+}
+
+fn compile_rule(at: Origin, index: usize, table: toml::Table) -> Result<Rule, LoadError> {
+    let label = match table.get("name").and_then(toml::Value::as_str) {
+        Some(name) => name.to_owned(),
+        None => format!("#{}", index + 1),
+    };
+    let fail = |problem: String| LoadError::Rule {
+        at: at.clone(),
+        rule: label.clone(),
+        problem,
+    };
+    let raw: RawRule = table.try_into().map_err(|e: toml::de::Error| fail(serde_problem(&e)))?;
+    check_name(&raw.name).map_err(fail)?;
+    if raw.name == "fallback" {
+        return Err(fail("the name `fallback` is reserved: set the fallback in a `[fallback]` table".into()));
+    }
+    let kind = raw.kind.unwrap_or(RawKind::Event);
+    let target = match (kind, raw.path, raw.format) {
+        (RawKind::Event, Some(path), None) => Target::Event(path_template(&path).map_err(fail)?),
+        (RawKind::Event, None, _) => {
+            return Err(fail("key `path` is missing: an event rule needs a path such as \"/aws.s3\" or \"/{$.source}\"".into()))
+        }
+        (RawKind::Event, Some(_), Some(_)) => {
+            return Err(fail("key `format` applies only to `kind = \"http\"` rules; remove it".into()))
+        }
+        (RawKind::Http, None, Some(format)) => Target::Http(format),
+        (RawKind::Http, Some(_), _) => {
+            return Err(fail("key `path`: an http rule passes the request's own path through; remove `path`".into()))
+        }
+        (RawKind::Http, None, None) => {
+            return Err(fail("key `format` is missing: an http rule names its event shape, e.g. format = \"api-gateway-v2\"".into()))
+        }
+    };
+    let reply = match (kind, raw.reply) {
+        (RawKind::Http, None | Some(ReplyMode::Http)) => ReplyMode::Http,
+        (RawKind::Http, Some(other)) => {
+            return Err(fail(format!("key `reply`: an http rule always replies in its source's HTTP shape; remove `reply = \"{other}\"`")))
+        }
+        (RawKind::Event, Some(ReplyMode::Http)) => {
+            return Err(fail("key `reply`: `http` is for `kind = \"http\"` rules; use \"dict\" or \"body\"".into()))
+        }
+        (RawKind::Event, mode) => mode.unwrap_or(ReplyMode::Dict),
+    };
+    let method = raw
+        .method
+        .map(|m| parse_method(&m).map_err(|p| fail(format!("key `method`: {p}"))))
+        .transpose()?;
+    let headers = raw
+        .headers
+        .into_iter()
+        .map(|(name, value)| header_template(&name, &value).map_err(&fail))
+        .collect::<Result<_, _>>()?;
+    let predicates = raw
+        .predicates
+        .into_iter()
+        .map(|(path, value)| predicate(&path, value).map_err(&fail))
+        .collect::<Result<_, _>>()?;
+    Ok(Rule {
+        name: raw.name.into(),
+        description: raw.description.unwrap_or_default().into(),
+        origin: at,
+        target,
+        method,
+        reply,
+        headers,
+        predicates,
+    })
+}
+
+/// The rule for events no rule matches: `None` when `[fallback] reject = true`.
+pub(crate) fn fallback_rule(raw: RawFallback, at: Origin) -> Result<Option<Rule>, LoadError> {
+    let fail = |problem: String| LoadError::Setting {
+        at: at.clone(),
+        problem,
+    };
+    if raw.reject {
+        return match raw.path {
+            Some(_) => Err(fail("fallback: `reject = true` sends no request, so `path` has no use; remove one of them".into())),
+            None => Ok(None),
+        };
+    }
+    let path = raw.path.unwrap_or_else(|| "/".to_owned());
+    let template = path_template(&path).map_err(|p| fail(format!("fallback.{p}")))?;
+    if !template.is_static() {
+        return Err(fail("fallback.path: the fallback matches events of any shape, so its path must be static (no `{…}`)".into()));
+    }
+    Ok(Some(Rule {
+        name: "fallback".into(),
+        description: "any event no other rule matches".into(),
+        origin: at,
+        target: Target::Event(template),
+        method: None,
+        reply: ReplyMode::Dict,
+        headers: Box::new([]),
+        predicates: Box::new([]),
+    }))
+}
+
+fn check_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+    if first_ok && rest_ok && name.len() <= 64 {
+        Ok(())
+    } else {
+        Err(format!(
+            "key `name`: {name:?} is not a rule name; use 1 to 64 of a-z, 0-9, `.`, `_`, `-`, starting with a letter or digit"
+        ))
+    }
+}
+
+fn path_template(path: &str) -> Result<Template, String> {
+    if !path.starts_with('/') {
+        return Err(format!("key `path`: {path:?} must start with `/`"));
+    }
+    let template = Template::parse(path).map_err(|p| format!("key `path`: {p}"))?;
+    // Check the literal text as a URI path, with each placeholder standing for one segment.
+    let mut sample = String::new();
+    for part in template.parts() {
+        match part {
+            super::Part::Literal(text) => sample.push_str(text),
+            super::Part::Value(_) => sample.push('x'),
+        }
+    }
+    if sample.contains(['?', '#']) || sample.contains("//") {
+        return Err(format!("key `path`: {path:?} may not contain `?`, `#` or `//`; a query belongs in the environment's `query`"));
+    }
+    if sample.split('/').any(|segment| segment == "." || segment == "..") {
+        return Err(format!("key `path`: {path:?} may not contain `.` or `..` segments"));
+    }
+    http::uri::PathAndQuery::from_str(&sample)
+        .map_err(|_| format!("key `path`: {path:?} has characters a URI path cannot hold; percent-encode them"))?;
+    Ok(template)
+}
+
+fn parse_method(method: &str) -> Result<Method, String> {
+    Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| format!("{method:?} is not an HTTP method; write e.g. \"POST\" or \"PUT\""))
+}
+
+fn header_template(name: &str, value: &toml::Value) -> Result<(HeaderName, Template), String> {
+    let header = HeaderName::from_str(name)
+        .map_err(|_| format!("key `headers.{name:?}`: not a valid header name"))?;
+    if RESERVED_HEADERS.contains(&header.as_str()) {
+        return Err(format!("key `headers.{name:?}`: `{header}` is set by ceh itself and cannot be set by a rule"));
+    }
+    let text = value
+        .as_str()
+        .ok_or_else(|| format!("key `headers.{name:?}`: the value must be a string (a template such as \"{{$.id}}\")"))?;
+    let template = Template::parse(text).map_err(|p| format!("key `headers.{name:?}`: {p}"))?;
+    Ok((header, template))
+}
+
+fn predicate(path: &str, value: toml::Value) -> Result<Predicate, String> {
+    let key = format!("key `match.{path:?}`");
+    let query = Query::parse(path).map_err(|e| {
+        format!("{key}: not a valid JSONPath ({e}); write RFC 9535 syntax such as \"$.Records[0].eventSource\"")
+    })?;
+    let test = match value {
+        toml::Value::Table(table) => {
+            let mut entries = table.into_iter();
+            match (entries.next(), entries.next()) {
+                (Some((op, operand)), None) => test_from(&op, operand).map_err(|p| format!("{key}: {p}"))?,
+                _ => return Err(format!("{key}: write exactly one of {{ equals = … }}, {{ one_of = […] }}, {{ exists = true|false }}, {{ prefix = \"…\" }}")),
+            }
+        }
+        toml::Value::Array(_) => {
+            return Err(format!("{key}: a list is ambiguous; write {{ one_of = […] }} to match any of several values"))
+        }
+        scalar => Test::Equals(scalar_json(scalar).map_err(|p| format!("{key}: {p}"))?),
+    };
+    Ok(Predicate::new(query, test))
+}
+
+fn test_from(op: &str, operand: toml::Value) -> Result<Test, String> {
+    match (op, operand) {
+        ("equals", value) => Ok(Test::Equals(scalar_json(value)?)),
+        ("one_of", toml::Value::Array(values)) if !values.is_empty() => Ok(Test::OneOf(
+            values.into_iter().map(scalar_json).collect::<Result<_, _>>()?,
+        )),
+        ("one_of", _) => Err("`one_of` takes a non-empty list of strings, numbers or booleans".into()),
+        ("exists", toml::Value::Boolean(wanted)) => Ok(Test::Exists(wanted)),
+        ("exists", _) => Err("`exists` takes true or false".into()),
+        ("prefix", toml::Value::String(prefix)) => Ok(Test::Prefix(prefix)),
+        ("prefix", _) => Err("`prefix` takes a string".into()),
+        (other, _) => Err(format!("unknown test `{other}`; use `equals`, `one_of`, `exists` or `prefix`")),
+    }
+}
+
+fn scalar_json(value: toml::Value) -> Result<Value, String> {
+    match value {
+        toml::Value::String(s) => Ok(Value::String(s)),
+        toml::Value::Integer(i) => Ok(Value::from(i)),
+        toml::Value::Float(f) => serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .ok_or_else(|| format!("{f} is not a JSON number")),
+        toml::Value::Boolean(b) => Ok(Value::Bool(b)),
+        other => Err(format!("a {} cannot be compared with JSON; use a string, number or boolean", other.type_str())),
+    }
+}
+
+/// serde's "unknown field" wording, in the vocabulary of rule files.
+fn serde_problem(err: &toml::de::Error) -> String {
+    err.message()
+        .trim()
+        .replace("unknown field", "unknown key")
+        .replace("missing field", "missing key")
+        .replace('\n', " ")
+}

@@ -1,0 +1,214 @@
+//! The rule table: what an event is, and where it goes.
+//!
+//! Rules are written in TOML (see `docs/rules.md`), compiled once by
+//! [`RuleTable::builtin`] or [`Config`](crate::Config) into a [`RuleTable`], and
+//! tried in order by [`RuleTable::classify`](crate::RuleTable::classify).
+
+mod builtin;
+mod compile;
+mod error;
+mod predicate;
+mod query;
+mod template;
+
+use std::fmt;
+
+use http::{HeaderName, Method};
+
+pub use builtin::BUILTIN_FILES;
+pub use error::{LoadError, Origin};
+pub use predicate::{Predicate, Test};
+pub use query::Query;
+pub use template::{Part, Template};
+
+pub(crate) use builtin::{builtin_rules, default_fallback};
+pub(crate) use compile::{compile_rules, fallback_rule, RawFallback};
+pub(crate) use error::line_of;
+
+/// One compiled rule: predicates that recognise an event, and the request it becomes.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub(crate) name: Box<str>,
+    pub(crate) description: Box<str>,
+    pub(crate) origin: Origin,
+    pub(crate) target: Target,
+    pub(crate) method: Option<Method>,
+    pub(crate) reply: ReplyMode,
+    pub(crate) headers: Box<[(HeaderName, Template)]>,
+    pub(crate) predicates: Box<[Predicate]>,
+}
+
+/// What a matched event becomes.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Target {
+    /// An event route: a request to this path (static or templated).
+    Event(Template),
+    /// An HTTP event (API Gateway, ALB, …) that passes through as the request it describes.
+    Http(HttpFormat),
+}
+
+/// Whether a rule describes an event to route or an HTTP request to pass through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Kind {
+    /// A non-HTTP event, sent to the app as `POST <path>` with the event as body.
+    Event,
+    /// An HTTP request carried in an event, passed through as that request.
+    Http,
+}
+
+/// The shape of an HTTP event, for `kind = "http"` rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum HttpFormat {
+    /// API Gateway REST API proxy integration (payload format 1.0).
+    ApiGatewayV1,
+    /// API Gateway HTTP API (payload format 2.0).
+    ApiGatewayV2,
+    /// Application Load Balancer target.
+    Alb,
+    /// Lambda function URL (payload format 2.0).
+    FunctionUrl,
+    /// API Gateway WebSocket API.
+    Websocket,
+    /// VPC Lattice target (v1 or v2 payload).
+    VpcLattice,
+}
+
+/// What the Lambda returns to the event source once the app has answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ReplyMode {
+    /// `{"status_code", "body", "headers"}` — the default for event routes.
+    Dict,
+    /// The app's response body, parsed as JSON, is the result (synchronous triggers).
+    Body,
+    /// The response in the shape the HTTP event source expects (`kind = "http"` only).
+    Http,
+}
+
+impl Rule {
+    /// The rule's unique name, sent to the app in the `ceh-rule` header.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The one-line description from the rule file.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// Where the rule was written.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// The route or pass-through the rule leads to.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// Event route or HTTP pass-through.
+    pub fn kind(&self) -> Kind {
+        match self.target {
+            Target::Event(_) => Kind::Event,
+            Target::Http(_) => Kind::Http,
+        }
+    }
+
+    /// The method the rule asks for, if it sets one (otherwise the environment's).
+    pub fn method(&self) -> Option<&Method> {
+        self.method.as_ref()
+    }
+
+    /// The reply the event source gets.
+    pub fn reply(&self) -> ReplyMode {
+        self.reply
+    }
+
+    /// Extra request headers, with templated values.
+    pub fn headers(&self) -> &[(HeaderName, Template)] {
+        &self.headers
+    }
+
+    /// The predicates, all of which must hold.
+    pub fn predicates(&self) -> &[Predicate] {
+        &self.predicates
+    }
+
+    /// Whether every predicate holds for this event JSON.
+    pub fn matches(&self, json: &serde_json::Value) -> bool {
+        self.predicates.iter().all(|p| p.holds(json))
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::Event => "event",
+            Kind::Http => "http",
+        })
+    }
+}
+
+impl fmt::Display for HttpFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HttpFormat::ApiGatewayV1 => "api-gateway-v1",
+            HttpFormat::ApiGatewayV2 => "api-gateway-v2",
+            HttpFormat::Alb => "alb",
+            HttpFormat::FunctionUrl => "function-url",
+            HttpFormat::Websocket => "websocket",
+            HttpFormat::VpcLattice => "vpc-lattice",
+        })
+    }
+}
+
+impl fmt::Display for ReplyMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ReplyMode::Dict => "dict",
+            ReplyMode::Body => "body",
+            ReplyMode::Http => "http",
+        })
+    }
+}
+
+/// The ordered, compiled rules, and the fallback for events no rule matches.
+///
+/// ```
+/// use cloud_events_handler::{Event, RuleTable};
+///
+/// let table = RuleTable::builtin();
+/// let event = Event::from_slice(br#"{"Records": [{"eventSource": "aws:sqs", "body": "hi"}]}"#)?;
+/// assert_eq!(table.classify(&event)?.rule().name(), "sqs");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct RuleTable {
+    pub(crate) rules: Vec<Rule>,
+    pub(crate) fallback: Option<Rule>,
+}
+
+impl RuleTable {
+    /// The rules in the order they are tried (the fallback not included).
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The rule for events nothing else matches; `None` when such events are rejected.
+    pub fn fallback(&self) -> Option<&Rule> {
+        self.fallback.as_ref()
+    }
+
+    /// A rule by name, the fallback included.
+    pub fn get(&self, name: &str) -> Option<&Rule> {
+        self.rules
+            .iter()
+            .chain(self.fallback.as_ref())
+            .find(|rule| &*rule.name == name)
+    }
+}

@@ -1,0 +1,117 @@
+//! Match predicates: a JSONPath query and a test on the nodes it selects.
+
+use std::fmt;
+
+use serde_json::Value;
+
+use super::query::Query;
+
+/// One condition of a rule's `[rule.match]` table.
+///
+/// It holds when any node its query selects passes the test
+/// (for `exists = false`: when the query selects nothing).
+#[derive(Clone, Debug)]
+pub struct Predicate {
+    query: Query,
+    test: Test,
+}
+
+/// What a predicate asks of the selected nodes.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Test {
+    /// A node equals this string, number or boolean.
+    Equals(Value),
+    /// A node equals one of these values.
+    OneOf(Vec<Value>),
+    /// Some node exists (`true`) or none does (`false`).
+    Exists(bool),
+    /// A node is a string starting with this prefix.
+    Prefix(String),
+}
+
+impl Predicate {
+    /// A predicate from a compiled query and a test.
+    pub fn new(query: Query, test: Test) -> Self {
+        Self { query, test }
+    }
+
+    /// The JSONPath query, as written.
+    pub fn query(&self) -> &Query {
+        &self.query
+    }
+
+    /// The test applied to the selected nodes.
+    pub fn test(&self) -> &Test {
+        &self.test
+    }
+
+    /// Whether the predicate holds for this event JSON.
+    pub fn holds(&self, json: &Value) -> bool {
+        match &self.test {
+            Test::Exists(wanted) => self.query.any(json, |_| true) == *wanted,
+            Test::Equals(expected) => self.query.any(json, |node| same(node, expected)),
+            Test::OneOf(options) => self
+                .query
+                .any(json, |node| options.iter().any(|o| same(node, o))),
+            Test::Prefix(prefix) => self
+                .query
+                .any(json, |node| node.as_str().is_some_and(|s| s.starts_with(prefix))),
+        }
+    }
+}
+
+impl fmt::Display for Predicate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let query = &self.query;
+        match &self.test {
+            Test::Equals(value) => write!(f, "{query} == {value}"),
+            Test::OneOf(values) => {
+                let list: Vec<String> = values.iter().map(Value::to_string).collect();
+                write!(f, "{query} in [{}]", list.join(", "))
+            }
+            Test::Exists(true) => write!(f, "{query} exists"),
+            Test::Exists(false) => write!(f, "{query} absent"),
+            Test::Prefix(prefix) => write!(f, "{query} starts with {}", Value::from(&**prefix)),
+        }
+    }
+}
+
+/// JSON equality where `1` and `1.0` are the same number.
+fn same(node: &Value, expected: &Value) -> bool {
+    match (node, expected) {
+        (Value::Number(a), Value::Number(b)) => a == b || a.as_f64() == b.as_f64(),
+        _ => node == expected,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(path: &str, test: Test, doc: Value) -> bool {
+        Predicate::new(Query::parse(path).unwrap(), test).holds(&doc)
+    }
+
+    #[test]
+    fn each_test_kind() {
+        let doc = json!({"v": "2.0", "n": 3, "b": true, "r": [{"s": "aws:sqs"}, {"s": "aws:sns"}]});
+        assert!(check("$.v", Test::Equals(json!("2.0")), doc.clone()));
+        assert!(!check("$.v", Test::Equals(json!(2.0)), doc.clone()));
+        assert!(check("$.n", Test::Equals(json!(3.0)), doc.clone()));
+        assert!(check("$.b", Test::Equals(json!(true)), doc.clone()));
+        assert!(check("$.r[*].s", Test::Equals(json!("aws:sns")), doc.clone()));
+        assert!(check("$.r[0].s", Test::OneOf(vec![json!("x"), json!("aws:sqs")]), doc.clone()));
+        assert!(check("$.r[0].s", Test::Prefix("aws:".into()), doc.clone()));
+        assert!(!check("$.n", Test::Prefix("3".into()), doc.clone()));
+        assert!(check("$.zz", Test::Exists(false), doc.clone()));
+        assert!(!check("$.zz", Test::Exists(true), doc.clone()));
+        assert!(check("$.r", Test::Exists(true), doc));
+    }
+
+    #[test]
+    fn null_exists() {
+        assert!(check("$.x", Test::Exists(true), json!({"x": null})));
+    }
+}

@@ -1,0 +1,181 @@
+//! Compiled JSONPath queries (RFC 9535), with a fast walk for the common case.
+
+use std::fmt;
+
+use jsonpath_rust::parser::model::{JpQuery, Segment, Selector};
+use jsonpath_rust::parser::parse_json_path;
+use jsonpath_rust::query::js_path_process;
+use serde_json::Value;
+
+/// A JSONPath query, parsed once when the rules load.
+///
+/// Most rule paths are *singular*: names and indexes only (`$.Records[0].eventSource`).
+/// Those are walked directly, without the general evaluator; anything else
+/// (wildcards, slices, filters, descendants) goes through jsonpath-rust.
+#[derive(Clone)]
+pub struct Query {
+    text: Box<str>,
+    plan: Plan,
+}
+
+#[derive(Clone)]
+enum Plan {
+    Singular(Box<[Step]>),
+    General(Box<JpQuery>),
+}
+
+#[derive(Clone, Debug)]
+enum Step {
+    Name(Box<str>),
+    Index(i64),
+}
+
+impl Query {
+    /// Parses `text` as an RFC 9535 JSONPath query; the error is the parser's reason.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let parsed = parse_json_path(text).map_err(|e| reason(text, &e.to_string()))?;
+        let plan = match singular_steps(&parsed) {
+            Some(steps) => Plan::Singular(steps),
+            None => Plan::General(Box::new(parsed)),
+        };
+        Ok(Self {
+            text: text.into(),
+            plan,
+        })
+    }
+
+    /// The query as written in the rule file.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether any node the query selects satisfies `test`.
+    pub fn any(&self, json: &Value, test: impl FnMut(&Value) -> bool) -> bool {
+        match &self.plan {
+            Plan::Singular(steps) => walk(steps, json).is_some_and(test),
+            Plan::General(query) => general(query, json).into_iter().any(test),
+        }
+    }
+
+    /// The one node the query selects, or `None` when it selects none or several.
+    pub fn single<'v>(&self, json: &'v Value) -> Option<&'v Value> {
+        match &self.plan {
+            Plan::Singular(steps) => walk(steps, json),
+            Plan::General(query) => match general(query, json).as_slice() {
+                [one] => Some(*one),
+                _ => None,
+            },
+        }
+    }
+
+    /// Every node the query selects, in document order.
+    pub fn select<'v>(&self, json: &'v Value) -> Vec<&'v Value> {
+        match &self.plan {
+            Plan::Singular(steps) => walk(steps, json).into_iter().collect(),
+            Plan::General(query) => general(query, json),
+        }
+    }
+}
+
+impl fmt::Debug for Query {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Query").field(&self.text).finish()
+    }
+}
+
+impl fmt::Display for Query {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+fn singular_steps(query: &JpQuery) -> Option<Box<[Step]>> {
+    query
+        .segments
+        .iter()
+        .map(|segment| match segment {
+            Segment::Selector(Selector::Name(name)) => Some(Step::Name(name.as_str().into())),
+            Segment::Selector(Selector::Index(index)) => Some(Step::Index(*index)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn walk<'v>(steps: &[Step], json: &'v Value) -> Option<&'v Value> {
+    steps.iter().try_fold(json, |node, step| match step {
+        Step::Name(name) => node.as_object()?.get(&**name),
+        Step::Index(index) => {
+            let items = node.as_array()?;
+            // RFC 9535: a negative index counts from the end.
+            let at = if *index < 0 {
+                items.len().checked_sub(usize::try_from(index.unsigned_abs()).ok()?)?
+            } else {
+                usize::try_from(*index).ok()?
+            };
+            items.get(at)
+        }
+    })
+}
+
+fn general<'v>(query: &JpQuery, json: &'v Value) -> Vec<&'v Value> {
+    // A query that evaluates to a computed value rather than nodes selects nothing.
+    js_path_process(query, json)
+        .map(|found| found.into_iter().map(|r| r.val()).collect())
+        .unwrap_or_default()
+}
+
+/// A one-line reason from the parser's error, which for syntax errors is a
+/// multi-line caret diagram whose `--> line:column` gives the place.
+fn reason(query: &str, error: &str) -> String {
+    let column = error
+        .split("-->")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|at| at.split(':').nth(1))
+        .and_then(|c| c.parse::<usize>().ok());
+    let mut reason = match column {
+        Some(column) => format!("syntax error at character {column}"),
+        None => error.lines().next().unwrap_or(error).trim().to_owned(),
+    };
+    if query.contains('-') && !query.contains('[') {
+        reason.push_str("; a name with `-` needs brackets, as in $['detail-type']");
+    } else if !query.starts_with('$') {
+        reason.push_str("; a query starts with `$`");
+    }
+    reason
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn singular_and_general_agree() {
+        let doc = json!({"a": {"b": [1, 2, {"c": "x"}]}, "k y": true});
+        for text in ["$.a.b[2].c", "$.a.b[-1].c", "$['k y']", "$.a.b[5]", "$.nope.x"] {
+            let query = Query::parse(text).unwrap();
+            assert!(matches!(query.plan, Plan::Singular(_)), "{text}");
+            let general = general(&parse_json_path(text).unwrap(), &doc);
+            assert_eq!(query.select(&doc), general, "{text}");
+        }
+    }
+
+    #[test]
+    fn wildcards_use_the_general_evaluator() {
+        let query = Query::parse("$.r[*].s").unwrap();
+        let doc = json!({"r": [{"s": 1}, {"s": 2}]});
+        assert!(matches!(query.plan, Plan::General(_)));
+        assert_eq!(query.select(&doc), vec![&json!(1), &json!(2)]);
+        assert_eq!(query.single(&doc), None);
+    }
+
+    #[test]
+    fn invalid_queries_are_refused_with_one_line() {
+        let err = Query::parse("$.Records[0").unwrap_err();
+        assert_eq!(err, "syntax error at character 1");
+        let err = Query::parse("$.detail-type").unwrap_err();
+        assert!(err.ends_with("needs brackets, as in $['detail-type']"), "{err}");
+        assert!(Query::parse("Records").is_err());
+    }
+}

@@ -1,0 +1,189 @@
+//! Templates: text with JSONPath placeholders, such as `/{$.source}`.
+
+use std::fmt;
+
+use serde_json::Value;
+
+use super::query::Query;
+
+/// A text with `{JSONPath}` placeholders filled from the event.
+///
+/// `{{` and `}}` stand for literal braces. A placeholder must select exactly
+/// one string in the event; [`Template::resolve`] returns `None` otherwise.
+#[derive(Clone, Debug)]
+pub struct Template {
+    text: Box<str>,
+    parts: Box<[Part]>,
+}
+
+/// A piece of a [`Template`].
+#[derive(Clone, Debug)]
+pub enum Part {
+    /// Text copied as it is.
+    Literal(Box<str>),
+    /// A value taken from the event.
+    Value(Query),
+}
+
+impl Template {
+    /// Parses a template; the error says what is wrong with it.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find(['{', '}']) {
+            literal.push_str(&rest[..at]);
+            let brace = &rest[at..];
+            if let Some(after) = brace.strip_prefix("{{").or_else(|| brace.strip_prefix("}}")) {
+                literal.push_str(&brace[..1]);
+                rest = after;
+                continue;
+            }
+            if brace.starts_with('}') {
+                return Err("a `}` closes no placeholder; write `}}` for a literal brace".into());
+            }
+            let inner = &brace[1..];
+            let end = closing_brace(inner).ok_or_else(|| {
+                format!("the placeholder `{brace}` is never closed with `}}`")
+            })?;
+            let query_text = inner[..end].trim();
+            if query_text.is_empty() {
+                return Err("an empty placeholder `{}` refers to nothing; write a JSONPath such as `{$.source}`".into());
+            }
+            let query = Query::parse(query_text)
+                .map_err(|e| format!("placeholder `{{{query_text}}}` is not a valid JSONPath: {e}"))?;
+            if !literal.is_empty() {
+                parts.push(Part::Literal(std::mem::take(&mut literal).into()));
+            }
+            parts.push(Part::Value(query));
+            rest = &inner[end + 1..];
+        }
+        literal.push_str(rest);
+        if !literal.is_empty() {
+            parts.push(Part::Literal(literal.into()));
+        }
+        Ok(Self {
+            text: text.into(),
+            parts: parts.into(),
+        })
+    }
+
+    /// The template as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The pieces of the template, in order.
+    pub fn parts(&self) -> &[Part] {
+        &self.parts
+    }
+
+    /// Whether the template has no placeholder.
+    pub fn is_static(&self) -> bool {
+        self.parts.iter().all(|p| matches!(p, Part::Literal(_)))
+    }
+
+    /// The literal text before the first placeholder.
+    pub fn static_prefix(&self) -> &str {
+        match self.parts.first() {
+            Some(Part::Literal(text)) => text,
+            _ => "",
+        }
+    }
+
+    /// The string each placeholder selects, in order; `None` when one selects
+    /// no node, several nodes, or a node that is not a string.
+    pub fn resolve<'v>(&self, json: &'v Value) -> Option<Vec<&'v str>> {
+        self.parts
+            .iter()
+            .filter_map(|part| match part {
+                Part::Value(query) => Some(query.single(json).and_then(Value::as_str)),
+                Part::Literal(_) => None,
+            })
+            .collect()
+    }
+
+    /// Fills the template with the raw values, without escaping (for header values,
+    /// which are escaped by their own rules). `None` as in [`Template::resolve`].
+    pub fn render_raw(&self, json: &Value) -> Option<String> {
+        let values = self.resolve(json)?;
+        let mut values = values.into_iter();
+        let mut out = String::new();
+        for part in self.parts.iter() {
+            match part {
+                Part::Literal(text) => out.push_str(text),
+                Part::Value(_) => out.push_str(values.next().unwrap_or_default()),
+            }
+        }
+        Some(out)
+    }
+}
+
+impl fmt::Display for Template {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// The index of the `}` that closes a placeholder, skipping braces inside
+/// JSONPath string literals (`$['a}b']`).
+fn closing_brace(text: &str) -> Option<usize> {
+    let mut quote = None;
+    let mut escaped = false;
+    for (at, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(_), _) if escaped => escaped = false,
+            (Some(_), '\\') => escaped = true,
+            (Some(q), c) if c == q => quote = None,
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '}') => return Some(at),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_literals_placeholders_and_escapes() {
+        let t = Template::parse("/{$.source}.eventbridge/{{x}}").unwrap();
+        assert_eq!(t.static_prefix(), "/");
+        assert_eq!(t.parts().len(), 3);
+        assert_eq!(
+            t.render_raw(&json!({"source": "aws.s3"})).as_deref(),
+            Some("/aws.s3.eventbridge/{x}")
+        );
+        assert!(Template::parse("/aws.s3").unwrap().is_static());
+    }
+
+    #[test]
+    fn braces_inside_quoted_names() {
+        let t = Template::parse("{$['a}b']}").unwrap();
+        assert_eq!(t.resolve(&json!({"a}b": "v"})), Some(vec!["v"]));
+    }
+
+    #[test]
+    fn unresolvable_values() {
+        let t = Template::parse("/{$.source}").unwrap();
+        assert_eq!(t.resolve(&json!({"source": 42})), None);
+        assert_eq!(t.resolve(&json!({})), None);
+        assert_eq!(t.resolve(&json!([1])), None);
+    }
+
+    #[test]
+    fn malformed_templates() {
+        for (text, needle) in [
+            ("/{}", "empty placeholder"),
+            ("/{$.a", "never closed"),
+            ("/a}", "closes no placeholder"),
+            ("/{$.a[}", "not a valid JSONPath"),
+        ] {
+            let err = Template::parse(text).unwrap_err();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+    }
+}

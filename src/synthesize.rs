@@ -1,0 +1,199 @@
+//! Synthesis: a matched event and the environment become the HTTP request the app receives.
+//!
+//! All escaping of event data into paths and header values happens here.
+
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, HOST};
+use http::{HeaderName, HeaderValue, Method, Request};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use crate::classify::Match;
+use crate::environment::Environment;
+use crate::rule::{Part, Target};
+use crate::Event;
+
+/// The header that names the rule an event request matched.
+pub const RULE_HEADER: HeaderName = HeaderName::from_static("ceh-rule");
+
+/// Bytes kept as they are in a path segment: RFC 3986 unreserved characters,
+/// sub-delimiters, `:` and `@`. Everything else is percent-encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':')
+    .remove(b'@');
+
+/// Bytes percent-encoded in templated header values: controls, non-ASCII,
+/// `"` and `%` (as the CloudEvents HTTP binding does for `ce-` headers).
+const HEADER_VALUE: &AsciiSet = &percent_encoding::CONTROLS.add(b'"').add(b'%');
+
+/// Why a matched event could not become a request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SynthesizeError {
+    /// The pieces did not form a valid request (a bug in ceh's escaping if it ever shows).
+    #[error("rule `{rule}`: the synthesized request is invalid: {source}")]
+    Invalid {
+        /// The rule that matched.
+        rule: String,
+        /// What `http` refused.
+        source: http::Error,
+    },
+    /// HTTP events are passed through by the Lambda front end, not synthesized.
+    #[error("rule `{rule}` is an http rule ({format}): its request is the one the event carries, passed through as it is")]
+    PassThrough {
+        /// The rule that matched.
+        rule: String,
+        /// The event's HTTP shape.
+        format: crate::rule::HttpFormat,
+    },
+}
+
+/// Builds the request for an event route.
+///
+/// `POST` (or the rule's or environment's method) to the base path plus the
+/// rule's path; the event's original bytes as body; `content-type`, `host`,
+/// `content-length`, the rule's name in `ceh-rule`, the environment's and the
+/// rule's extra headers.
+///
+/// ```
+/// use cloud_events_handler::{synthesize, Environment, Event, RuleTable};
+///
+/// let table = RuleTable::builtin();
+/// let event = Event::from_slice(br#"{"specversion": "1.0", "id": "1", "source": "/my context/sub", "type": "t"}"#)?;
+/// let request = synthesize(&table.classify(&event)?, &event, &Environment::default())?;
+/// assert_eq!(request.uri(), "http://localhost/my%20context/sub");
+/// assert_eq!(request.headers()["ceh-rule"], "cloudevents");
+/// assert_eq!(request.body(), event.bytes());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn synthesize(
+    found: &Match<'_, '_>,
+    event: &Event,
+    environment: &Environment,
+) -> Result<Request<Bytes>, SynthesizeError> {
+    let rule = found.rule();
+    let path = match rule.target() {
+        Target::Event(path) => path,
+        Target::Http(format) => {
+            return Err(SynthesizeError::PassThrough {
+                rule: rule.name().to_owned(),
+                format: *format,
+            })
+        }
+    };
+    let settings = environment.settings(rule.name());
+    let method = settings
+        .method()
+        .or(rule.method())
+        .cloned()
+        .unwrap_or(Method::POST);
+
+    let mut uri = format!("{}://{}{}", settings.scheme(), settings.authority(), settings.base_path());
+    let mut values = found.values().iter();
+    for part in path.parts() {
+        match part {
+            Part::Literal(text) => uri.push_str(text),
+            Part::Value(_) => push_segments(&mut uri, values.next().copied().unwrap_or_default()),
+        }
+    }
+    if let Some(query) = settings.query() {
+        uri.push('?');
+        uri.push_str(query);
+    }
+
+    let invalid = |source: http::Error| SynthesizeError::Invalid {
+        rule: rule.name().to_owned(),
+        source,
+    };
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .version(settings.version())
+        .body(event.bytes().clone())
+        .map_err(invalid)?;
+    let headers = request.headers_mut();
+    headers.extend(settings.headers().clone());
+    let json = event.json();
+    for (name, template) in rule.headers() {
+        if let Some(value) = template.render_raw(json) {
+            headers.insert(name.clone(), header_value(&value));
+        }
+    }
+    headers.insert(HOST, header_value(&settings.authority()));
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(event.bytes().len()));
+    headers.insert(RULE_HEADER, header_value(rule.name()));
+    Ok(request)
+}
+
+/// Appends a value as path segments: split on `/`, empty segments dropped,
+/// each segment percent-encoded, and `.`/`..` encoded so they stay data.
+fn push_segments(uri: &mut String, value: &str) {
+    let mut first = true;
+    for segment in value.split('/').filter(|s| !s.is_empty()) {
+        if !first {
+            uri.push('/');
+        }
+        first = false;
+        match segment {
+            "." => uri.push_str("%2E"),
+            ".." => uri.push_str("%2E%2E"),
+            _ => uri.extend(utf8_percent_encode(segment, SEGMENT)),
+        }
+    }
+}
+
+/// A header value from event data: percent-encoded where `http` would refuse it.
+fn header_value(text: &str) -> HeaderValue {
+    let encoded = utf8_percent_encode(text, HEADER_VALUE).to_string();
+    // Only visible ASCII and spaces remain after encoding, which is always valid.
+    HeaderValue::from_str(&encoded).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segments(value: &str) -> String {
+        let mut out = String::new();
+        push_segments(&mut out, value);
+        out
+    }
+
+    #[test]
+    fn readable_values_stay_readable() {
+        assert_eq!(segments("aws.s3"), "aws.s3");
+        assert_eq!(segments("/mycontext/subcontext"), "mycontext/subcontext");
+        assert_eq!(segments("https://github.com/cloudevents/spec/pull"), "https:/github.com/cloudevents/spec/pull");
+    }
+
+    #[test]
+    fn hostile_values_stay_data() {
+        assert_eq!(segments("../../admin"), "%2E%2E/%2E%2E/admin");
+        assert_eq!(segments("a/./b"), "a/%2E/b");
+        assert_eq!(segments("x?y#z"), "x%3Fy%23z");
+        assert_eq!(segments("a\r\nb\0"), "a%0D%0Ab%00");
+        assert_eq!(segments("ü 100%"), "%C3%BC%20100%25");
+        assert_eq!(segments("...."), "....");
+    }
+
+    #[test]
+    fn header_values_are_encoded_not_refused() {
+        assert_eq!(header_value("Object Created"), "Object Created");
+        assert_eq!(header_value("a\r\nSet-Cookie: x"), "a%0D%0ASet-Cookie: x");
+        assert_eq!(header_value("naïve \"q\""), "na%C3%AFve %22q%22");
+    }
+}
