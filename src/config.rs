@@ -96,11 +96,14 @@ impl Config {
             line: line_of(text, span.start),
         };
 
+        // Built-ins first, so a user rule that reuses a built-in name is the one reported.
         let mut seen = HashMap::new();
+        let builtins = match raw.builtin_rules {
+            Some(false) => Vec::new(),
+            _ => builtin_rules(&mut seen)?,
+        };
         let mut rules = compile_rules(&file, text, raw.rule, &mut seen)?;
-        if raw.builtin_rules.unwrap_or(true) {
-            rules.extend(builtin_rules(&mut seen)?);
-        }
+        rules.extend(builtins);
         let fallback = match raw.fallback {
             Some(table) => {
                 let origin = at(table.span());

@@ -49,7 +49,10 @@ pub fn request_json(parts: &http::request::Parts, body: &[u8]) -> Value {
         "query".into(),
         parts.uri.query().map_or(Value::Null, Value::from),
     );
-    object.insert("headers".into(), Value::Object(headers_json(&parts.headers)));
+    object.insert(
+        "headers".into(),
+        Value::Object(headers_json(&parts.headers)),
+    );
     insert_body(&mut object, body);
     Value::Object(object)
 }
@@ -66,13 +69,19 @@ mod tests {
         headers.append("set-cookie", HeaderValue::from_static("b=2"));
         headers.append("x-one", HeaderValue::from_static("1"));
         let json = Value::Object(headers_json(&headers));
-        assert_eq!(json, serde_json::json!({"set-cookie": ["a=1", "b=2"], "x-one": "1"}));
+        assert_eq!(
+            json,
+            serde_json::json!({"set-cookie": ["a=1", "b=2"], "x-one": "1"})
+        );
     }
 
     #[test]
     fn binary_bodies_are_base64() {
         let mut object = Map::new();
         insert_body(&mut object, &[0xff, 0x00]);
-        assert_eq!(Value::Object(object), serde_json::json!({"body": "/wA=", "is_base64_encoded": true}));
+        assert_eq!(
+            Value::Object(object),
+            serde_json::json!({"body": "/wA=", "is_base64_encoded": true})
+        );
     }
 }

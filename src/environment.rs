@@ -7,7 +7,7 @@ use std::str::FromStr;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Version};
 
-use crate::rule::{LoadError, Origin};
+use crate::rule::{LoadError, Origin, Rule};
 
 /// What every synthesized event request is built on.
 ///
@@ -29,19 +29,22 @@ use crate::rule::{LoadError, Origin};
 /// let env = config.environment();
 /// assert_eq!(env.settings("s3").host(), "events.internal");
 /// assert_eq!(env.settings("s3").base_path(), "/hooks");
-/// assert_eq!(env.settings("s3").method(), Some(&http::Method::PUT));
-/// assert_eq!(env.settings("sqs").method(), None);
+/// let rules = config.rules();
+/// assert_eq!(env.method(rules.get("s3").unwrap()), http::Method::PUT);
+/// assert_eq!(env.method(rules.get("sqs").unwrap()), http::Method::POST);
 /// # Ok::<(), cloud_events_handler::LoadError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct Environment {
     global: Settings,
     per_rule: HashMap<String, Settings>,
+    per_rule_methods: HashMap<String, Method>,
 }
 
 /// The resolved environment for one rule.
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// The global `method`; per-rule methods live in `Environment::per_rule_methods`.
     method: Option<Method>,
     scheme: String,
     host: String,
@@ -57,6 +60,7 @@ impl Default for Environment {
         Self {
             global: Settings::default(),
             per_rule: HashMap::new(),
+            per_rule_methods: HashMap::new(),
         }
     }
 }
@@ -84,6 +88,17 @@ impl Environment {
         self.per_rule.get(rule).unwrap_or(&self.global)
     }
 
+    /// The method for a rule's requests: a per-rule environment's, else the
+    /// rule's own `method`, else the global environment's, else `POST`.
+    pub fn method(&self, rule: &Rule) -> Method {
+        self.per_rule_methods
+            .get(rule.name())
+            .or(rule.method())
+            .or(self.global.method.as_ref())
+            .cloned()
+            .unwrap_or(Method::POST)
+    }
+
     /// Builds the environment from an `[environment]` table, checking that every
     /// `[environment.rule.<name>]` names a rule in `rule_names`.
     pub(crate) fn from_table(
@@ -105,9 +120,12 @@ impl Environment {
                 };
                 continue;
             }
-            global.set(&key, value).map_err(|p| fail(format!("environment.{key}: {p}")))?;
+            global
+                .set(&key, value)
+                .map_err(|p| fail(format!("environment.{key}: {p}")))?;
         }
         let mut per_rule = HashMap::new();
+        let mut per_rule_methods = HashMap::new();
         for (name, value) in per_rule_tables {
             if !rule_names.contains(name.as_str()) {
                 return Err(fail(format!(
@@ -115,17 +133,27 @@ impl Environment {
                 )));
             }
             let toml::Value::Table(overrides) = value else {
-                return Err(fail(format!("environment.rule.{name}: must be a table of settings")));
+                return Err(fail(format!(
+                    "environment.rule.{name}: must be a table of settings"
+                )));
             };
             let mut settings = global.clone();
+            settings.method = None;
             for (key, value) in overrides {
                 settings
                     .set(&key, value)
                     .map_err(|p| fail(format!("environment.rule.{name}.{key}: {p}")))?;
             }
+            if let Some(method) = settings.method.take() {
+                per_rule_methods.insert(name.clone(), method);
+            }
             per_rule.insert(name, settings);
         }
-        Ok(Self { global, per_rule })
+        Ok(Self {
+            global,
+            per_rule,
+            per_rule_methods,
+        })
     }
 }
 
@@ -143,11 +171,6 @@ const IGNORED_WSGI_KEYS: [&str; 8] = [
 ];
 
 impl Settings {
-    /// The method set by the environment, if any (the rule's or `POST` otherwise).
-    pub fn method(&self) -> Option<&Method> {
-        self.method.as_ref()
-    }
-
     /// `http` or `https`.
     pub fn scheme(&self) -> &str {
         &self.scheme
@@ -261,9 +284,15 @@ impl Settings {
     }
 
     fn set_header(&mut self, name: &str, value: &toml::Value) -> Result<(), String> {
-        let header = HeaderName::from_str(name).map_err(|_| format!("{name:?} is not a header name"))?;
-        if matches!(header.as_str(), "host" | "content-length" | "transfer-encoding" | "ceh-rule") {
-            return Err(format!("`{header}` is set by ceh itself; use `host` for the host name"));
+        let header =
+            HeaderName::from_str(name).map_err(|_| format!("{name:?} is not a header name"))?;
+        if matches!(
+            header.as_str(),
+            "host" | "content-length" | "transfer-encoding" | "ceh-rule"
+        ) {
+            return Err(format!(
+                "`{header}` is set by ceh itself; use `host` for the host name"
+            ));
         }
         let text = string(value)?;
         let value = HeaderValue::from_str(text)
@@ -287,7 +316,9 @@ fn base_path(text: &str) -> Result<String, String> {
     }
     let valid = trimmed.starts_with('/')
         && !trimmed.contains(['?', '#'])
-        && trimmed[1..].split('/').all(|s| !s.is_empty() && s != "." && s != "..")
+        && trimmed[1..]
+            .split('/')
+            .all(|s| !s.is_empty() && s != "." && s != "..")
         && http::uri::PathAndQuery::from_str(trimmed).is_ok();
     if valid {
         Ok(trimmed.to_owned())

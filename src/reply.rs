@@ -43,7 +43,10 @@ pub fn dict(response: &Response<Bytes>) -> Value {
     let mut object = Map::new();
     object.insert("status_code".into(), response.status().as_u16().into());
     insert_body(&mut object, response.body());
-    object.insert("headers".into(), Value::Object(headers_json(response.headers())));
+    object.insert(
+        "headers".into(),
+        Value::Object(headers_json(response.headers())),
+    );
     Value::Object(object)
 }
 

@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HOST};
-use http::{HeaderName, HeaderValue, Method, Request};
+use http::{HeaderName, HeaderValue, Request};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::classify::Match;
@@ -96,13 +96,14 @@ pub fn synthesize(
         }
     };
     let settings = environment.settings(rule.name());
-    let method = settings
-        .method()
-        .or(rule.method())
-        .cloned()
-        .unwrap_or(Method::POST);
+    let method = environment.method(rule);
 
-    let mut uri = format!("{}://{}{}", settings.scheme(), settings.authority(), settings.base_path());
+    let mut uri = format!(
+        "{}://{}{}",
+        settings.scheme(),
+        settings.authority(),
+        settings.base_path()
+    );
     let mut values = found.values().iter();
     for part in path.parts() {
         match part {
@@ -177,7 +178,10 @@ mod tests {
     fn readable_values_stay_readable() {
         assert_eq!(segments("aws.s3"), "aws.s3");
         assert_eq!(segments("/mycontext/subcontext"), "mycontext/subcontext");
-        assert_eq!(segments("https://github.com/cloudevents/spec/pull"), "https:/github.com/cloudevents/spec/pull");
+        assert_eq!(
+            segments("https://github.com/cloudevents/spec/pull"),
+            "https:/github.com/cloudevents/spec/pull"
+        );
     }
 
     #[test]

@@ -49,7 +49,11 @@ where
         Box::pin(async move {
             let (parts, body) = request.into_parts();
             // A body that breaks off is described as far as it was read: empty.
-            let bytes = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+            let bytes = body
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .unwrap_or_default();
             let description = request_json(&parts, &bytes);
             let mut response = Response::new(Full::new(Bytes::from(description.to_string())));
             response

@@ -72,9 +72,19 @@ fn write_text(out: &mut impl Write, explained: &Explanation<'_>) -> std::io::Res
         let uri = request.uri();
         let target = uri.path_and_query().map_or("/", |p| p.as_str());
         writeln!(out)?;
-        writeln!(out, "{} {} {:?}", request.method(), target, request.version())?;
+        writeln!(
+            out,
+            "{} {} {:?}",
+            request.method(),
+            target,
+            request.version()
+        )?;
         for (header, value) in request.headers() {
-            writeln!(out, "{header}: {}", String::from_utf8_lossy(value.as_bytes()))?;
+            writeln!(
+                out,
+                "{header}: {}",
+                String::from_utf8_lossy(value.as_bytes())
+            )?;
         }
         writeln!(out)?;
         out.write_all(request.body())?;
@@ -90,7 +100,11 @@ fn ndjson(handler: &Handler, input: &std::path::Path) -> Result<(), Failure> {
         Box::new(std::io::stdin().lock())
     } else {
         let file = std::fs::File::open(input).map_err(|e| {
-            Failure::usage(format!("{}: cannot read the events: {}", name(input), super::io_reason(&e)))
+            Failure::usage(format!(
+                "{}: cannot read the events: {}",
+                name(input),
+                super::io_reason(&e)
+            ))
         })?;
         Box::new(std::io::BufReader::new(file))
     };
@@ -98,7 +112,13 @@ fn ndjson(handler: &Handler, input: &std::path::Path) -> Result<(), Failure> {
     let mut failed = 0usize;
     let write_err = |e: std::io::Error| Failure::event(format!("cannot write the output: {e}"));
     for (index, line) in reader.split(b'\n').enumerate() {
-        let line = line.map_err(|e| Failure::event(format!("{}: cannot read line {}: {e}", name(input), index + 1)))?;
+        let line = line.map_err(|e| {
+            Failure::event(format!(
+                "{}: cannot read line {}: {e}",
+                name(input),
+                index + 1
+            ))
+        })?;
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -119,7 +139,10 @@ fn ndjson(handler: &Handler, input: &std::path::Path) -> Result<(), Failure> {
     }
     out.flush().map_err(write_err)?;
     if failed > 0 {
-        return Err(Failure::event(format!("{}: {failed} event(s) could not be explained", name(input))));
+        return Err(Failure::event(format!(
+            "{}: {failed} event(s) could not be explained",
+            name(input)
+        )));
     }
     Ok(())
 }

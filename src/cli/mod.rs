@@ -116,7 +116,9 @@ pub(crate) fn main() -> ExitCode {
 impl ConfigArg {
     fn load(&self) -> Result<Config, Failure> {
         match &self.config {
-            Some(path) if !path.as_os_str().is_empty() => Config::load(path).map_err(Failure::usage),
+            Some(path) if !path.as_os_str().is_empty() => {
+                Config::load(path).map_err(Failure::usage)
+            }
             _ => Ok(Config::default()),
         }
     }
@@ -130,7 +132,13 @@ fn read_input(input: &Path) -> Result<Vec<u8>, Failure> {
     } else {
         std::fs::File::open(input).and_then(|mut f| f.read_to_end(&mut bytes).map(|_| ()))
     };
-    outcome.map_err(|e| Failure::usage(format!("{}: cannot read the event: {}", name(input), io_reason(&e))))?;
+    outcome.map_err(|e| {
+        Failure::usage(format!(
+            "{}: cannot read the event: {}",
+            name(input),
+            io_reason(&e)
+        ))
+    })?;
     Ok(bytes)
 }
 

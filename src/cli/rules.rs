@@ -65,7 +65,11 @@ fn table(config: &Config) -> String {
         "ROUTE".to_owned(),
         "DEFINED AT".to_owned(),
     ]];
-    let numbered = rules.rules().iter().enumerate().map(|(i, r)| ((i + 1).to_string(), r));
+    let numbered = rules
+        .rules()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| ((i + 1).to_string(), r));
     let fallback = rules.fallback().map(|r| ("-".to_owned(), r));
     for (number, rule) in numbered.chain(fallback) {
         let route = match rule.target() {
@@ -83,7 +87,14 @@ fn table(config: &Config) -> String {
         ]);
     }
     if rules.fallback().is_none() {
-        rows.push(["-".into(), "fallback".into(), "-".into(), "-".into(), "(reject)".into(), String::new()]);
+        rows.push([
+            "-".into(),
+            "fallback".into(),
+            "-".into(),
+            "-".into(),
+            "(reject)".into(),
+            String::new(),
+        ]);
     }
     let mut widths = [0usize; 6];
     for row in &rows {

@@ -13,11 +13,23 @@ use super::{compile_rules, fallback_rule, LoadError, Origin, RawFallback, Rule, 
 /// They are the same files as `rules/` in the source tree, so a user can copy
 /// any rule into a configuration file and change it.
 pub const BUILTIN_FILES: &[(&str, &str)] = &[
-    ("rules/triggers.toml", include_str!("../../rules/triggers.toml")),
+    (
+        "rules/triggers.toml",
+        include_str!("../../rules/triggers.toml"),
+    ),
     ("rules/http.toml", include_str!("../../rules/http.toml")),
-    ("rules/records.toml", include_str!("../../rules/records.toml")),
-    ("rules/cloudevents.toml", include_str!("../../rules/cloudevents.toml")),
-    ("rules/eventbridge.toml", include_str!("../../rules/eventbridge.toml")),
+    (
+        "rules/records.toml",
+        include_str!("../../rules/records.toml"),
+    ),
+    (
+        "rules/cloudevents.toml",
+        include_str!("../../rules/cloudevents.toml"),
+    ),
+    (
+        "rules/eventbridge.toml",
+        include_str!("../../rules/eventbridge.toml"),
+    ),
 ];
 
 /// A file of `[[rule]]` tables and nothing else.
@@ -33,7 +45,8 @@ pub(crate) fn builtin_rules(seen: &mut HashMap<String, Origin>) -> Result<Vec<Ru
     let mut rules = Vec::new();
     for (name, text) in BUILTIN_FILES {
         let file: Arc<str> = Arc::from(*name);
-        let parsed: RuleFile = toml::from_str(text).map_err(|e| LoadError::toml(&file, text, &e))?;
+        let parsed: RuleFile =
+            toml::from_str(text).map_err(|e| LoadError::toml(&file, text, &e))?;
         rules.extend(compile_rules(&file, text, parsed.rule, seen)?);
     }
     Ok(rules)

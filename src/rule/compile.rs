@@ -10,7 +10,9 @@ use serde_json::Value;
 use toml::Spanned;
 
 use super::error::line_of;
-use super::{HttpFormat, LoadError, Origin, Predicate, Query, ReplyMode, Rule, Target, Template, Test};
+use super::{
+    HttpFormat, LoadError, Origin, Predicate, Query, ReplyMode, Rule, Target, Template, Test,
+};
 
 /// A rule as written, before validation.
 #[derive(Deserialize)]
@@ -86,10 +88,14 @@ fn compile_rule(at: Origin, index: usize, table: toml::Table) -> Result<Rule, Lo
         rule: label.clone(),
         problem,
     };
-    let raw: RawRule = table.try_into().map_err(|e: toml::de::Error| fail(serde_problem(&e)))?;
+    let raw: RawRule = table
+        .try_into()
+        .map_err(|e: toml::de::Error| fail(serde_problem(&e)))?;
     check_name(&raw.name).map_err(fail)?;
     if raw.name == "fallback" {
-        return Err(fail("the name `fallback` is reserved: set the fallback in a `[fallback]` table".into()));
+        return Err(fail(
+            "the name `fallback` is reserved: set the fallback in a `[fallback]` table".into(),
+        ));
     }
     let kind = raw.kind.unwrap_or(RawKind::Event);
     let target = match (kind, raw.path, raw.format) {
@@ -175,7 +181,9 @@ pub(crate) fn fallback_rule(raw: RawFallback, at: Origin) -> Result<Option<Rule>
 
 fn check_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
     if first_ok && rest_ok && name.len() <= 64 {
         Ok(())
@@ -202,11 +210,17 @@ fn path_template(path: &str) -> Result<Template, String> {
     if sample.contains(['?', '#']) || sample.contains("//") {
         return Err(format!("key `path`: {path:?} may not contain `?`, `#` or `//`; a query belongs in the environment's `query`"));
     }
-    if sample.split('/').any(|segment| segment == "." || segment == "..") {
-        return Err(format!("key `path`: {path:?} may not contain `.` or `..` segments"));
+    if sample
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
+        return Err(format!(
+            "key `path`: {path:?} may not contain `.` or `..` segments"
+        ));
     }
-    http::uri::PathAndQuery::from_str(&sample)
-        .map_err(|_| format!("key `path`: {path:?} has characters a URI path cannot hold; percent-encode them"))?;
+    http::uri::PathAndQuery::from_str(&sample).map_err(|_| {
+        format!("key `path`: {path:?} has characters a URI path cannot hold; percent-encode them")
+    })?;
     Ok(template)
 }
 
@@ -219,11 +233,15 @@ fn header_template(name: &str, value: &toml::Value) -> Result<(HeaderName, Templ
     let header = HeaderName::from_str(name)
         .map_err(|_| format!("key `headers.{name:?}`: not a valid header name"))?;
     if RESERVED_HEADERS.contains(&header.as_str()) {
-        return Err(format!("key `headers.{name:?}`: `{header}` is set by ceh itself and cannot be set by a rule"));
+        return Err(format!(
+            "key `headers.{name:?}`: `{header}` is set by ceh itself and cannot be set by a rule"
+        ));
     }
-    let text = value
-        .as_str()
-        .ok_or_else(|| format!("key `headers.{name:?}`: the value must be a string (a template such as \"{{$.id}}\")"))?;
+    let text = value.as_str().ok_or_else(|| {
+        format!(
+            "key `headers.{name:?}`: the value must be a string (a template such as \"{{$.id}}\")"
+        )
+    })?;
     let template = Template::parse(text).map_err(|p| format!("key `headers.{name:?}`: {p}"))?;
     Ok((header, template))
 }
@@ -241,9 +259,9 @@ fn predicate(path: &str, value: toml::Value) -> Result<Predicate, String> {
                 _ => return Err(format!("{key}: write exactly one of {{ equals = … }}, {{ one_of = […] }}, {{ exists = true|false }}, {{ prefix = \"…\" }}")),
             }
         }
-        toml::Value::Array(_) => {
-            return Err(format!("{key}: a list is ambiguous; write {{ one_of = […] }} to match any of several values"))
-        }
+        toml::Value::Array(_) => return Err(format!(
+            "{key}: a list is ambiguous; write {{ one_of = […] }} to match any of several values"
+        )),
         scalar => Test::Equals(scalar_json(scalar).map_err(|p| format!("{key}: {p}"))?),
     };
     Ok(Predicate::new(query, test))
@@ -253,14 +271,21 @@ fn test_from(op: &str, operand: toml::Value) -> Result<Test, String> {
     match (op, operand) {
         ("equals", value) => Ok(Test::Equals(scalar_json(value)?)),
         ("one_of", toml::Value::Array(values)) if !values.is_empty() => Ok(Test::OneOf(
-            values.into_iter().map(scalar_json).collect::<Result<_, _>>()?,
+            values
+                .into_iter()
+                .map(scalar_json)
+                .collect::<Result<_, _>>()?,
         )),
-        ("one_of", _) => Err("`one_of` takes a non-empty list of strings, numbers or booleans".into()),
+        ("one_of", _) => {
+            Err("`one_of` takes a non-empty list of strings, numbers or booleans".into())
+        }
         ("exists", toml::Value::Boolean(wanted)) => Ok(Test::Exists(wanted)),
         ("exists", _) => Err("`exists` takes true or false".into()),
         ("prefix", toml::Value::String(prefix)) => Ok(Test::Prefix(prefix)),
         ("prefix", _) => Err("`prefix` takes a string".into()),
-        (other, _) => Err(format!("unknown test `{other}`; use `equals`, `one_of`, `exists` or `prefix`")),
+        (other, _) => Err(format!(
+            "unknown test `{other}`; use `equals`, `one_of`, `exists` or `prefix`"
+        )),
     }
 }
 
@@ -272,7 +297,10 @@ fn scalar_json(value: toml::Value) -> Result<Value, String> {
             .map(Value::Number)
             .ok_or_else(|| format!("{f} is not a JSON number")),
         toml::Value::Boolean(b) => Ok(Value::Bool(b)),
-        other => Err(format!("a {} cannot be compared with JSON; use a string, number or boolean", other.type_str())),
+        other => Err(format!(
+            "a {} cannot be compared with JSON; use a string, number or boolean",
+            other.type_str()
+        )),
     }
 }
 

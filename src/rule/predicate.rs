@@ -54,9 +54,9 @@ impl Predicate {
             Test::OneOf(options) => self
                 .query
                 .any(json, |node| options.iter().any(|o| same(node, o))),
-            Test::Prefix(prefix) => self
-                .query
-                .any(json, |node| node.as_str().is_some_and(|s| s.starts_with(prefix))),
+            Test::Prefix(prefix) => self.query.any(json, |node| {
+                node.as_str().is_some_and(|s| s.starts_with(prefix))
+            }),
         }
     }
 }
@@ -101,8 +101,16 @@ mod tests {
         assert!(!check("$.v", Test::Equals(json!(2.0)), doc.clone()));
         assert!(check("$.n", Test::Equals(json!(3.0)), doc.clone()));
         assert!(check("$.b", Test::Equals(json!(true)), doc.clone()));
-        assert!(check("$.r[*].s", Test::Equals(json!("aws:sns")), doc.clone()));
-        assert!(check("$.r[0].s", Test::OneOf(vec![json!("x"), json!("aws:sqs")]), doc.clone()));
+        assert!(check(
+            "$.r[*].s",
+            Test::Equals(json!("aws:sns")),
+            doc.clone()
+        ));
+        assert!(check(
+            "$.r[0].s",
+            Test::OneOf(vec![json!("x"), json!("aws:sqs")]),
+            doc.clone()
+        ));
         assert!(check("$.r[0].s", Test::Prefix("aws:".into()), doc.clone()));
         assert!(!check("$.n", Test::Prefix("3".into()), doc.clone()));
         assert!(check("$.zz", Test::Exists(false), doc.clone()));

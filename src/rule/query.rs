@@ -108,7 +108,9 @@ fn walk<'v>(steps: &[Step], json: &'v Value) -> Option<&'v Value> {
             let items = node.as_array()?;
             // RFC 9535: a negative index counts from the end.
             let at = if *index < 0 {
-                items.len().checked_sub(usize::try_from(index.unsigned_abs()).ok()?)?
+                items
+                    .len()
+                    .checked_sub(usize::try_from(index.unsigned_abs()).ok()?)?
             } else {
                 usize::try_from(*index).ok()?
             };
@@ -153,7 +155,13 @@ mod tests {
     #[test]
     fn singular_and_general_agree() {
         let doc = json!({"a": {"b": [1, 2, {"c": "x"}]}, "k y": true});
-        for text in ["$.a.b[2].c", "$.a.b[-1].c", "$['k y']", "$.a.b[5]", "$.nope.x"] {
+        for text in [
+            "$.a.b[2].c",
+            "$.a.b[-1].c",
+            "$['k y']",
+            "$.a.b[5]",
+            "$.nope.x",
+        ] {
             let query = Query::parse(text).unwrap();
             assert!(matches!(query.plan, Plan::Singular(_)), "{text}");
             let general = general(&parse_json_path(text).unwrap(), &doc);
@@ -173,9 +181,12 @@ mod tests {
     #[test]
     fn invalid_queries_are_refused_with_one_line() {
         let err = Query::parse("$.Records[0").unwrap_err();
-        assert_eq!(err, "syntax error at character 1");
+        assert_eq!(err, "syntax error at character 11");
         let err = Query::parse("$.detail-type").unwrap_err();
-        assert!(err.ends_with("needs brackets, as in $['detail-type']"), "{err}");
+        assert!(
+            err.ends_with("needs brackets, as in $['detail-type']"),
+            "{err}"
+        );
         assert!(Query::parse("Records").is_err());
     }
 }

@@ -34,7 +34,10 @@ impl Template {
         while let Some(at) = rest.find(['{', '}']) {
             literal.push_str(&rest[..at]);
             let brace = &rest[at..];
-            if let Some(after) = brace.strip_prefix("{{").or_else(|| brace.strip_prefix("}}")) {
+            if let Some(after) = brace
+                .strip_prefix("{{")
+                .or_else(|| brace.strip_prefix("}}"))
+            {
                 literal.push_str(&brace[..1]);
                 rest = after;
                 continue;
@@ -43,15 +46,15 @@ impl Template {
                 return Err("a `}` closes no placeholder; write `}}` for a literal brace".into());
             }
             let inner = &brace[1..];
-            let end = closing_brace(inner).ok_or_else(|| {
-                format!("the placeholder `{brace}` is never closed with `}}`")
-            })?;
+            let end = closing_brace(inner)
+                .ok_or_else(|| format!("the placeholder `{brace}` is never closed with `}}`"))?;
             let query_text = inner[..end].trim();
             if query_text.is_empty() {
                 return Err("an empty placeholder `{}` refers to nothing; write a JSONPath such as `{$.source}`".into());
             }
-            let query = Query::parse(query_text)
-                .map_err(|e| format!("placeholder `{{{query_text}}}` is not a valid JSONPath: {e}"))?;
+            let query = Query::parse(query_text).map_err(|e| {
+                format!("placeholder `{{{query_text}}}` is not a valid JSONPath: {e}")
+            })?;
             if !literal.is_empty() {
                 parts.push(Part::Literal(std::mem::take(&mut literal).into()));
             }

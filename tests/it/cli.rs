@@ -1,0 +1,305 @@
+//! The `ceh` binary, driven as a user would, with exact output.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const S3: &str = r#"{"Records":[{"eventSource":"aws:s3","s3":{"object":{"key":"a b"}}}]}"#;
+
+fn ceh(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ceh"))
+        .args(args)
+        .env_remove("CEH_CONFIG")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A command that does not read its input may close the pipe first.
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// Runs and checks the exit code, stdout and stderr exactly.
+fn check(args: &[&str], stdin: &[u8], code: i32, out: &str, err: &str) {
+    let output = ceh(args, stdin);
+    assert_eq!(stderr(&output), err, "stderr of ceh {args:?}");
+    assert_eq!(stdout(&output), out, "stdout of ceh {args:?}");
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "exit code of ceh {args:?}"
+    );
+}
+
+fn write_temp(dir: &Path, name: &str, contents: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn explain_text() {
+    let expected = "\
+rule   s3 (rules/records.toml:LINE)
+kind   event
+reply  dict
+
+POST /aws.s3 HTTP/1.1
+content-type: application/json
+host: localhost
+content-length: 68
+ceh-rule: s3
+
+{\"Records\":[{\"eventSource\":\"aws:s3\",\"s3\":{\"object\":{\"key\":\"a b\"}}}]}
+";
+    let output = ceh(&["explain", "-"], S3.as_bytes());
+    assert_eq!(stderr(&output), "");
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    let line = cloud_events_handler::RuleTable::builtin()
+        .get("s3")
+        .unwrap()
+        .origin()
+        .line;
+    assert_eq!(text, expected.replace("LINE", &line.to_string()));
+}
+
+#[test]
+fn explain_json() {
+    let expected = r#"{
+  "rule": "s3",
+  "kind": "event",
+  "reply": "dict",
+  "requests": [
+    {
+      "method": "POST",
+      "path": "/aws.s3",
+      "query": null,
+      "headers": {
+        "content-type": "application/json",
+        "host": "localhost",
+        "content-length": "68",
+        "ceh-rule": "s3"
+      },
+      "body": "{\"Records\":[{\"eventSource\":\"aws:s3\",\"s3\":{\"object\":{\"key\":\"a b\"}}}]}"
+    }
+  ]
+}
+"#;
+    check(
+        &["explain", "--format", "json", "-"],
+        S3.as_bytes(),
+        0,
+        expected,
+        "",
+    );
+}
+
+#[test]
+fn explain_ndjson_keeps_going_past_bad_lines() {
+    let input = format!("{S3}\n\n{{\"source\": \"com.example\", \"detail-type\": \"t\", \"detail\": {{}}}}\nnot json\n");
+    let output = ceh(&["explain", "--ndjson", "-"], input.as_bytes());
+    let lines: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["requests"][0]["path"], "/aws.s3");
+    assert_eq!(lines[1]["rule"], "eventbridge");
+    assert_eq!(lines[1]["requests"][0]["path"], "/com.example");
+    assert_eq!(
+        lines[2],
+        serde_json::json!({"line": 4, "error": "the event is not valid JSON: expected ident at line 1 column 2"})
+    );
+    assert_eq!(
+        stderr(&output),
+        "ceh: <stdin>: 1 event(s) could not be explained\n"
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn invoke_answers_with_the_echo_app() {
+    let output = ceh(&["invoke", "fixtures/s3/put.json"], b"");
+    assert_eq!(stderr(&output), "");
+    assert_eq!(output.status.code(), Some(0));
+    let reply: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(reply["status_code"], 200);
+    assert_eq!(
+        reply["headers"],
+        serde_json::json!({"content-type": "application/json"})
+    );
+    let seen: serde_json::Value = serde_json::from_str(reply["body"].as_str().unwrap()).unwrap();
+    assert_eq!(seen["method"], "POST");
+    assert_eq!(seen["path"], "/aws.s3");
+    assert_eq!(seen["headers"]["ceh-rule"], "s3");
+    let original =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/s3/put.json"))
+            .unwrap();
+    assert_eq!(seen["body"], original.as_str());
+}
+
+#[test]
+fn invoke_with_a_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_temp(
+        dir.path(),
+        "ceh.toml",
+        b"[environment]\nSCRIPT_NAME = \"/hooks\"\nHTTP_X_TENANT = \"acme\"\n",
+    );
+    let output = ceh(&["invoke", "--config", &config, "-"], S3.as_bytes());
+    let reply: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let seen: serde_json::Value = serde_json::from_str(reply["body"].as_str().unwrap()).unwrap();
+    assert_eq!(seen["path"], "/hooks/aws.s3");
+    assert_eq!(seen["headers"]["x-tenant"], "acme");
+}
+
+#[test]
+fn bad_events_fail_with_one_line_and_exit_1() {
+    let deep = "[".repeat(300);
+    let six_mb = format!("{{\"pad\": \"{}\"}}", "x".repeat(6 * 1024 * 1024));
+    let cases: Vec<(&[u8], String)> = vec![
+        (b"", "ceh: <stdin>: the event is empty: expected one JSON value\n".into()),
+        (b"{\"a\": ", "ceh: <stdin>: the event is not valid JSON: EOF while parsing a value at line 1 column 6\n".into()),
+        (b"\xff\xfe", "ceh: <stdin>: the event is not valid JSON: expected value at line 1 column 1\n".into()),
+        (deep.as_bytes(), "ceh: <stdin>: the event nests deeper than 128 levels at line 1 column 128\n".into()),
+        (six_mb.as_bytes(), "ceh: <stdin>: the event is 6291467 bytes, over the limit of 6291456 bytes\n".into()),
+    ];
+    for (input, err) in cases {
+        for command in ["explain", "invoke"] {
+            check(&[command, "-"], input, 1, "", &err);
+        }
+    }
+}
+
+#[test]
+fn arrays_and_strings_go_to_the_fallback() {
+    for input in ["[1, 2]", "\"hello\"", "{}"] {
+        let output = ceh(&["explain", "--format", "json", "-"], input.as_bytes());
+        assert_eq!(output.status.code(), Some(0), "{input}");
+        let explained: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+        assert_eq!(explained["rule"], "fallback");
+        assert_eq!(explained["requests"][0]["path"], "/");
+        assert_eq!(explained["requests"][0]["body"], input);
+    }
+}
+
+#[test]
+fn rejected_events_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_temp(dir.path(), "ceh.toml", b"[fallback]\nreject = true\n");
+    check(
+        &["explain", "-c", &config, "-"],
+        b"{}",
+        1,
+        "",
+        "ceh: <stdin>: no rule matches this event and the fallback rejects unmatched events; add a rule for it or remove `reject = true` from [fallback]\n",
+    );
+}
+
+#[test]
+fn usage_and_config_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write_temp(dir.path(), "bad.toml", b"[[rule]]\nname = \"x\"\n");
+    check(
+        &["explain"],
+        b"",
+        2,
+        "",
+        "ceh: the following required arguments were not provided: <FILE> (see ceh --help)\n",
+    );
+    check(
+        &["frobnicate"],
+        b"",
+        2,
+        "",
+        "ceh: unrecognized subcommand 'frobnicate' (see ceh --help)\n",
+    );
+    check(
+        &["explain", "/no/such.json"],
+        b"",
+        2,
+        "",
+        "ceh: /no/such.json: cannot read the event: no such file or directory\n",
+    );
+    let err = format!("ceh: {bad}:1: rule `x`: key `path` is missing: an event rule needs a path such as \"/aws.s3\" or \"/{{$.source}}\"\n");
+    check(&["explain", "--config", &bad, "-"], b"{}", 2, "", &err);
+    check(&["rules", "check", &bad], b"", 2, "", &err);
+    check(&["rules", "list", "--config", &bad], b"", 2, "", &err);
+}
+
+#[test]
+fn the_config_can_come_from_ceh_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_temp(dir.path(), "ceh.toml", b"[fallback]\npath = \"/other\"\n");
+    let output = Command::new(env!("CARGO_BIN_EXE_ceh"))
+        .args(["explain", "--format", "json", "/dev/stdin"])
+        .env("CEH_CONFIG", &config)
+        .stdin(Stdio::from(
+            std::fs::File::open(write_temp(dir.path(), "e.json", b"{}")).unwrap(),
+        ))
+        .output()
+        .unwrap();
+    let explained: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(explained["requests"][0]["path"], "/other");
+}
+
+#[test]
+fn rules_list_shows_precedence() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_temp(
+        dir.path(),
+        "mine.toml",
+        b"[[rule]]\nname = \"mine\"\npath = \"/mine\"\n[rule.match]\n\"$.mine\" = true\n\n[fallback]\nreject = true\n",
+    );
+    let output = ceh(&["rules", "list", "--config", &config], b"");
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("#  NAME"), "{}", lines[0]);
+    let mine: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(
+        mine,
+        [
+            "1",
+            "mine",
+            "event",
+            "dict",
+            "/mine",
+            &format!("{config}:1")
+        ]
+    );
+    let last: Vec<&str> = lines.last().unwrap().split_whitespace().collect();
+    assert_eq!(last, ["-", "fallback", "-", "-", "(reject)"]);
+    let table = cloud_events_handler::RuleTable::builtin();
+    assert_eq!(lines.len(), 1 + 1 + table.rules().len() + 1);
+    for (line, rule) in lines[2..].iter().zip(table.rules()) {
+        assert_eq!(line.split_whitespace().nth(1), Some(rule.name()));
+    }
+}
+
+#[test]
+fn rules_check_summarises_a_good_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_temp(
+        dir.path(),
+        "mine.toml",
+        b"[[rule]]\nname = \"mine\"\npath = \"/mine\"\n[rule.match]\n\"$.mine\" = true\n",
+    );
+    let builtin = cloud_events_handler::RuleTable::builtin().rules().len();
+    let expected = format!(
+        "{config}: ok, 1 rule(s) of its own, {} in all, fallback /\n",
+        builtin + 1
+    );
+    check(&["rules", "check", &config], b"", 0, &expected, "");
+}

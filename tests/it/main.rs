@@ -1,0 +1,8 @@
+//! The integration tests: one binary, a module per area.
+
+mod classify;
+mod cli;
+mod environment;
+mod fixtures;
+mod rules;
+mod synthesize;

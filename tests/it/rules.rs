@@ -1,0 +1,232 @@
+//! Rule files: the format, and the exact message for each way to get it wrong.
+
+use cloud_events_handler::rule::{Target, BUILTIN_FILES};
+use cloud_events_handler::{Config, Event, ReplyMode, RuleTable};
+
+fn load_error(text: &str) -> String {
+    Config::parse("my.toml", text).unwrap_err().to_string()
+}
+
+#[test]
+fn builtin_rules_compile_with_descriptions() {
+    let table = RuleTable::builtin();
+    assert!(
+        table.rules().len() >= 30,
+        "{} built-in rules",
+        table.rules().len()
+    );
+    for rule in table.rules() {
+        assert!(
+            !rule.description().is_empty(),
+            "rule `{}` has no description",
+            rule.name()
+        );
+        assert!(
+            !rule.description().contains('\n'),
+            "rule `{}`: description is one line",
+            rule.name()
+        );
+        assert!(
+            !rule.predicates().is_empty(),
+            "rule `{}` matches everything",
+            rule.name()
+        );
+        if let Target::Event(path) = rule.target() {
+            assert!(path.as_str().starts_with('/'), "rule `{}`", rule.name());
+        }
+    }
+    assert_eq!(table.fallback().map(|r| r.name()), Some("fallback"));
+    assert_eq!(BUILTIN_FILES.len(), 5);
+}
+
+#[test]
+fn a_full_rule_loads() {
+    let config = Config::parse(
+        "my.toml",
+        r#"
+        [[rule]]
+        name = "orders"
+        description = "orders from the shop"
+        path = "/shop/{$['detail-type']}"
+        method = "put"
+        reply = "body"
+        headers = { "x-order" = "{$.detail.id}", "x-static" = "yes" }
+        [rule.match]
+        "$.source" = "com.shop"
+        "$.version" = 0
+        "$.replayed" = false
+        "$.detail.kind" = { one_of = ["a", "b"] }
+        "$.detail.id" = { exists = true }
+        "$.detail.test" = { exists = false }
+        "$.account" = { prefix = "12" }
+        "$.region" = { equals = "eu-west-1" }
+        "#,
+    )
+    .unwrap();
+    let rule = config.rules().get("orders").unwrap();
+    assert_eq!(rule.method(), Some(&http::Method::PUT));
+    assert_eq!(rule.reply(), ReplyMode::Body);
+    assert_eq!(rule.predicates().len(), 8);
+    assert_eq!(
+        rule.predicates()[0].to_string(),
+        r#"$.source == "com.shop""#
+    );
+    assert_eq!(
+        rule.predicates()[3].to_string(),
+        r#"$.detail.kind in ["a", "b"]"#
+    );
+    assert_eq!(rule.predicates()[5].to_string(), "$.detail.test absent");
+    assert_eq!(
+        rule.predicates()[6].to_string(),
+        r#"$.account starts with "12""#
+    );
+    let event = Event::from_slice(
+        br#"{"source": "com.shop", "version": 0, "replayed": false, "account": "1234", "region": "eu-west-1",
+            "detail-type": "Order Placed", "detail": {"kind": "b", "id": "o-1"}}"#,
+    )
+    .unwrap();
+    let found = config.rules().classify(&event).unwrap();
+    assert_eq!(found.rule().name(), "orders");
+    let request = cloud_events_handler::synthesize(&found, &event, config.environment()).unwrap();
+    assert_eq!(request.method(), http::Method::PUT);
+    assert_eq!(request.uri().path(), "/shop/Order%20Placed");
+    assert_eq!(request.headers()["x-order"], "o-1");
+    assert_eq!(request.headers()["x-static"], "yes");
+}
+
+#[test]
+fn builtin_rules_can_be_turned_off() {
+    let config = Config::parse(
+        "my.toml",
+        "builtin_rules = false\n[[rule]]\nname = \"only\"\npath = \"/only\"\n[rule.match]\n\"$.a\" = 1\n",
+    )
+    .unwrap();
+    assert_eq!(config.rules().rules().len(), 1);
+}
+
+#[test]
+fn load_errors_name_file_line_rule_and_key() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "[[rule]\nname = 1",
+            "my.toml:1: unclosed array table, expected `]`",
+        ),
+        (
+            "[[rule]]\nname = \"a\"\npath = \"/a\"\npth = \"/b\"\n[rule.match]\n\"$.a\" = 1\n",
+            "my.toml:1: rule `a`: unknown key `pth`, expected one of `name`, `description`, `kind`, `path`, `format`, `method`, `reply`, `headers`, `match`",
+        ),
+        (
+            "[[rule]]\npath = \"/a\"\n",
+            "my.toml:1: rule `#1`: missing key `name`",
+        ),
+        (
+            "\n\n[[rule]]\nname = \"a\"\npath = \"/a\"\n[rule.match]\n\"$.Records[0\" = 1\n",
+            "my.toml:3: rule `a`: key `match.\"$.Records[0\"`: not a valid JSONPath (syntax error at character 11); write RFC 9535 syntax such as \"$.Records[0].eventSource\"",
+        ),
+        (
+            "[[rule]]\nname = \"a\"\npath = \"/a\"\n[rule.match]\n\"$.detail-type\" = \"x\"\n",
+            "my.toml:1: rule `a`: key `match.\"$.detail-type\"`: not a valid JSONPath (syntax error at character 9; a name with `-` needs brackets, as in $['detail-type']); write RFC 9535 syntax such as \"$.Records[0].eventSource\"",
+        ),
+        (
+            "[[rule]]\nname = \"a\"\npath = \"/{}\"\n[rule.match]\n\"$.a\" = 1\n",
+            "my.toml:1: rule `a`: key `path`: an empty placeholder `{}` refers to nothing; write a JSONPath such as `{$.source}`",
+        ),
+        (
+            "[[rule]]\nname = \"a\"\npath = \"/{source}\"\n[rule.match]\n\"$.a\" = 1\n",
+            "my.toml:1: rule `a`: key `path`: placeholder `{source}` is not a valid JSONPath: syntax error at character 1; a query starts with `$`",
+        ),
+        (
+            "[[rule]]\nname = \"a\"\npath = \"aws.s3\"\n[rule.match]\n\"$.a\" = 1\n",
+            "my.toml:1: rule `a`: key `path`: \"aws.s3\" must start with `/`",
+        ),
+        (
+            "[[rule]]\nname = \"a\"\npath = \"/a/../b\"\n[rule.match]\n\"$.a\" = 1\n",
+            "my.toml:1: rule `a`: key `path`: \"/a/../b\" may not contain `.` or `..` segments",
+        ),
+        (
+            "[[rule]]\nname = \"a\"\n[rule.match]\n\"$.a\" = 1\n",
+            "my.toml:1: rule `a`: key `path` is missing: an event rule needs a path such as \"/aws.s3\" or \"/{$.source}\"",
+        ),
+        (
+            "[[rule]]\nname = \"a\"\nkind = \"http\"\n[rule.match]\n\"$.a\" = 1\n",
+            "my.toml:1: rule `a`: key `format` is missing: an http rule names its event shape, e.g. format = \"api-gateway-v2\"",
+        ),
+        (
+            "[[rule]]\nname = \"a\"\nkind = \"htp\"\npath = \"/a\"\n",
+            "my.toml:1: rule `a`: unknown variant `htp`, expected `event` or `http`",
+        ),
+        (
+            "[[rule]]\nname = \"a\"\npath = \"/a\"\nreply = \"http\"\n[rule.match]\n\"$.a\" = 1\n",
+            "my.toml:1: rule `a`: key `reply`: `http` is for `kind = \"http\"` rules; use \"dict\" or \"body\"",
+        ),
+        (
+            "[[rule]]\nname = \"a\"\npath = \"/a\"\nmethod = \"NOT A METHOD\"\n[rule.match]\n\"$.a\" = 1\n",
+            "my.toml:1: rule `a`: key `method`: \"NOT A METHOD\" is not an HTTP method; write e.g. \"POST\" or \"PUT\"",
+        ),
+        (
+            "[[rule]]\nname = \"a\"\npath = \"/a\"\nheaders = { host = \"x\" }\n[rule.match]\n\"$.a\" = 1\n",
+            "my.toml:1: rule `a`: key `headers.\"host\"`: `host` is set by ceh itself and cannot be set by a rule",
+        ),
+        (
+            "[[rule]]\nname = \"a\"\npath = \"/a\"\n[rule.match]\n\"$.a\" = [1, 2]\n",
+            "my.toml:1: rule `a`: key `match.\"$.a\"`: a list is ambiguous; write { one_of = […] } to match any of several values",
+        ),
+        (
+            "[[rule]]\nname = \"a\"\npath = \"/a\"\n[rule.match]\n\"$.a\" = { like = \"x\" }\n",
+            "my.toml:1: rule `a`: key `match.\"$.a\"`: unknown test `like`; use `equals`, `one_of`, `exists` or `prefix`",
+        ),
+        (
+            "[[rule]]\nname = \"a\"\npath = \"/a\"\n[rule.match]\n\"$.a\" = { exists = \"yes\" }\n",
+            "my.toml:1: rule `a`: key `match.\"$.a\"`: `exists` takes true or false",
+        ),
+        (
+            "[[rule]]\nname = \"Bad Name\"\npath = \"/a\"\n",
+            "my.toml:1: rule `Bad Name`: key `name`: \"Bad Name\" is not a rule name; use 1 to 64 of a-z, 0-9, `.`, `_`, `-`, starting with a letter or digit",
+        ),
+        (
+            "[[rule]]\nname = \"s3\"\npath = \"/mine\"\n[rule.match]\n\"$.a\" = 1\n",
+            "my.toml:1: rule `s3`: the name is already used at rules/records.toml:",
+        ),
+        (
+            "[[rule]]\nname = \"a\"\npath = \"/a\"\n[rule.match]\n\"$.a\" = 1\n[[rule]]\nname = \"a\"\npath = \"/b\"\n[rule.match]\n\"$.a\" = 2\n",
+            "my.toml:6: rule `a`: the name is already used at my.toml:1; rule names must be unique",
+        ),
+        (
+            "[[rule]]\nname = \"fallback\"\npath = \"/a\"\n",
+            "my.toml:1: rule `fallback`: the name `fallback` is reserved: set the fallback in a `[fallback]` table",
+        ),
+        (
+            "[fallback]\nreject = true\npath = \"/x\"\n",
+            "my.toml:1: fallback: `reject = true` sends no request, so `path` has no use; remove one of them",
+        ),
+        (
+            "[fallback]\npath = \"/{$.source}\"\n",
+            "my.toml:1: fallback.path: the fallback matches events of any shape, so its path must be static (no `{…}`)",
+        ),
+        (
+            "rules = []\n",
+            "my.toml:1: unknown field `rules`, expected one of `rule`, `builtin_rules`, `fallback`, `environment`",
+        ),
+    ];
+    for (text, expected) in cases {
+        let got = load_error(text);
+        if expected.ends_with(':') {
+            // A built-in's line moves as rules are added; the file is what matters.
+            assert!(
+                got.starts_with(expected) && got.ends_with("; rule names must be unique"),
+                "{got}"
+            );
+        } else {
+            assert_eq!(&got, expected, "for:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn a_missing_file_is_named() {
+    let err = Config::load("/no/such/ceh.toml").unwrap_err().to_string();
+    assert!(
+        err.starts_with("/no/such/ceh.toml: cannot read the file: "),
+        "{err}"
+    );
+}
