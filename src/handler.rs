@@ -13,7 +13,7 @@ use crate::classify::ClassifyError;
 use crate::reply::{self, ReplyError};
 use crate::rule::{ReplyMode, Rule};
 use crate::synthesize::{synthesize, SynthesizeError};
-use crate::{Config, Event};
+use crate::{Config, Event, Invocation};
 
 /// Routes events to an app with one configuration.
 ///
@@ -109,10 +109,34 @@ impl Handler {
         B: http_body::Body,
         B::Error: Into<BoxError>,
     {
+        self.handle_invocation(event, app, &Invocation::default())
+            .await
+    }
+
+    /// Like [`Handler::handle`], for an invocation whose facts the app sees
+    /// as headers and whose deadline bounds the app's time.
+    pub async fn handle_invocation<S, B>(
+        &self,
+        event: &Event,
+        app: S,
+        invocation: &Invocation,
+    ) -> Result<Value, HandleError>
+    where
+        S: Service<Request<Full<Bytes>>, Response = Response<B>>,
+        S::Error: Into<BoxError>,
+        B: http_body::Body,
+        B::Error: Into<BoxError>,
+    {
         let found = self.config.rules().classify(event)?;
         let rule = found.rule();
-        let request = synthesize(&found, event, self.config.environment())?;
-        let response = app::call(app, request).await?;
+        let mut request = synthesize(&found, event, self.config.environment())?;
+        invocation.add_headers(request.headers_mut());
+        let response = match invocation.remaining() {
+            Some(left) => tokio::time::timeout(left, app::call(app, request))
+                .await
+                .map_err(|_| AppError::Timeout { after: left })??,
+            None => app::call(app, request).await?,
+        };
         Ok(match rule.reply() {
             ReplyMode::Body => reply::body(rule.name(), &response)?,
             _ => reply::dict(&response),

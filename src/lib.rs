@@ -35,6 +35,8 @@ pub mod describe;
 mod environment;
 mod event;
 mod handler;
+mod invocation;
+pub mod lambda;
 pub mod reply;
 pub mod rule;
 mod synthesize;
@@ -45,5 +47,8 @@ pub use config::{Config, CONFIG_VAR};
 pub use environment::{Environment, Settings};
 pub use event::{Event, EventError, DEFAULT_MAX_EVENT_BYTES};
 pub use handler::{Explanation, HandleError, Handler};
+pub use invocation::{
+    Invocation, DEADLINE_HEADER, FUNCTION_ARN_HEADER, REQUEST_ID_HEADER, TRACE_ID_HEADER,
+};
 pub use rule::{Kind, LoadError, ReplyMode, Rule, RuleTable};
 pub use synthesize::{synthesize, SynthesizeError, RULE_HEADER};

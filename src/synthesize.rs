@@ -158,7 +158,7 @@ fn push_segments(uri: &mut String, value: &str) {
 }
 
 /// A header value from event data: percent-encoded where `http` would refuse it.
-fn header_value(text: &str) -> HeaderValue {
+pub(crate) fn header_value(text: &str) -> HeaderValue {
     let encoded = utf8_percent_encode(text, HEADER_VALUE).to_string();
     // Only visible ASCII and spaces remain after encoding, which is always valid.
     HeaderValue::from_str(&encoded).unwrap_or_else(|_| HeaderValue::from_static(""))

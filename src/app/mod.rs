@@ -4,6 +4,8 @@
 //! [`Echo`] is the built-in app that answers with what it received.
 
 mod echo;
+mod process;
+mod upstream;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -11,6 +13,11 @@ use http_body_util::{BodyExt, Full};
 use tower::{Service, ServiceExt};
 
 pub use echo::Echo;
+pub use process::{
+    AppProcess, ProcessError, DEFAULT_READINESS_PATH, DEFAULT_READINESS_TIMEOUT,
+    READINESS_PATH_VAR, READINESS_TIMEOUT_VAR,
+};
+pub use upstream::{Upstream, UpstreamError, APP_VAR};
 
 /// A boxed error from an app or its response body.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -25,6 +32,12 @@ pub enum AppError {
     /// The response body could not be read to its end.
     #[error("the app's response body broke off: {0}")]
     Body(#[source] BoxError),
+    /// The app had not answered when the invocation's deadline came.
+    #[error("the app did not answer within {} ms, the time left before the invocation's deadline", after.as_millis())]
+    Timeout {
+        /// How long the app was given.
+        after: std::time::Duration,
+    },
 }
 
 /// Sends `request` to `app` and reads the whole response.

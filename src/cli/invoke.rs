@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use cloud_events_handler::app::Upstream;
 use cloud_events_handler::{Echo, Event, Handler};
 
 use super::{name, read_input, ConfigArg, Failure};
@@ -11,6 +12,9 @@ use super::{name, read_input, ConfigArg, Failure};
 pub(super) struct InvokeArgs {
     #[command(flatten)]
     config: ConfigArg,
+    /// The app's base URL, e.g. http://127.0.0.1:8080 [default: the built-in echo app]
+    #[arg(long, value_name = "URL")]
+    app: Option<String>,
     /// The event: a JSON file, or - for standard input.
     #[arg(value_name = "FILE")]
     input: PathBuf,
@@ -25,9 +29,14 @@ pub(super) fn run(args: InvokeArgs) -> Result<(), Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::event(format!("cannot start the async runtime: {e}")))?;
-    let reply = runtime
-        .block_on(handler.handle(&event, Echo))
-        .map_err(|e| Failure::event(format!("{}: {e}", name(&args.input))))?;
+    let outcome = match &args.app {
+        Some(url) => {
+            let app = Upstream::new(url).map_err(Failure::usage)?;
+            runtime.block_on(handler.handle(&event, app))
+        }
+        None => runtime.block_on(handler.handle(&event, Echo)),
+    };
+    let reply = outcome.map_err(|e| Failure::event(format!("{}: {e}", name(&args.input))))?;
     println!("{reply:#}");
     Ok(())
 }

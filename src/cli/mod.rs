@@ -2,6 +2,7 @@
 
 mod explain;
 mod invoke;
+mod lambda;
 mod rules;
 
 use std::fmt::Display;
@@ -16,8 +17,9 @@ use cloud_events_handler::Config;
 #[derive(Parser)]
 #[command(name = "ceh", version, about, max_term_width = 100)]
 struct Cli {
+    /// With no command, ceh runs as a Lambda bootstrap when AWS_LAMBDA_RUNTIME_API is set.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -29,10 +31,12 @@ enum Command {
     /// List the rules in the order they are tried, or check a configuration file.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Serve Lambda invocations (what `ceh` does as a bootstrap), sending events to APP.
+    Lambda(lambda::LambdaArgs),
 }
 
 /// The configuration file option shared by the commands.
-#[derive(Args)]
+#[derive(Args, Default)]
 struct ConfigArg {
     /// Configuration file (user rules, fallback, environment); built-in rules only when unset.
     #[arg(long, short = 'c', value_name = "FILE", env = "CEH_CONFIG")]
@@ -100,9 +104,16 @@ pub(crate) fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Explain(args) => explain::run(args),
-        Command::Invoke(args) => invoke::run(args),
-        Command::Rules(command) => rules::run(command),
+        Some(Command::Explain(args)) => explain::run(args),
+        Some(Command::Invoke(args)) => invoke::run(args),
+        Some(Command::Rules(command)) => rules::run(command),
+        Some(Command::Lambda(args)) => lambda::run(args),
+        None if cloud_events_handler::lambda::in_lambda() => {
+            lambda::run(lambda::LambdaArgs::from_env())
+        }
+        None => Err(Failure::usage(
+            "no command given; try ceh explain FILE, ceh invoke FILE or ceh --help",
+        )),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -114,6 +125,13 @@ pub(crate) fn main() -> ExitCode {
 }
 
 impl ConfigArg {
+    /// The configuration named by `CEH_CONFIG`, as clap would read it.
+    fn from_env() -> Self {
+        Self {
+            config: std::env::var_os("CEH_CONFIG").map(PathBuf::from),
+        }
+    }
+
     fn load(&self) -> Result<Config, Failure> {
         match &self.config {
             Some(path) if !path.as_os_str().is_empty() => {

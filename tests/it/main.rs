@@ -2,6 +2,7 @@
 
 mod classify;
 mod cli;
+mod docs;
 mod environment;
 mod fixtures;
 mod rules;

@@ -1,0 +1,154 @@
+//! The app as an HTTP server reached over the network: the `APP` setting.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{Request, Response, Uri};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use super::BoxError;
+
+/// The setting that names the app's base URL.
+pub const APP_VAR: &str = "APP";
+
+/// An app listening on HTTP, such as a Flask or Express server on
+/// `http://127.0.0.1:8080`.
+///
+/// Each request keeps its method, path, query, headers (its `Host` among
+/// them) and body; only the connection goes to the app's address. A path in
+/// the base URL (`http://127.0.0.1:8080/prefix`) is put before every request
+/// path. Requests are not retried: an event is delivered at most once per
+/// invocation, and the event source's own retries take it from there.
+///
+/// ```
+/// use cloud_events_handler::app::Upstream;
+///
+/// let app = Upstream::new("http://127.0.0.1:8080")?;
+/// assert_eq!(app.base().to_string(), "http://127.0.0.1:8080/");
+/// assert!(Upstream::new("ftp://example.com").is_err());
+/// # Ok::<(), cloud_events_handler::app::UpstreamError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Upstream {
+    base: Uri,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+/// Why the app's URL cannot be used, or why a request to it failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UpstreamError {
+    /// The URL is not an `http://host:port` URL.
+    #[error("APP={url:?} is not an app URL: {reason}; write e.g. APP=http://127.0.0.1:8080")]
+    Url {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The app could not be reached, or the exchange broke off.
+    #[error("the app at {url} did not answer: {cause}")]
+    Unreachable {
+        /// The URL the request went to.
+        url: String,
+        /// The innermost cause (refused, reset, …).
+        cause: String,
+    },
+}
+
+impl Upstream {
+    /// An app at `url`: `http://host:port`, optionally with a base path.
+    pub fn new(url: &str) -> Result<Self, UpstreamError> {
+        let invalid = |reason: &str| UpstreamError::Url {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let base = Uri::from_str(url).map_err(|e| invalid(&e.to_string()))?;
+        match base.scheme_str() {
+            Some("http") => {}
+            Some("https") => return Err(invalid("https is not supported for a local app")),
+            _ => return Err(invalid("the scheme must be http")),
+        }
+        if base.authority().is_none() {
+            return Err(invalid("there is no host"));
+        }
+        if base.query().is_some() {
+            return Err(invalid("a query has no place in the app's base URL"));
+        }
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        Ok(Self { base, client })
+    }
+
+    /// The app's base URL.
+    pub fn base(&self) -> &Uri {
+        &self.base
+    }
+
+    /// Where `uri` (a synthesized request's URI) is sent: the app's authority,
+    /// its base path, then the request's path and query.
+    fn target(&self, uri: &Uri) -> Result<Uri, http::Error> {
+        let base_path = self.base.path().trim_end_matches('/');
+        let path_and_query = uri.path_and_query().map_or("/", PathAndQuery::as_str);
+        let authority = self
+            .base
+            .authority()
+            .cloned()
+            .unwrap_or_else(|| Authority::from_static("localhost"));
+        Ok(Uri::builder()
+            .scheme(Scheme::HTTP)
+            .authority(authority)
+            .path_and_query(format!("{base_path}{path_and_query}"))
+            .build()?)
+    }
+}
+
+impl tower::Service<Request<Full<Bytes>>> for Upstream {
+    type Response = Response<Incoming>;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut request: Request<Full<Bytes>>) -> Self::Future {
+        let client = self.client.clone();
+        let target = self.target(request.uri());
+        Box::pin(async move {
+            let target = target?;
+            let url = target.to_string();
+            *request.uri_mut() = target;
+            // The request line carries the path; `Host` stays what the environment set.
+            *request.version_mut() = http::Version::HTTP_11;
+            client.request(request).await.map_err(|e| {
+                Box::new(UpstreamError::Unreachable {
+                    url,
+                    cause: innermost(&e),
+                }) as BoxError
+            })
+        })
+    }
+}
+
+/// The last error in a source chain: "connection refused" rather than "client error (Connect)".
+fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = err;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    let text = current.to_string();
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_lowercase(),
+        None => text,
+    }
+}

@@ -1,0 +1,171 @@
+//! The Lambda front end: the runtime loop that feeds invocations to the [`Handler`].
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::Full;
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use serde_json::value::RawValue;
+use serde_json::Value;
+use tower::Service;
+
+use crate::app::{AppError, BoxError};
+use crate::{Config, Event, HandleError, Handler, Invocation};
+
+/// The setting for the margin kept before the Lambda deadline, in milliseconds.
+pub const DEADLINE_MARGIN_VAR: &str = "CEH_DEADLINE_MARGIN_MS";
+
+/// The default margin: time left after the app's answer to reply to Lambda.
+pub const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_millis(250);
+
+/// Serves Lambda invocations with `app`, configured from the environment
+/// (`CEH_CONFIG`, `CEH_DEADLINE_MARGIN_MS`).
+///
+/// This is the one call a Rust function needs: any `tower::Service` works,
+/// an axum `Router` among them.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), lambda_runtime::Error> {
+/// // With the built-in echo app; a real function passes its own service.
+/// cloud_events_handler::lambda::run(cloud_events_handler::Echo).await
+/// # }
+/// ```
+///
+/// When `AWS_LAMBDA_MAX_CONCURRENCY` is above 1, that many invocations are
+/// served at once (Lambda Managed Instances); otherwise one at a time.
+pub async fn run<S, B>(app: S) -> Result<(), lambda_runtime::Error>
+where
+    S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let handler = Handler::new(Config::from_env()?);
+    serve(handler, app, deadline_margin()?).await
+}
+
+/// Serves Lambda invocations with an explicit handler and deadline margin.
+pub async fn serve<S, B>(
+    handler: Handler,
+    app: S,
+    margin: Duration,
+) -> Result<(), lambda_runtime::Error>
+where
+    S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    check_runtime_env()?;
+    let service = service_fn(move |event: LambdaEvent<Box<RawValue>>| {
+        let handler = handler.clone();
+        let app = app.clone();
+        async move { invoke(&handler, app, event, margin).await }
+    });
+    lambda_runtime::run_concurrent(service).await
+}
+
+/// Handles one invocation: the payload's exact bytes become the event.
+async fn invoke<S, B>(
+    handler: &Handler,
+    app: S,
+    event: LambdaEvent<Box<RawValue>>,
+    margin: Duration,
+) -> Result<Value, Diagnostic>
+where
+    S: Service<Request<Full<Bytes>>, Response = Response<B>>,
+    S::Error: Into<BoxError>,
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    let payload = Bytes::copy_from_slice(event.payload.get().as_bytes());
+    let event_json = Event::from_bytes(payload).map_err(|e| diagnostic("Ceh.InvalidEvent", &e))?;
+    let context = &event.context;
+    let deadline = UNIX_EPOCH + Duration::from_millis(context.deadline);
+    let invocation = Invocation {
+        request_id: Some(context.request_id.clone()).filter(|s| !s.is_empty()),
+        deadline: Some(deadline.checked_sub(margin).unwrap_or(deadline))
+            .filter(|_| context.deadline > 0),
+        function_arn: Some(context.invoked_function_arn.clone()).filter(|s| !s.is_empty()),
+        trace_id: context.xray_trace_id.clone(),
+    };
+    handler
+        .handle_invocation(&event_json, app, &invocation)
+        .await
+        .map_err(|e| diagnostic(error_type(&e), &e))
+}
+
+/// The `errorType` Lambda reports for each way an invocation can fail.
+pub fn error_type(err: &HandleError) -> &'static str {
+    match err {
+        HandleError::Classify(_) => "Ceh.NoRule",
+        HandleError::Synthesize(_) => "Ceh.InvalidRequest",
+        HandleError::App(AppError::Timeout { .. }) => "Ceh.AppTimeout",
+        HandleError::App(AppError::Call(_)) => "Ceh.AppUnreachable",
+        HandleError::App(_) => "Ceh.AppFailed",
+        HandleError::Reply(_) => "Ceh.InvalidReply",
+    }
+}
+
+fn diagnostic(error_type: &str, err: &dyn std::fmt::Display) -> Diagnostic {
+    Diagnostic {
+        error_type: error_type.to_owned(),
+        error_message: err.to_string(),
+    }
+}
+
+/// The deadline margin from `CEH_DEADLINE_MARGIN_MS`, or the default.
+pub fn deadline_margin() -> Result<Duration, lambda_runtime::Error> {
+    match std::env::var(DEADLINE_MARGIN_VAR) {
+        Ok(ms) => ms
+            .trim()
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| {
+                format!("{DEADLINE_MARGIN_VAR}={ms:?} is not a number of milliseconds").into()
+            }),
+        Err(_) => Ok(DEFAULT_DEADLINE_MARGIN),
+    }
+}
+
+/// The settings the Lambda runtime sets for every function, which the runtime loop needs.
+pub const RUNTIME_VARS: [&str; 4] = [
+    "AWS_LAMBDA_RUNTIME_API",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+];
+
+/// Fails, naming them, when settings the runtime loop needs are missing or
+/// malformed (lambda_runtime would panic on them).
+pub fn check_runtime_env() -> Result<(), lambda_runtime::Error> {
+    let missing: Vec<&str> = RUNTIME_VARS
+        .into_iter()
+        .filter(|var| std::env::var(var).map_or(true, |v| v.is_empty()))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "not inside a Lambda runtime: {} unset; run as the function's bootstrap, or use `ceh invoke` locally",
+            missing.join(", ")
+        )
+        .into());
+    }
+    let memory = std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").unwrap_or_default();
+    if memory.parse::<i32>().is_err() {
+        return Err(format!(
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE={memory:?} is not a number of megabytes"
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Whether this process runs as a Lambda runtime (the runtime API is set).
+pub fn in_lambda() -> bool {
+    std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
+}
