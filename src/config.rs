@@ -8,6 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::environment::Environment;
+use crate::reply::ReplyPolicy;
 use crate::rule::{
     builtin_rules, compile_rules, default_fallback, fallback_rule, line_of, LoadError, Origin,
     RawFallback, RuleTable,
@@ -46,6 +47,7 @@ pub const CONFIG_VAR: &str = "CEH_CONFIG";
 pub struct Config {
     rules: RuleTable,
     environment: Environment,
+    reply_policy: ReplyPolicy,
 }
 
 #[derive(Deserialize)]
@@ -56,6 +58,7 @@ struct RawConfig {
     builtin_rules: Option<bool>,
     fallback: Option<Spanned<RawFallback>>,
     environment: Option<Spanned<toml::Table>>,
+    reply: Option<Spanned<toml::Table>>,
 }
 
 impl Default for Config {
@@ -64,6 +67,7 @@ impl Default for Config {
         Self {
             rules: RuleTable::builtin(),
             environment: Environment::default(),
+            reply_policy: ReplyPolicy::default(),
         }
     }
 }
@@ -126,12 +130,33 @@ impl Config {
             }
             None => Environment::default(),
         };
-        Ok(Self { rules, environment })
+        let reply_policy = match raw.reply {
+            Some(table) => {
+                let origin = at(table.span());
+                ReplyPolicy::from_table(table.into_inner()).map_err(|problem| {
+                    LoadError::Setting {
+                        at: origin,
+                        problem,
+                    }
+                })?
+            }
+            None => ReplyPolicy::default(),
+        };
+        Ok(Self {
+            rules,
+            environment,
+            reply_policy,
+        })
     }
 
     /// The rule table: the file's rules, then the built-ins, then the fallback.
     pub fn rules(&self) -> &RuleTable {
         &self.rules
+    }
+
+    /// When an answer is a failure, and how batches are replied to.
+    pub fn reply_policy(&self) -> &ReplyPolicy {
+        &self.reply_policy
     }
 
     /// The request environment.

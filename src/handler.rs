@@ -3,17 +3,25 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{HeaderName, HeaderValue, Request, Response};
 use http_body_util::Full;
 use serde_json::Value;
 use tower::Service;
 
 use crate::app::{self, AppError, BoxError};
-use crate::classify::ClassifyError;
+use crate::batch::{self, BatchError};
+use crate::classify::{ClassifyError, Match};
 use crate::reply::{self, ReplyError};
 use crate::rule::{ReplyMode, Rule};
-use crate::synthesize::{synthesize, SynthesizeError};
+use crate::synthesize::{synthesize, synthesize_with_body, SynthesizeError};
 use crate::{Config, Event, Invocation};
+
+/// `ceh-record-index`: a batch record's position in its batch, from 0.
+pub const RECORD_INDEX_HEADER: HeaderName = HeaderName::from_static("ceh-record-index");
+/// `ceh-record-id`: a batch record's identifier (`messageId`, sequence number…).
+pub const RECORD_ID_HEADER: HeaderName = HeaderName::from_static("ceh-record-id");
+/// `ceh-record-group`: a batch record's ordering group (SQS FIFO message group).
+pub const RECORD_GROUP_HEADER: HeaderName = HeaderName::from_static("ceh-record-group");
 
 /// Routes events to an app with one configuration.
 ///
@@ -29,7 +37,7 @@ use crate::{Config, Event, Invocation};
 /// assert_eq!(explained.rule().name(), "s3");
 /// assert_eq!(explained.requests()[0].uri().path(), "/aws.s3");
 ///
-/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build()?.block_on(async {
 /// let reply = handler.handle(&event, Echo).await?;
 /// assert_eq!(reply["status_code"], 200);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -61,6 +69,17 @@ pub enum HandleError {
     /// The app did not answer.
     #[error(transparent)]
     App(#[from] AppError),
+    /// The app answered with a status that means failure.
+    #[error("rule `{rule}`: the app answered {status}, which counts as a failure; the event source will retry the event")]
+    Failed {
+        /// The rule that matched.
+        rule: String,
+        /// The app's status.
+        status: http::StatusCode,
+    },
+    /// Records of a batch failed and cannot be reported one by one.
+    #[error(transparent)]
+    Batch(#[from] BatchError),
     /// The app's answer does not fit the rule's reply mode.
     #[error(transparent)]
     Reply(#[from] ReplyError),
@@ -72,7 +91,7 @@ impl<'h> Explanation<'h> {
         self.rule
     }
 
-    /// The requests the app would receive, in order.
+    /// The requests the app would receive, in order: one, or one per batch record.
     pub fn requests(&self) -> &[Request<Bytes>] {
         &self.requests
     }
@@ -94,17 +113,17 @@ impl Handler {
     /// Classifies `event` and builds the requests the app would receive.
     pub fn explain(&self, event: &Event) -> Result<Explanation<'_>, HandleError> {
         let found = self.config.rules().classify(event)?;
-        let request = synthesize(&found, event, self.config.environment())?;
+        let requests = self.requests(&found, event)?;
         Ok(Explanation {
             rule: found.rule(),
-            requests: vec![request],
+            requests: requests.into_iter().map(|(_, request)| request).collect(),
         })
     }
 
     /// Sends `event` to `app` and returns the reply for the event source.
     pub async fn handle<S, B>(&self, event: &Event, app: S) -> Result<Value, HandleError>
     where
-        S: Service<Request<Full<Bytes>>, Response = Response<B>>,
+        S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone,
         S::Error: Into<BoxError>,
         B: http_body::Body,
         B::Error: Into<BoxError>,
@@ -122,24 +141,83 @@ impl Handler {
         invocation: &Invocation,
     ) -> Result<Value, HandleError>
     where
-        S: Service<Request<Full<Bytes>>, Response = Response<B>>,
+        S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone,
         S::Error: Into<BoxError>,
         B: http_body::Body,
         B::Error: Into<BoxError>,
     {
         let found = self.config.rules().classify(event)?;
         let rule = found.rule();
-        let mut request = synthesize(&found, event, self.config.environment())?;
-        invocation.add_headers(request.headers_mut());
-        let response = match invocation.remaining() {
-            Some(left) => tokio::time::timeout(left, app::call(app, request))
-                .await
-                .map_err(|_| AppError::Timeout { after: left })??,
-            None => app::call(app, request).await?,
-        };
+        let mut requests = self.requests(&found, event)?;
+        for (_, request) in &mut requests {
+            invocation.add_headers(request.headers_mut());
+        }
+        let policy = self.config.reply_policy();
+        if let (ReplyMode::Batch, Some(spec)) = (rule.reply(), rule.batch()) {
+            return batch::dispatch(rule, spec, event.json(), requests, app, invocation, policy)
+                .await;
+        }
+        let (_, request) = requests.pop().ok_or_else(|| ClassifyError::NoMatch)?;
+        let response = call(app, request, invocation).await?;
+        if policy.is_failure(response.status()) && !policy.always_succeed() {
+            return Err(HandleError::Failed {
+                rule: rule.name().to_owned(),
+                status: response.status(),
+            });
+        }
         Ok(match rule.reply() {
             ReplyMode::Body => reply::body(rule.name(), &response)?,
             _ => reply::dict(&response),
         })
+    }
+
+    /// The requests for a match, each with its batch record's index (0 for a single request).
+    fn requests(
+        &self,
+        found: &Match<'_, '_>,
+        event: &Event,
+    ) -> Result<Vec<(usize, Request<Bytes>)>, HandleError> {
+        let environment = self.config.environment();
+        let rule = found.rule();
+        let Some(spec) = rule.batch().filter(|_| rule.reply() == ReplyMode::Batch) else {
+            return Ok(vec![(0, synthesize(found, event, environment)?)]);
+        };
+        let records = spec.records(event.json());
+        let mut requests = Vec::with_capacity(records.len());
+        for record in records {
+            // Serializing a `Value` cannot fail: its keys are strings.
+            let body = Bytes::from(serde_json::to_vec(record.json).unwrap_or_default());
+            let mut request = synthesize_with_body(found, event, body, environment)?;
+            let headers = request.headers_mut();
+            headers.insert(RECORD_INDEX_HEADER, HeaderValue::from(record.index));
+            if let Some(id) = record.id {
+                headers.insert(RECORD_ID_HEADER, crate::synthesize::header_value(id));
+            }
+            if let Some(group) = record.group {
+                headers.insert(RECORD_GROUP_HEADER, crate::synthesize::header_value(group));
+            }
+            requests.push((record.index, request));
+        }
+        Ok(requests)
+    }
+}
+
+/// Calls the app within the invocation's deadline.
+pub(crate) async fn call<S, B>(
+    app: S,
+    request: Request<Bytes>,
+    invocation: &Invocation,
+) -> Result<Response<Bytes>, AppError>
+where
+    S: Service<Request<Full<Bytes>>, Response = Response<B>>,
+    S::Error: Into<BoxError>,
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    match invocation.remaining() {
+        Some(left) => tokio::time::timeout(left, app::call(app, request))
+            .await
+            .map_err(|_| AppError::Timeout { after: left })?,
+        None => app::call(app, request).await,
     }
 }

@@ -78,9 +78,11 @@ async fn invoke<S, B>(
     margin: Duration,
 ) -> Result<Value, Diagnostic>
 where
-    S: Service<Request<Full<Bytes>>, Response = Response<B>>,
+    S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone + Send,
+    S::Future: Send,
     S::Error: Into<BoxError>,
-    B: http_body::Body,
+    B: http_body::Body + Send,
+    B::Data: Send,
     B::Error: Into<BoxError>,
 {
     let payload = Bytes::copy_from_slice(event.payload.get().as_bytes());
@@ -108,6 +110,8 @@ pub fn error_type(err: &HandleError) -> &'static str {
         HandleError::App(AppError::Timeout { .. }) => "Ceh.AppTimeout",
         HandleError::App(AppError::Call(_)) => "Ceh.AppUnreachable",
         HandleError::App(_) => "Ceh.AppFailed",
+        HandleError::Failed { .. } => "Ceh.AppFailed",
+        HandleError::Batch(_) => "Ceh.BatchFailed",
         HandleError::Reply(_) => "Ceh.InvalidReply",
     }
 }

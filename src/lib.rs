@@ -29,6 +29,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod app;
+pub mod batch;
 mod classify;
 mod config;
 pub mod describe;
@@ -46,9 +47,11 @@ pub use classify::{ClassifyError, Match};
 pub use config::{Config, CONFIG_VAR};
 pub use environment::{Environment, Settings};
 pub use event::{Event, EventError, DEFAULT_MAX_EVENT_BYTES};
-pub use handler::{Explanation, HandleError, Handler};
+pub use handler::{
+    Explanation, HandleError, Handler, RECORD_GROUP_HEADER, RECORD_ID_HEADER, RECORD_INDEX_HEADER,
+};
 pub use invocation::{
     Invocation, DEADLINE_HEADER, FUNCTION_ARN_HEADER, REQUEST_ID_HEADER, TRACE_ID_HEADER,
 };
 pub use rule::{Kind, LoadError, ReplyMode, Rule, RuleTable};
-pub use synthesize::{synthesize, SynthesizeError, RULE_HEADER};
+pub use synthesize::{synthesize, synthesize_with_body, SynthesizeError, RULE_HEADER};

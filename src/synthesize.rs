@@ -85,6 +85,17 @@ pub fn synthesize(
     event: &Event,
     environment: &Environment,
 ) -> Result<Request<Bytes>, SynthesizeError> {
+    synthesize_with_body(found, event, event.bytes().clone(), environment)
+}
+
+/// Like [`synthesize`], with another body than the event's bytes (a batch
+/// record's JSON). Templates still read the whole event.
+pub fn synthesize_with_body(
+    found: &Match<'_, '_>,
+    event: &Event,
+    body: Bytes,
+    environment: &Environment,
+) -> Result<Request<Bytes>, SynthesizeError> {
     let rule = found.rule();
     let path = match rule.target() {
         Target::Event(path) => path,
@@ -124,8 +135,9 @@ pub fn synthesize(
         .method(method)
         .uri(uri)
         .version(settings.version())
-        .body(event.bytes().clone())
+        .body(body)
         .map_err(invalid)?;
+    let length = request.body().len();
     let headers = request.headers_mut();
     headers.extend(settings.headers().clone());
     let json = event.json();
@@ -135,7 +147,7 @@ pub fn synthesize(
         }
     }
     headers.insert(HOST, header_value(&settings.authority()));
-    headers.insert(CONTENT_LENGTH, HeaderValue::from(event.bytes().len()));
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
     headers.insert(RULE_HEADER, header_value(rule.name()));
     Ok(request)
 }

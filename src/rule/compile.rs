@@ -13,6 +13,7 @@ use super::error::line_of;
 use super::{
     HttpFormat, LoadError, Origin, Predicate, Query, ReplyMode, Rule, Target, Template, Test,
 };
+use crate::batch::{BatchSpec, RawBatch};
 
 /// A rule as written, before validation.
 #[derive(Deserialize)]
@@ -29,6 +30,7 @@ struct RawRule {
     headers: toml::Table,
     #[serde(rename = "match", default)]
     predicates: toml::Table,
+    batch: Option<RawBatch>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -120,9 +122,17 @@ fn compile_rule(at: Origin, index: usize, table: toml::Table) -> Result<Rule, Lo
             return Err(fail(format!("key `reply`: an http rule always replies in its source's HTTP shape; remove `reply = \"{other}\"`")))
         }
         (RawKind::Event, Some(ReplyMode::Http)) => {
-            return Err(fail("key `reply`: `http` is for `kind = \"http\"` rules; use \"dict\" or \"body\"".into()))
+            return Err(fail("key `reply`: `http` is for `kind = \"http\"` rules; use \"dict\", \"body\" or \"batch\"".into()))
         }
         (RawKind::Event, mode) => mode.unwrap_or(ReplyMode::Dict),
+    };
+    let batch = match (reply, raw.batch) {
+        (ReplyMode::Batch, Some(spec)) => Some(BatchSpec::compile(spec).map_err(&fail)?),
+        (ReplyMode::Batch, None) => {
+            return Err(fail("key `batch` is missing: a `reply = \"batch\"` rule says where its records are, e.g. [rule.batch] records = \"$.Records[*]\", id = \"$.messageId\"".into()))
+        }
+        (_, Some(_)) => return Err(fail("key `batch`: only `reply = \"batch\"` rules send records one by one; remove [rule.batch] or set reply = \"batch\"".into())),
+        (_, None) => None,
     };
     let method = raw
         .method
@@ -147,6 +157,7 @@ fn compile_rule(at: Origin, index: usize, table: toml::Table) -> Result<Rule, Lo
         reply,
         headers,
         predicates,
+        batch,
     })
 }
 
@@ -176,6 +187,7 @@ pub(crate) fn fallback_rule(raw: RawFallback, at: Origin) -> Result<Option<Rule>
         reply: ReplyMode::Dict,
         headers: Box::new([]),
         predicates: Box::new([]),
+        batch: None,
     }))
 }
 

@@ -36,6 +36,7 @@ pub struct Rule {
     pub(crate) reply: ReplyMode,
     pub(crate) headers: Box<[(HeaderName, Template)]>,
     pub(crate) predicates: Box<[Predicate]>,
+    pub(crate) batch: Option<crate::batch::BatchSpec>,
 }
 
 /// What a matched event becomes.
@@ -86,6 +87,8 @@ pub enum ReplyMode {
     Dict,
     /// The app's response body, parsed as JSON, is the result (synchronous triggers).
     Body,
+    /// One request per record; failures reported per record (queues and streams).
+    Batch,
     /// The response in the shape the HTTP event source expects (`kind = "http"` only).
     Http,
 }
@@ -139,6 +142,11 @@ impl Rule {
         &self.predicates
     }
 
+    /// How records are found, for `reply = "batch"` rules.
+    pub fn batch(&self) -> Option<&crate::batch::BatchSpec> {
+        self.batch.as_ref()
+    }
+
     /// Whether every predicate holds for this event JSON.
     pub fn matches(&self, json: &serde_json::Value) -> bool {
         self.predicates.iter().all(|p| p.holds(json))
@@ -172,6 +180,7 @@ impl fmt::Display for ReplyMode {
         f.write_str(match self {
             ReplyMode::Dict => "dict",
             ReplyMode::Body => "body",
+            ReplyMode::Batch => "batch",
             ReplyMode::Http => "http",
         })
     }

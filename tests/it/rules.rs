@@ -113,7 +113,7 @@ fn load_errors_name_file_line_rule_and_key() {
         ),
         (
             "[[rule]]\nname = \"a\"\npath = \"/a\"\npth = \"/b\"\n[rule.match]\n\"$.a\" = 1\n",
-            "my.toml:1: rule `a`: unknown key `pth`, expected one of `name`, `description`, `kind`, `path`, `format`, `method`, `reply`, `headers`, `match`",
+            "my.toml:1: rule `a`: unknown key `pth`, expected one of `name`, `description`, `kind`, `path`, `format`, `method`, `reply`, `headers`, `match`, `batch`",
         ),
         (
             "[[rule]]\npath = \"/a\"\n",
@@ -157,7 +157,7 @@ fn load_errors_name_file_line_rule_and_key() {
         ),
         (
             "[[rule]]\nname = \"a\"\npath = \"/a\"\nreply = \"http\"\n[rule.match]\n\"$.a\" = 1\n",
-            "my.toml:1: rule `a`: key `reply`: `http` is for `kind = \"http\"` rules; use \"dict\" or \"body\"",
+            "my.toml:1: rule `a`: key `reply`: `http` is for `kind = \"http\"` rules; use \"dict\", \"body\" or \"batch\"",
         ),
         (
             "[[rule]]\nname = \"a\"\npath = \"/a\"\nmethod = \"NOT A METHOD\"\n[rule.match]\n\"$.a\" = 1\n",
@@ -205,7 +205,7 @@ fn load_errors_name_file_line_rule_and_key() {
         ),
         (
             "rules = []\n",
-            "my.toml:1: unknown field `rules`, expected one of `rule`, `builtin_rules`, `fallback`, `environment`",
+            "my.toml:1: unknown field `rules`, expected one of `rule`, `builtin_rules`, `fallback`, `environment`, `reply`",
         ),
     ];
     for (text, expected) in cases {

@@ -6,6 +6,10 @@ use serde_json::{Map, Value};
 
 use crate::describe::{headers_json, insert_body};
 
+mod policy;
+
+pub use policy::{ReplyPolicy, DEFAULT_CONCURRENCY};
+
 /// Why the app's response cannot be turned into the reply its rule asks for.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -1,0 +1,293 @@
+//! Batches: queue and stream events whose records each become a request of their own.
+//!
+//! A rule with `reply = "batch"` says in its `[rule.batch]` table where the
+//! records are and how they are identified. Each record is sent to the app as
+//! its own request; records of one group (an SQS FIFO message group) or of a
+//! stream are sent in order, and a group stops at its first failure so no
+//! later record overtakes it.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::rule::Query;
+
+/// How a batch rule finds and identifies its records.
+#[derive(Clone, Debug)]
+pub struct BatchSpec {
+    records: Query,
+    id: Query,
+    group: Option<Query>,
+    ordered: bool,
+    item_failures: bool,
+}
+
+/// `[rule.batch]` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBatch {
+    records: String,
+    id: String,
+    group: Option<String>,
+    #[serde(default)]
+    ordered: bool,
+    #[serde(default)]
+    item_failures: bool,
+}
+
+/// One record of a batch event.
+#[derive(Clone, Debug)]
+pub struct Record<'e> {
+    /// Its position in the batch, from 0.
+    pub index: usize,
+    /// The identifier the event source knows it by (`messageId`, sequence number…).
+    pub id: Option<&'e str>,
+    /// The ordering group it belongs to, if any.
+    pub group: Option<&'e str>,
+    /// The record's JSON.
+    pub json: &'e Value,
+}
+
+impl BatchSpec {
+    pub(crate) fn compile(raw: RawBatch) -> Result<Self, String> {
+        let query = |key: &str, text: &str| {
+            Query::parse(text).map_err(|e| format!("key `batch.{key}`: not a valid JSONPath ({e})"))
+        };
+        if raw.ordered && raw.group.is_some() {
+            return Err("key `batch.group`: an `ordered` batch is one group already; remove `group` or `ordered`".into());
+        }
+        Ok(Self {
+            records: query("records", &raw.records)?,
+            id: query("id", &raw.id)?,
+            group: raw
+                .group
+                .as_deref()
+                .map(|g| query("group", g))
+                .transpose()?,
+            ordered: raw.ordered,
+            item_failures: raw.item_failures,
+        })
+    }
+
+    /// Whether the event source honours `batchItemFailures` (SQS, Kinesis, DynamoDB Streams).
+    pub fn item_failures(&self) -> bool {
+        self.item_failures
+    }
+
+    /// Whether the whole batch is one ordered sequence (a stream shard).
+    pub fn ordered(&self) -> bool {
+        self.ordered
+    }
+
+    /// The records of `event`, in order.
+    pub fn records<'e>(&self, event: &'e Value) -> Vec<Record<'e>> {
+        self.records
+            .select(event)
+            .into_iter()
+            .enumerate()
+            .map(|(index, json)| Record {
+                index,
+                id: self.id.single(json).and_then(Value::as_str),
+                group: self
+                    .group
+                    .as_ref()
+                    .and_then(|g| g.single(json))
+                    .and_then(Value::as_str),
+                json,
+            })
+            .collect()
+    }
+
+    /// The records split into sequences that must each be sent in order:
+    /// the whole batch when ordered, one per group, one per record otherwise.
+    pub fn sequences<'r, 'e>(&self, records: &'r [Record<'e>]) -> Vec<Vec<&'r Record<'e>>> {
+        if self.ordered {
+            return vec![records.iter().collect()];
+        }
+        let mut sequences: Vec<(Option<&str>, Vec<&Record<'e>>)> = Vec::new();
+        for record in records {
+            match record.group {
+                Some(group) => match sequences.iter_mut().find(|(g, _)| *g == Some(group)) {
+                    Some((_, sequence)) => sequence.push(record),
+                    None => sequences.push((Some(group), vec![record])),
+                },
+                None => sequences.push((None, vec![record])),
+            }
+        }
+        sequences
+            .into_iter()
+            .map(|(_, sequence)| sequence)
+            .collect()
+    }
+}
+
+impl fmt::Display for BatchSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "records {} by {}", self.records, self.id)?;
+        if let Some(group) = &self.group {
+            write!(f, ", ordered per {group}")?;
+        }
+        if self.ordered {
+            f.write_str(", in order")?;
+        }
+        Ok(())
+    }
+}
+
+/// Records of a batch failed, and the source cannot be told which.
+#[derive(Debug, thiserror::Error)]
+#[error("rule `{rule}`: {failed} of {total} records failed (first: record {first_index}{first_id}: {first_reason}); the whole batch fails so that it is retried and nothing is lost{hint}")]
+pub struct BatchError {
+    /// The rule that matched.
+    pub rule: String,
+    /// How many records failed or were held back behind a failure.
+    pub failed: usize,
+    /// How many records the batch had.
+    pub total: usize,
+    /// The first failed record's index.
+    pub first_index: usize,
+    /// ` (id …)` when the first failed record has one.
+    pub first_id: String,
+    /// Why it failed.
+    pub first_reason: String,
+    /// What would let only the failed records be retried.
+    pub hint: &'static str,
+}
+
+/// What became of one record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Outcome {
+    Done,
+    Failed(String),
+    /// Not sent: an earlier record of its group or stream failed.
+    HeldBack,
+}
+
+/// Sends each record's request, in order within each sequence and with at
+/// most `policy.concurrency()` sequences at once, and builds the reply.
+pub(crate) async fn dispatch<S, B>(
+    rule: &crate::Rule,
+    spec: &BatchSpec,
+    event: &Value,
+    requests: Vec<(usize, http::Request<bytes::Bytes>)>,
+    app: S,
+    invocation: &crate::Invocation,
+    policy: &crate::reply::ReplyPolicy,
+) -> Result<Value, crate::HandleError>
+where
+    S: tower::Service<
+            http::Request<http_body_util::Full<bytes::Bytes>>,
+            Response = http::Response<B>,
+        > + Clone,
+    S::Error: Into<crate::app::BoxError>,
+    B: http_body::Body,
+    B::Error: Into<crate::app::BoxError>,
+{
+    use futures_util::StreamExt;
+
+    let records = spec.records(event);
+    let mut slots: Vec<Option<http::Request<bytes::Bytes>>> =
+        requests.into_iter().map(|(_, r)| Some(r)).collect();
+    let sequences: Vec<Vec<(usize, http::Request<bytes::Bytes>)>> = spec
+        .sequences(&records)
+        .into_iter()
+        .map(|sequence| {
+            sequence
+                .into_iter()
+                .filter_map(|record| Some((record.index, slots.get_mut(record.index)?.take()?)))
+                .collect()
+        })
+        .collect();
+    // One clone of the app per sequence, made here, so the stream holds no borrow of it.
+    let work: Vec<(S, Vec<(usize, http::Request<bytes::Bytes>)>)> = sequences
+        .into_iter()
+        .map(|sequence| (app.clone(), sequence))
+        .collect();
+    let results: Vec<Vec<(usize, Outcome)>> = futures_util::stream::iter(work)
+        .map(|(app, sequence)| async move {
+            let mut outcomes = Vec::with_capacity(sequence.len());
+            let mut blocked = false;
+            for (index, request) in sequence {
+                if blocked {
+                    outcomes.push((index, Outcome::HeldBack));
+                    continue;
+                }
+                let outcome = match crate::handler::call(app.clone(), request, invocation).await {
+                    Ok(response) if policy.is_failure(response.status()) => {
+                        Outcome::Failed(format!("the app answered {}", response.status()))
+                    }
+                    Ok(_) => Outcome::Done,
+                    Err(err) => Outcome::Failed(err.to_string()),
+                };
+                blocked = outcome != Outcome::Done;
+                outcomes.push((index, outcome));
+            }
+            outcomes
+        })
+        .buffer_unordered(policy.concurrency())
+        .collect()
+        .await;
+    let mut outcomes: Vec<(usize, Outcome)> = results.into_iter().flatten().collect();
+    outcomes.sort_by_key(|(index, _)| *index);
+    reply(rule, spec, &records, &outcomes, policy)
+}
+
+fn reply(
+    rule: &crate::Rule,
+    spec: &BatchSpec,
+    records: &[Record<'_>],
+    outcomes: &[(usize, Outcome)],
+    policy: &crate::reply::ReplyPolicy,
+) -> Result<Value, crate::HandleError> {
+    let failed: Vec<&(usize, Outcome)> = outcomes
+        .iter()
+        .filter(|(_, o)| *o != Outcome::Done)
+        .collect();
+    if failed.is_empty() || policy.always_succeed() {
+        return Ok(serde_json::json!({ "batchItemFailures": [] }));
+    }
+    // A stream resumes from the first failure reported, so that one is enough;
+    // a queue deletes whatever is not reported, so every failed or held-back record is.
+    let reported: &[&(usize, Outcome)] = if spec.ordered { &failed[..1] } else { &failed };
+    let ids: Option<Vec<&str>> = reported
+        .iter()
+        .map(|(index, _)| records.get(*index)?.id)
+        .collect();
+    match ids {
+        Some(ids) if spec.item_failures && policy.report_item_failures() => {
+            let items: Vec<Value> = ids
+                .into_iter()
+                .map(|id| serde_json::json!({ "itemIdentifier": id }))
+                .collect();
+            Ok(serde_json::json!({ "batchItemFailures": items }))
+        }
+        _ => {
+            let (first_index, first_outcome) = failed[0];
+            let first_reason = match first_outcome {
+                Outcome::Failed(reason) => reason.clone(),
+                _ => "held back".to_owned(),
+            };
+            let first_id = records
+                .get(*first_index)
+                .and_then(|r| r.id)
+                .map(|id| format!(" (id {id})"))
+                .unwrap_or_default();
+            let hint = match (spec.item_failures, policy.report_item_failures()) {
+                (true, false) => "; to retry only the failed records, turn on ReportBatchItemFailures on the event source mapping and set `report_item_failures = true` in [reply]",
+                (true, true) => "; a failed record has no id to report",
+                (false, _) => "",
+            };
+            Err(BatchError {
+                rule: rule.name().to_owned(),
+                failed: failed.len(),
+                total: records.len(),
+                first_index: *first_index,
+                first_id,
+                first_reason,
+                hint,
+            }
+            .into())
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! When an app's answer counts as a failure, and what the reply then says.
+
+use http::StatusCode;
+
+/// The `[reply]` table of the configuration file.
+///
+/// ```
+/// use cloud_events_handler::Config;
+///
+/// let config = Config::parse("ceh.toml", r#"
+///     [reply]
+///     failure_status = ["5xx", 429]
+///     report_item_failures = true
+///     concurrency = 4
+/// "#)?;
+/// let policy = config.reply_policy();
+/// assert!(policy.is_failure(http::StatusCode::TOO_MANY_REQUESTS));
+/// assert!(!policy.is_failure(http::StatusCode::NOT_FOUND));
+/// assert!(policy.report_item_failures());
+/// # Ok::<(), cloud_events_handler::LoadError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct ReplyPolicy {
+    failure: Vec<StatusMatch>,
+    always_succeed: bool,
+    report_item_failures: bool,
+    concurrency: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StatusMatch {
+    Class(u16),
+    Code(u16),
+}
+
+/// The default number of batch records sent to the app at once.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+impl Default for ReplyPolicy {
+    fn default() -> Self {
+        Self {
+            failure: vec![StatusMatch::Class(5)],
+            always_succeed: false,
+            report_item_failures: false,
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
+}
+
+impl ReplyPolicy {
+    /// Whether the app answering `status` failed to handle the event.
+    pub fn is_failure(&self, status: StatusCode) -> bool {
+        let code = status.as_u16();
+        self.failure.iter().any(|m| match m {
+            StatusMatch::Class(class) => code / 100 == *class,
+            StatusMatch::Code(c) => code == *c,
+        })
+    }
+
+    /// The Python handler's behaviour, as an opt-in: every answer is replied
+    /// as a success, so the event source never retries.
+    pub fn always_succeed(&self) -> bool {
+        self.always_succeed
+    }
+
+    /// Whether the event source mapping has `ReportBatchItemFailures` on, so a
+    /// `batchItemFailures` reply is honoured. Without it Lambda takes any reply
+    /// as success and deletes the failed records too, so a failed record fails
+    /// the whole invocation instead.
+    pub fn report_item_failures(&self) -> bool {
+        self.report_item_failures
+    }
+
+    /// How many batch records (or ordered groups) are sent to the app at once.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    pub(crate) fn from_table(table: toml::Table) -> Result<Self, String> {
+        let mut policy = Self::default();
+        for (key, value) in table {
+            match (key.as_str(), value) {
+                ("failure_status", toml::Value::Array(items)) => {
+                    policy.failure = items
+                        .into_iter()
+                        .map(status_match)
+                        .collect::<Result<_, _>>()?;
+                }
+                ("always_succeed", toml::Value::Boolean(b)) => policy.always_succeed = b,
+                ("report_item_failures", toml::Value::Boolean(b)) => policy.report_item_failures = b,
+                ("concurrency", toml::Value::Integer(n)) if (1..=1000).contains(&n) => {
+                    policy.concurrency = usize::try_from(n).unwrap_or(DEFAULT_CONCURRENCY);
+                }
+                ("concurrency", _) => return Err("reply.concurrency: a whole number from 1 to 1000".into()),
+                ("failure_status", _) => {
+                    return Err("reply.failure_status: a list of status codes and classes, e.g. [\"5xx\", 429]".into())
+                }
+                ("always_succeed" | "report_item_failures", _) => {
+                    return Err(format!("reply.{key}: true or false"))
+                }
+                _ => {
+                    return Err(format!(
+                        "reply.{key}: unknown key; use failure_status, always_succeed, report_item_failures or concurrency"
+                    ))
+                }
+            }
+        }
+        Ok(policy)
+    }
+}
+
+fn status_match(value: toml::Value) -> Result<StatusMatch, String> {
+    let bad = |v: &dyn std::fmt::Display| {
+        format!("reply.failure_status: {v} is neither a status code (100-599) nor a class such as \"5xx\"")
+    };
+    match value {
+        toml::Value::Integer(code) if (100..=599).contains(&code) => {
+            Ok(StatusMatch::Code(code as u16))
+        }
+        toml::Value::String(text) => match text.as_bytes() {
+            [class @ b'1'..=b'5', b'x' | b'X', b'x' | b'X'] => {
+                Ok(StatusMatch::Class(u16::from(class - b'0')))
+            }
+            _ => text
+                .parse::<u16>()
+                .ok()
+                .filter(|c| (100..=599).contains(c))
+                .map(StatusMatch::Code)
+                .ok_or_else(|| bad(&format!("{text:?}"))),
+        },
+        other => Err(bad(&format!("a {}", other.type_str()))),
+    }
+}
