@@ -20,7 +20,21 @@ pub struct BatchSpec {
     id: Query,
     group: Option<Query>,
     ordered: bool,
-    item_failures: bool,
+    response: BatchResponse,
+}
+
+/// What the Lambda returns for a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum BatchResponse {
+    /// `{"batchItemFailures": […]}` (SQS, Kinesis, DynamoDB Streams), honoured
+    /// when the event source mapping reports batch item failures.
+    ItemFailures,
+    /// Firehose transformation: `{"records": [{recordId, result, data}]}`, every record answered.
+    Firehose,
+    /// The source knows no partial failure (Kafka, MQ): any failed record fails the invocation.
+    None,
 }
 
 /// `[rule.batch]` as written.
@@ -32,8 +46,7 @@ pub(crate) struct RawBatch {
     group: Option<String>,
     #[serde(default)]
     ordered: bool,
-    #[serde(default)]
-    item_failures: bool,
+    response: Option<BatchResponse>,
 }
 
 /// One record of a batch event.
@@ -66,13 +79,13 @@ impl BatchSpec {
                 .map(|g| query("group", g))
                 .transpose()?,
             ordered: raw.ordered,
-            item_failures: raw.item_failures,
+            response: raw.response.unwrap_or(BatchResponse::None),
         })
     }
 
-    /// Whether the event source honours `batchItemFailures` (SQS, Kinesis, DynamoDB Streams).
-    pub fn item_failures(&self) -> bool {
-        self.item_failures
+    /// What the Lambda returns for the batch.
+    pub fn response(&self) -> BatchResponse {
+        self.response
     }
 
     /// Whether the whole batch is one ordered sequence (a stream shard).
@@ -158,7 +171,8 @@ pub struct BatchError {
 /// What became of one record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Outcome {
-    Done,
+    /// Handled; the app's body (a Firehose record's new data).
+    Done(bytes::Bytes),
     Failed(String),
     /// Not sent: an earlier record of its group or stream failed.
     HeldBack,
@@ -217,10 +231,10 @@ where
                     Ok(response) if policy.is_failure(response.status()) => {
                         Outcome::Failed(format!("the app answered {}", response.status()))
                     }
-                    Ok(_) => Outcome::Done,
+                    Ok(response) => Outcome::Done(response.into_body()),
                     Err(err) => Outcome::Failed(err.to_string()),
                 };
-                blocked = outcome != Outcome::Done;
+                blocked = !matches!(outcome, Outcome::Done(_));
                 outcomes.push((index, outcome));
             }
             outcomes
@@ -240,9 +254,12 @@ fn reply(
     outcomes: &[(usize, Outcome)],
     policy: &crate::reply::ReplyPolicy,
 ) -> Result<Value, crate::HandleError> {
+    if spec.response == BatchResponse::Firehose {
+        return Ok(firehose(records, outcomes));
+    }
     let failed: Vec<&(usize, Outcome)> = outcomes
         .iter()
-        .filter(|(_, o)| *o != Outcome::Done)
+        .filter(|(_, o)| !matches!(o, Outcome::Done(_)))
         .collect();
     if failed.is_empty() || policy.always_succeed() {
         return Ok(serde_json::json!({ "batchItemFailures": [] }));
@@ -255,7 +272,9 @@ fn reply(
         .map(|(index, _)| records.get(*index)?.id)
         .collect();
     match ids {
-        Some(ids) if spec.item_failures && policy.report_item_failures() => {
+        Some(ids)
+            if spec.response == BatchResponse::ItemFailures && policy.report_item_failures() =>
+        {
             let items: Vec<Value> = ids
                 .into_iter()
                 .map(|id| serde_json::json!({ "itemIdentifier": id }))
@@ -273,10 +292,10 @@ fn reply(
                 .and_then(|r| r.id)
                 .map(|id| format!(" (id {id})"))
                 .unwrap_or_default();
-            let hint = match (spec.item_failures, policy.report_item_failures()) {
-                (true, false) => "; to retry only the failed records, turn on ReportBatchItemFailures on the event source mapping and set `report_item_failures = true` in [reply]",
-                (true, true) => "; a failed record has no id to report",
-                (false, _) => "",
+            let hint = match (spec.response, policy.report_item_failures()) {
+                (BatchResponse::ItemFailures, false) => "; to retry only the failed records, turn on ReportBatchItemFailures on the event source mapping and set `report_item_failures = true` in [reply]",
+                (BatchResponse::ItemFailures, true) => "; a failed record has no id to report",
+                _ => "",
             };
             Err(BatchError {
                 rule: rule.name().to_owned(),
@@ -290,4 +309,28 @@ fn reply(
             .into())
         }
     }
+}
+
+/// The Firehose transformation reply: every record, `Ok` with the app's body
+/// as its new data, `Dropped` for an empty 2xx body, `ProcessingFailed` with
+/// the original data otherwise (Firehose keeps those in its error output).
+fn firehose(records: &[Record<'_>], outcomes: &[(usize, Outcome)]) -> Value {
+    use base64::Engine as _;
+    let items: Vec<Value> = outcomes
+        .iter()
+        .filter_map(|(index, outcome)| {
+            let record = records.get(*index)?;
+            let original = record.json.get("data").cloned().unwrap_or(Value::Null);
+            let (result, data) = match outcome {
+                Outcome::Done(body) if body.is_empty() => ("Dropped", original),
+                Outcome::Done(body) => (
+                    "Ok",
+                    Value::String(base64::engine::general_purpose::STANDARD.encode(body)),
+                ),
+                _ => ("ProcessingFailed", original),
+            };
+            Some(serde_json::json!({ "recordId": record.id, "result": result, "data": data }))
+        })
+        .collect();
+    serde_json::json!({ "records": items })
 }

@@ -5,5 +5,6 @@ mod cli;
 mod docs;
 mod environment;
 mod fixtures;
+mod replies;
 mod rules;
 mod synthesize;

@@ -1,0 +1,299 @@
+//! Replies: what each mode returns, and that no failure is ever reported as success.
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::SqsBatchResponse;
+use aws_lambda_events::event::streams::KinesisEventResponse;
+use bytes::Bytes;
+use cloud_events_handler::{Config, Event, Handler};
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use serde_json::{json, Value};
+
+type Reply = Result<Value, cloud_events_handler::HandleError>;
+
+/// An app that answers 500 when the body contains `fail`, 200 otherwise, and
+/// records the order of the bodies it saw.
+#[derive(Clone, Default)]
+struct Recorder {
+    seen: Arc<Mutex<Vec<String>>>,
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
+    delay: Duration,
+}
+
+impl tower::Service<Request<Full<Bytes>>> for Recorder {
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Infallible>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Infallible>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Full<Bytes>>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move {
+            let now = this.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            this.max_in_flight.fetch_max(now, Ordering::SeqCst);
+            let body = request.into_body().collect().await.unwrap().to_bytes();
+            let text = String::from_utf8_lossy(&body).into_owned();
+            tokio::time::sleep(this.delay).await;
+            this.seen.lock().unwrap().push(text.clone());
+            this.in_flight.fetch_sub(1, Ordering::SeqCst);
+            let status = if text.contains("fail") {
+                StatusCode::INTERNAL_SERVER_ERROR
+            } else {
+                StatusCode::OK
+            };
+            Ok(Response::builder()
+                .status(status)
+                .body(Full::new(Bytes::from(r#"{"ok":true}"#)))
+                .unwrap())
+        })
+    }
+}
+
+fn run(config: Config, event: Value, app: Recorder) -> Reply {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let handler = Handler::new(config);
+    runtime.block_on(handler.handle(&Event::from_json(event), app))
+}
+
+fn config(text: &str) -> Config {
+    Config::parse("test.toml", text).unwrap()
+}
+
+fn sqs(bodies: &[&str], group: Option<&str>) -> Value {
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let mut attributes = json!({"ApproximateReceiveCount": "1"});
+            if let Some(group) = group {
+                attributes["MessageGroupId"] = json!(group);
+            }
+            json!({"messageId": format!("m{i}"), "body": body, "eventSource": "aws:sqs", "attributes": attributes,
+                   "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q"})
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+fn ten_with_3_and_7_failing() -> Vec<&'static str> {
+    (0..10)
+        .map(|i| if i == 3 || i == 7 { "fail" } else { "ok" })
+        .collect()
+}
+
+#[test]
+fn dict_replies_and_failures() {
+    let s3 = json!({"Records": [{"eventSource": "aws:s3", "s3": {}}]});
+    let reply = run(Config::default(), s3.clone(), Recorder::default()).unwrap();
+    assert_eq!(
+        reply,
+        json!({"status_code": 200, "body": "{\"ok\":true}", "headers": {}})
+    );
+
+    let failing = json!({"Records": [{"eventSource": "aws:s3", "s3": {"fail": true}}]});
+    let err = run(Config::default(), failing.clone(), Recorder::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "rule `s3`: the app answered 500 Internal Server Error, which counts as a failure; the event source will retry the event"
+    );
+    // The Python handler's always-success behaviour is an opt-in.
+    let reply = run(
+        config("[reply]\nalways_succeed = true\n"),
+        failing.clone(),
+        Recorder::default(),
+    )
+    .unwrap();
+    assert_eq!(reply["status_code"], 500);
+    // Which statuses fail is configurable.
+    let reply = run(
+        config("[reply]\nfailure_status = [503]\n"),
+        failing,
+        Recorder::default(),
+    )
+    .unwrap();
+    assert_eq!(reply["status_code"], 500);
+}
+
+#[test]
+fn sqs_reports_exactly_the_failed_records() {
+    let event = sqs(&ten_with_3_and_7_failing(), None);
+    let reply = run(
+        config("[reply]\nreport_item_failures = true\n"),
+        event,
+        Recorder::default(),
+    )
+    .unwrap();
+    let parsed: SqsBatchResponse = serde_json::from_value(reply.clone()).unwrap();
+    let ids: Vec<&str> = parsed
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(ids, ["m3", "m7"]);
+    assert_eq!(
+        reply,
+        json!({"batchItemFailures": [{"itemIdentifier": "m3"}, {"itemIdentifier": "m7"}]})
+    );
+}
+
+#[test]
+fn without_report_batch_item_failures_the_whole_batch_fails() {
+    let event = sqs(&ten_with_3_and_7_failing(), None);
+    let err = run(Config::default(), event, Recorder::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "rule `sqs`: 2 of 10 records failed (first: record 3 (id m3): the app answered 500 Internal Server Error); \
+         the whole batch fails so that it is retried and nothing is lost; to retry only the failed records, turn on \
+         ReportBatchItemFailures on the event source mapping and set `report_item_failures = true` in [reply]"
+    );
+}
+
+#[test]
+fn an_empty_failure_list_only_when_every_record_succeeded() {
+    let app = Recorder::default();
+    let reply = run(
+        config("[reply]\nreport_item_failures = true\n"),
+        sqs(&["a", "b", "c"], None),
+        app.clone(),
+    )
+    .unwrap();
+    assert_eq!(reply, json!({"batchItemFailures": []}));
+    let mut seen = app.seen.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(seen.len(), 3, "every record reached the app once");
+}
+
+#[test]
+fn fifo_groups_keep_order_and_hold_back_after_a_failure() {
+    let app = Recorder::default();
+    let event = sqs(&["first", "fail", "third", "fourth"], Some("g1"));
+    let reply = run(
+        config("[reply]\nreport_item_failures = true\n"),
+        event,
+        app.clone(),
+    )
+    .unwrap();
+    // The failed message and every later one of its group are reported, so none is deleted out of order.
+    assert_eq!(
+        reply,
+        json!({"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}, {"itemIdentifier": "m3"}]})
+    );
+    let seen: Vec<String> = app.seen.lock().unwrap().clone();
+    let bodies: Vec<String> = seen
+        .iter()
+        .map(|s| {
+            serde_json::from_str::<Value>(s).unwrap()["body"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        bodies,
+        ["first", "fail"],
+        "nothing after the failure was sent"
+    );
+}
+
+#[test]
+fn a_stream_stops_at_its_first_failure_and_reports_it() {
+    let records: Vec<Value> = (0..6)
+        .map(|i| {
+            let data = if i == 2 || i == 4 { "fail" } else { "ok" };
+            json!({"eventSource": "aws:kinesis", "eventID": format!("shardId-000:{i}"),
+                   "kinesis": {"sequenceNumber": format!("4959{i}"), "data": data, "partitionKey": "p"}})
+        })
+        .collect();
+    let app = Recorder::default();
+    let reply = run(
+        config("[reply]\nreport_item_failures = true\n"),
+        json!({"Records": records}),
+        app.clone(),
+    )
+    .unwrap();
+    let parsed: KinesisEventResponse = serde_json::from_value(reply.clone()).unwrap();
+    assert_eq!(parsed.batch_item_failures.len(), 1);
+    assert_eq!(
+        reply,
+        json!({"batchItemFailures": [{"itemIdentifier": "49592"}]})
+    );
+    assert_eq!(
+        app.seen.lock().unwrap().len(),
+        3,
+        "records after the failure are left for the retry"
+    );
+}
+
+#[test]
+fn concurrency_is_bounded() {
+    let app = Recorder {
+        delay: Duration::from_millis(20),
+        ..Recorder::default()
+    };
+    let bodies: Vec<&str> = vec!["ok"; 12];
+    let reply = run(
+        config("[reply]\nconcurrency = 3\n"),
+        sqs(&bodies, None),
+        app.clone(),
+    )
+    .unwrap();
+    assert_eq!(reply, json!({"batchItemFailures": []}));
+    assert_eq!(app.max_in_flight.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn explain_shows_one_request_per_record() {
+    let handler = Handler::new(Config::default());
+    let event = Event::from_json(sqs(&["a", "b"], Some("g")));
+    let explained = handler.explain(&event).unwrap();
+    assert_eq!(explained.rule().name(), "sqs");
+    let requests = explained.requests();
+    assert_eq!(requests.len(), 2);
+    for (i, request) in requests.iter().enumerate() {
+        assert_eq!(request.uri().path(), "/aws.sqs");
+        assert_eq!(
+            request.headers()["ceh-record-index"],
+            i.to_string().as_str()
+        );
+        assert_eq!(request.headers()["ceh-record-id"], format!("m{i}").as_str());
+        assert_eq!(request.headers()["ceh-record-group"], "g");
+        let body: Value = serde_json::from_slice(request.body()).unwrap();
+        assert_eq!(body["messageId"], format!("m{i}"));
+    }
+}
+
+#[test]
+fn body_replies_must_be_json() {
+    let cfg = config(
+        "builtin_rules = false\n[[rule]]\nname = \"trigger\"\npath = \"/t\"\nreply = \"body\"\n[rule.match]\n\"$.trigger\" = true\n",
+    );
+    let reply = run(cfg, json!({"trigger": true}), Recorder::default()).unwrap();
+    assert_eq!(reply, json!({"ok": true}));
+}
+
+#[test]
+fn reply_config_errors() {
+    for (text, expected) in [
+        ("[reply]\nconcurrency = 0\n", "test.toml:1: reply.concurrency: a whole number from 1 to 1000"),
+        ("[reply]\nfailure_status = [\"6xx\"]\n", "test.toml:1: reply.failure_status: \"6xx\" is neither a status code (100-599) nor a class such as \"5xx\""),
+        ("[reply]\nretry = true\n", "test.toml:1: reply.retry: unknown key; use failure_status, always_succeed, report_item_failures or concurrency"),
+    ] {
+        assert_eq!(Config::parse("test.toml", text).unwrap_err().to_string(), expected);
+    }
+}
