@@ -158,6 +158,18 @@ impl Handler {
                 .await;
         }
         let (_, request) = requests.pop().ok_or_else(|| ClassifyError::NoMatch)?;
+        if rule.reply() == ReplyMode::Cloudformation {
+            let answer = call(app, request, invocation).await;
+            let doc = match &answer {
+                Ok(response) => reply::cloudformation::document(
+                    event.json(),
+                    Ok((response.status().as_u16(), response.body().as_ref())),
+                ),
+                Err(err) => reply::cloudformation::document(event.json(), Err(err.to_string())),
+            };
+            reply::cloudformation::send(rule.name(), event.json(), &doc).await?;
+            return Ok(doc);
+        }
         let response = call(app, request, invocation).await?;
         if policy.is_failure(response.status()) && !policy.always_succeed() {
             return Err(HandleError::Failed {

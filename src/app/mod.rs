@@ -5,7 +5,7 @@
 
 mod echo;
 mod process;
-mod upstream;
+pub(crate) mod upstream;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -17,6 +17,7 @@ pub use process::{
     AppProcess, ProcessError, DEFAULT_READINESS_PATH, DEFAULT_READINESS_TIMEOUT,
     READINESS_PATH_VAR, READINESS_TIMEOUT_VAR,
 };
+pub(crate) use upstream::innermost;
 pub use upstream::{Upstream, UpstreamError, APP_VAR};
 
 /// A boxed error from an app or its response body.

@@ -141,7 +141,7 @@ impl tower::Service<Request<Full<Bytes>>> for Upstream {
 }
 
 /// The last error in a source chain: "connection refused" rather than "client error (Connect)".
-fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
     let mut current = err;
     while let Some(next) = current.source() {
         current = next;

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::describe::{headers_json, insert_body};
 
+pub mod cloudformation;
 mod policy;
 
 pub use policy::{ReplyPolicy, DEFAULT_CONCURRENCY};
@@ -20,6 +21,14 @@ pub enum ReplyError {
         /// The rule that matched.
         rule: String,
         /// The JSON parser's reason.
+        reason: String,
+    },
+    /// The custom resource response could not be delivered to CloudFormation.
+    #[error("rule `{rule}`: cannot tell CloudFormation the result: {reason}; the stack waits until it times out")]
+    CloudFormation {
+        /// The rule that matched.
+        rule: String,
+        /// Why not.
         reason: String,
     },
 }

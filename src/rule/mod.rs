@@ -89,6 +89,8 @@ pub enum ReplyMode {
     Body,
     /// One request per record; failures reported per record (queues and streams).
     Batch,
+    /// CloudFormation custom resources: the result is PUT to the event's `ResponseURL`.
+    Cloudformation,
     /// The response in the shape the HTTP event source expects (`kind = "http"` only).
     Http,
 }
@@ -181,6 +183,7 @@ impl fmt::Display for ReplyMode {
             ReplyMode::Dict => "dict",
             ReplyMode::Body => "body",
             ReplyMode::Batch => "batch",
+            ReplyMode::Cloudformation => "cloudformation",
             ReplyMode::Http => "http",
         })
     }
