@@ -17,7 +17,7 @@ use crate::rule::Query;
 #[derive(Clone, Debug)]
 pub struct BatchSpec {
     records: Query,
-    id: Query,
+    id: Option<Query>,
     group: Option<Query>,
     ordered: bool,
     response: BatchResponse,
@@ -42,7 +42,7 @@ pub enum BatchResponse {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawBatch {
     records: String,
-    id: String,
+    id: Option<String>,
     group: Option<String>,
     #[serde(default)]
     ordered: bool,
@@ -67,12 +67,15 @@ impl BatchSpec {
         let query = |key: &str, text: &str| {
             Query::parse(text).map_err(|e| format!("key `batch.{key}`: not a valid JSONPath ({e})"))
         };
+        if raw.id.is_none() && raw.response == Some(BatchResponse::ItemFailures) {
+            return Err("key `batch.id` is missing: `response = \"item-failures\"` reports records by their id".into());
+        }
         if raw.ordered && raw.group.is_some() {
             return Err("key `batch.group`: an `ordered` batch is one group already; remove `group` or `ordered`".into());
         }
         Ok(Self {
             records: query("records", &raw.records)?,
-            id: query("id", &raw.id)?,
+            id: raw.id.as_deref().map(|id| query("id", id)).transpose()?,
             group: raw
                 .group
                 .as_deref()
@@ -101,7 +104,11 @@ impl BatchSpec {
             .enumerate()
             .map(|(index, json)| Record {
                 index,
-                id: self.id.single(json).and_then(Value::as_str),
+                id: self
+                    .id
+                    .as_ref()
+                    .and_then(|id| id.single(json))
+                    .and_then(Value::as_str),
                 group: self
                     .group
                     .as_ref()
@@ -137,7 +144,10 @@ impl BatchSpec {
 
 impl fmt::Display for BatchSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "records {} by {}", self.records, self.id)?;
+        write!(f, "records {}", self.records)?;
+        if let Some(id) = &self.id {
+            write!(f, " by {id}")?;
+        }
         if let Some(group) = &self.group {
             write!(f, ", ordered per {group}")?;
         }
@@ -167,6 +177,9 @@ pub struct BatchError {
     /// What would let only the failed records be retried.
     pub hint: &'static str,
 }
+
+/// Requests to send one after another, with their records' indexes.
+type Sequence = Vec<(usize, http::Request<bytes::Bytes>)>;
 
 /// What became of one record.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -203,7 +216,7 @@ where
     let records = spec.records(event);
     let mut slots: Vec<Option<http::Request<bytes::Bytes>>> =
         requests.into_iter().map(|(_, r)| Some(r)).collect();
-    let sequences: Vec<Vec<(usize, http::Request<bytes::Bytes>)>> = spec
+    let sequences: Vec<Sequence> = spec
         .sequences(&records)
         .into_iter()
         .map(|sequence| {
@@ -214,7 +227,7 @@ where
         })
         .collect();
     // One clone of the app per sequence, made here, so the stream holds no borrow of it.
-    let work: Vec<(S, Vec<(usize, http::Request<bytes::Bytes>)>)> = sequences
+    let work: Vec<(S, Sequence)> = sequences
         .into_iter()
         .map(|sequence| (app.clone(), sequence))
         .collect();

@@ -58,6 +58,8 @@ impl RuleTable {
                 continue;
             }
             let values = match &rule.target {
+                // A batch rule's path is resolved against each record, not the whole event.
+                Target::Event(_) if rule.batch.is_some() => Vec::new(),
                 Target::Event(path) if !path.is_static() => match path.resolve(json) {
                     Some(values) if values.iter().all(|v| has_segment(v)) => values,
                     _ => continue,
@@ -73,6 +75,21 @@ impl RuleTable {
             }),
             None => Err(ClassifyError::NoMatch),
         }
+    }
+}
+
+impl<'t, 'e> Match<'t, 'e> {
+    /// A match of `rule` with the values its path placeholders selected from
+    /// `json` (an event, or one record of a batch); `None` when a placeholder
+    /// selects no usable string.
+    pub(crate) fn resolve(rule: &'t Rule, json: &'e serde_json::Value) -> Option<Self> {
+        let values = match &rule.target {
+            Target::Event(path) if !path.is_static() => {
+                Some(path.resolve(json)?).filter(|values| values.iter().all(|v| has_segment(v)))?
+            }
+            _ => Vec::new(),
+        };
+        Some(Self { rule, values })
     }
 }
 

@@ -32,7 +32,7 @@ pub const CONFIG_VAR: &str = "CEH_CONFIG";
 /// let config = Config::parse("ceh.toml", r#"
 ///     [[rule]]
 ///     name = "orders"
-///     path = "/orders/{$.detail-type}"
+///     path = "/orders/{$['detail-type']}"
 ///     [rule.match]
 ///     "$.source" = "com.example.orders"
 ///

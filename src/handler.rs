@@ -157,7 +157,7 @@ impl Handler {
             return batch::dispatch(rule, spec, event.json(), requests, app, invocation, policy)
                 .await;
         }
-        let (_, request) = requests.pop().ok_or_else(|| ClassifyError::NoMatch)?;
+        let (_, request) = requests.pop().ok_or(ClassifyError::NoMatch)?;
         if rule.reply() == ReplyMode::Cloudformation {
             let answer = call(app, request, invocation).await;
             let doc = match &answer {
@@ -197,9 +197,18 @@ impl Handler {
         let records = spec.records(event.json());
         let mut requests = Vec::with_capacity(records.len());
         for record in records {
+            let record_match =
+                Match::resolve(rule, record.json).ok_or_else(|| SynthesizeError::Unresolved {
+                    rule: rule.name().to_owned(),
+                    index: record.index,
+                    path: match rule.target() {
+                        crate::rule::Target::Event(path) => path.to_string(),
+                        _ => String::new(),
+                    },
+                })?;
             // Serializing a `Value` cannot fail: its keys are strings.
             let body = Bytes::from(serde_json::to_vec(record.json).unwrap_or_default());
-            let mut request = synthesize_with_body(found, event, body, environment)?;
+            let mut request = synthesize_with_body(&record_match, record.json, body, environment)?;
             let headers = request.headers_mut();
             headers.insert(RECORD_INDEX_HEADER, HeaderValue::from(record.index));
             if let Some(id) = record.id {

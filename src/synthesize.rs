@@ -52,6 +52,16 @@ pub enum SynthesizeError {
         /// What `http` refused.
         source: http::Error,
     },
+    /// A batch record's JSON does not give its path's placeholders a usable string.
+    #[error("rule `{rule}`: record {index} has no usable value for the path {path}; every record needs a string with a path segment in it")]
+    Unresolved {
+        /// The rule that matched.
+        rule: String,
+        /// The record's position in the batch.
+        index: usize,
+        /// The path template.
+        path: String,
+    },
     /// HTTP events are passed through by the Lambda front end, not synthesized.
     #[error("rule `{rule}` is an http rule ({format}): its request is the one the event carries, passed through as it is")]
     PassThrough {
@@ -85,14 +95,14 @@ pub fn synthesize(
     event: &Event,
     environment: &Environment,
 ) -> Result<Request<Bytes>, SynthesizeError> {
-    synthesize_with_body(found, event, event.bytes().clone(), environment)
+    synthesize_with_body(found, event.json(), event.bytes().clone(), environment)
 }
 
-/// Like [`synthesize`], with another body than the event's bytes (a batch
-/// record's JSON). Templates still read the whole event.
+/// Like [`synthesize`], for a batch record: `json` is what header templates
+/// read (the record) and `body` what the app receives (the record's JSON).
 pub fn synthesize_with_body(
     found: &Match<'_, '_>,
-    event: &Event,
+    json: &serde_json::Value,
     body: Bytes,
     environment: &Environment,
 ) -> Result<Request<Bytes>, SynthesizeError> {
@@ -140,7 +150,6 @@ pub fn synthesize_with_body(
     let length = request.body().len();
     let headers = request.headers_mut();
     headers.extend(settings.headers().clone());
-    let json = event.json();
     for (name, template) in rule.headers() {
         if let Some(value) = template.render_raw(json) {
             headers.insert(name.clone(), header_value(&value));

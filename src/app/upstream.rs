@@ -104,11 +104,11 @@ impl Upstream {
             .authority()
             .cloned()
             .unwrap_or_else(|| Authority::from_static("localhost"));
-        Ok(Uri::builder()
+        Uri::builder()
             .scheme(Scheme::HTTP)
             .authority(authority)
             .path_and_query(format!("{base_path}{path_and_query}"))
-            .build()?)
+            .build()
     }
 }
 

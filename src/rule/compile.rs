@@ -268,7 +268,7 @@ fn predicate(path: &str, value: toml::Value) -> Result<Predicate, String> {
             let mut entries = table.into_iter();
             match (entries.next(), entries.next()) {
                 (Some((op, operand)), None) => test_from(&op, operand).map_err(|p| format!("{key}: {p}"))?,
-                _ => return Err(format!("{key}: write exactly one of {{ equals = … }}, {{ one_of = […] }}, {{ exists = true|false }}, {{ prefix = \"…\" }}")),
+                _ => return Err(format!("{key}: write exactly one of {{ equals = … }}, {{ one_of = […] }}, {{ exists = true|false }}, {{ prefix = \"…\" }}, {{ suffix = \"…\" }}")),
             }
         }
         toml::Value::Array(_) => {
@@ -297,8 +297,10 @@ fn test_from(op: &str, operand: toml::Value) -> Result<Test, String> {
         ("exists", _) => Err("`exists` takes true or false".into()),
         ("prefix", toml::Value::String(prefix)) => Ok(Test::Prefix(prefix)),
         ("prefix", _) => Err("`prefix` takes a string".into()),
+        ("suffix", toml::Value::String(suffix)) => Ok(Test::Suffix(suffix)),
+        ("suffix", _) => Err("`suffix` takes a string".into()),
         (other, _) => Err(format!(
-            "unknown test `{other}`; use `equals`, `one_of`, `exists` or `prefix`"
+            "unknown test `{other}`; use `equals`, `one_of`, `exists`, `prefix` or `suffix`"
         )),
     }
 }

@@ -28,6 +28,8 @@ pub enum Test {
     Exists(bool),
     /// A node is a string starting with this prefix.
     Prefix(String),
+    /// A node is a string ending with this suffix.
+    Suffix(String),
 }
 
 impl Predicate {
@@ -57,6 +59,9 @@ impl Predicate {
             Test::Prefix(prefix) => self.query.any(json, |node| {
                 node.as_str().is_some_and(|s| s.starts_with(prefix))
             }),
+            Test::Suffix(suffix) => self.query.any(json, |node| {
+                node.as_str().is_some_and(|s| s.ends_with(suffix))
+            }),
         }
     }
 }
@@ -73,6 +78,7 @@ impl fmt::Display for Predicate {
             Test::Exists(true) => write!(f, "{query} exists"),
             Test::Exists(false) => write!(f, "{query} absent"),
             Test::Prefix(prefix) => write!(f, "{query} starts with {}", Value::from(&**prefix)),
+            Test::Suffix(suffix) => write!(f, "{query} ends with {}", Value::from(&**suffix)),
         }
     }
 }
@@ -113,6 +119,7 @@ mod tests {
         ));
         assert!(check("$.r[0].s", Test::Prefix("aws:".into()), doc.clone()));
         assert!(!check("$.n", Test::Prefix("3".into()), doc.clone()));
+        assert!(check("$.r[1].s", Test::Suffix(":sns".into()), doc.clone()));
         assert!(check("$.zz", Test::Exists(false), doc.clone()));
         assert!(!check("$.zz", Test::Exists(true), doc.clone()));
         assert!(check("$.r", Test::Exists(true), doc));

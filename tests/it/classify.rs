@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use cloud_events_handler::rule::Target;
-use cloud_events_handler::{synthesize, Config, Event, Kind, RuleTable};
+use cloud_events_handler::{synthesize, Config, Event, Handler, Kind, RuleTable};
 
 use crate::fixtures;
 
@@ -38,7 +38,7 @@ fn fixtures_cover_enough_sources() {
 #[test]
 fn every_fixture_routes_as_the_table_says() {
     let table = RuleTable::builtin();
-    let environment = Config::default().environment().clone();
+    let handler = Handler::new(Config::default());
     let mut wrong = Vec::new();
     for (file, expected) in fixtures::expected() {
         let event =
@@ -54,8 +54,10 @@ fn every_fixture_routes_as_the_table_says() {
         };
         let path = match rule.target() {
             Target::Event(_) => {
-                let request = synthesize(&found, &event, &environment).unwrap();
-                Some(request.uri().path().to_owned())
+                let explained = handler
+                    .explain(&event)
+                    .unwrap_or_else(|e| panic!("{file}: {e}"));
+                Some(explained.requests()[0].uri().path().to_owned())
             }
             _ => None,
         };

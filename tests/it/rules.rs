@@ -173,7 +173,7 @@ fn load_errors_name_file_line_rule_and_key() {
         ),
         (
             "[[rule]]\nname = \"a\"\npath = \"/a\"\n[rule.match]\n\"$.a\" = { like = \"x\" }\n",
-            "my.toml:1: rule `a`: key `match.\"$.a\"`: unknown test `like`; use `equals`, `one_of`, `exists` or `prefix`",
+            "my.toml:1: rule `a`: key `match.\"$.a\"`: unknown test `like`; use `equals`, `one_of`, `exists`, `prefix` or `suffix`",
         ),
         (
             "[[rule]]\nname = \"a\"\npath = \"/a\"\n[rule.match]\n\"$.a\" = { exists = \"yes\" }\n",
