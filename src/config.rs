@@ -8,6 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::environment::Environment;
+use crate::passthrough::HttpOptions;
 use crate::reply::ReplyPolicy;
 use crate::rule::{
     builtin_rules, compile_rules, default_fallback, fallback_rule, line_of, LoadError, Origin,
@@ -48,6 +49,7 @@ pub struct Config {
     rules: RuleTable,
     environment: Environment,
     reply_policy: ReplyPolicy,
+    http: HttpOptions,
 }
 
 #[derive(Deserialize)]
@@ -59,6 +61,7 @@ struct RawConfig {
     fallback: Option<Spanned<RawFallback>>,
     environment: Option<Spanned<toml::Table>>,
     reply: Option<Spanned<toml::Table>>,
+    http: Option<Spanned<toml::Table>>,
 }
 
 impl Default for Config {
@@ -68,6 +71,7 @@ impl Default for Config {
             rules: RuleTable::builtin(),
             environment: Environment::default(),
             reply_policy: ReplyPolicy::default(),
+            http: HttpOptions::default(),
         }
     }
 }
@@ -142,10 +146,23 @@ impl Config {
             }
             None => ReplyPolicy::default(),
         };
+        let http = match raw.http {
+            Some(table) => {
+                let origin = at(table.span());
+                HttpOptions::from_table(table.into_inner()).map_err(|problem| {
+                    LoadError::Setting {
+                        at: origin,
+                        problem,
+                    }
+                })?
+            }
+            None => HttpOptions::default(),
+        };
         Ok(Self {
             rules,
             environment,
             reply_policy,
+            http,
         })
     }
 
@@ -157,6 +174,11 @@ impl Config {
     /// When an answer is a failure, and how batches are replied to.
     pub fn reply_policy(&self) -> &ReplyPolicy {
         &self.reply_policy
+    }
+
+    /// How HTTP events pass through.
+    pub fn http(&self) -> &HttpOptions {
+        &self.http
     }
 
     /// The request environment.

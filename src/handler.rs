@@ -11,8 +11,9 @@ use tower::Service;
 use crate::app::{self, AppError, BoxError};
 use crate::batch::{self, BatchError};
 use crate::classify::{ClassifyError, Match};
+use crate::passthrough::{self, PassThroughError, ReplyShape};
 use crate::reply::{self, ReplyError};
-use crate::rule::{ReplyMode, Rule};
+use crate::rule::{HttpFormat, ReplyMode, Rule, Target};
 use crate::synthesize::{synthesize, synthesize_with_body, SynthesizeError};
 use crate::{Config, Event, Invocation};
 
@@ -83,6 +84,9 @@ pub enum HandleError {
     /// The app's answer does not fit the rule's reply mode.
     #[error(transparent)]
     Reply(#[from] ReplyError),
+    /// An HTTP event does not describe a request.
+    #[error(transparent)]
+    PassThrough(#[from] PassThroughError),
 }
 
 impl<'h> Explanation<'h> {
@@ -148,6 +152,9 @@ impl Handler {
     {
         let found = self.config.rules().classify(event)?;
         let rule = found.rule();
+        if let Target::Http(format) = rule.target() {
+            return self.pass_through(*format, event, app, invocation).await;
+        }
         let mut requests = self.requests(&found, event)?;
         for (_, request) in &mut requests {
             invocation.add_headers(request.headers_mut());
@@ -191,6 +198,10 @@ impl Handler {
     ) -> Result<Vec<(usize, Request<Bytes>)>, HandleError> {
         let environment = self.config.environment();
         let rule = found.rule();
+        if let Target::Http(format) = rule.target() {
+            let passed = passthrough::request(*format, event, self.config.http())?;
+            return Ok(vec![(0, passed.request)]);
+        }
         let Some(spec) = rule.batch().filter(|_| rule.reply() == ReplyMode::Batch) else {
             return Ok(vec![(0, synthesize(found, event, environment)?)]);
         };
@@ -220,6 +231,50 @@ impl Handler {
             requests.push((record.index, request));
         }
         Ok(requests)
+    }
+}
+
+impl Handler {
+    /// An HTTP event: its own request to the app, the app's response in the source's shape.
+    /// A request the event cannot describe (a body marked base64 that is not) is the
+    /// client's fault: it gets a 400 reply, not an invocation error.
+    async fn pass_through<S, B>(
+        &self,
+        format: HttpFormat,
+        event: &Event,
+        app: S,
+        invocation: &Invocation,
+    ) -> Result<Value, HandleError>
+    where
+        S: Service<Request<Full<Bytes>>, Response = Response<B>>,
+        S::Error: Into<BoxError>,
+        B: http_body::Body,
+        B::Error: Into<BoxError>,
+    {
+        let options = self.config.http();
+        let (request, shape) = match passthrough::request(format, event, options) {
+            Ok(passed) => (passed.request, passed.shape),
+            Err(err @ (PassThroughError::Base64 { .. } | PassThroughError::Invalid { .. })) => {
+                let response = Response::builder()
+                    .status(http::StatusCode::BAD_REQUEST)
+                    .header(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")
+                    .body(Bytes::from(format!("{err}\n")))
+                    .map_err(|e| SynthesizeError::Invalid {
+                        rule: format.to_string(),
+                        source: e,
+                    })?;
+                return Ok(passthrough::reply(
+                    &ReplyShape::of(format, event.json()),
+                    &response,
+                    options,
+                ));
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let mut request = request;
+        invocation.add_headers(request.headers_mut());
+        let response = call(app, request, invocation).await?;
+        Ok(passthrough::reply(&shape, &response, options))
     }
 }
 

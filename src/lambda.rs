@@ -113,6 +113,7 @@ pub fn error_type(err: &HandleError) -> &'static str {
         HandleError::Failed { .. } => "Ceh.AppFailed",
         HandleError::Batch(_) => "Ceh.BatchFailed",
         HandleError::Reply(_) => "Ceh.InvalidReply",
+        HandleError::PassThrough(_) => "Ceh.InvalidHttpEvent",
     }
 }
 

@@ -38,6 +38,7 @@ mod event;
 mod handler;
 mod invocation;
 pub mod lambda;
+pub mod passthrough;
 pub mod reply;
 pub mod rule;
 mod synthesize;
