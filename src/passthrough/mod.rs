@@ -194,7 +194,12 @@ pub fn request(
     } else {
         format!("?{}", incoming.query)
     };
-    let uri = format!("{scheme}://{host}{path}{query}");
+    // A Host header that is no valid authority still reaches the app as a header.
+    let authority = match host.parse::<http::uri::Authority>() {
+        Ok(_) => host.as_str(),
+        Err(_) => "localhost",
+    };
+    let uri = format!("{scheme}://{authority}{path}{query}");
     let mut request = Request::builder()
         .method(incoming.method.as_str())
         .uri(uri)

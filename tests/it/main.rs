@@ -5,6 +5,7 @@ mod cli;
 mod docs;
 mod environment;
 mod fixtures;
+mod passthrough;
 mod replies;
 mod rules;
 mod synthesize;
