@@ -205,7 +205,7 @@ fn load_errors_name_file_line_rule_and_key() {
         ),
         (
             "rules = []\n",
-            "my.toml:1: unknown field `rules`, expected one of `rule`, `builtin_rules`, `fallback`, `environment`, `reply`",
+            "my.toml:1: unknown field `rules`, expected one of `rule`, `builtin_rules`, `fallback`, `environment`, `reply`, `http`",
         ),
     ];
     for (text, expected) in cases {
