@@ -1,6 +1,6 @@
 //! The Lambda front end: the runtime loop that feeds invocations to the [`Handler`].
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -15,9 +15,69 @@ use crate::{Config, Event, HandleError, Handler, Invocation};
 
 /// The setting for the margin kept before the Lambda deadline, in milliseconds.
 pub const DEADLINE_MARGIN_VAR: &str = "CEH_DEADLINE_MARGIN_MS";
+/// The setting for the longest the app may take for one request, in milliseconds.
+pub const APP_TIMEOUT_VAR: &str = "CEH_APP_TIMEOUT_MS";
 
 /// The default margin: time left after the app's answer to reply to Lambda.
 pub const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_millis(250);
+
+/// Deadlines before this (2001-09-09, 10¹² ms since the epoch) are not real
+/// Lambda deadlines: emulators send a fixed number such as `600000`.
+const PLAUSIBLE_DEADLINE_MS: u64 = 1_000_000_000_000;
+
+/// How long the app may take: the invocation's deadline less a margin, and
+/// at most the app timeout when one is set.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    /// Kept back from the deadline, so the reply still reaches Lambda.
+    pub margin: Duration,
+    /// The longest the app may take for one request, deadline or not.
+    pub app_timeout: Option<Duration>,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            margin: DEFAULT_DEADLINE_MARGIN,
+            app_timeout: None,
+        }
+    }
+}
+
+impl Timing {
+    /// From `CEH_DEADLINE_MARGIN_MS` and `CEH_APP_TIMEOUT_MS`.
+    pub fn from_env() -> Result<Self, lambda_runtime::Error> {
+        Ok(Self {
+            margin: millis(DEADLINE_MARGIN_VAR)?.unwrap_or(DEFAULT_DEADLINE_MARGIN),
+            app_timeout: millis(APP_TIMEOUT_VAR)?,
+        })
+    }
+
+    /// When the app's answer must have arrived, for an invocation whose
+    /// deadline is `deadline_ms` since the epoch.
+    pub fn deadline(&self, deadline_ms: u64) -> Option<SystemTime> {
+        let lambda = (deadline_ms >= PLAUSIBLE_DEADLINE_MS).then(|| {
+            let at = UNIX_EPOCH + Duration::from_millis(deadline_ms);
+            at.checked_sub(self.margin).unwrap_or(at)
+        });
+        let own = self.app_timeout.map(|t| SystemTime::now() + t);
+        match (lambda, own) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+fn millis(var: &str) -> Result<Option<Duration>, lambda_runtime::Error> {
+    match std::env::var(var) {
+        Ok(ms) => ms
+            .trim()
+            .parse::<u64>()
+            .map(|ms| Some(Duration::from_millis(ms)))
+            .map_err(|_| format!("{var}={ms:?} is not a number of milliseconds").into()),
+        Err(_) => Ok(None),
+    }
+}
 
 /// Serves Lambda invocations with `app`, configured from the environment
 /// (`CEH_CONFIG`, `CEH_DEADLINE_MARGIN_MS`).
@@ -44,14 +104,14 @@ where
     B::Error: Into<BoxError>,
 {
     let handler = Handler::new(Config::from_env()?);
-    serve(handler, app, deadline_margin()?).await
+    serve(handler, app, Timing::from_env()?).await
 }
 
-/// Serves Lambda invocations with an explicit handler and deadline margin.
+/// Serves Lambda invocations with an explicit handler and timing.
 pub async fn serve<S, B>(
     handler: Handler,
     app: S,
-    margin: Duration,
+    timing: Timing,
 ) -> Result<(), lambda_runtime::Error>
 where
     S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone + Send + 'static,
@@ -65,7 +125,7 @@ where
     let service = service_fn(move |event: LambdaEvent<Box<RawValue>>| {
         let handler = handler.clone();
         let app = app.clone();
-        async move { invoke(&handler, app, event, margin).await }
+        async move { invoke(&handler, app, event, timing).await }
     });
     lambda_runtime::run_concurrent(service).await
 }
@@ -75,7 +135,7 @@ async fn invoke<S, B>(
     handler: &Handler,
     app: S,
     event: LambdaEvent<Box<RawValue>>,
-    margin: Duration,
+    timing: Timing,
 ) -> Result<Value, Diagnostic>
 where
     S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone + Send,
@@ -88,11 +148,9 @@ where
     let payload = Bytes::copy_from_slice(event.payload.get().as_bytes());
     let event_json = Event::from_bytes(payload).map_err(|e| diagnostic("Ceh.InvalidEvent", &e))?;
     let context = &event.context;
-    let deadline = UNIX_EPOCH + Duration::from_millis(context.deadline);
     let invocation = Invocation {
         request_id: Some(context.request_id.clone()).filter(|s| !s.is_empty()),
-        deadline: Some(deadline.checked_sub(margin).unwrap_or(deadline))
-            .filter(|_| context.deadline > 0),
+        deadline: timing.deadline(context.deadline),
         function_arn: Some(context.invoked_function_arn.clone()).filter(|s| !s.is_empty()),
         trace_id: context.xray_trace_id.clone(),
     };
@@ -124,20 +182,6 @@ fn diagnostic(error_type: &str, err: &dyn std::fmt::Display) -> Diagnostic {
     }
 }
 
-/// The deadline margin from `CEH_DEADLINE_MARGIN_MS`, or the default.
-pub fn deadline_margin() -> Result<Duration, lambda_runtime::Error> {
-    match std::env::var(DEADLINE_MARGIN_VAR) {
-        Ok(ms) => ms
-            .trim()
-            .parse::<u64>()
-            .map(Duration::from_millis)
-            .map_err(|_| {
-                format!("{DEADLINE_MARGIN_VAR}={ms:?} is not a number of milliseconds").into()
-            }),
-        Err(_) => Ok(DEFAULT_DEADLINE_MARGIN),
-    }
-}
-
 /// The settings the Lambda runtime sets for every function, which the runtime loop needs.
 pub const RUNTIME_VARS: [&str; 4] = [
     "AWS_LAMBDA_RUNTIME_API",
@@ -159,6 +203,10 @@ pub fn check_runtime_env() -> Result<(), lambda_runtime::Error> {
             missing.join(", ")
         )
         .into());
+    }
+    let api = std::env::var("AWS_LAMBDA_RUNTIME_API").unwrap_or_default();
+    if api.parse::<http::Uri>().is_err() {
+        return Err(format!("AWS_LAMBDA_RUNTIME_API={api:?} is not a host:port or URL").into());
     }
     let memory = std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").unwrap_or_default();
     if memory.parse::<i32>().is_err() {

@@ -43,18 +43,18 @@ impl LambdaArgs {
 
 pub(super) fn run(args: LambdaArgs) -> Result<(), Failure> {
     let handler = Handler::new(args.config.load()?);
-    let margin = lambda::deadline_margin().map_err(Failure::usage)?;
+    let timing = lambda::Timing::from_env().map_err(Failure::usage)?;
     lambda::check_runtime_env().map_err(Failure::usage)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::event(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(serve(handler, args, margin))
+    runtime.block_on(serve(handler, args, timing))
 }
 
-async fn serve(handler: Handler, args: LambdaArgs, margin: Duration) -> Result<(), Failure> {
+async fn serve(handler: Handler, args: LambdaArgs, timing: lambda::Timing) -> Result<(), Failure> {
     if args.echo {
-        return until_stopped(lambda::serve(handler, Echo, margin), None).await;
+        return until_stopped(lambda::serve(handler, Echo, timing), None).await;
     }
     let url = match (&args.app, args.command.is_empty()) {
         (Some(url), _) => url.clone(),
@@ -79,7 +79,7 @@ async fn serve(handler: Handler, args: LambdaArgs, margin: Duration) -> Result<(
         }
         Some(process)
     };
-    until_stopped(lambda::serve(handler, app, margin), process).await
+    until_stopped(lambda::serve(handler, app, timing), process).await
 }
 
 /// Runs the loop until it ends or SIGTERM/SIGINT arrives, then stops the app.

@@ -1,0 +1,74 @@
+"""A small Flask app for ceh's end-to-end tests.
+
+Routes: every event route echoes the request as JSON (a record whose body
+contains "fail" gets a 500), GET /health answers "ok", GET /hello text,
+POST /fail a 500, GET /slow?seconds=N sleeps first.
+
+Run: python flask_app.py [PORT]  (PORT 0 picks a free one). The first line
+on stdout is "listening on 127.0.0.1:PORT".
+"""
+
+import json
+import os
+import sys
+import time
+
+from flask import Flask, Response, request
+from werkzeug.serving import make_server
+
+app = Flask(__name__)
+
+
+def describe():
+    return {
+        "method": request.method,
+        "path": request.path,
+        "query": request.query_string.decode(),
+        "headers": {k.lower(): request.headers.getlist(k) for k in request.headers.keys()},
+        "body": request.get_data(as_text=True),
+    }
+
+
+@app.get("/health")
+def health():
+    return "ok"
+
+
+@app.get("/hello")
+def hello():
+    return Response("hello from flask", mimetype="text/plain")
+
+
+@app.post("/fail")
+def fail():
+    return Response("the app failed on purpose", status=500)
+
+
+@app.get("/slow")
+def slow():
+    time.sleep(float(request.args.get("seconds", "5")))
+    return "slow"
+
+
+@app.route("/", defaults={"path": ""}, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+@app.route("/<path:path>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+def echo(path):
+    seen = describe()
+    status = 500 if "fail" in seen["body"] else 200
+    if request.headers.get("x-slow"):
+        time.sleep(float(request.headers["x-slow"]))
+    response = Response(json.dumps(seen), status=status, mimetype="application/json")
+    response.set_cookie("seen", "1")
+    response.set_cookie("path", path or "root")
+    return response
+
+
+def main():
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("PORT", "0"))
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    print(f"listening on 127.0.0.1:{server.server_port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
