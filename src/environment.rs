@@ -34,7 +34,7 @@ use crate::rule::{LoadError, Origin, Rule};
 /// assert_eq!(env.method(rules.get("sqs").unwrap()), http::Method::POST);
 /// # Ok::<(), cloud_events_handler::LoadError>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Environment {
     global: Settings,
     per_rule: HashMap<String, Settings>,
@@ -53,16 +53,6 @@ pub struct Settings {
     base_path: String,
     query: Option<String>,
     headers: HeaderMap,
-}
-
-impl Default for Environment {
-    fn default() -> Self {
-        Self {
-            global: Settings::default(),
-            per_rule: HashMap::new(),
-            per_rule_methods: HashMap::new(),
-        }
-    }
 }
 
 impl Default for Settings {

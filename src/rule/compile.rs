@@ -259,9 +259,11 @@ fn predicate(path: &str, value: toml::Value) -> Result<Predicate, String> {
                 _ => return Err(format!("{key}: write exactly one of {{ equals = … }}, {{ one_of = […] }}, {{ exists = true|false }}, {{ prefix = \"…\" }}")),
             }
         }
-        toml::Value::Array(_) => return Err(format!(
+        toml::Value::Array(_) => {
+            return Err(format!(
             "{key}: a list is ambiguous; write {{ one_of = […] }} to match any of several values"
-        )),
+        ))
+        }
         scalar => Test::Equals(scalar_json(scalar).map_err(|p| format!("{key}: {p}"))?),
     };
     Ok(Predicate::new(query, test))
