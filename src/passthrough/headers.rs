@@ -43,9 +43,11 @@ pub(super) fn object(
     Ok(headers)
 }
 
-/// Adds the `cookies` of an HTTP API event as one `Cookie` header (after any the
-/// event's headers carry); an empty list adds nothing.
-pub(super) fn add_cookies(
+/// Sets the `Cookie` header from the `cookies` of an HTTP API event, joined
+/// with `; `. The list is the source's own account of the client's cookies, so
+/// it replaces a `Cookie` header the event may also carry; an empty or missing
+/// list changes nothing (lambda_http adds an empty header).
+pub(super) fn set_cookies(
     headers: &mut HeaderMap,
     cookies: Option<&[String]>,
     format: HttpFormat,
@@ -54,17 +56,10 @@ pub(super) fn add_cookies(
     for (i, cookie) in cookies.iter().enumerate() {
         value(cookie, format, || format!("cookies[{i}]"))?;
     }
-    if cookies.is_empty() {
-        return Ok(());
+    if !cookies.is_empty() {
+        let joined = cookies.join("; ");
+        headers.insert(COOKIE, value(&joined, format, || "cookies".to_owned())?);
     }
-    let mut line = headers
-        .get_all(COOKIE)
-        .iter()
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .collect::<Vec<_>>();
-    line.extend(cookies.iter().cloned());
-    let joined = line.join("; ");
-    headers.insert(COOKIE, value(&joined, format, || "cookies".to_owned())?);
     Ok(())
 }
 
@@ -200,22 +195,21 @@ mod tests {
     }
 
     #[test]
-    fn cookies_join_into_one_header_and_none_add_nothing() {
+    fn cookies_join_into_one_header_and_none_change_nothing() {
         let mut headers = HeaderMap::new();
-        add_cookies(&mut headers, Some(&[]), V1).unwrap();
+        set_cookies(&mut headers, Some(&[]), V1).unwrap();
+        set_cookies(&mut headers, None, V1).unwrap();
         assert!(headers.is_empty());
         headers.insert(COOKIE, HeaderValue::from_static("a=1"));
-        add_cookies(
-            &mut headers,
-            Some(&["b=2".to_owned(), "c=3".to_owned()]),
-            V1,
-        )
-        .unwrap();
+        set_cookies(&mut headers, Some(&[]), V1).unwrap();
+        assert_eq!(pairs(&headers), [("cookie".to_owned(), "a=1".to_owned())]);
+        let cookies = ["b=2".to_owned(), "c=3".to_owned()];
+        set_cookies(&mut headers, Some(&cookies), V1).unwrap();
         assert_eq!(
             pairs(&headers),
-            [("cookie".to_owned(), "a=1; b=2; c=3".to_owned())]
+            [("cookie".to_owned(), "b=2; c=3".to_owned())]
         );
-        let err = add_cookies(&mut headers, Some(&["d=\n".to_owned()]), V1).unwrap_err();
+        let err = set_cookies(&mut headers, Some(&["d=\n".to_owned()]), V1).unwrap_err();
         assert_eq!(
             err.to_string(),
             "api-gateway-v1 event: `cookies[0]` is not a valid header value: \"d=\\n\""

@@ -20,7 +20,7 @@ pub(super) fn api_gateway_v2(json: &Value) -> Result<EventRequest<'_>, PassThrou
     let mut headers = headers::object(json, "headers", FORMAT)?;
     let event = ApiGatewayV2httpRequest::deserialize(json)
         .map_err(|e| PassThroughError::shape(FORMAT, e))?;
-    headers::add_cookies(&mut headers, event.cookies.as_deref(), FORMAT)?;
+    headers::set_cookies(&mut headers, event.cookies.as_deref(), FORMAT)?;
     let context = event.request_context;
     let http = context.http;
     Ok(EventRequest {
@@ -44,7 +44,7 @@ pub(super) fn function_url(json: &Value) -> Result<EventRequest<'_>, PassThrough
     let mut headers = headers::object(json, "headers", FORMAT)?;
     let event = LambdaFunctionUrlRequest::deserialize(json)
         .map_err(|e| PassThroughError::shape(FORMAT, e))?;
-    headers::add_cookies(&mut headers, event.cookies.as_deref(), FORMAT)?;
+    headers::set_cookies(&mut headers, event.cookies.as_deref(), FORMAT)?;
     let context = event.request_context;
     let http = context.http;
     let method = http.method.unwrap_or_default();
