@@ -9,7 +9,7 @@ use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
 use serde_json::Value;
 
-use super::{escape, path, HttpOptions, PassThroughError, RawEvent};
+use super::{escape, headers, path, HttpOptions, PassThroughError, RawEvent};
 use crate::rule::HttpFormat;
 use crate::Event;
 
@@ -93,18 +93,12 @@ pub(super) fn request(
     event: &Event,
     options: &HttpOptions,
 ) -> Result<Request<Bytes>, PassThroughError> {
+    // The client cannot speak for ceh: `ceh-` headers are ceh's own. The body
+    // arrives whole: its length is known, and no framing is left to do.
+    described.headers = headers::retain(&described.headers, |name| {
+        name != TRANSFER_ENCODING && !name.as_str().starts_with("ceh-")
+    });
     let headers = &mut described.headers;
-    // The client cannot speak for ceh: `ceh-` headers are ceh's own.
-    let forged: Vec<HeaderName> = headers
-        .keys()
-        .filter(|n| n.as_str().starts_with("ceh-"))
-        .cloned()
-        .collect();
-    for name in forged {
-        headers.remove(name);
-    }
-    // The body arrives whole: its length is known, and no framing is left to do.
-    headers.remove(TRANSFER_ENCODING);
     if !described.body.is_empty() || headers.contains_key(CONTENT_LENGTH) {
         headers.insert(CONTENT_LENGTH, HeaderValue::from(described.body.len()));
     }

@@ -63,6 +63,18 @@ pub(super) fn set_cookies(
     Ok(())
 }
 
+/// The headers whose names `keep` accepts, in their order (`HeaderMap::remove`
+/// moves the last header into the gap).
+pub(super) fn retain(headers: &HeaderMap, keep: impl Fn(&HeaderName) -> bool) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        if keep(name) {
+            out.append(name, value.clone());
+        }
+    }
+    out
+}
+
 fn append(
     headers: &mut HeaderMap,
     object: &Value,
@@ -164,6 +176,15 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         assert_eq!(pairs(&headers), expected);
+    }
+
+    #[test]
+    fn retain_keeps_the_order() {
+        let event = json!({"headers": {"a": "1", "b": "2", "c": "3", "d": "4"}});
+        let headers = object(&event, "headers", V1).unwrap();
+        let kept = retain(&headers, |n| n != "b");
+        let names: Vec<_> = kept.keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["a", "c", "d"]);
     }
 
     #[test]

@@ -15,9 +15,8 @@ pub(super) fn reply(
     response: &Response<Bytes>,
     options: &HttpOptions,
 ) -> Value {
-    let mut headers = response.headers().clone();
     // The body goes back whole, inside JSON: chunked framing means nothing there.
-    headers.remove(TRANSFER_ENCODING);
+    let headers = super::headers::retain(response.headers(), |name| name != TRANSFER_ENCODING);
     let status = response.status();
     let (body, base64) = body(&headers, response.body(), options);
 

@@ -4,5 +4,6 @@ mod classify;
 mod cli;
 mod environment;
 mod fixtures;
+mod passthrough;
 mod rules;
 mod synthesize;

@@ -1,0 +1,5 @@
+//! HTTP events pass through as the requests they describe; replies take their source's exact shape.
+
+mod replies;
+mod requests;
+mod upstream;
