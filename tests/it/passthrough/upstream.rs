@@ -11,7 +11,12 @@ const EVENTS: &str = "aws_lambda_events-1.2.1/src/fixtures";
 const LAMBDA_HTTP: &str = "lambda_http-1.3.2/tests/data";
 
 /// Each fixture's name under `fixtures/`, and where it was copied from.
-const ORIGINS: [(&str, &str, &str); 40] = [
+const ORIGINS: [(&str, &str, &str); 41] = [
+    (
+        "apigw-authorizer/token.json",
+        EVENTS,
+        "example-apigw-custom-auth-request.json",
+    ),
     (
         "apigw-v1/catch-all.json",
         EVENTS,
@@ -198,9 +203,12 @@ const ORIGINS: [(&str, &str, &str); 40] = [
     ),
 ];
 
-/// The names of every HTTP fixture.
+/// The names of every HTTP fixture (authorizer events are not HTTP requests).
 pub fn names() -> impl Iterator<Item = &'static str> {
-    ORIGINS.iter().map(|(name, _, _)| *name)
+    ORIGINS
+        .iter()
+        .map(|(name, _, _)| *name)
+        .filter(|name| !name.starts_with("apigw-authorizer/"))
 }
 
 /// The fixture's bytes.
