@@ -242,11 +242,14 @@ fn unknown_status_codes_have_a_bare_description() {
     );
 }
 
+type Headers = &'static [(&'static str, &'static str)];
+
 #[test]
 fn text_or_base64_by_content_type_and_encoding() {
     let options = HttpOptions::default();
     let shape = ReplyShape::new(HttpFormat::ApiGatewayV2);
-    let cases: [(&[(&str, &str)], &[u8], &str, bool); 7] = [
+    // (response headers, body) → (reply body, isBase64Encoded)
+    let cases: [(Headers, &[u8], &str, bool); 7] = [
         (
             &[("content-type", "text/html; charset=utf-8")],
             b"<p>hi</p>",
