@@ -12,7 +12,7 @@ use crate::rule::HttpFormat;
 #[non_exhaustive]
 pub enum PassThroughError {
     /// The event does not deserialize into the format's `aws_lambda_events` type.
-    #[error("{format} event: not the shape of a {format} request: {reason}; check that the rule matching it names the right `format`")]
+    #[error("{format} event: does not have the {format} shape: {reason}; check that the rule matching it names the right `format`")]
     Shape {
         /// The format the rule chose.
         format: HttpFormat,

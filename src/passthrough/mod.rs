@@ -24,7 +24,8 @@
 //! module is written on `aws_lambda_events` types instead, because:
 //! - its conversions are private: the only public way in is its `LambdaRequest`
 //!   deserializer, which tries each shape in turn until one parses — the guess
-//!   the rule table exists to avoid (a REST event parses as an ALB one);
+//!   the rule table exists to avoid (a REST API's REQUEST authorizer event
+//!   parses as a proxy request, and is served as one);
 //! - it panics on an invalid base64 body, adds an empty `Cookie` header for
 //!   an empty `cookies` list, loses the query order (a `HashMap`), decodes
 //!   then re-encodes ALB and Lattice query strings, overwrites
