@@ -254,7 +254,7 @@ impl Handler {
         let options = self.config.http();
         let (request, shape) = match passthrough::request(format, event, options) {
             Ok(passed) => (passed.request, passed.shape),
-            Err(err @ (PassThroughError::Base64 { .. } | PassThroughError::Invalid { .. })) => {
+            Err(err) if err.is_bad_request() => {
                 let response = Response::builder()
                     .status(http::StatusCode::BAD_REQUEST)
                     .header(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")

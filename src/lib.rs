@@ -54,5 +54,6 @@ pub use handler::{
 pub use invocation::{
     Invocation, DEADLINE_HEADER, FUNCTION_ARN_HEADER, REQUEST_ID_HEADER, TRACE_ID_HEADER,
 };
+pub use passthrough::{HttpOptions, PassThroughError};
 pub use rule::{Kind, LoadError, ReplyMode, Rule, RuleTable};
 pub use synthesize::{synthesize, synthesize_with_body, SynthesizeError, RULE_HEADER};

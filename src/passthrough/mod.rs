@@ -1,274 +1,227 @@
-//! HTTP events (API Gateway, ALB, function URLs, VPC Lattice) pass through as
-//! the request they describe, and the app's response goes back in the shape
-//! their source requires.
+//! HTTP pass-through: an HTTP event becomes the request it describes, and the
+//! app's response becomes the exact reply its source requires.
+//!
+//! The rule table decides what an event is (`kind = "http"`, `format = …`);
+//! [`request`] then reads the event as that format's own `aws_lambda_events`
+//! type, and nothing else: an event that does not fit is a
+//! [`PassThroughError::Shape`] naming the format, never a guess at another
+//! shape. [`reply`] writes the reply for the [`ReplyShape`] the request left.
+//!
+//! | format | event type | reply |
+//! |---|---|---|
+//! | `api-gateway-v1` | `ApiGatewayProxyRequest` | `statusCode`, `headers`, `multiValueHeaders`¹, `body`, `isBase64Encoded` |
+//! | `api-gateway-v2` | `ApiGatewayV2httpRequest` | `statusCode`, `headers`, `cookies`, `body`, `isBase64Encoded` |
+//! | `function-url` | `LambdaFunctionUrlRequest` | as `api-gateway-v2` |
+//! | `websocket` | `ApiGatewayWebsocketProxyRequest` | as `api-gateway-v1` |
+//! | `alb` | `AlbTargetGroupRequest` | `statusCode`, `statusDescription`, `headers` or `multiValueHeaders`¹, `body`, `isBase64Encoded` |
+//! | `vpc-lattice` | `VpcLatticeRequestV1` / `V2` (by `version`) | `statusCode`, `statusDescription`, `headers`, `body`, `isBase64Encoded` |
+//!
+//! ¹ only when the event had `multiValueHeaders`.
+//!
+//! # Why not lambda_http
+//!
+//! lambda_http 1.3.2 converts these events too, and was read closely; this
+//! module is written on `aws_lambda_events` types instead, because:
+//! - its conversions are private: the only public way in is its `LambdaRequest`
+//!   deserializer, which tries each shape in turn until one parses — the guess
+//!   the rule table exists to avoid (a REST API's REQUEST authorizer event
+//!   parses as a proxy request, and is served as one);
+//! - it panics on an invalid base64 body, adds an empty `Cookie` header for
+//!   an empty `cookies` list, loses the query order (a `HashMap`), decodes
+//!   then re-encodes ALB and Lattice query strings, overwrites
+//!   `multiValueHeaders` with `headers`, replies to v2 with only the first
+//!   value of a repeated header, and replies to ALB with both header maps;
+//! - even with default features off it brings `lambda_runtime`, `hyper`,
+//!   `url`, `encoding_rs` and more, for a runtime loop ceh has its own of.
+//!
+//! What it gets right is kept: the method from `requestContext.http.method`
+//! for v2, the `Host` header before `domainName`, HTTPS for API Gateway, the
+//! stage prefix for REST APIs (here behind `keep_stage`), `Set-Cookie` into
+//! `cookies` for v2, `statusDescription` for ALB, and its text content types.
+//!
+//! ```
+//! use cloud_events_handler::passthrough::{self, HttpOptions};
+//! use cloud_events_handler::rule::HttpFormat;
+//! use cloud_events_handler::Event;
+//!
+//! let event = Event::from_slice(br#"{
+//!     "version": "2.0", "rawPath": "/prod/users/42", "rawQueryString": "b=2&a=1",
+//!     "cookies": ["session=abc"],
+//!     "headers": {"host": "api.example.com"},
+//!     "requestContext": {"stage": "prod", "http": {"method": "GET", "sourceIp": "203.0.113.9"}},
+//!     "isBase64Encoded": false
+//! }"#)?;
+//! let options = HttpOptions::default();
+//! let passed = passthrough::request(HttpFormat::ApiGatewayV2, &event, &options)?;
+//! assert_eq!(passed.request.uri(), "https://api.example.com/users/42?b=2&a=1");
+//! assert_eq!(passed.request.headers()["cookie"], "session=abc");
+//! assert_eq!(passed.request.headers()["x-forwarded-for"], "203.0.113.9");
+//!
+//! let response = http::Response::builder()
+//!     .header("set-cookie", "seen=1")
+//!     .body(bytes::Bytes::from_static(b"hello"))?;
+//! assert_eq!(
+//!     passthrough::reply(&passed.shape, &response, &options),
+//!     serde_json::json!({"statusCode": 200, "headers": {}, "cookies": ["seen=1"], "body": "hello", "isBase64Encoded": false})
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
+mod alb;
+mod build;
+mod error;
+mod escape;
+mod headers;
+mod http_api;
+mod media;
 mod options;
-mod request;
+mod path;
+mod query;
 mod response;
+mod rest;
+mod vpc_lattice;
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, HOST};
-use http::Request;
-
-pub use options::{HttpOptions, DEFAULT_TEXT_CONTENT_TYPES};
-pub use response::reply;
+use http::{Request, Response};
+use serde_json::Value;
 
 use crate::rule::HttpFormat;
 use crate::Event;
 
-/// `ceh-request-context`: API Gateway's request context, as compact JSON.
-pub const REQUEST_CONTEXT_HEADER: HeaderName = HeaderName::from_static("ceh-request-context");
-/// `ceh-stage-variables`: API Gateway's stage variables, as compact JSON.
-pub const STAGE_VARIABLES_HEADER: HeaderName = HeaderName::from_static("ceh-stage-variables");
+pub use build::{REQUEST_CONTEXT_HEADER, STAGE_VARIABLES_HEADER};
+pub use error::PassThroughError;
+pub use media::DEFAULT_TEXT_CONTENT_TYPES;
+pub use options::HttpOptions;
 
-/// The event an HTTP request came from, in the request's extensions, for
-/// in-process apps that want more than the request says.
-#[derive(Clone, Debug)]
-pub struct RawEvent(pub Event);
-
-/// A passed-through request, and what its reply needs to know.
+/// An HTTP event, passed through: the request for the app, and what its reply needs.
 #[derive(Debug)]
 pub struct PassThrough {
-    /// The request the app receives.
+    /// The request the event describes, with an absolute URI, the client's
+    /// `Host`, `X-Forwarded-*` headers, and the event as a [`RawEvent`] extension.
     pub request: Request<Bytes>,
-    /// The reply's shape.
+    /// What [`reply`] needs to know about the request.
     pub shape: ReplyShape,
 }
 
-/// What the reply to an HTTP event depends on: its format, and whether the
-/// request used multi-value headers (API Gateway REST, ALB).
+/// What the reply needs to know about the request: its format, and whether it
+/// used multi-value headers (then the reply must, for API Gateway v1,
+/// WebSocket and ALB).
+///
+/// ```
+/// use cloud_events_handler::passthrough::ReplyShape;
+/// use cloud_events_handler::rule::HttpFormat;
+///
+/// let shape = ReplyShape::new(HttpFormat::Alb).with_multi_value_headers(true);
+/// assert!(shape.multi_value_headers());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReplyShape {
-    /// The event's format.
-    pub format: HttpFormat,
-    /// Whether the event had `multiValueHeaders`.
-    pub multi_value: bool,
+    format: HttpFormat,
+    multi_value_headers: bool,
 }
 
 impl ReplyShape {
-    /// The shape for an event of `format`, read from its JSON alone.
-    pub fn of(format: HttpFormat, json: &serde_json::Value) -> Self {
+    /// The shape for `format`, with single-value headers.
+    pub fn new(format: HttpFormat) -> Self {
         Self {
             format,
-            multi_value: json.get("multiValueHeaders").is_some_and(|h| h.is_object()),
+            multi_value_headers: false,
         }
+    }
+
+    /// The shape for an event of `format`, read from its JSON alone: for a
+    /// reply to an event whose request could not be built (a 400 reply).
+    pub fn of(format: HttpFormat, json: &Value) -> Self {
+        let multi = match format {
+            HttpFormat::ApiGatewayV1 | HttpFormat::Websocket | HttpFormat::Alb => {
+                json.get("multiValueHeaders").is_some_and(Value::is_object)
+            }
+            _ => false,
+        };
+        Self::new(format).with_multi_value_headers(multi)
+    }
+
+    /// Whether the request came with `multiValueHeaders`.
+    pub fn with_multi_value_headers(mut self, multi: bool) -> Self {
+        self.multi_value_headers = multi;
+        self
+    }
+
+    /// The event's format.
+    pub fn format(&self) -> HttpFormat {
+        self.format
+    }
+
+    /// Whether the request came with `multiValueHeaders`.
+    pub fn multi_value_headers(&self) -> bool {
+        self.multi_value_headers
     }
 }
 
-/// Why an HTTP event does not describe a usable request.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum PassThroughError {
-    /// A field is missing or of the wrong type.
-    #[error("the {format} event's `{field}` is not {expected}")]
-    Shape {
-        /// The event's format.
-        format: HttpFormat,
-        /// The field at fault.
-        field: &'static str,
-        /// What it should be.
-        expected: &'static str,
-    },
-    /// `isBase64Encoded` is true but the body is not base64.
-    #[error("the {format} event's body is marked base64 but is not: {reason}")]
-    Base64 {
-        /// The event's format.
-        format: HttpFormat,
-        /// The decoder's reason.
-        reason: String,
-    },
-    /// A header or the path holds what HTTP cannot carry.
-    #[error("the {format} event's request is invalid: {reason}")]
-    Invalid {
-        /// The event's format.
-        format: HttpFormat,
-        /// What `http` refused.
-        reason: String,
-    },
-}
-
-/// Builds the request an HTTP event describes.
-///
-/// The URI is absolute (`https://host/path?query`); the app sees the client's
-/// host, scheme and address as `Host` and `X-Forwarded-*` headers. Headers
-/// named `ceh-*` in the event are dropped: only ceh sets those.
+/// The event a passed-through request came from, as an `http::Extensions` entry.
 ///
 /// ```
-/// use cloud_events_handler::passthrough::{request, HttpOptions};
-/// use cloud_events_handler::{rule::HttpFormat, Event};
-///
-/// let event = Event::from_slice(br#"{"version": "2.0", "rawPath": "/hello", "rawQueryString": "a=1&b=2",
-///     "headers": {"host": "api.example.com"}, "cookies": ["s=1", "t=2"],
-///     "requestContext": {"http": {"method": "GET", "sourceIp": "203.0.113.9"}, "stage": "$default"}}"#)?;
-/// let passed = request(HttpFormat::ApiGatewayV2, &event, &HttpOptions::default())?;
-/// assert_eq!(passed.request.uri(), "https://api.example.com/hello?a=1&b=2");
-/// assert_eq!(passed.request.headers()["cookie"], "s=1; t=2");
-/// assert_eq!(passed.request.headers()["x-forwarded-for"], "203.0.113.9");
+/// # use cloud_events_handler::passthrough::{self, HttpOptions, RawEvent};
+/// # use cloud_events_handler::{rule::HttpFormat, Event};
+/// # let event = Event::from_slice(br#"{"httpMethod": "GET", "path": "/", "requestContext": {"httpMethod": "GET"}}"#)?;
+/// let passed = passthrough::request(HttpFormat::ApiGatewayV1, &event, &HttpOptions::default())?;
+/// let RawEvent(raw) = passed.request.extensions().get::<RawEvent>().unwrap();
+/// assert_eq!(raw.json()["path"], "/");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[derive(Clone, Debug)]
+pub struct RawEvent(pub Event);
+
+/// Turns an HTTP event into the request it describes, reading it as `format`.
+///
+/// The URI is absolute (`https://host/path?query`): the host is the event's
+/// `Host` header, else `requestContext.domainName`, else `localhost`; the
+/// scheme is `X-Forwarded-Proto`'s, else `https` for API Gateway and function
+/// URLs and `http` for ALB and VPC Lattice. The body is base64-decoded when
+/// the event says `isBase64Encoded`. See `docs/http.md` for every rule.
 pub fn request(
     format: HttpFormat,
     event: &Event,
     options: &HttpOptions,
 ) -> Result<PassThrough, PassThroughError> {
     let json = event.json();
-    let incoming = request::read(format, json)?;
-    let invalid = |reason: String| PassThroughError::Invalid { format, reason };
-
-    let mut path = incoming.path.clone();
-    if let Some(stage) = incoming
-        .stage
-        .as_deref()
-        .filter(|s| !s.is_empty() && *s != "$default")
-    {
-        path = match format {
-            // The REST API's `path` has no stage; put it back when asked to.
-            HttpFormat::ApiGatewayV1 if options.keep_stage() => format!("/{stage}{path}"),
-            // The HTTP API's rawPath starts with a named stage; strip it unless asked not to.
-            HttpFormat::ApiGatewayV2 if !options.keep_stage() => {
-                strip_prefix(&path, &format!("/{stage}"))
-            }
-            _ => path,
-        };
-    }
-    if let Some(base) = options.base_path() {
-        path = strip_prefix(&path, base);
-    }
-
-    let mut headers = http::HeaderMap::new();
-    for (name, value) in &incoming.headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| invalid(format!("{name:?} is not a header name")))?;
-        if name.as_str().starts_with("ceh-") {
-            continue;
-        }
-        let value = HeaderValue::from_str(value).map_err(|_| {
-            invalid(format!(
-                "the `{name}` header's value has characters HTTP cannot carry"
-            ))
-        })?;
-        headers.append(name, value);
-    }
-    // HTTP/1.1 allows one Cookie header: multi-value events may carry several.
-    let cookies: Vec<String> = headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok().map(str::to_owned))
-        .collect();
-    if cookies.len() > 1 {
-        let joined = HeaderValue::from_str(&cookies.join("; "))
-            .map_err(|_| invalid("the cookies cannot be joined".into()))?;
-        headers.insert(http::header::COOKIE, joined);
-    }
-    let host = headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_owned)
-        .or(incoming.domain.clone())
-        .unwrap_or_else(|| "localhost".to_owned());
-    let scheme = match headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-    {
-        Some(proto @ ("http" | "https")) => proto.to_owned(),
-        _ if format == HttpFormat::Alb => "http".to_owned(),
-        _ => "https".to_owned(),
+    let (described, multi) = match format {
+        HttpFormat::ApiGatewayV1 => rest::api_gateway_v1(json)?,
+        HttpFormat::Websocket => rest::websocket(json)?,
+        HttpFormat::ApiGatewayV2 => (http_api::api_gateway_v2(json)?, false),
+        HttpFormat::FunctionUrl => (http_api::function_url(json)?, false),
+        HttpFormat::Alb => alb::alb(json)?,
+        HttpFormat::VpcLattice => (vpc_lattice::vpc_lattice(json)?, false),
     };
-    add_forwarded(&mut headers, &host, &scheme, incoming.source_ip.as_deref()).map_err(invalid)?;
-    if options.context_headers() {
-        for (name, key) in [
-            (REQUEST_CONTEXT_HEADER, "requestContext"),
-            (STAGE_VARIABLES_HEADER, "stageVariables"),
-        ] {
-            if let Some(value) = json.get(key).filter(|v| !v.is_null()) {
-                // Compact JSON escapes every control character, and http accepts UTF-8 bytes.
-                if let Ok(value) = HeaderValue::from_bytes(value.to_string().as_bytes()) {
-                    headers.insert(name, value);
-                }
-            }
-        }
-    }
-
-    let query = if incoming.query.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", incoming.query)
-    };
-    // A Host header that is no valid authority still reaches the app as a header.
-    let authority = match host.parse::<http::uri::Authority>() {
-        Ok(_) => host.as_str(),
-        Err(_) => "localhost",
-    };
-    let uri = format!("{scheme}://{authority}{path}{query}");
-    let mut request = Request::builder()
-        .method(incoming.method.as_str())
-        .uri(uri)
-        .body(incoming.body)
-        .map_err(|e| invalid(e.to_string()))?;
-    *request.headers_mut() = headers;
-    request.extensions_mut().insert(RawEvent(event.clone()));
+    let request = build::request(format, described, event, options)?;
     Ok(PassThrough {
         request,
-        shape: ReplyShape {
-            format,
-            multi_value: incoming.multi_value,
-        },
+        shape: ReplyShape::new(format).with_multi_value_headers(multi),
     })
 }
 
-/// `Host`, `X-Forwarded-Proto`, `X-Forwarded-Port` and `X-Forwarded-For` as the app expects them behind a proxy.
-fn add_forwarded(
-    headers: &mut http::HeaderMap,
-    host: &str,
-    scheme: &str,
-    ip: Option<&str>,
-) -> Result<(), String> {
-    let value =
-        |v: &str| HeaderValue::from_str(v).map_err(|_| format!("{v:?} cannot be a header value"));
-    headers.insert(HOST, value(host)?);
-    headers.insert("x-forwarded-proto", value(scheme)?);
-    if !headers.contains_key("x-forwarded-port") {
-        headers.insert(
-            "x-forwarded-port",
-            value(if scheme == "https" { "443" } else { "80" })?,
-        );
-    }
-    if let Some(ip) = ip {
-        let forwarded = headers
-            .get("x-forwarded-for")
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_owned);
-        match forwarded {
-            Some(list) if list.split(',').any(|hop| hop.trim() == ip) => {}
-            Some(list) if !list.trim().is_empty() => {
-                headers.insert("x-forwarded-for", value(&format!("{list}, {ip}"))?);
-            }
-            _ => {
-                headers.insert("x-forwarded-for", value(ip)?);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Strips `prefix` from `path` at a segment boundary: `/api` strips `/api/x` and `/api`, not `/apix`.
-fn strip_prefix(path: &str, prefix: &str) -> String {
-    match path.strip_prefix(prefix) {
-        Some("") => "/".to_owned(),
-        Some(rest) if rest.starts_with('/') => rest.to_owned(),
-        _ => path.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::strip_prefix;
-
-    #[test]
-    fn base_paths_strip_whole_segments() {
-        assert_eq!(strip_prefix("/api/x", "/api"), "/x");
-        assert_eq!(strip_prefix("/api", "/api"), "/");
-        assert_eq!(strip_prefix("/apix", "/api"), "/apix");
-        assert_eq!(strip_prefix("/other", "/api"), "/other");
-    }
+/// Turns the app's response into the reply JSON `shape`'s source requires.
+///
+/// Bodies whose `Content-Type` is one of the options' text types (or that
+/// have none), that have no `Content-Encoding` and are UTF-8 are sent as text;
+/// all others base64-encoded with `isBase64Encoded: true`.
+///
+/// ```
+/// use cloud_events_handler::passthrough::{self, HttpOptions, ReplyShape};
+/// use cloud_events_handler::rule::HttpFormat;
+///
+/// let response = http::Response::builder()
+///     .status(404)
+///     .header("content-type", "image/png")
+///     .body(bytes::Bytes::from_static(b"\x89PNG"))?;
+/// let reply = passthrough::reply(&ReplyShape::new(HttpFormat::Alb), &response, &HttpOptions::default());
+/// assert_eq!(reply, serde_json::json!({
+///     "statusCode": 404, "statusDescription": "404 Not Found",
+///     "headers": {"content-type": "image/png"},
+///     "body": "iVBORw==", "isBase64Encoded": true
+/// }));
+/// # Ok::<(), http::Error>(())
+/// ```
+pub fn reply(shape: &ReplyShape, response: &Response<Bytes>, options: &HttpOptions) -> Value {
+    response::reply(shape, response, options)
 }

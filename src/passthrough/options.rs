@@ -1,49 +1,43 @@
-//! The `[http]` table: how HTTP events pass through.
+//! `HttpOptions`: the `[http]` table of the configuration file.
 
-/// Options for HTTP pass-through, from the configuration file's `[http]` table.
+use std::str::FromStr;
+
+use super::media::{essence, MediaPattern, DEFAULT_TEXT_CONTENT_TYPES};
+
+/// How HTTP events pass through: the `[http]` table of the configuration file.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `text_content_types` | `text/*`, `application/json`, `application/xml`, `application/yaml`, `application/javascript`, `*/*+json`, `*/*+xml`, `image/svg+xml` | response content types sent as text; any other body is sent base64-encoded |
+/// | `base_path` | none | a path prefix removed from request paths, by whole segments |
+/// | `keep_stage` | `false` | keep the API Gateway stage as the first path segment |
+/// | `context_headers` | `true` | send `requestContext` and `stageVariables` as `ceh-request-context` / `ceh-stage-variables` |
 ///
 /// ```
-/// use cloud_events_handler::Config;
+/// use cloud_events_handler::passthrough::HttpOptions;
 ///
-/// let config = Config::parse("ceh.toml", r#"
-///     [http]
-///     base_path = "/api"
-///     keep_stage = true
-///     text_content_types = ["text/*", "application/json", "application/x-ndjson"]
-/// "#)?;
-/// let http = config.http();
-/// assert_eq!(http.base_path(), Some("/api"));
-/// assert!(http.is_text("application/x-ndjson"));
-/// assert!(!http.is_text("application/xml"));
-/// # Ok::<(), cloud_events_handler::LoadError>(())
+/// let options = HttpOptions::default().with_base_path("/api/")?;
+/// assert_eq!(options.base_path(), Some("/api"));
+/// assert!(options.is_text("application/problem+json; charset=utf-8"));
+/// assert!(!options.is_text("image/png"));
+/// # Ok::<(), String>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct HttpOptions {
-    text_content_types: Vec<String>,
+    text_content_types: Vec<MediaPattern>,
     base_path: Option<String>,
     keep_stage: bool,
     context_headers: bool,
 }
 
-/// Content types whose bodies are replied as text (the rest as base64).
-pub const DEFAULT_TEXT_CONTENT_TYPES: [&str; 9] = [
-    "text/*",
-    "application/json",
-    "application/xml",
-    "application/yaml",
-    "application/javascript",
-    "application/x-www-form-urlencoded",
-    "*+json",
-    "*+xml",
-    "image/svg+xml",
-];
+const KEYS: &str = "text_content_types, base_path, keep_stage or context_headers";
 
 impl Default for HttpOptions {
     fn default() -> Self {
         Self {
             text_content_types: DEFAULT_TEXT_CONTENT_TYPES
                 .iter()
-                .map(|s| (*s).to_owned())
+                .filter_map(|text| MediaPattern::parse(text).ok())
                 .collect(),
             base_path: None,
             keep_stage: false,
@@ -53,75 +47,180 @@ impl Default for HttpOptions {
 }
 
 impl HttpOptions {
-    /// A path prefix stripped from request paths, segment by segment.
+    /// Reads the `[http]` table; the error names the key and says what to write.
+    pub(crate) fn from_table(table: toml::Table) -> Result<Self, String> {
+        let mut options = Self::default();
+        for (key, value) in table {
+            let result = match key.as_str() {
+                "text_content_types" => {
+                    let patterns = match &value {
+                        toml::Value::Array(items) => items
+                            .iter()
+                            .map(|item| {
+                                item.as_str()
+                                    .ok_or_else(|| expected("a list of strings", item))
+                            })
+                            .collect::<Result<Vec<_>, _>>(),
+                        other => Err(expected(
+                            "a list of strings, e.g. [\"text/*\", \"application/json\"]",
+                            other,
+                        )),
+                    };
+                    patterns.and_then(|p| options.clone().with_text_content_types(p))
+                }
+                "base_path" => match value.as_str() {
+                    Some(path) => options.clone().with_base_path(path),
+                    None => Err(expected("a string, e.g. \"/api\"", &value)),
+                },
+                "keep_stage" | "context_headers" => match value.as_bool() {
+                    Some(flag) if key == "keep_stage" => Ok(options.clone().with_keep_stage(flag)),
+                    Some(flag) => Ok(options.clone().with_context_headers(flag)),
+                    None => Err(expected("true or false", &value)),
+                },
+                _ => Err(format!("unknown key; use {KEYS}")),
+            };
+            options = result.map_err(|problem| format!("http.{key}: {problem}"))?;
+        }
+        Ok(options)
+    }
+
+    /// Replaces the text content types. Each is `type/subtype`, `type/*`,
+    /// `*/*`, `type/*+suffix` or `*/*+suffix`, compared without case.
+    pub fn with_text_content_types<'a>(
+        mut self,
+        patterns: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, String> {
+        self.text_content_types = patterns
+            .into_iter()
+            .map(MediaPattern::parse)
+            .collect::<Result<_, _>>()?;
+        Ok(self)
+    }
+
+    /// Sets the path prefix removed from request paths (`""` or `"/"` for none).
+    pub fn with_base_path(mut self, path: &str) -> Result<Self, String> {
+        let trimmed = path.trim_end_matches('/');
+        let valid = trimmed.is_empty()
+            || (trimmed.starts_with('/')
+                && !trimmed.contains(['?', '#'])
+                && trimmed[1..]
+                    .split('/')
+                    .all(|s| !s.is_empty() && s != "." && s != "..")
+                && http::uri::PathAndQuery::from_str(trimmed).is_ok());
+        if !valid {
+            return Err(format!(
+                "{path:?} is not a base path; write e.g. \"/api\" (a leading `/`, no `.` or `..` segments)"
+            ));
+        }
+        self.base_path = (!trimmed.is_empty()).then(|| trimmed.to_owned());
+        Ok(self)
+    }
+
+    /// Keeps (`true`) or removes (`false`, the default) the API Gateway stage in request paths.
+    pub fn with_keep_stage(mut self, keep: bool) -> Self {
+        self.keep_stage = keep;
+        self
+    }
+
+    /// Sends (`true`, the default) or leaves out the `ceh-request-context` and
+    /// `ceh-stage-variables` headers.
+    pub fn with_context_headers(mut self, send: bool) -> Self {
+        self.context_headers = send;
+        self
+    }
+
+    /// The path prefix removed from request paths, without a trailing `/`.
     pub fn base_path(&self) -> Option<&str> {
         self.base_path.as_deref()
     }
 
-    /// Whether the API Gateway stage stays in the path.
+    /// Whether the API Gateway stage stays in request paths.
     pub fn keep_stage(&self) -> bool {
         self.keep_stage
     }
 
-    /// Whether the request context and stage variables reach the app as headers.
+    /// Whether the request context and stage variables are sent as headers.
     pub fn context_headers(&self) -> bool {
         self.context_headers
     }
 
-    /// Whether a response with this `content-type` is text. Patterns are a
-    /// full type (`application/json`), `type/*`, or `*+suffix`; parameters
-    /// (`; charset=…`) and case are ignored.
-    pub fn is_text(&self, content_type: &str) -> bool {
-        let essence = content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        self.text_content_types.iter().any(|pattern| {
-            if let Some(major) = pattern.strip_suffix("/*") {
-                essence.split('/').next() == Some(major)
-            } else if let Some(suffix) = pattern.strip_prefix('*') {
-                essence.ends_with(suffix)
-            } else {
-                essence == *pattern
-            }
-        })
+    /// The text content types, as written.
+    pub fn text_content_types(&self) -> Vec<String> {
+        self.text_content_types
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
-    pub(crate) fn from_table(table: toml::Table) -> Result<Self, String> {
-        let mut options = Self::default();
-        for (key, value) in table {
-            match (key.as_str(), value) {
-                ("text_content_types", toml::Value::Array(items)) => {
-                    options.text_content_types = items
-                        .into_iter()
-                        .map(|item| match item {
-                            toml::Value::String(s) if s.contains('/') || s.starts_with("*+") => Ok(s.to_ascii_lowercase()),
-                            _ => Err("http.text_content_types: write content types such as \"text/*\", \"application/json\" or \"*+json\"".to_owned()),
-                        })
-                        .collect::<Result<_, _>>()?;
-                }
-                ("base_path", toml::Value::String(path)) => {
-                    let trimmed = path.trim_end_matches('/');
-                    if !trimmed.is_empty() && !trimmed.starts_with('/') {
-                        return Err(format!("http.base_path: {path:?} must start with `/`"));
-                    }
-                    options.base_path = (!trimmed.is_empty()).then(|| trimmed.to_owned());
-                }
-                ("keep_stage", toml::Value::Boolean(b)) => options.keep_stage = b,
-                ("context_headers", toml::Value::Boolean(b)) => options.context_headers = b,
-                ("base_path", _) => return Err("http.base_path: a string such as \"/api\"".into()),
-                ("keep_stage" | "context_headers" | "text_content_types", _) => {
-                    return Err(format!("http.{key}: wrong type; see docs/http.md"))
-                }
-                _ => {
-                    return Err(format!(
-                        "http.{key}: unknown key; use text_content_types, base_path, keep_stage or context_headers"
-                    ))
-                }
-            }
+    /// Whether a `Content-Type` value names a text type (parameters ignored).
+    pub fn is_text(&self, content_type: &str) -> bool {
+        essence(content_type).is_some_and(|e| self.text_content_types.iter().any(|p| p.matches(&e)))
+    }
+}
+
+fn expected(what: &str, found: &toml::Value) -> String {
+    format!("expected {what}, found {}", found.type_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(text: &str) -> Result<HttpOptions, String> {
+        HttpOptions::from_table(toml::from_str(text).map_err(|e| e.to_string())?)
+    }
+
+    #[test]
+    fn every_key_is_read() {
+        let options = table(
+            r#"
+            text_content_types = ["text/*", "application/x-ndjson"]
+            base_path = "/v1/"
+            keep_stage = true
+            context_headers = false
+            "#,
+        )
+        .unwrap();
+        assert_eq!(
+            options.text_content_types(),
+            ["text/*", "application/x-ndjson"]
+        );
+        assert_eq!(options.base_path(), Some("/v1"));
+        assert!(options.keep_stage());
+        assert!(!options.context_headers());
+        assert!(!options.is_text("application/json"));
+    }
+
+    #[test]
+    fn the_defaults_are_the_documented_ones() {
+        let options = table("").unwrap();
+        assert_eq!(options.text_content_types(), DEFAULT_TEXT_CONTENT_TYPES);
+        assert_eq!(options.base_path(), None);
+        assert!(!options.keep_stage());
+        assert!(options.context_headers());
+    }
+
+    #[test]
+    fn errors_name_the_key_and_say_what_to_write() {
+        let cases = [
+            ("colour = 1", "http.colour: unknown key; use text_content_types, base_path, keep_stage or context_headers"),
+            ("base_path = \"api\"", "http.base_path: \"api\" is not a base path; write e.g. \"/api\" (a leading `/`, no `.` or `..` segments)"),
+            ("base_path = \"/a/../b\"", "http.base_path: \"/a/../b\" is not a base path; write e.g. \"/api\" (a leading `/`, no `.` or `..` segments)"),
+            ("base_path = 1", "http.base_path: expected a string, e.g. \"/api\", found integer"),
+            ("keep_stage = \"yes\"", "http.keep_stage: expected true or false, found string"),
+            ("context_headers = 0", "http.context_headers: expected true or false, found integer"),
+            ("text_content_types = \"text/*\"", "http.text_content_types: expected a list of strings, e.g. [\"text/*\", \"application/json\"], found string"),
+            ("text_content_types = [1]", "http.text_content_types: expected a list of strings, found integer"),
+            ("text_content_types = [\"json\"]", "http.text_content_types: \"json\" is not a media type pattern; write e.g. \"application/json\", \"text/*\" or \"*/*+json\""),
+        ];
+        for (text, message) in cases {
+            assert_eq!(table(text).unwrap_err(), message, "{text}");
         }
-        Ok(options)
+    }
+
+    #[test]
+    fn an_empty_base_path_is_none() {
+        assert_eq!(table("base_path = \"/\"").unwrap().base_path(), None);
+        assert_eq!(table("base_path = \"\"").unwrap().base_path(), None);
     }
 }

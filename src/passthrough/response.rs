@@ -1,128 +1,199 @@
-//! The app's response in the shape each HTTP event source requires.
+//! The app's response becomes the reply JSON each source requires.
 
 use base64::Engine as _;
 use bytes::Bytes;
-use http::header::{CONTENT_ENCODING, CONTENT_TYPE, SET_COOKIE};
+use http::header::{CONTENT_ENCODING, CONTENT_TYPE, SET_COOKIE, TRANSFER_ENCODING};
 use http::{HeaderMap, Response};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::{HttpOptions, ReplyShape};
 use crate::rule::HttpFormat;
 
-/// The reply for an HTTP event: API Gateway REST and WebSocket, HTTP API and
-/// function URL, ALB or VPC Lattice shape, with a base64 body unless the
-/// response is uncompressed text.
-///
-/// - REST/WebSocket: `headers`; `multiValueHeaders` when the event had them
-///   (and for a repeated header, which `headers` cannot hold).
-/// - HTTP API / function URL: `headers` (repeats joined with `, `) and
-///   `cookies` from `Set-Cookie`.
-/// - ALB: `statusDescription`, and `multiValueHeaders` exactly when the
-///   request used them (the target group's setting), `headers` otherwise.
-pub fn reply(shape: &ReplyShape, response: &Response<Bytes>, options: &HttpOptions) -> Value {
+/// The reply for `shape`'s source; see [`reply`](super::reply).
+pub(super) fn reply(
+    shape: &ReplyShape,
+    response: &Response<Bytes>,
+    options: &HttpOptions,
+) -> Value {
+    // The body goes back whole, inside JSON: chunked framing means nothing there.
+    let headers = super::headers::retain(response.headers(), |name| name != TRANSFER_ENCODING);
     let status = response.status();
-    let headers = response.headers();
-    let (body, base64) = body(response, options);
+    let (body, base64) = body(&headers, response.body(), options);
+
     let mut out = Map::new();
     out.insert("statusCode".into(), status.as_u16().into());
-    match shape.format {
+    match shape.format() {
         HttpFormat::ApiGatewayV1 | HttpFormat::Websocket => {
-            let repeats = |name: &http::HeaderName| headers.get_all(name).iter().count() > 1;
-            if shape.multi_value {
-                out.insert("multiValueHeaders".into(), multi(headers, |_| true));
+            if shape.multi_value_headers() {
+                out.insert("headers".into(), single_valued(&headers));
+                out.insert("multiValueHeaders".into(), multi(&headers));
             } else {
-                // `headers` holds one value a name; a repeated one (Set-Cookie) needs the list.
-                out.insert("headers".into(), single(headers, |n| !repeats(n)));
-                if headers.keys().any(repeats) {
-                    out.insert("multiValueHeaders".into(), multi(headers, repeats));
-                }
+                out.insert("headers".into(), joined(&headers, true));
             }
         }
         HttpFormat::ApiGatewayV2 | HttpFormat::FunctionUrl => {
-            out.insert("headers".into(), single(headers, |name| name != SET_COOKIE));
-            let cookies: Vec<Value> = headers
+            out.insert("headers".into(), joined(&headers, false));
+            let cookies = headers
                 .get_all(SET_COOKIE)
                 .iter()
-                .map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .map(|v| Value::String(text(v.as_bytes())))
                 .collect();
-            if !cookies.is_empty() {
-                out.insert("cookies".into(), Value::Array(cookies));
-            }
+            out.insert("cookies".into(), Value::Array(cookies));
         }
-        HttpFormat::Alb => {
-            let reason = status.canonical_reason().unwrap_or("");
-            out.insert(
-                "statusDescription".into(),
-                format!("{} {reason}", status.as_u16()).trim_end().into(),
-            );
-            if shape.multi_value {
-                out.insert("multiValueHeaders".into(), multi(headers, |_| true));
+        HttpFormat::Alb | HttpFormat::VpcLattice => {
+            let description = match status.canonical_reason() {
+                Some(reason) => format!("{} {reason}", status.as_u16()),
+                None => status.as_u16().to_string(),
+            };
+            out.insert("statusDescription".into(), description.into());
+            if shape.multi_value_headers() {
+                out.insert("multiValueHeaders".into(), multi(&headers));
             } else {
-                out.insert("headers".into(), single(headers, |_| true));
+                out.insert("headers".into(), joined(&headers, true));
             }
-        }
-        HttpFormat::VpcLattice => {
-            let reason = status.canonical_reason().unwrap_or("");
-            out.insert(
-                "statusDescription".into(),
-                format!("{} {reason}", status.as_u16()).trim_end().into(),
-            );
-            out.insert("headers".into(), single(headers, |_| true));
         }
     }
-    out.insert("body".into(), Value::String(body));
+    out.insert("body".into(), body.into());
     out.insert("isBase64Encoded".into(), base64.into());
     Value::Object(out)
 }
 
-fn body(response: &Response<Bytes>, options: &HttpOptions) -> (String, bool) {
-    let headers = response.headers();
-    let content_type = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let compressed = headers
+/// The body as text when its type is text and it is UTF-8, else base64.
+///
+/// A body with a `Content-Encoding` (gzip…) is binary whatever its type; a
+/// body without a `Content-Type` is text when it is UTF-8.
+fn body(headers: &HeaderMap, body: &Bytes, options: &HttpOptions) -> (String, bool) {
+    let encoded = headers
         .get(CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|e| !e.eq_ignore_ascii_case("identity"));
-    let bytes = response.body();
-    if bytes.is_empty() {
+        .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+    let text_type = headers
+        .get(CONTENT_TYPE)
+        .is_none_or(|v| v.to_str().is_ok_and(|t| options.is_text(t)));
+    if !encoded && text_type {
+        if let Ok(text) = std::str::from_utf8(body) {
+            return (text.to_owned(), false);
+        }
+    }
+    if body.is_empty() {
         return (String::new(), false);
     }
-    let text_type = content_type.is_empty() || options.is_text(content_type);
-    match std::str::from_utf8(bytes) {
-        Ok(text) if text_type && !compressed => (text.to_owned(), false),
-        _ => (
-            base64::engine::general_purpose::STANDARD.encode(bytes),
-            true,
-        ),
-    }
+    (base64::engine::general_purpose::STANDARD.encode(body), true)
 }
 
-/// One value per name; repeats joined with `, `.
-fn single(headers: &HeaderMap, keep: impl Fn(&http::HeaderName) -> bool) -> Value {
+/// One string per name; repeated values joined with `, ` as RFC 9110 allows,
+/// except `Set-Cookie`, which cannot be joined: its last value is kept (as
+/// ALB does without multi-value headers), or it is left out (`set_cookie = false`).
+fn joined(headers: &HeaderMap, set_cookie: bool) -> Value {
     let mut out = Map::new();
-    for name in headers.keys().filter(|n| keep(n)) {
-        let values: Vec<String> = headers
-            .get_all(name)
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect();
-        out.insert(name.as_str().to_owned(), values.join(", ").into());
+    for name in headers.keys() {
+        let mut values = headers.get_all(name).iter().map(|v| text(v.as_bytes()));
+        let value = if *name == SET_COOKIE {
+            if !set_cookie {
+                continue;
+            }
+            values.next_back().unwrap_or_default()
+        } else {
+            values.collect::<Vec<_>>().join(", ")
+        };
+        out.insert(name.as_str().to_owned(), value.into());
     }
     Value::Object(out)
 }
 
-/// Every value of every name, as lists.
-fn multi(headers: &HeaderMap, keep: impl Fn(&http::HeaderName) -> bool) -> Value {
+/// The names with exactly one value, as strings.
+fn single_valued(headers: &HeaderMap) -> Value {
     let mut out = Map::new();
-    for name in headers.keys().filter(|n| keep(n)) {
-        let values: Vec<Value> = headers
-            .get_all(name)
-            .iter()
-            .map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
-        out.insert(name.as_str().to_owned(), json!(values));
+    for name in headers.keys() {
+        let mut values = headers.get_all(name).iter();
+        if let (Some(value), None) = (values.next(), values.next()) {
+            out.insert(name.as_str().to_owned(), text(value.as_bytes()).into());
+        }
     }
     Value::Object(out)
+}
+
+/// Every name with all its values, as arrays.
+fn multi(headers: &HeaderMap) -> Value {
+    let mut out = Map::new();
+    for name in headers.keys() {
+        let values = headers
+            .get_all(name)
+            .iter()
+            .map(|v| Value::String(text(v.as_bytes())))
+            .collect();
+        out.insert(name.as_str().to_owned(), Value::Array(values));
+    }
+    Value::Object(out)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.append(*k, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn text_and_binary_bodies() {
+        let o = HttpOptions::default();
+        let json = headers(&[("content-type", "application/json")]);
+        assert_eq!(
+            body(&json, &Bytes::from_static(b"{}"), &o),
+            ("{}".to_owned(), false)
+        );
+        let png = headers(&[("content-type", "image/png")]);
+        assert_eq!(
+            body(&png, &Bytes::from_static(b"\x89PNG"), &o),
+            ("iVBORw==".to_owned(), true)
+        );
+        assert_eq!(body(&png, &Bytes::new(), &o), (String::new(), false));
+        let gzip = headers(&[("content-type", "text/plain"), ("content-encoding", "gzip")]);
+        assert_eq!(
+            body(&gzip, &Bytes::from_static(b"hi"), &o),
+            ("aGk=".to_owned(), true)
+        );
+        let latin1 = headers(&[("content-type", "text/plain")]);
+        assert_eq!(
+            body(&latin1, &Bytes::from_static(b"\xe9"), &o),
+            ("6Q==".to_owned(), true)
+        );
+        assert_eq!(
+            body(&HeaderMap::new(), &Bytes::from_static(b"hi"), &o),
+            ("hi".to_owned(), false)
+        );
+    }
+
+    #[test]
+    fn header_shapes() {
+        let h = headers(&[
+            ("vary", "a"),
+            ("vary", "b"),
+            ("set-cookie", "x=1"),
+            ("set-cookie", "y=2"),
+            ("etag", "e"),
+        ]);
+        assert_eq!(
+            joined(&h, true),
+            serde_json::json!({"vary": "a, b", "set-cookie": "y=2", "etag": "e"})
+        );
+        assert_eq!(
+            joined(&h, false),
+            serde_json::json!({"vary": "a, b", "etag": "e"})
+        );
+        assert_eq!(single_valued(&h), serde_json::json!({"etag": "e"}));
+        assert_eq!(
+            multi(&h),
+            serde_json::json!({"vary": ["a", "b"], "set-cookie": ["x=1", "y=2"], "etag": ["e"]})
+        );
+    }
 }

@@ -1,0 +1,133 @@
+//! Why an HTTP event could not become the request it describes.
+
+use crate::rule::HttpFormat;
+
+/// Why an HTTP event could not become a request.
+///
+/// Every message is one lowercase line that names the event format and the
+/// field at fault (`headers.x-name`, `body`, `requestContext.http.method`…).
+/// They are the client's fault or a malformed test event, never ceh's: the
+/// caller answers them with a 400-style reply.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PassThroughError {
+    /// The event does not deserialize into the format's `aws_lambda_events` type.
+    #[error("{format} event: does not have the {format} shape: {reason}; check that the rule matching it names the right `format`")]
+    Shape {
+        /// The format the rule chose.
+        format: HttpFormat,
+        /// What the deserializer refused, naming the field.
+        reason: String,
+    },
+    /// A field that must be a string, an array of strings or an object is something else.
+    #[error("{format} event: `{field}` must be {expected}")]
+    Field {
+        /// The format the rule chose.
+        format: HttpFormat,
+        /// The field, as a path (`multiValueHeaders.accept[1]`).
+        field: String,
+        /// What it must be.
+        expected: &'static str,
+    },
+    /// `isBase64Encoded` is true but the body is not base64.
+    #[error("{format} event: `body` is marked isBase64Encoded but is not valid base64: {reason}")]
+    Base64 {
+        /// The format the rule chose.
+        format: HttpFormat,
+        /// What the decoder found.
+        reason: String,
+    },
+    /// A header name or value that HTTP cannot carry (CR, LF, NUL, a space in a name…).
+    #[error("{format} event: `{field}` is not a valid header {part}: {value:?}")]
+    Header {
+        /// The format the rule chose.
+        format: HttpFormat,
+        /// The field, as a path (`headers.x-name`, `cookies[0]`).
+        field: String,
+        /// `name` or `value`.
+        part: &'static str,
+        /// The offending text.
+        value: String,
+    },
+    /// The method is missing or not an HTTP method.
+    #[error("{format} event: `{field}` is not an HTTP method: {value:?}")]
+    Method {
+        /// The format the rule chose.
+        format: HttpFormat,
+        /// The field that holds the method.
+        field: &'static str,
+        /// The offending text (empty when missing).
+        value: String,
+    },
+    /// The host the request is for is not a host name.
+    #[error("{format} event: `{field}` is not a host name (with an optional port): {value:?}")]
+    Host {
+        /// The format the rule chose.
+        format: HttpFormat,
+        /// `headers.host` or `requestContext.domainName`.
+        field: &'static str,
+        /// The offending text.
+        value: String,
+    },
+    /// A VPC Lattice event with a payload version ceh does not know.
+    #[error("{format} event: `version` is {value:?}; expected \"2.0\", or no `version` for the v1 payload")]
+    Version {
+        /// The format the rule chose.
+        format: HttpFormat,
+        /// The version found.
+        value: String,
+    },
+    /// The pieces did not form a valid request URI (a bug in ceh's escaping if it ever shows).
+    #[error("{format} event: the request URI {uri:?} is invalid: {source}")]
+    Uri {
+        /// The format the rule chose.
+        format: HttpFormat,
+        /// The URI as built.
+        uri: String,
+        /// What `http` refused.
+        source: http::Error,
+    },
+}
+
+impl PassThroughError {
+    /// A deserialization failure of the format's own `aws_lambda_events` type.
+    pub(super) fn shape(format: HttpFormat, error: serde_json::Error) -> Self {
+        Self::Shape {
+            format,
+            reason: error.to_string(),
+        }
+    }
+
+    /// A field of the wrong JSON type.
+    pub(super) fn field(format: HttpFormat, field: String, expected: &'static str) -> Self {
+        Self::Field {
+            format,
+            field,
+            expected,
+        }
+    }
+
+    /// Whether the fault is the HTTP client's (a header, host, method or body
+    /// it sent): answer with a 400 reply in the source's shape. Otherwise the
+    /// event is not what its rule says (a configuration problem), or ceh has a bug.
+    pub fn is_bad_request(&self) -> bool {
+        matches!(
+            self,
+            Self::Base64 { .. } | Self::Header { .. } | Self::Method { .. } | Self::Host { .. }
+        )
+    }
+
+    /// The format of the event at fault.
+    pub fn format(&self) -> HttpFormat {
+        match self {
+            Self::Shape { format, .. }
+            | Self::Field { format, .. }
+            | Self::Base64 { format, .. }
+            | Self::Header { format, .. }
+            | Self::Method { format, .. }
+            | Self::Host { format, .. }
+            | Self::Version { format, .. }
+            | Self::Uri { format, .. } => *format,
+        }
+    }
+}
