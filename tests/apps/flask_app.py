@@ -1,8 +1,8 @@
 """A small Flask app for ceh's end-to-end tests.
 
-Routes: every event route echoes the request as JSON (a record whose body
-contains "fail" gets a 500), GET /health answers "ok", GET /hello text,
-POST /fail a 500, GET /slow?seconds=N sleeps first.
+Routes: every event route echoes the request as JSON (a body that contains
+"fail" gets a 500, one with a "slow" key waits 3 s first), GET /health answers
+"ok", GET /hello text, POST /fail a 500, GET /slow?seconds=N sleeps first.
 
 Run: python flask_app.py [PORT]  (PORT 0 picks a free one). The first line
 on stdout is "listening on 127.0.0.1:PORT".
@@ -55,8 +55,8 @@ def slow():
 def echo(path):
     seen = describe()
     status = 500 if "fail" in seen["body"] else 200
-    if request.headers.get("x-slow"):
-        time.sleep(float(request.headers["x-slow"]))
+    if '"slow"' in seen["body"]:
+        time.sleep(3)
     response = Response(json.dumps(seen), status=status, mimetype="application/json")
     response.set_cookie("seen", "1")
     response.set_cookie("path", path or "root")

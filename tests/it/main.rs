@@ -3,6 +3,7 @@
 mod classify;
 mod cli;
 mod docs;
+mod e2e;
 mod environment;
 mod fixtures;
 mod passthrough;

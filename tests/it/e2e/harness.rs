@@ -1,0 +1,227 @@
+//! Processes for the end-to-end tests: the emulator, the apps, `ceh` itself.
+//! Everything listens on 127.0.0.1 and is killed when its value is dropped.
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The repository root.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `.venv/bin`, with cargo-lambda and Flask installed (once per test run).
+pub fn tools() -> &'static Path {
+    static TOOLS: OnceLock<PathBuf> = OnceLock::new();
+    TOOLS.get_or_init(|| {
+        let status = Command::new("bash")
+            .arg(root().join(".ci/install-tools"))
+            .status()
+            .expect("bash runs .ci/install-tools");
+        assert!(
+            status.success(),
+            ".ci/install-tools failed: the end-to-end tests need cargo-lambda and Flask"
+        );
+        let bin = root().join(".venv/bin");
+        assert!(
+            bin.join("cargo-lambda").exists(),
+            "cargo-lambda missing from {}",
+            bin.display()
+        );
+        bin
+    })
+}
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16, what: &str, child: &mut Child) {
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited ({status}) before listening on {port}");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{what} did not listen on {port} within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A child process, killed on drop.
+pub struct Process(pub Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// cargo-lambda's runtime-API emulator (`cargo lambda watch --only-lambda-apis`).
+pub struct Emulator {
+    pub port: u16,
+    _process: Process,
+    _dir: tempfile::TempDir,
+}
+
+impl Emulator {
+    pub fn start() -> Self {
+        let bin = tools();
+        // cargo-lambda wants a Cargo.toml where it runs; with --only-lambda-apis it builds nothing.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[package]\nname = \"emu\"\nversion = \"0.0.0\"\nedition = \"2021\"\n",
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/main.rs"), "fn main() {}\n").unwrap();
+        let port = free_port();
+        let mut child = Command::new(bin.join("cargo-lambda"))
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+            ])
+            .current_dir(dir.path())
+            .env("PATH", path_with(bin))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_port(port, "cargo lambda watch", &mut child);
+        Self {
+            port,
+            _process: Process(child),
+            _dir: dir,
+        }
+    }
+
+    /// The settings a Lambda runtime gets, pointing at this emulator.
+    pub fn runtime_env(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                "AWS_LAMBDA_RUNTIME_API".into(),
+                format!("http://127.0.0.1:{}/.rt", self.port),
+            ),
+            ("AWS_LAMBDA_FUNCTION_NAME".into(), "_".into()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), "128".into()),
+            ("AWS_LAMBDA_FUNCTION_VERSION".into(), "1".into()),
+        ]
+    }
+
+    /// `cargo lambda invoke --data-file`: Ok(reply JSON) or Err(the error text).
+    pub fn invoke(&self, event: &[u8]) -> Result<serde_json::Value, String> {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), event).unwrap();
+        let output = Command::new(tools().join("cargo-lambda"))
+            .args([
+                "lambda",
+                "invoke",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &self.port.to_string(),
+                "--data-file",
+            ])
+            .arg(file.path())
+            .env("PATH", path_with(tools()))
+            .output()
+            .unwrap();
+        let text = |o: &Output| {
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            )
+        };
+        if output.status.success() {
+            Ok(serde_json::from_slice(&output.stdout)
+                .unwrap_or_else(|e| panic!("reply is not JSON ({e}): {}", text(&output))))
+        } else {
+            Err(text(&output))
+        }
+    }
+
+    pub fn invoke_fixture(&self, name: &str) -> Result<serde_json::Value, String> {
+        self.invoke(&crate::fixtures::read(name))
+    }
+}
+
+fn path_with(bin: &Path) -> String {
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// The Flask test app on `port` (0: any free port); returns it and its port.
+pub fn flask(port: u16) -> (Process, u16) {
+    let mut child = Command::new(tools().join("python"))
+        .arg(root().join("tests/apps/flask_app.py"))
+        .arg(port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("flask said {line:?}"));
+    (Process(child), port)
+}
+
+/// `ceh lambda ARGS…` under the emulator, with extra settings.
+pub fn ceh_lambda(emulator: &Emulator, settings: &[(&str, String)], args: &[&str]) -> Process {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ceh"));
+    command
+        .arg("lambda")
+        .args(args)
+        .env_remove("APP")
+        .env_remove("CEH_CONFIG");
+    for (key, value) in emulator.runtime_env() {
+        command.env(key, value);
+    }
+    for (key, value) in settings {
+        command.env(key, value);
+    }
+    // ceh writes one line at most to stderr, when it stops: a pipe cannot fill up.
+    let child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    Process(child)
+}
+
+/// A JSON string field parsed as JSON (the echo body inside a dict reply).
+pub fn inner(reply: &serde_json::Value, field: &str) -> serde_json::Value {
+    serde_json::from_str(
+        reply[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {field} in {reply}")),
+    )
+    .unwrap()
+}

@@ -1,0 +1,119 @@
+//! Failing apps: each failure is a Lambda error naming the app and the cause, never a
+//! success, and the next invocation works again.
+
+use super::harness::{ceh_lambda, flask, free_port, inner, Emulator, Process};
+
+const S3: &[u8] = br#"{"Records": [{"eventSource": "aws:s3", "s3": {"object": {"key": "k"}}}]}"#;
+const SLOW: &[u8] = br#"{"Records": [{"eventSource": "aws:s3", "slow": true}]}"#;
+const FAILING: &[u8] = br#"{"Records": [{"eventSource": "aws:s3", "fail": true}]}"#;
+
+#[test]
+fn app_down_failing_slow_and_killed() {
+    let emulator = Emulator::start();
+    let port = free_port();
+    let _ceh = ceh_lambda(
+        &emulator,
+        &[
+            ("APP", format!("http://127.0.0.1:{port}")),
+            ("CEH_APP_TIMEOUT_MS", "1500".into()),
+        ],
+        &[],
+    );
+
+    // Down at start: unreachable, named.
+    let err = emulator.invoke(S3).unwrap_err();
+    assert!(err.contains("Ceh.AppUnreachable"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "the app at http://127.0.0.1:{port}/aws.s3 did not answer"
+        )),
+        "{err}"
+    );
+
+    // Up: the next invocation works.
+    let (app, _) = flask(port);
+    let reply = emulator.invoke(S3).unwrap();
+    assert_eq!(inner(&reply, "body")["path"], "/aws.s3");
+
+    // A 500 is a failure, so the source retries.
+    let err = emulator.invoke(FAILING).unwrap_err();
+    assert!(err.contains("Ceh.AppFailed"), "{err}");
+    assert!(
+        err.contains("the app answered 500 Internal Server Error"),
+        "{err}"
+    );
+
+    // Slower than the time it has: a timeout.
+    let err = emulator.invoke(SLOW).unwrap_err();
+    assert!(err.contains("Ceh.AppTimeout"), "{err}");
+    assert!(emulator.invoke(S3).is_ok());
+
+    // Killed while it works on an event: the connection drops, the invocation fails.
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        drop::<Process>(app);
+    });
+    let err = emulator.invoke(SLOW).unwrap_err();
+    killer.join().unwrap();
+    assert!(err.contains("Ceh.AppUnreachable"), "{err}");
+
+    // Back again on the same port: ceh carries on.
+    let (_app, _) = flask(port);
+    assert_eq!(
+        inner(&emulator.invoke(S3).unwrap(), "body")["path"],
+        "/aws.s3"
+    );
+}
+
+#[test]
+fn ceh_starts_the_app_and_waits_until_it_is_ready() {
+    let emulator = Emulator::start();
+    let port = free_port();
+    let python = super::harness::tools().join("python").display().to_string();
+    let app = super::harness::root()
+        .join("tests/apps/flask_app.py")
+        .display()
+        .to_string();
+    let _ceh = ceh_lambda(
+        &emulator,
+        &[
+            ("APP", format!("http://127.0.0.1:{port}")),
+            ("CEH_READINESS_PATH", "/health".into()),
+        ],
+        &["--", &python, &app, &port.to_string()],
+    );
+    let reply = emulator.invoke(S3).unwrap();
+    assert_eq!(inner(&reply, "body")["path"], "/aws.s3");
+}
+
+#[test]
+fn an_app_that_never_answers_fails_initialization() {
+    let emulator = Emulator::start();
+    let port = free_port();
+    let mut ceh = ceh_lambda(
+        &emulator,
+        &[
+            ("APP", format!("http://127.0.0.1:{port}")),
+            ("CEH_READINESS_TIMEOUT_MS", "300".into()),
+        ],
+        &["--", "sleep", "30"],
+    );
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = ceh.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "ceh kept waiting for an app that never answers"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(1));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut ceh.0.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(
+        stderr,
+        format!("ceh: the app `sleep` did not answer on http://127.0.0.1:{port}/ within 300 ms; check APP and the app's port, or raise CEH_READINESS_TIMEOUT_MS\n")
+    );
+}
