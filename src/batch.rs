@@ -342,7 +342,13 @@ fn firehose(records: &[Record<'_>], outcomes: &[(usize, Outcome)]) -> Value {
                 ),
                 _ => ("ProcessingFailed", original),
             };
-            Some(serde_json::json!({ "recordId": record.id, "result": result, "data": data }))
+            // Firehose reads `metadata` only with dynamic partitioning; empty keys are the neutral value.
+            Some(serde_json::json!({
+                "recordId": record.id,
+                "result": result,
+                "data": data,
+                "metadata": { "partitionKeys": {} },
+            }))
         })
         .collect();
     serde_json::json!({ "records": items })

@@ -23,7 +23,8 @@ pub const CONFIG_VAR: &str = "CEH_CONFIG";
 ///
 /// A configuration file (TOML) may hold, all optional:
 /// - `[[rule]]` tables, tried before the built-in rules, in file order;
-/// - `builtin_rules = false`, to use the file's rules alone;
+/// - `builtin_rules = false`, to use the file's rules alone, or
+///   `disable_rules = ["warmup", …]` to leave out some;
 /// - `[fallback]` with `path = "/…"` or `reject = true`;
 /// - `[environment]`, with per-rule overrides in `[environment.rule.<name>]`.
 ///
@@ -58,6 +59,8 @@ struct RawConfig {
     #[serde(default)]
     rule: Vec<Spanned<toml::Table>>,
     builtin_rules: Option<bool>,
+    #[serde(default)]
+    disable_rules: Vec<Spanned<String>>,
     fallback: Option<Spanned<RawFallback>>,
     environment: Option<Spanned<toml::Table>>,
     reply: Option<Spanned<toml::Table>>,
@@ -112,6 +115,18 @@ impl Config {
         };
         let mut rules = compile_rules(&file, text, raw.rule, &mut seen)?;
         rules.extend(builtins);
+        for name in raw.disable_rules {
+            let origin = at(name.span());
+            let name = name.into_inner();
+            let before = rules.len();
+            rules.retain(|rule| rule.name() != name);
+            if rules.len() == before {
+                return Err(LoadError::Setting {
+                    at: origin,
+                    problem: format!("disable_rules: there is no rule named `{name}`; `ceh rules list` shows the names"),
+                });
+            }
+        }
         let fallback = match raw.fallback {
             Some(table) => {
                 let origin = at(table.span());

@@ -117,7 +117,10 @@ impl Handler {
     /// Classifies `event` and builds the requests the app would receive.
     pub fn explain(&self, event: &Event) -> Result<Explanation<'_>, HandleError> {
         let found = self.config.rules().classify(event)?;
-        let requests = self.requests(&found, event)?;
+        let requests = match found.rule().reply() {
+            ReplyMode::Ignore => Vec::new(),
+            _ => self.requests(&found, event)?,
+        };
         Ok(Explanation {
             rule: found.rule(),
             requests: requests.into_iter().map(|(_, request)| request).collect(),
@@ -154,6 +157,9 @@ impl Handler {
         let rule = found.rule();
         if let Target::Http(format) = rule.target() {
             return self.pass_through(*format, event, app, invocation).await;
+        }
+        if rule.reply() == ReplyMode::Ignore {
+            return Ok(serde_json::json!({ "ignored": true, "rule": rule.name() }));
         }
         let mut requests = self.requests(&found, event)?;
         for (_, request) in &mut requests {

@@ -154,11 +154,23 @@ where
         function_arn: Some(context.invoked_function_arn.clone()).filter(|s| !s.is_empty()),
         trace_id: context.xray_trace_id.clone(),
     };
-    handler
+    let reply = handler
         .handle_invocation(&event_json, app, &invocation)
         .await
-        .map_err(|e| diagnostic(error_type(&e), &e))
+        .map_err(|e| diagnostic(error_type(&e), &e))?;
+    // Lambda refuses a larger result after the work is done; say why instead.
+    let size = serde_json::to_vec(&reply).map_or(0, |bytes| bytes.len());
+    if size > MAX_REPLY_BYTES {
+        let message = format!(
+            "the reply is {size} bytes, over Lambda's limit of {MAX_REPLY_BYTES} bytes for a function's result; make the app answer with less"
+        );
+        return Err(diagnostic("Ceh.ReplyTooLarge", &message));
+    }
+    Ok(reply)
 }
+
+/// Lambda's limit for a synchronous invocation's result (6 MB).
+pub const MAX_REPLY_BYTES: usize = 6 * 1024 * 1024;
 
 /// The `errorType` Lambda reports for each way an invocation can fail.
 pub fn error_type(err: &HandleError) -> &'static str {

@@ -91,6 +91,8 @@ pub enum ReplyMode {
     Batch,
     /// CloudFormation custom resources: the result is PUT to the event's `ResponseURL`.
     Cloudformation,
+    /// Answered at once, without calling the app (warm-up pings).
+    Ignore,
     /// The response in the shape the HTTP event source expects (`kind = "http"` only).
     Http,
 }
@@ -184,6 +186,7 @@ impl fmt::Display for ReplyMode {
             ReplyMode::Body => "body",
             ReplyMode::Batch => "batch",
             ReplyMode::Cloudformation => "cloudformation",
+            ReplyMode::Ignore => "ignore",
             ReplyMode::Http => "http",
         })
     }

@@ -57,7 +57,11 @@ fn every_fixture_routes_as_the_table_says() {
                 let explained = handler
                     .explain(&event)
                     .unwrap_or_else(|e| panic!("{file}: {e}"));
-                Some(explained.requests()[0].uri().path().to_owned())
+                // A rule that ignores its events sends no request.
+                explained
+                    .requests()
+                    .first()
+                    .map(|r| r.uri().path().to_owned())
             }
             _ => None,
         };

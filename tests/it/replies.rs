@@ -64,7 +64,7 @@ impl tower::Service<Request<Full<Bytes>>> for Recorder {
 
 fn run(config: Config, event: Value, app: Recorder) -> Reply {
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()
         .unwrap();
     let handler = Handler::new(config);
@@ -295,5 +295,148 @@ fn reply_config_errors() {
         ("[reply]\nretry = true\n", "test.toml:1: reply.retry: unknown key; use failure_status, always_succeed, report_item_failures or concurrency"),
     ] {
         assert_eq!(Config::parse("test.toml", text).unwrap_err().to_string(), expected);
+    }
+}
+
+#[test]
+fn warmup_pings_never_reach_the_app() {
+    let app = Recorder::default();
+    let reply = run(
+        Config::default(),
+        json!({"source": "serverless-plugin-warmup"}),
+        app.clone(),
+    )
+    .unwrap();
+    assert_eq!(reply, json!({"ignored": true, "rule": "warmup"}));
+    assert!(app.seen.lock().unwrap().is_empty());
+    // Turned off, the ping is an event like any other.
+    let reply = run(
+        config("disable_rules = [\"warmup\"]\n"),
+        json!({"source": "serverless-plugin-warmup"}),
+        app.clone(),
+    )
+    .unwrap();
+    assert_eq!(reply["status_code"], 200);
+    assert_eq!(app.seen.lock().unwrap().len(), 1);
+}
+
+/// A one-shot HTTP server standing in for CloudFormation's pre-signed ResponseURL:
+/// it answers 200 and hands back the request it got.
+fn response_url() -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/cfn-response?X-Amz-Signature=abc",
+        listener.local_addr().unwrap()
+    );
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).unwrap();
+            seen.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&seen);
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length: usize = text
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap_or(0);
+                if seen.len() >= end + 4 + length {
+                    break;
+                }
+            }
+            if n == 0 {
+                break;
+            }
+        }
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            .unwrap();
+        String::from_utf8(seen).unwrap()
+    });
+    (url, handle)
+}
+
+fn custom_resource(url: &str, extra: Value) -> Value {
+    let mut event = json!({
+        "RequestType": "Create", "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "ResponseURL": url, "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1",
+        "RequestId": "req-1", "ResourceType": "Custom::Thing", "LogicalResourceId": "Thing",
+        "ResourceProperties": {"ServiceToken": "x"}
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        event[k] = v.clone();
+    }
+    event
+}
+
+#[test]
+fn cloudformation_results_are_put_to_the_response_url() {
+    let (url, server) = response_url();
+    let reply = run(
+        Config::default(),
+        custom_resource(&url, json!({})),
+        Recorder::default(),
+    )
+    .unwrap();
+    let request = server.join().unwrap();
+    assert!(
+        request.starts_with("PUT /cfn-response?X-Amz-Signature=abc HTTP/1.1\r\n"),
+        "{request}"
+    );
+    assert!(
+        request
+            .to_ascii_lowercase()
+            .contains("\r\ncontent-type: \r\n"),
+        "signed for an empty content type: {request}"
+    );
+    let body: Value = serde_json::from_str(request.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(
+        body,
+        json!({"Status": "SUCCESS", "PhysicalResourceId": "req-1", "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1",
+               "RequestId": "req-1", "LogicalResourceId": "Thing", "Data": {"ok": true}})
+    );
+    assert_eq!(reply, body);
+}
+
+#[test]
+fn a_failing_app_still_answers_cloudformation() {
+    let (url, server) = response_url();
+    let event = custom_resource(
+        &url,
+        json!({"RequestType": "Delete", "PhysicalResourceId": "thing-7", "fail": true}),
+    );
+    let reply = run(Config::default(), event, Recorder::default()).unwrap();
+    let request = server.join().unwrap();
+    let body: Value = serde_json::from_str(request.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(body["Status"], "FAILED");
+    assert_eq!(body["Reason"], "the app answered 500");
+    assert_eq!(
+        body["PhysicalResourceId"], "thing-7",
+        "a Delete keeps the resource's id"
+    );
+    assert_eq!(reply, body);
+}
+
+#[test]
+fn firehose_records_come_back_transformed() {
+    let event: Value =
+        serde_json::from_slice(&crate::fixtures::read("firehose/transformation.json")).unwrap();
+    let reply = run(Config::default(), event, Recorder::default()).unwrap();
+    let parsed: aws_lambda_events::event::firehose::KinesisFirehoseResponse =
+        serde_json::from_value(reply.clone()).unwrap();
+    assert_eq!(parsed.records.len(), 2);
+    for record in reply["records"].as_array().unwrap() {
+        assert_eq!(record["result"], "Ok");
+        // The Recorder answers {"ok":true}: that is each record's new data.
+        assert_eq!(record["data"], "eyJvayI6dHJ1ZX0=");
     }
 }

@@ -196,6 +196,10 @@ fn load_errors_name_file_line_rule_and_key() {
             "my.toml:1: rule `fallback`: the name `fallback` is reserved: set the fallback in a `[fallback]` table",
         ),
         (
+            "\ndisable_rules = [\"s3\", \"nope\"]\n",
+            "my.toml:2: disable_rules: there is no rule named `nope`; `ceh rules list` shows the names",
+        ),
+        (
             "[fallback]\nreject = true\npath = \"/x\"\n",
             "my.toml:1: fallback: `reject = true` sends no request, so `path` has no use; remove one of them",
         ),
@@ -205,7 +209,7 @@ fn load_errors_name_file_line_rule_and_key() {
         ),
         (
             "rules = []\n",
-            "my.toml:1: unknown field `rules`, expected one of `rule`, `builtin_rules`, `fallback`, `environment`, `reply`, `http`",
+            "my.toml:1: unknown field `rules`, expected one of `rule`, `builtin_rules`, `disable_rules`, `fallback`, `environment`, `reply`, `http`",
         ),
     ];
     for (text, expected) in cases {
