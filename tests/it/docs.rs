@@ -45,3 +45,83 @@ fn rules_md_lists_the_builtin_rules() {
         &format!("```text\n{listing}```\n"),
     );
 }
+
+fn read_doc(doc: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(doc)).unwrap()
+}
+
+#[test]
+fn replies_md_has_every_builtin_rule_with_its_reply_mode() {
+    let text = read_doc("docs/replies.md");
+    let table = cloud_events_handler::RuleTable::builtin();
+    let mut missing = Vec::new();
+    for rule in table.rules().iter().chain(table.fallback()) {
+        let name = format!("`{}`", rule.name());
+        let row = text
+            .lines()
+            // The built-in table's rows have five cells; the modes table's have three.
+            .filter(|line| line.starts_with('|') && line.split('|').count() == 7)
+            .find(|line| {
+                line.split('|')
+                    .nth(1)
+                    .is_some_and(|cell| cell.split(", ").any(|n| n.trim() == name))
+            });
+        match row {
+            Some(row) => {
+                let mode = row.split('|').nth(3).unwrap_or("").trim().to_owned();
+                if mode != format!("`{}`", rule.reply()) {
+                    missing.push(format!(
+                        "{name}: the table says {mode}, the rule says `{}`",
+                        rule.reply()
+                    ));
+                }
+            }
+            None => missing.push(format!("{name}: no row")),
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/replies.md is out of date:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn every_test_docs_replies_md_names_exists() {
+    let text = read_doc("docs/replies.md");
+    let sources: String = [
+        "tests/it/replies.rs",
+        "tests/it/classify.rs",
+        "tests/it/e2e/lifecycle.rs",
+        "tests/it/e2e/routes.rs",
+        "tests/it/e2e/http_events.rs",
+    ]
+    .iter()
+    .map(|f| read_doc(f))
+    .collect();
+    for name in text.split('`').filter(|s| s.contains("::")) {
+        let function = name.rsplit("::").next().unwrap();
+        let module_only = name == "passthrough::replies";
+        assert!(
+            module_only || sources.contains(&format!("fn {function}(")),
+            "docs/replies.md names {name}, which is no test"
+        );
+    }
+}
+
+#[test]
+fn readme_fixtures_exist() {
+    let text = read_doc("README.md");
+    for word in text.split(|c: char| c.is_whitespace() || c == '`') {
+        if let Some(path) = word.strip_prefix("fixtures/") {
+            let path = path.trim_end_matches(|c: char| !c.is_alphanumeric());
+            let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures")
+                .join(format!("{}.json", path.trim_end_matches(".json")));
+            assert!(
+                file.exists(),
+                "README.md names {word}, which does not exist"
+            );
+        }
+    }
+}

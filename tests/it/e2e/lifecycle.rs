@@ -117,3 +117,32 @@ fn an_app_that_never_answers_fails_initialization() {
         format!("ceh: the app `sleep` did not answer on http://127.0.0.1:{port}/ within 300 ms; check APP and the app's port, or raise CEH_READINESS_TIMEOUT_MS\n")
     );
 }
+
+#[test]
+fn a_reply_over_six_megabytes_is_an_error_not_a_crash() {
+    let emulator = Emulator::start();
+    let (_app, port) = flask(0);
+    let _ceh = ceh_lambda(
+        &emulator,
+        &[("APP", format!("http://127.0.0.1:{port}"))],
+        &[],
+    );
+    // The echo app answers with the whole event, JSON-escaped inside the dict reply.
+    let padding = "\\\"".repeat(1_600_000);
+    let big = format!(r#"{{"Records": [{{"eventSource": "aws:s3", "pad": "{padding}"}}]}}"#);
+    let err = emulator.invoke(big.as_bytes()).unwrap_err();
+    assert!(
+        err.contains("Ceh.ReplyTooLarge"),
+        "{}",
+        &err[..err.len().min(500)]
+    );
+    assert!(
+        err.contains("over Lambda's limit of 6291456 bytes"),
+        "{}",
+        &err[..err.len().min(500)]
+    );
+    assert_eq!(
+        inner(&emulator.invoke(S3).unwrap(), "body")["path"],
+        "/aws.s3"
+    );
+}
