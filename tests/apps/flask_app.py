@@ -2,7 +2,9 @@
 
 Routes: every event route echoes the request as JSON (a body that contains
 "fail" gets a 500, one with a "slow" key waits 3 s first), GET /health answers
-"ok", GET /hello text, POST /fail a 500, GET /slow?seconds=N sleeps first.
+"ok", GET /hello text, POST /fail a 500, GET /slow?seconds=N sleeps first,
+POST /overlap holds each request a second and GET /overlap tells how many
+were there at once.
 
 Run: python flask_app.py [PORT]  (PORT 0 picks a free one). The first line
 on stdout is "listening on 127.0.0.1:PORT".
@@ -11,12 +13,15 @@ on stdout is "listening on 127.0.0.1:PORT".
 import json
 import os
 import sys
+import threading
 import time
 
 from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
 app = Flask(__name__)
+in_flight = {"now": 0, "max": 0}
+lock = threading.Lock()
 
 
 def describe():
@@ -42,6 +47,23 @@ def hello():
 @app.post("/fail")
 def fail():
     return Response("the app failed on purpose", status=500)
+
+
+@app.post("/overlap")
+def overlap():
+    """Holds each request for a second, counting how many were here at once."""
+    with lock:
+        in_flight["now"] += 1
+        in_flight["max"] = max(in_flight["max"], in_flight["now"])
+    time.sleep(1)
+    with lock:
+        in_flight["now"] -= 1
+    return {"max": in_flight["max"]}
+
+
+@app.get("/overlap")
+def overlap_seen():
+    return {"max": in_flight["max"]}
 
 
 @app.get("/slow")

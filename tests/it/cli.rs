@@ -307,3 +307,56 @@ fn rules_check_summarises_a_good_file() {
     );
     check(&["rules", "check", &config], b"", 0, &expected, "");
 }
+
+#[test]
+fn explain_shows_one_request_per_batch_record() {
+    let output = ceh(
+        &[
+            "explain",
+            "--format",
+            "json",
+            "fixtures/kinesis/stream.json",
+        ],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let explained: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(explained["rule"], "kinesis");
+    assert_eq!(explained["reply"], "batch");
+    let requests = explained["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 2);
+    for (i, request) in requests.iter().enumerate() {
+        assert_eq!(request["path"], "/aws.kinesis");
+        assert_eq!(request["headers"]["ceh-record-index"], i.to_string());
+        let record: serde_json::Value =
+            serde_json::from_str(request["body"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            request["headers"]["ceh-record-id"],
+            record["kinesis"]["sequenceNumber"]
+        );
+    }
+}
+
+#[test]
+fn invoke_shows_each_reply_mode() {
+    let reply = |file: &str| -> serde_json::Value {
+        let output = ceh(&["invoke", file], b"");
+        assert_eq!(output.status.code(), Some(0), "{file}: {}", stderr(&output));
+        serde_json::from_str(&stdout(&output)).unwrap()
+    };
+    assert_eq!(reply("fixtures/sns/notification.json")["status_code"], 200);
+    // body: the echo app's JSON description is the result.
+    assert_eq!(
+        reply("fixtures/cognito-userpools/presignup.json")["path"],
+        "/aws.cognito"
+    );
+    assert_eq!(
+        reply("fixtures/sqs/basic.json"),
+        serde_json::json!({"batchItemFailures": []})
+    );
+    assert_eq!(reply("fixtures/apigw-v2/proxy.json")["statusCode"], 200);
+    assert_eq!(
+        reply("fixtures/warmup/serverless-plugin-warmup.json"),
+        serde_json::json!({"ignored": true, "rule": "warmup"})
+    );
+}

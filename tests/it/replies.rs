@@ -440,3 +440,41 @@ fn firehose_records_come_back_transformed() {
         assert_eq!(record["data"], "eyJvayI6dHJ1ZX0=");
     }
 }
+
+#[test]
+fn dynamodb_streams_reply_in_their_response_type() {
+    let records: Vec<Value> = (0..4)
+        .map(|i| {
+            let flag = if i == 1 { "fail" } else { "ok" };
+            json!({"eventSource": "aws:dynamodb", "eventName": "INSERT", "dynamodb": {"SequenceNumber": format!("10{i}"), "NewImage": {"s": {"S": flag}}}})
+        })
+        .collect();
+    let reply = run(
+        config("[reply]\nreport_item_failures = true\n"),
+        json!({"Records": records}),
+        Recorder::default(),
+    )
+    .unwrap();
+    let parsed: aws_lambda_events::event::streams::DynamoDbEventResponse =
+        serde_json::from_value(reply.clone()).unwrap();
+    assert_eq!(parsed.batch_item_failures.len(), 1);
+    assert_eq!(
+        reply,
+        json!({"batchItemFailures": [{"itemIdentifier": "101"}]})
+    );
+}
+
+#[test]
+fn a_user_rule_can_forward_a_whole_batch() {
+    let cfg = config(
+        "[[rule]]\nname = \"whole-sqs\"\npath = \"/queue\"\n[rule.match]\n\"$.Records[0].eventSource\" = \"aws:sqs\"\n",
+    );
+    let app = Recorder::default();
+    let reply = run(cfg, sqs(&["a", "b", "c"], None), app.clone()).unwrap();
+    assert_eq!(reply["status_code"], 200);
+    assert_eq!(
+        app.seen.lock().unwrap().len(),
+        1,
+        "one request for the whole batch"
+    );
+}

@@ -146,3 +146,87 @@ fn a_reply_over_six_megabytes_is_an_error_not_a_crash() {
         "/aws.s3"
     );
 }
+
+/// Invokes `{"overlap": true}` three times at once and asks the app how many
+/// requests it held at the same time.
+fn overlap(concurrency: Option<&str>) -> u64 {
+    let emulator = Emulator::start();
+    let (_app, port) = flask(0);
+    let config = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        config.path(),
+        "[[rule]]\nname = \"overlap\"\npath = \"/overlap\"\n[rule.match]\n\"$.overlap\" = true\n",
+    )
+    .unwrap();
+    let mut settings = vec![
+        ("APP", format!("http://127.0.0.1:{port}")),
+        ("CEH_CONFIG", config.path().display().to_string()),
+    ];
+    if let Some(n) = concurrency {
+        settings.push(("AWS_LAMBDA_MAX_CONCURRENCY", n.to_owned()));
+    }
+    let _ceh = ceh_lambda(&emulator, &settings, &[]);
+    std::thread::scope(|scope| {
+        let calls: Vec<_> = (0..3)
+            .map(|_| scope.spawn(|| emulator.invoke(br#"{"overlap": true}"#)))
+            .collect();
+        for call in calls {
+            assert_eq!(call.join().unwrap().unwrap()["status_code"], 200);
+        }
+    });
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    std::io::Write::write_all(&mut stream, b"GET /overlap HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    body["max"].as_u64().unwrap()
+}
+
+#[test]
+fn managed_concurrency_serves_invocations_at_once() {
+    assert_eq!(overlap(Some("3")), 3);
+    assert_eq!(
+        overlap(None),
+        1,
+        "without AWS_LAMBDA_MAX_CONCURRENCY one invocation at a time"
+    );
+}
+
+#[test]
+fn sigterm_stops_ceh_and_the_app_it_started() {
+    let emulator = Emulator::start();
+    let port = free_port();
+    let python = super::harness::tools().join("python").display().to_string();
+    let app = super::harness::root()
+        .join("tests/apps/flask_app.py")
+        .display()
+        .to_string();
+    let mut ceh = ceh_lambda(
+        &emulator,
+        &[("APP", format!("http://127.0.0.1:{port}"))],
+        &["--", &python, &app, &port.to_string()],
+    );
+    assert!(emulator.invoke(S3).is_ok());
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &ceh.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    let exit = loop {
+        if let Some(exit) = ceh.0.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "ceh did not stop on SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(exit.code(), Some(0));
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the app was left running"
+    );
+}
