@@ -149,30 +149,8 @@ impl Config {
             }
             None => Environment::default(),
         };
-        let reply_policy = match raw.reply {
-            Some(table) => {
-                let origin = at(table.span());
-                ReplyPolicy::from_table(table.into_inner()).map_err(|problem| {
-                    LoadError::Setting {
-                        at: origin,
-                        problem,
-                    }
-                })?
-            }
-            None => ReplyPolicy::default(),
-        };
-        let http = match raw.http {
-            Some(table) => {
-                let origin = at(table.span());
-                HttpOptions::from_table(table.into_inner()).map_err(|problem| {
-                    LoadError::Setting {
-                        at: origin,
-                        problem,
-                    }
-                })?
-            }
-            None => HttpOptions::default(),
-        };
+        let reply_policy = section(raw.reply, at, ReplyPolicy::from_table)?;
+        let http = section(raw.http, at, HttpOptions::from_table)?;
         Ok(Self {
             rules,
             environment,
@@ -199,5 +177,24 @@ impl Config {
     /// The request environment.
     pub fn environment(&self) -> &Environment {
         &self.environment
+    }
+}
+
+/// A settings table read by `parse`, or the defaults when the file has none;
+/// a problem is reported at the table's line.
+fn section<T: Default>(
+    table: Option<Spanned<toml::Table>>,
+    at: impl Fn(std::ops::Range<usize>) -> Origin,
+    parse: impl FnOnce(toml::Table) -> Result<T, String>,
+) -> Result<T, LoadError> {
+    match table {
+        Some(table) => {
+            let origin = at(table.span());
+            parse(table.into_inner()).map_err(|problem| LoadError::Setting {
+                at: origin,
+                problem,
+            })
+        }
+        None => Ok(T::default()),
     }
 }

@@ -193,6 +193,16 @@ pub fn flask(port: u16) -> (Process, u16) {
     (Process(child), port)
 }
 
+/// `-- python flask_app.py PORT`: the arguments that make `ceh lambda` start the Flask app.
+pub fn flask_command(port: u16) -> Vec<String> {
+    vec![
+        "--".to_owned(),
+        tools().join("python").display().to_string(),
+        root().join("tests/apps/flask_app.py").display().to_string(),
+        port.to_string(),
+    ]
+}
+
 /// `ceh lambda ARGS…` under the emulator, with extra settings.
 pub fn ceh_lambda(emulator: &Emulator, settings: &[(&str, String)], args: &[&str]) -> Process {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ceh"));

@@ -1,7 +1,7 @@
 //! Failing apps: each failure is a Lambda error naming the app and the cause, never a
 //! success, and the next invocation works again.
 
-use super::harness::{ceh_lambda, flask, free_port, inner, Emulator, Process};
+use super::harness::{ceh_lambda, flask, flask_command, free_port, inner, Emulator, Process};
 
 const S3: &[u8] = br#"{"Records": [{"eventSource": "aws:s3", "s3": {"object": {"key": "k"}}}]}"#;
 const SLOW: &[u8] = br#"{"Records": [{"eventSource": "aws:s3", "slow": true}]}"#;
@@ -69,18 +69,14 @@ fn app_down_failing_slow_and_killed() {
 fn ceh_starts_the_app_and_waits_until_it_is_ready() {
     let emulator = Emulator::start();
     let port = free_port();
-    let python = super::harness::tools().join("python").display().to_string();
-    let app = super::harness::root()
-        .join("tests/apps/flask_app.py")
-        .display()
-        .to_string();
+    let command = flask_command(port);
     let _ceh = ceh_lambda(
         &emulator,
         &[
             ("APP", format!("http://127.0.0.1:{port}")),
             ("CEH_READINESS_PATH", "/health".into()),
         ],
-        &["--", &python, &app, &port.to_string()],
+        &command.iter().map(String::as_str).collect::<Vec<_>>(),
     );
     let reply = emulator.invoke(S3).unwrap();
     assert_eq!(inner(&reply, "body")["path"], "/aws.s3");
@@ -197,15 +193,11 @@ fn managed_concurrency_serves_invocations_at_once() {
 fn sigterm_stops_ceh_and_the_app_it_started() {
     let emulator = Emulator::start();
     let port = free_port();
-    let python = super::harness::tools().join("python").display().to_string();
-    let app = super::harness::root()
-        .join("tests/apps/flask_app.py")
-        .display()
-        .to_string();
+    let command = flask_command(port);
     let mut ceh = ceh_lambda(
         &emulator,
         &[("APP", format!("http://127.0.0.1:{port}"))],
-        &["--", &python, &app, &port.to_string()],
+        &command.iter().map(String::as_str).collect::<Vec<_>>(),
     );
     assert!(emulator.invoke(S3).is_ok());
     let status = std::process::Command::new("kill")
