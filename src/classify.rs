@@ -31,6 +31,16 @@ pub enum ClassifyError {
     /// No rule matched and the fallback is set to reject.
     #[error("no rule matches this event and the fallback rejects unmatched events; add a rule for it or remove `reject = true` from [fallback]")]
     NoMatch,
+    /// A rule that validates CloudEvents matched something that is not one.
+    #[error("rule `{rule}`: {place} is not a valid CloudEvent: {reason}; a CloudEvent has string attributes specversion (1.0 or 0.3), id, source and type")]
+    InvalidCloudEvent {
+        /// The rule that matched.
+        rule: String,
+        /// `the event`, or `record N` of a batch.
+        place: String,
+        /// What cloudevents-sdk found wrong.
+        reason: String,
+    },
 }
 
 impl RuleTable {
@@ -56,6 +66,9 @@ impl RuleTable {
         for rule in &self.rules {
             if !rule.matches(json) {
                 continue;
+            }
+            if rule.validate_cloudevent {
+                validate(rule, json)?;
             }
             let values = match &rule.target {
                 // A batch rule's path is resolved against each record, not the whole event.
@@ -90,6 +103,23 @@ impl<'t, 'e> Match<'t, 'e> {
             _ => Vec::new(),
         };
         Some(Self { rule, values })
+    }
+}
+
+/// Checks a validating rule's event, or each record of its batch.
+fn validate(rule: &Rule, json: &serde_json::Value) -> Result<(), ClassifyError> {
+    let invalid = |place: String, reason: String| ClassifyError::InvalidCloudEvent {
+        rule: rule.name().to_owned(),
+        place,
+        reason,
+    };
+    match &rule.batch {
+        Some(spec) => spec.records(json).iter().try_for_each(|record| {
+            crate::cloudevent::validate(record.json)
+                .map_err(|reason| invalid(format!("record {}", record.index), reason))
+        }),
+        None => crate::cloudevent::validate(json)
+            .map_err(|reason| invalid("the event".to_owned(), reason)),
     }
 }
 

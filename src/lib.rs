@@ -31,6 +31,7 @@
 pub mod app;
 pub mod batch;
 mod classify;
+pub mod cloudevent;
 mod config;
 pub mod describe;
 mod environment;

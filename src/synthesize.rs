@@ -3,11 +3,12 @@
 //! All escaping of event data into paths and header values happens here.
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, HOST};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use http::{HeaderName, HeaderValue, Request};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::classify::Match;
+use crate::cloudevent::Mode;
 use crate::environment::Environment;
 use crate::rule::{Part, Target};
 use crate::Event;
@@ -147,12 +148,30 @@ pub fn synthesize_with_body(
         .version(settings.version())
         .body(body)
         .map_err(invalid)?;
+    // The CloudEvent that describes the request: ce-* headers, or the body itself.
+    let attributes = rule
+        .cloudevent()
+        .attributes(rule.name(), json, request.body());
+    let mode = rule.cloudevent().mode();
+    if mode == Mode::Structured {
+        let envelope = attributes.envelope(request.body());
+        *request.body_mut() = envelope;
+    }
     let length = request.body().len();
     let headers = request.headers_mut();
     headers.extend(settings.headers().clone());
     for (name, template) in rule.headers() {
         if let Some(value) = template.render_raw(json) {
             headers.insert(name.clone(), header_value(&value));
+        }
+    }
+    match mode {
+        Mode::Binary => attributes.add_headers(headers),
+        _ => {
+            headers.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/cloudevents+json"),
+            );
         }
     }
     headers.insert(HOST, header_value(&settings.authority()));

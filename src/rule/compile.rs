@@ -14,6 +14,7 @@ use super::{
     HttpFormat, LoadError, Origin, Predicate, Query, ReplyMode, Rule, Target, Template, Test,
 };
 use crate::batch::{BatchSpec, RawBatch};
+use crate::cloudevent::{CloudEventSpec, RawCloudEvent};
 
 /// A rule as written, before validation.
 #[derive(Deserialize)]
@@ -31,6 +32,14 @@ struct RawRule {
     #[serde(rename = "match", default)]
     predicates: toml::Table,
     batch: Option<RawBatch>,
+    cloudevent: Option<RawCloudEvent>,
+    validate: Option<RawValidation>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum RawValidation {
+    Cloudevent,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +143,7 @@ fn compile_rule(at: Origin, index: usize, table: toml::Table) -> Result<Rule, Lo
         (_, Some(_)) => return Err(fail("key `batch`: only `reply = \"batch\"` rules send records one by one; remove [rule.batch] or set reply = \"batch\"".into())),
         (_, None) => None,
     };
+    let cloudevent = CloudEventSpec::compile(raw.cloudevent.unwrap_or_default()).map_err(&fail)?;
     let method = raw
         .method
         .map(|m| parse_method(&m).map_err(|p| fail(format!("key `method`: {p}"))))
@@ -158,6 +168,8 @@ fn compile_rule(at: Origin, index: usize, table: toml::Table) -> Result<Rule, Lo
         headers,
         predicates,
         batch,
+        cloudevent,
+        validate_cloudevent: raw.validate == Some(RawValidation::Cloudevent),
     })
 }
 
@@ -188,6 +200,8 @@ pub(crate) fn fallback_rule(raw: RawFallback, at: Origin) -> Result<Option<Rule>
         headers: Box::new([]),
         predicates: Box::new([]),
         batch: None,
+        cloudevent: CloudEventSpec::default(),
+        validate_cloudevent: false,
     }))
 }
 

@@ -37,6 +37,8 @@ pub struct Rule {
     pub(crate) headers: Box<[(HeaderName, Template)]>,
     pub(crate) predicates: Box<[Predicate]>,
     pub(crate) batch: Option<crate::batch::BatchSpec>,
+    pub(crate) cloudevent: crate::cloudevent::CloudEventSpec,
+    pub(crate) validate_cloudevent: bool,
 }
 
 /// What a matched event becomes.
@@ -149,6 +151,16 @@ impl Rule {
     /// How records are found, for `reply = "batch"` rules.
     pub fn batch(&self) -> Option<&crate::batch::BatchSpec> {
         self.batch.as_ref()
+    }
+
+    /// How the rule's requests are described as CloudEvents.
+    pub fn cloudevent(&self) -> &crate::cloudevent::CloudEventSpec {
+        &self.cloudevent
+    }
+
+    /// Whether matched events must be valid CloudEvents (`validate = "cloudevent"`).
+    pub fn validates_cloudevents(&self) -> bool {
+        self.validate_cloudevent
     }
 
     /// Whether every predicate holds for this event JSON.

@@ -56,6 +56,11 @@ reply  dict
 
 POST /aws.s3 HTTP/1.1
 content-type: application/json
+ce-specversion: 1.0
+ce-id: ceh-e08d47bd582179be
+ce-source: ceh:s3
+ce-type: ceh.s3
+ce-subject: a%20b
 host: localhost
 content-length: 68
 ceh-rule: s3
@@ -87,6 +92,11 @@ fn explain_json() {
       "query": null,
       "headers": {
         "content-type": "application/json",
+        "ce-specversion": "1.0",
+        "ce-id": "ceh-e08d47bd582179be",
+        "ce-source": "ceh:s3",
+        "ce-type": "ceh.s3",
+        "ce-subject": "a%20b",
         "host": "localhost",
         "content-length": "68",
         "ceh-rule": "s3"

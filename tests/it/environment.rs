@@ -24,6 +24,11 @@ fn defaults_match_the_python_handler() {
         .collect();
     let expected = [
         ("content-type", "application/json"),
+        // The event has no request id, bucket or event name: the CloudEvent attributes take their defaults.
+        ("ce-specversion", "1.0"),
+        ("ce-id", "ceh-66f643945e47d035"),
+        ("ce-source", "ceh:s3"),
+        ("ce-type", "ceh.s3"),
         ("host", "localhost"),
         ("content-length", "50"),
         ("ceh-rule", "s3"),

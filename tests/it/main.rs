@@ -2,6 +2,7 @@
 
 mod classify;
 mod cli;
+mod cloudevents;
 mod docs;
 mod e2e;
 mod environment;

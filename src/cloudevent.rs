@@ -1,0 +1,239 @@
+//! CloudEvents both ways: incoming events checked against the spec, and
+//! every event request described by CloudEvents attributes (binary-mode
+//! `ce-*` headers, or a structured-mode body).
+
+use std::fmt::Write as _;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::rule::Template;
+
+/// Bytes percent-encoded in `ce-*` header values, as the CloudEvents HTTP
+/// binding requires: everything outside printable ASCII, space, `"` and `%`.
+const CE_HEADER: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'%');
+
+/// How a rule describes its events as CloudEvents (`[rule.cloudevent]`).
+///
+/// Each attribute is a template read from the event (or, in a batch, from
+/// the record). An attribute whose template does not resolve takes its
+/// default: `id` a digest of the event's bytes, so a retried event keeps its
+/// id; `source` `ceh:<rule>`; `type` `ceh.<rule>`; `time` and `subject` none.
+#[derive(Clone, Debug, Default)]
+pub struct CloudEventSpec {
+    id: Option<Template>,
+    source: Option<Template>,
+    kind: Option<Template>,
+    time: Option<Template>,
+    subject: Option<Template>,
+    mode: Mode,
+}
+
+/// `[rule.cloudevent]` as written.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCloudEvent {
+    id: Option<String>,
+    source: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    time: Option<String>,
+    subject: Option<String>,
+    mode: Option<Mode>,
+}
+
+/// How a request carries its CloudEvent.
+#[derive(Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Mode {
+    /// `ce-*` headers, the event as the body (the default).
+    #[default]
+    Binary,
+    /// The body is a CloudEvent envelope with the event as `data`.
+    Structured,
+    /// The event is a CloudEvent already: its bytes go as a structured-mode
+    /// body (`application/cloudevents+json`), unchanged.
+    Forward,
+}
+
+/// The attributes of one request's CloudEvent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attributes {
+    /// `id`.
+    pub id: String,
+    /// `source`.
+    pub source: String,
+    /// `type`.
+    pub kind: String,
+    /// `time`, when known.
+    pub time: Option<String>,
+    /// `subject`, when known.
+    pub subject: Option<String>,
+}
+
+impl CloudEventSpec {
+    pub(crate) fn compile(raw: RawCloudEvent) -> Result<Self, String> {
+        let template = |key: &str, text: Option<String>| {
+            text.map(|t| Template::parse(&t).map_err(|e| format!("key `cloudevent.{key}`: {e}")))
+                .transpose()
+        };
+        Ok(Self {
+            id: template("id", raw.id)?,
+            source: template("source", raw.source)?,
+            kind: template("type", raw.kind)?,
+            time: template("time", raw.time)?,
+            subject: template("subject", raw.subject)?,
+            mode: raw.mode.unwrap_or_default(),
+        })
+    }
+
+    /// How requests carry the CloudEvent.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The attributes for an event (or record) `json` whose bytes are `body`.
+    pub fn attributes(&self, rule: &str, json: &Value, body: &[u8]) -> Attributes {
+        let render = |t: &Option<Template>| {
+            t.as_ref()
+                .and_then(|t| t.render_raw(json))
+                .filter(|v| !v.is_empty())
+        };
+        Attributes {
+            id: render(&self.id).unwrap_or_else(|| digest(rule, body)),
+            source: render(&self.source).unwrap_or_else(|| format!("ceh:{rule}")),
+            kind: render(&self.kind).unwrap_or_else(|| format!("ceh.{rule}")),
+            // `time` is optional, and must be RFC 3339: a source's other formats are left out.
+            time: render(&self.time).filter(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()),
+            subject: render(&self.subject),
+        }
+    }
+}
+
+impl Attributes {
+    /// Adds the binary-mode headers: `ce-specversion`, `ce-id`, `ce-source`,
+    /// `ce-type`, and `ce-time`/`ce-subject` when known.
+    pub fn add_headers(&self, headers: &mut HeaderMap) {
+        let mut put = |name: &'static str, value: &str| {
+            let encoded = utf8_percent_encode(value, CE_HEADER).to_string();
+            if let Ok(value) = HeaderValue::from_str(&encoded) {
+                headers.insert(HeaderName::from_static(name), value);
+            }
+        };
+        put("ce-specversion", "1.0");
+        put("ce-id", &self.id);
+        put("ce-source", &self.source);
+        put("ce-type", &self.kind);
+        if let Some(time) = &self.time {
+            put("ce-time", time);
+        }
+        if let Some(subject) = &self.subject {
+            put("ce-subject", subject);
+        }
+    }
+
+    /// The structured-mode body: the attributes, and the event's original
+    /// JSON bytes, unchanged, as `data`.
+    pub fn envelope(&self, data: &[u8]) -> Bytes {
+        let mut head = serde_json::Map::new();
+        head.insert("specversion".into(), "1.0".into());
+        head.insert("id".into(), self.id.clone().into());
+        head.insert("source".into(), self.source.clone().into());
+        head.insert("type".into(), self.kind.clone().into());
+        if let Some(time) = &self.time {
+            head.insert("time".into(), time.clone().into());
+        }
+        if let Some(subject) = &self.subject {
+            head.insert("subject".into(), subject.clone().into());
+        }
+        head.insert("datacontenttype".into(), "application/json".into());
+        let head = Value::Object(head).to_string();
+        // `{…}` without its closing brace, then `"data":` and the original bytes.
+        let mut out = Vec::with_capacity(head.len() + data.len() + 10);
+        out.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
+        out.extend_from_slice(b",\"data\":");
+        out.extend_from_slice(data.trim_ascii());
+        out.push(b'}');
+        Bytes::from(out)
+    }
+}
+
+/// A stable id for an event without one: FNV-1a over the rule and the bytes.
+fn digest(rule: &str, body: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in rule.as_bytes().iter().chain(b"\0").chain(body) {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut id = String::with_capacity(20);
+    let _ = write!(id, "ceh-{hash:016x}");
+    id
+}
+
+/// Checks that `json` is a CloudEvent in the structured JSON format (spec 1.0
+/// or 0.3), as cloudevents-sdk reads it; the error names the attribute.
+///
+/// ```
+/// use cloud_events_handler::cloudevent::validate;
+/// use serde_json::json;
+///
+/// assert!(validate(&json!({"specversion": "1.0", "id": "1", "source": "/s", "type": "t"})).is_ok());
+/// let err = validate(&json!({"specversion": "1.0", "source": "/s", "type": "t"})).unwrap_err();
+/// assert_eq!(err, "missing field `id`");
+/// ```
+pub fn validate(json: &Value) -> Result<(), String> {
+    cloudevents::Event::deserialize(json)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_stable_and_distinct() {
+        assert_eq!(digest("s3", b"{}"), digest("s3", b"{}"));
+        assert_ne!(digest("s3", b"{}"), digest("sqs", b"{}"));
+        assert_eq!(digest("s3", b"{}").len(), 20);
+    }
+
+    #[test]
+    fn headers_are_percent_encoded_as_the_binding_says() {
+        let attributes = Attributes {
+            id: "1".into(),
+            source: "/my source".into(),
+            kind: "Object Created".into(),
+            time: None,
+            subject: Some("ü\r\n\"%".into()),
+        };
+        let mut headers = HeaderMap::new();
+        attributes.add_headers(&mut headers);
+        assert_eq!(headers["ce-source"], "/my%20source");
+        assert_eq!(headers["ce-type"], "Object%20Created");
+        assert_eq!(headers["ce-subject"], "%C3%BC%0D%0A%22%25");
+        assert!(headers.get("ce-time").is_none());
+    }
+
+    #[test]
+    fn the_envelope_keeps_the_original_bytes() {
+        let attributes = Attributes {
+            id: "1".into(),
+            source: "/s".into(),
+            kind: "t".into(),
+            time: None,
+            subject: None,
+        };
+        let body = attributes.envelope(b" {\"n\": 1.0e0} \n");
+        assert_eq!(
+            std::str::from_utf8(&body).unwrap(),
+            r#"{"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":"application/json","data":{"n": 1.0e0}}"#
+        );
+        let parsed: Value = serde_json::from_slice(&body).unwrap();
+        assert!(validate(&parsed).is_ok());
+    }
+}
