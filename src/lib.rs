@@ -42,6 +42,7 @@ pub mod lambda;
 pub mod passthrough;
 pub mod reply;
 pub mod rule;
+pub mod serve;
 mod synthesize;
 
 pub use app::Echo;

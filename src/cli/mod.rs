@@ -4,6 +4,7 @@ mod explain;
 mod invoke;
 mod lambda;
 mod rules;
+mod serve;
 
 use std::fmt::Display;
 use std::io::Read;
@@ -33,6 +34,8 @@ enum Command {
     Rules(rules::RulesCommand),
     /// Serve Lambda invocations (what `ceh` does as a bootstrap), sending events to APP.
     Lambda(lambda::LambdaArgs),
+    /// Accept events over HTTP (CloudEvents or raw event JSON) and send them to APP.
+    Serve(serve::ServeArgs),
 }
 
 /// The configuration file option shared by the commands.
@@ -108,6 +111,7 @@ pub(crate) fn main() -> ExitCode {
         Some(Command::Invoke(args)) => invoke::run(args),
         Some(Command::Rules(command)) => rules::run(command),
         Some(Command::Lambda(args)) => lambda::run(args),
+        Some(Command::Serve(args)) => serve::run(args),
         None if cloud_events_handler::lambda::in_lambda() => {
             lambda::run(lambda::LambdaArgs::from_env())
         }

@@ -9,3 +9,4 @@ mod http_events;
 mod in_process;
 mod lifecycle;
 mod routes;
+mod serve;

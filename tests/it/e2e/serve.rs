@@ -1,0 +1,276 @@
+//! `ceh serve` on 127.0.0.1:0 in front of the Flask app: every way an event arrives over HTTP.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+
+use super::harness::{flask, inner, Process};
+
+struct Server {
+    process: Process,
+    port: u16,
+}
+
+fn start(args: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ceh"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("APP")
+        .env_remove("CEH_CONFIG")
+        .env_remove("PORT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("ceh serve said {line:?}"));
+    Server {
+        process: Process(child),
+        port,
+    }
+}
+
+/// One HTTP/1.1 exchange on a fresh connection: (status, lowercase headers, body).
+fn send(
+    port: u16,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut head = format!(
+        "{method} / HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
+fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn events_over_http_reach_the_app() {
+    let (_app, app_port) = flask(0);
+    let server = start(&["--app", &format!("http://127.0.0.1:{app_port}")]);
+    let port = server.port;
+
+    // Raw AWS event JSON, as with `curl --data @fixtures/s3/put.json`.
+    let (status, _, body) = send(
+        port,
+        "POST",
+        &[("content-type", "application/json")],
+        &crate::fixtures::read("s3/put.json"),
+    );
+    assert_eq!(status, 200, "{body}");
+    let reply: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(inner(&reply, "body")["path"], "/aws.s3");
+
+    // A binary-mode CloudEvent, as Knative and Eventarc deliver them.
+    let binary = [
+        ("ce-specversion", "1.0"),
+        ("ce-id", "1234-1234-1234"),
+        ("ce-source", "/mycontext/subcontext"),
+        ("ce-type", "com.example.someevent"),
+        ("ce-time", "2018-04-05T03:56:24Z"),
+        ("content-type", "application/json"),
+    ];
+    let (status, _, body) = send(port, "POST", &binary, br#"{"world": "hello"}"#);
+    assert_eq!(status, 200, "{body}");
+    let seen = inner(&serde_json::from_str(&body).unwrap(), "body");
+    assert_eq!(seen["path"], "/mycontext/subcontext");
+    assert_eq!(
+        seen["headers"]["content-type"],
+        json!(["application/cloudevents+json"])
+    );
+    let delivered: Value = serde_json::from_str(seen["body"].as_str().unwrap()).unwrap();
+    assert_eq!(delivered["id"], "1234-1234-1234");
+    assert_eq!(delivered["data"], json!({"world": "hello"}));
+
+    // Structured mode.
+    let structured = crate::fixtures::read("cloudevents/structured-1.0.json");
+    let (status, _, body) = send(
+        port,
+        "POST",
+        &[("content-type", "application/cloudevents+json")],
+        &structured,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        inner(&serde_json::from_str(&body).unwrap(), "body")["path"],
+        "/mycontext/subcontext"
+    );
+
+    // A batch: one request per event, one reply per event.
+    let batch = crate::fixtures::read("cloudevents/batch.json");
+    let (status, _, body) = send(
+        port,
+        "POST",
+        &[("content-type", "application/cloudevents-batch+json")],
+        &batch,
+    );
+    assert_eq!(status, 200, "{body}");
+    let replies: Value = serde_json::from_str(&body).unwrap();
+    let paths: Vec<Value> = replies
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| inner(r, "body")["path"].clone())
+        .collect();
+    assert_eq!(
+        paths,
+        [json!("/mycontext/subcontext"), json!("/mycontext/other")]
+    );
+
+    // The app's 500 asks the sender to retry.
+    let (status, _, body) = send(
+        port,
+        "POST",
+        &[],
+        br#"{"Records": [{"eventSource": "aws:s3", "fail": true}]}"#,
+    );
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(body, "rule `s3`: the app answered 500 Internal Server Error, which counts as a failure; the event source will retry the event\n");
+
+    // Events that cannot be parsed are the sender's fault.
+    let (status, _, body) = send(port, "POST", &[], b"{not json");
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            400,
+            "the event is not valid JSON: key must be a string at line 1 column 2\n"
+        )
+    );
+    let (status, _, body) = send(
+        port,
+        "POST",
+        &[("content-type", "application/cloudevents+json")],
+        br#"{"specversion": "1.0", "source": "/s", "type": "t"}"#,
+    );
+    assert_eq!(status, 400);
+    assert!(
+        body.starts_with(
+            "rule `cloudevents`: the event is not a valid CloudEvent: missing field `id`"
+        ),
+        "{body}"
+    );
+    let (status, _, _) = send(port, "GET", &[], b"");
+    assert_eq!(status, 405);
+}
+
+#[test]
+fn event_grid_validation_answers_only_allowed_origins() {
+    let server = start(&["--echo"]);
+    let (status, headers, _) = send(
+        server.port,
+        "OPTIONS",
+        &[("webhook-request-origin", "eventgrid.azure.net")],
+        b"",
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&headers, "webhook-allowed-origin"),
+        Some("eventgrid.azure.net")
+    );
+    assert_eq!(header(&headers, "webhook-allowed-rate"), Some("*"));
+    let (status, headers, _) = send(
+        server.port,
+        "OPTIONS",
+        &[("webhook-request-origin", "evil.example.com")],
+        b"",
+    );
+    assert_eq!(status, 403);
+    assert_eq!(header(&headers, "webhook-allowed-origin"), None);
+}
+
+#[test]
+fn an_unreachable_app_is_a_bad_gateway_and_bodies_are_limited() {
+    let port = super::harness::free_port();
+    let server = start(&[
+        "--app",
+        &format!("http://127.0.0.1:{port}"),
+        "--max-body",
+        "1000",
+    ]);
+    let (status, _, body) = send(
+        server.port,
+        "POST",
+        &[],
+        br#"{"Records": [{"eventSource": "aws:s3"}]}"#,
+    );
+    assert_eq!(status, 502);
+    assert!(
+        body.contains(&format!(
+            "the app at http://127.0.0.1:{port}/aws.s3 did not answer"
+        )),
+        "{body}"
+    );
+    let (status, _, body) = send(server.port, "POST", &[], &vec![b' '; 2000]);
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            413,
+            "the request body is over the limit of 1000 bytes, or broke off\n"
+        )
+    );
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let mut server = start(&["--echo"]);
+    assert_eq!(send(server.port, "POST", &[], b"{}").0, 200);
+    let pid = server.process.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = server.process.0.try_wait().unwrap() {
+            assert_eq!(status.code(), Some(0));
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "ceh serve did not stop on SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(TcpStream::connect(("127.0.0.1", server.port)).is_err());
+}
