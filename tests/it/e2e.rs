@@ -4,6 +4,7 @@
 //! The tools are installed by `.ci/install-tools` the first time a test needs
 //! them; a failed install fails the tests, it never skips them.
 
+mod examples;
 mod harness;
 mod http_events;
 mod in_process;

@@ -1,0 +1,116 @@
+//! The example apps in examples/ (Flask, Express), each behind `ceh invoke --app`:
+//! an S3 notification, SQS messages one by one, and an HTTP route.
+//! (The axum example runs in process under the emulator: `in_process.rs`.)
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+
+use super::harness::{root, tools, Process};
+
+fn invoke(app: &str, config: &str, event: &[u8]) -> (i32, Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("ceh.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ceh"))
+        .args(["invoke", "--app", app, "--config"])
+        .arg(&config_path)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), event).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let reply = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    (
+        output.status.code().unwrap_or(-1),
+        reply,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The same three checks for any example app listening at `app`.
+fn exercise(app: &str, name: &str) {
+    let (code, reply, err) = invoke(app, "", &crate::fixtures::read("s3/put.json"));
+    assert_eq!(code, 0, "{name}: {err}");
+    assert_eq!(
+        serde_json::from_str::<Value>(reply["body"].as_str().unwrap()).unwrap(),
+        json!({"handled": "s3", "keys": ["Happy%20Face.jpg"]})
+    );
+
+    let batch = json!({"Records": [
+        {"messageId": "m-1", "body": "fine", "eventSource": "aws:sqs"},
+        {"messageId": "m-2", "body": "fail", "eventSource": "aws:sqs"}
+    ]})
+    .to_string();
+    let (code, reply, err) = invoke(
+        app,
+        "[reply]\nreport_item_failures = true\n",
+        batch.as_bytes(),
+    );
+    assert_eq!(code, 0, "{name}: {err}");
+    assert_eq!(
+        reply,
+        json!({"batchItemFailures": [{"itemIdentifier": "m-2"}]}),
+        "{name}"
+    );
+    // Without ReportBatchItemFailures declared, the whole batch fails and is retried.
+    let (code, _, err) = invoke(app, "", batch.as_bytes());
+    assert_eq!(code, 1, "{name}");
+    assert!(
+        err.contains("1 of 2 records failed (first: record 1 (id m-2)"),
+        "{name}: {err}"
+    );
+
+    let mut hello: Value =
+        serde_json::from_slice(&crate::fixtures::read("function-url/request.json")).unwrap();
+    hello["rawPath"] = json!("/hello");
+    let (code, reply, err) = invoke(app, "", hello.to_string().as_bytes());
+    assert_eq!(code, 0, "{name}: {err}");
+    assert_eq!(reply["statusCode"], 200, "{name}");
+    assert_eq!(reply["body"], format!("hello from {name}"));
+}
+
+fn wait_listening(child: &mut std::process::Child) -> u16 {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line.trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("the app said {line:?}"))
+}
+
+#[test]
+fn the_flask_example() {
+    let mut child = Command::new(tools().join("python"))
+        .arg(root().join("examples/flask/app.py"))
+        .arg("0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let port = wait_listening(&mut child);
+    let _app = Process(child);
+    exercise(&format!("http://127.0.0.1:{port}"), "flask");
+}
+
+#[test]
+fn the_express_example() {
+    tools();
+    let mut child = Command::new("node")
+        .arg(root().join("examples/express/app.js"))
+        .arg("0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("node runs (Node.js 18 or later is needed for the Express example)");
+    let port = wait_listening(&mut child);
+    let _app = Process(child);
+    exercise(&format!("http://127.0.0.1:{port}"), "express");
+}
