@@ -1,29 +1,29 @@
-//! Route any cloud event to an ordinary web app, as an HTTP request.
+#![doc = include_str!("../README.md")]
 //!
-//! A Lambda function receives events that are not HTTP — S3 notifications,
-//! SQS batches, EventBridge events, Cognito triggers, CloudEvents — and web
-//! frameworks understand only HTTP. `cloud-events-handler` (the `ceh` binary)
-//! sits between them:
+//! # The library
 //!
-//! 1. [`RuleTable::classify`] matches the event's JSON against a declarative
-//!    rule table (TOML, JSONPath predicates; first match wins).
-//! 2. [`synthesize`] builds the HTTP request, `POST /aws.s3` or a path taken
-//!    from the event (`/{$.source}`), on a default [`Environment`].
+//! The same pipeline the binary runs, for Rust programs:
+//!
+//! 1. [`RuleTable::classify`] matches the event's JSON against the rule table
+//!    (TOML, JSONPath predicates; first match wins).
+//! 2. [`synthesize`] builds the HTTP request on the [`Environment`]; HTTP events
+//!    pass through as the request they carry ([`passthrough`]).
 //! 3. [`Handler::handle`] sends it to the app — any `tower::Service`, such as an
-//!    axum `Router`, or the built-in [`Echo`] app.
+//!    axum `Router`, the built-in [`Echo`] app, or an [`app::Upstream`] server.
 //! 4. [`reply`] turns the app's response into what the event source expects.
 //!
+//! [`lambda::run`] serves Lambda invocations with a service; [`serve::serve`]
+//! serves events over HTTP.
+//!
 //! ```
-//! use cloud_events_handler::{Config, Echo, Event, Handler};
+//! use cloud_events_handler::{Config, Event, Handler};
 //!
 //! let handler = Handler::new(Config::default());
-//! let event = Event::from_slice(br#"{"Records": [{"eventSource": "aws:sqs", "body": "hello"}]}"#)?;
+//! let event = Event::from_slice(br#"{"Records": [{"eventSource": "aws:sqs", "messageId": "1", "body": "hello"}]}"#)?;
 //! let explained = handler.explain(&event)?;
 //! assert_eq!(explained.requests()[0].uri().path(), "/aws.sqs");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-//!
-//! The rule format and the built-in routes are documented in `docs/rules.md`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]

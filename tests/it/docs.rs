@@ -125,3 +125,71 @@ fn readme_fixtures_exist() {
         }
     }
 }
+
+/// Every `ceh …` command in a code block of the docs, as written (up to `--`, `&`, `|`, `#`).
+fn documented_commands() -> Vec<(String, Vec<String>)> {
+    let mut found = Vec::new();
+    let mut docs: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs"))
+            .unwrap()
+            .map(|e| format!("docs/{}", e.unwrap().file_name().to_string_lossy()))
+            .collect();
+    docs.push("README.md".into());
+    docs.push("examples/README.md".into());
+    for doc in docs {
+        let mut in_code = false;
+        for line in read_doc(&doc).lines() {
+            if line.trim_start().starts_with("```") {
+                in_code = !in_code;
+                continue;
+            }
+            if !in_code {
+                continue;
+            }
+            // `ceh` as a command word: at the start, after `run --`, or as a program path in JSON/YAML.
+            let cleaned = line.replace(['"', ',', '[', ']'], " ");
+            let words: Vec<&str> = cleaned.split_whitespace().collect();
+            let Some(start) = words
+                .iter()
+                .position(|w| *w == "ceh" || w.ends_with("/ceh"))
+            else {
+                continue;
+            };
+            let args: Vec<String> = words[start + 1..]
+                .iter()
+                .take_while(|w| !matches!(**w, "--" | "&" | "|" | "#" | "&&"))
+                .map(|w| w.to_string())
+                .collect();
+            if args.first().is_some_and(|a| {
+                ["explain", "invoke", "rules", "lambda", "serve"].contains(&a.as_str())
+            }) {
+                found.push((doc.clone(), args));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_documented_ceh_command_parses() {
+    let commands = documented_commands();
+    assert!(
+        commands.len() >= 15,
+        "found only {} commands",
+        commands.len()
+    );
+    for (doc, args) in commands {
+        // --help after the command's own flags: clap checks them and prints help.
+        let output = Command::new(env!("CARGO_BIN_EXE_ceh"))
+            .args(&args)
+            .arg("--help")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{doc}: `ceh {}` does not parse: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
