@@ -193,3 +193,37 @@ fn every_documented_ceh_command_parses() {
         );
     }
 }
+
+#[test]
+fn documented_commands_on_fixtures_run() {
+    // The tour's commands that need no app or server of their own run for real.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut ran = 0;
+    for (doc, args) in documented_commands() {
+        let offline = matches!(args[0].as_str(), "explain" | "invoke" | "rules")
+            && !args
+                .iter()
+                .any(|a| a == "--app" || a == "-" || a == "check" || a.ends_with(".toml"));
+        let files_exist = args
+            .iter()
+            .filter(|a| a.ends_with(".json"))
+            .all(|a| root.join(a).exists());
+        if !offline || !files_exist {
+            continue;
+        }
+        let output = Command::new(env!("CARGO_BIN_EXE_ceh"))
+            .args(&args)
+            .current_dir(root)
+            .env_remove("CEH_CONFIG")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{doc}: `ceh {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        ran += 1;
+    }
+    assert!(ran >= 4, "ran only {ran} documented commands");
+}
