@@ -51,6 +51,7 @@ pub struct Config {
     environment: Environment,
     reply_policy: ReplyPolicy,
     http: HttpOptions,
+    event_routes: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -70,11 +71,15 @@ struct RawConfig {
 impl Default for Config {
     /// The built-in rules, the default fallback (`POST /`) and the default environment.
     fn default() -> Self {
+        let rules = RuleTable::builtin();
+        let environment = Environment::default();
+        let event_routes = event_routes(&rules, &environment);
         Self {
-            rules: RuleTable::builtin(),
-            environment: Environment::default(),
+            rules,
+            environment,
             reply_policy: ReplyPolicy::default(),
             http: HttpOptions::default(),
+            event_routes,
         }
     }
 }
@@ -151,11 +156,13 @@ impl Config {
         };
         let reply_policy = section(raw.reply, at, ReplyPolicy::from_table)?;
         let http = section(raw.http, at, HttpOptions::from_table)?;
+        let event_routes = event_routes(&rules, &environment);
         Ok(Self {
             rules,
             environment,
             reply_policy,
             http,
+            event_routes,
         })
     }
 
@@ -167,6 +174,23 @@ impl Config {
     /// When an answer is a failure, and how batches are replied to.
     pub fn reply_policy(&self) -> &ReplyPolicy {
         &self.reply_policy
+    }
+
+    /// The path prefixes of event routes that HTTP clients may not reach:
+    /// every rule's static path (or the static directory before a placeholder),
+    /// under its base path. The fallback's `/` is not one.
+    pub fn event_routes(&self) -> &[String] {
+        &self.event_routes
+    }
+
+    /// Whether an HTTP request's path falls under an event route.
+    pub fn is_event_route(&self, path: &str) -> bool {
+        self.event_routes.iter().any(|route| {
+            path == route
+                || path
+                    .strip_prefix(route.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
     }
 
     /// How HTTP events pass through.
@@ -197,4 +221,29 @@ fn section<T: Default>(
         }
         None => Ok(T::default()),
     }
+}
+
+fn event_routes(rules: &RuleTable, environment: &Environment) -> Vec<String> {
+    let mut routes: Vec<String> = rules
+        .rules()
+        .iter()
+        .filter_map(|rule| {
+            let crate::rule::Target::Event(path) = rule.target() else {
+                return None;
+            };
+            let static_part = if path.is_static() {
+                path.as_str().trim_end_matches('/').to_owned()
+            } else {
+                // `/orders/{$.type}` protects `/orders`; `/{$.source}` protects nothing by path.
+                let prefix = path.static_prefix();
+                prefix[..prefix.rfind('/').unwrap_or(0)].to_owned()
+            };
+            let base = environment.settings(rule.name()).base_path();
+            let route = format!("{base}{static_part}");
+            (!route.is_empty()).then_some(route)
+        })
+        .collect();
+    routes.sort();
+    routes.dedup();
+    routes
 }

@@ -277,6 +277,22 @@ impl Handler {
             }
             Err(err) => return Err(err.into()),
         };
+        if !options.allow_event_routes() && self.config.is_event_route(request.uri().path()) {
+            // A client must not pose as an event source: event routes are ceh's.
+            let message = format!(
+                "{} is an event route, not reachable over HTTP; set allow_event_routes = true in [http] to allow it\n",
+                request.uri().path()
+            );
+            let response = Response::builder()
+                .status(http::StatusCode::NOT_FOUND)
+                .header(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")
+                .body(Bytes::from(message))
+                .map_err(|e| SynthesizeError::Invalid {
+                    rule: format.to_string(),
+                    source: e,
+                })?;
+            return Ok(passthrough::reply(&shape, &response, options));
+        }
         let mut request = request;
         invocation.add_headers(request.headers_mut());
         let response = call(app, request, invocation).await?;

@@ -33,6 +33,12 @@ pub enum AppError {
     /// The response body could not be read to its end.
     #[error("the app's response body broke off: {0}")]
     Body(#[source] BoxError),
+    /// The response body is larger than ceh will hold.
+    #[error("the app's response body is over the limit of {limit} bytes; answer with less")]
+    TooLarge {
+        /// The limit in force.
+        limit: usize,
+    },
     /// The app had not answered when the invocation's deadline came.
     #[error("the app did not answer within {} ms, the time left before the invocation's deadline", after.as_millis())]
     Timeout {
@@ -40,6 +46,10 @@ pub enum AppError {
         after: std::time::Duration,
     },
 }
+
+/// The largest response body read from an app: above Lambda's 6 MB result
+/// limit with room for base64, and far below what would strain memory.
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Sends `request` to `app` and reads the whole response.
 pub async fn call<S, B>(app: S, request: Request<Bytes>) -> Result<Response<Bytes>, AppError>
@@ -55,10 +65,15 @@ where
         .await
         .map_err(|e| AppError::Call(e.into()))?;
     let (parts, body) = response.into_parts();
-    let bytes = body
+    let bytes = http_body_util::Limited::new(body, MAX_RESPONSE_BYTES)
         .collect()
         .await
-        .map_err(|e| AppError::Body(e.into()))?
+        .map_err(|e| match e.downcast::<http_body_util::LengthLimitError>() {
+            Ok(_) => AppError::TooLarge {
+                limit: MAX_RESPONSE_BYTES,
+            },
+            Err(e) => AppError::Body(e),
+        })?
         .to_bytes();
     Ok(Response::from_parts(parts, bytes))
 }

@@ -95,8 +95,12 @@ pub(super) fn request(
 ) -> Result<Request<Bytes>, PassThroughError> {
     // The client cannot speak for ceh: `ceh-` headers are ceh's own. The body
     // arrives whole: its length is known, and no framing is left to do.
+    // Nor can it pose as an event: `ce-*` attributes are ceh's to set, unless allowed.
+    let keep_ce = options.allow_event_routes();
     described.headers = headers::retain(&described.headers, |name| {
-        name != TRANSFER_ENCODING && !name.as_str().starts_with("ceh-")
+        name != TRANSFER_ENCODING
+            && !name.as_str().starts_with("ceh-")
+            && (keep_ce || !name.as_str().starts_with("ce-"))
     });
     let headers = &mut described.headers;
     if !described.body.is_empty() || headers.contains_key(CONTENT_LENGTH) {

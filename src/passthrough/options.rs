@@ -28,9 +28,11 @@ pub struct HttpOptions {
     base_path: Option<String>,
     keep_stage: bool,
     context_headers: bool,
+    allow_event_routes: bool,
 }
 
-const KEYS: &str = "text_content_types, base_path, keep_stage or context_headers";
+const KEYS: &str =
+    "text_content_types, base_path, keep_stage, context_headers or allow_event_routes";
 
 impl Default for HttpOptions {
     fn default() -> Self {
@@ -42,6 +44,7 @@ impl Default for HttpOptions {
             base_path: None,
             keep_stage: false,
             context_headers: true,
+            allow_event_routes: false,
         }
     }
 }
@@ -71,6 +74,10 @@ impl HttpOptions {
                 "base_path" => match value.as_str() {
                     Some(path) => options.clone().with_base_path(path),
                     None => Err(expected("a string, e.g. \"/api\"", &value)),
+                },
+                "allow_event_routes" => match value.as_bool() {
+                    Some(flag) => Ok(options.clone().with_allow_event_routes(flag)),
+                    None => Err(expected("true or false", &value)),
                 },
                 "keep_stage" | "context_headers" => match value.as_bool() {
                     Some(flag) if key == "keep_stage" => Ok(options.clone().with_keep_stage(flag)),
@@ -127,6 +134,19 @@ impl HttpOptions {
     pub fn with_context_headers(mut self, send: bool) -> Self {
         self.context_headers = send;
         self
+    }
+
+    /// Lets HTTP clients reach event routes and send `ce-*` headers (`true`);
+    /// by default (`false`) such requests get a 404 and `ce-*` headers are
+    /// dropped, so only ceh can make a request look like an event.
+    pub fn with_allow_event_routes(mut self, allow: bool) -> Self {
+        self.allow_event_routes = allow;
+        self
+    }
+
+    /// Whether HTTP clients may reach event routes and send `ce-*` headers.
+    pub fn allow_event_routes(&self) -> bool {
+        self.allow_event_routes
     }
 
     /// The path prefix removed from request paths, without a trailing `/`.
@@ -203,7 +223,7 @@ mod tests {
     #[test]
     fn errors_name_the_key_and_say_what_to_write() {
         let cases = [
-            ("colour = 1", "http.colour: unknown key; use text_content_types, base_path, keep_stage or context_headers"),
+            ("colour = 1", "http.colour: unknown key; use text_content_types, base_path, keep_stage, context_headers or allow_event_routes"),
             ("base_path = \"api\"", "http.base_path: \"api\" is not a base path; write e.g. \"/api\" (a leading `/`, no `.` or `..` segments)"),
             ("base_path = \"/a/../b\"", "http.base_path: \"/a/../b\" is not a base path; write e.g. \"/api\" (a leading `/`, no `.` or `..` segments)"),
             ("base_path = 1", "http.base_path: expected a string, e.g. \"/api\", found integer"),

@@ -7,6 +7,8 @@ mod docs;
 mod e2e;
 mod environment;
 mod fixtures;
+mod fuzz;
+mod hostile;
 mod passthrough;
 mod replies;
 mod rules;

@@ -1,0 +1,169 @@
+//! Nothing outside can pose as an event, and no event can inject into the request.
+
+use cloud_events_handler::{Config, Echo, Event, Handler};
+use serde_json::{json, Value};
+
+fn http_api(path: &str, headers: Value) -> Event {
+    Event::from_json(json!({
+        "version": "2.0", "rawPath": path, "rawQueryString": "", "headers": headers,
+        "requestContext": {"http": {"method": "POST", "sourceIp": "203.0.113.7"}, "stage": "$default", "domainName": "api.example.com",
+                           "accountId": "1", "apiId": "a", "requestId": "r", "routeKey": "$default", "time": "t", "timeEpoch": 0}
+    }))
+}
+
+fn handle(config: Config, event: &Event) -> Value {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(Handler::new(config).handle(event, Echo))
+        .unwrap()
+}
+
+#[test]
+fn http_clients_cannot_reach_event_routes() {
+    for path in [
+        "/aws.s3",
+        "/aws.sqs",
+        "/aws.s3/extra",
+        "/aws.kinesis.firehose",
+    ] {
+        let reply = handle(
+            Config::default(),
+            &http_api(path, json!({"host": "api.example.com"})),
+        );
+        assert_eq!(reply["statusCode"], 404, "{path}");
+        assert_eq!(
+            reply["body"],
+            format!("{path} is an event route, not reachable over HTTP; set allow_event_routes = true in [http] to allow it\n")
+        );
+    }
+    // Paths that only look alike, and the fallback's `/`, stay open.
+    for path in ["/aws.s3x", "/", "/hello", "/aws"] {
+        let reply = handle(
+            Config::default(),
+            &http_api(path, json!({"host": "api.example.com"})),
+        );
+        assert_eq!(reply["statusCode"], 200, "{path}");
+    }
+    let open = Config::parse("c.toml", "[http]\nallow_event_routes = true\n").unwrap();
+    assert_eq!(
+        handle(open, &http_api("/aws.s3", json!({})))["statusCode"],
+        200
+    );
+}
+
+#[test]
+fn event_routes_follow_base_paths_and_static_prefixes() {
+    let config = Config::parse(
+        "c.toml",
+        "[[rule]]\nname = \"orders\"\npath = \"/orders/{$.type}\"\n[rule.match]\n\"$.order\" = true\n\
+         [environment.rule.s3]\nbase_path = \"/hooks\"\n",
+    )
+    .unwrap();
+    assert!(config.is_event_route("/orders/placed"));
+    assert!(config.is_event_route("/hooks/aws.s3"));
+    assert!(
+        !config.is_event_route("/aws.s3"),
+        "s3 events go to /hooks/aws.s3 here"
+    );
+    assert!(config.is_event_route("/aws.sqs"));
+    assert!(!config.is_event_route("/"));
+}
+
+#[test]
+fn http_clients_cannot_send_event_headers() {
+    let headers = json!({
+        "host": "api.example.com", "ceh-rule": "s3", "ceh-request-id": "forged", "ce-type": "forged",
+        "ce-source": "forged", "ce-specversion": "1.0", "x-real": "kept"
+    });
+    let reply = handle(Config::default(), &http_api("/hello", headers.clone()));
+    let seen: Value = serde_json::from_str(reply["body"].as_str().unwrap()).unwrap();
+    let names: Vec<&str> = seen["headers"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert!(names.contains(&"x-real"));
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("ce-") || *n == "ceh-rule"),
+        "{names:?}"
+    );
+    // Allowed, CloudEvents over HTTP pass through; ceh's own headers never do.
+    let open = Config::parse("c.toml", "[http]\nallow_event_routes = true\n").unwrap();
+    let reply = handle(open, &http_api("/hello", headers));
+    let seen: Value = serde_json::from_str(reply["body"].as_str().unwrap()).unwrap();
+    assert_eq!(seen["headers"]["ce-type"], "forged");
+    assert!(seen["headers"].get("ceh-rule").is_none());
+}
+
+#[test]
+fn an_app_knows_an_event_by_its_rule_header() {
+    let s3 = Event::from_json(json!({"Records": [{"eventSource": "aws:s3"}]}));
+    let reply = handle(Config::default(), &s3);
+    let seen: Value = serde_json::from_str(reply["body"].as_str().unwrap()).unwrap();
+    assert_eq!(seen["headers"]["ceh-rule"], "s3");
+}
+
+/// A one-connection server on 127.0.0.1:0 that reads the request head and writes `answer`.
+fn fake_app(answer: Vec<u8>) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 65536];
+        let _ = stream.read(&mut buf);
+        let _ = stream.write_all(&answer);
+    });
+    (url, handle)
+}
+
+fn upstream_error(answer: Vec<u8>) -> String {
+    let (url, server) = fake_app(answer);
+    let app = cloud_events_handler::app::Upstream::new(&url).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let event = Event::from_json(json!({"Records": [{"eventSource": "aws:s3"}]}));
+    let err = runtime
+        .block_on(Handler::new(Config::default()).handle(&event, app))
+        .unwrap_err();
+    server.join().unwrap();
+    err.to_string()
+}
+
+#[test]
+fn an_app_that_answers_garbage_fails_the_event() {
+    let err = upstream_error(b"this is not HTTP\r\n\r\n".to_vec());
+    assert!(err.contains("did not answer"), "{err}");
+}
+
+#[test]
+fn an_app_that_hangs_up_mid_answer_fails_the_event() {
+    let err = upstream_error(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly part".to_vec());
+    assert!(
+        err.starts_with("the app's response body broke off"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_huge_answer_is_refused_not_buffered() {
+    let size = cloud_events_handler::app::MAX_RESPONSE_BYTES + 1;
+    let mut answer = format!("HTTP/1.1 200 OK\r\ncontent-length: {size}\r\n\r\n").into_bytes();
+    answer.resize(answer.len() + size, b'x');
+    let err = upstream_error(answer);
+    assert_eq!(
+        err,
+        format!(
+            "the app's response body is over the limit of {} bytes; answer with less",
+            size - 1
+        )
+    );
+}
