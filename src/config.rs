@@ -15,6 +15,9 @@ use crate::rule::{
     RawFallback, RuleTable,
 };
 
+/// The most rules one configuration file may hold.
+pub const MAX_RULES: usize = 10_000;
+
 /// The setting that names the configuration file.
 pub const CONFIG_VAR: &str = "CEH_CONFIG";
 
@@ -118,6 +121,18 @@ impl Config {
             Some(false) => Vec::new(),
             _ => builtin_rules(&mut seen)?,
         };
+        if raw.rule.len() > MAX_RULES {
+            return Err(LoadError::Setting {
+                at: Origin {
+                    file: file.clone(),
+                    line: 1,
+                },
+                problem: format!(
+                    "the file has {} rules, over the limit of {MAX_RULES}",
+                    raw.rule.len()
+                ),
+            });
+        }
         let mut rules = compile_rules(&file, text, raw.rule, &mut seen)?;
         rules.extend(builtins);
         for name in raw.disable_rules {

@@ -84,6 +84,16 @@ pub enum HandleError {
     /// The app's answer does not fit the rule's reply mode.
     #[error(transparent)]
     Reply(#[from] ReplyError),
+    /// A batch holds more records than `[reply] max_records` allows.
+    #[error("rule `{rule}`: the batch has {count} records, over the limit of {limit}; raise max_records in [reply] if that is expected")]
+    TooManyRecords {
+        /// The rule that matched.
+        rule: String,
+        /// How many records the batch has.
+        count: usize,
+        /// The limit in force.
+        limit: usize,
+    },
     /// An HTTP event does not describe a request.
     #[error(transparent)]
     PassThrough(#[from] PassThroughError),
@@ -212,6 +222,14 @@ impl Handler {
             return Ok(vec![(0, synthesize(found, event, environment)?)]);
         };
         let records = spec.records(event.json());
+        let limit = self.config.reply_policy().max_records();
+        if records.len() > limit {
+            return Err(HandleError::TooManyRecords {
+                rule: rule.name().to_owned(),
+                count: records.len(),
+                limit,
+            });
+        }
         let mut requests = Vec::with_capacity(records.len());
         for record in records {
             let record_match =

@@ -184,6 +184,7 @@ pub fn error_type(err: &HandleError) -> &'static str {
         HandleError::Batch(_) => "Ceh.BatchFailed",
         HandleError::Reply(_) => "Ceh.InvalidReply",
         HandleError::PassThrough(_) => "Ceh.InvalidHttpEvent",
+        HandleError::TooManyRecords { .. } => "Ceh.InvalidEvent",
     }
 }
 

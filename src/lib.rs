@@ -47,7 +47,7 @@ mod synthesize;
 
 pub use app::Echo;
 pub use classify::{ClassifyError, Match};
-pub use config::{Config, CONFIG_VAR};
+pub use config::{Config, CONFIG_VAR, MAX_RULES};
 pub use environment::{Environment, Settings};
 pub use event::{Event, EventError, DEFAULT_MAX_EVENT_BYTES};
 pub use handler::{

@@ -35,6 +35,10 @@ pub struct ServeOptions {
     /// Origins answered in Azure Event Grid's webhook validation handshake;
     /// empty answers none.
     pub allowed_origins: Vec<String>,
+    /// When set, every event must carry `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+    /// The most request headers accepted.
+    pub max_headers: usize,
 }
 
 impl Default for ServeOptions {
@@ -43,6 +47,8 @@ impl Default for ServeOptions {
             max_body: crate::DEFAULT_MAX_EVENT_BYTES,
             timeout: Duration::from_secs(30),
             allowed_origins: vec!["eventgrid.azure.net".to_owned()],
+            token: None,
+            max_headers: 100,
         }
     }
 }
@@ -72,12 +78,14 @@ where
                 let Ok((stream, _)) = accepted else { continue };
                 let handler = handler.clone();
                 let app = app.clone();
+                let max_headers = options.max_headers;
                 let options = options.clone();
                 let service = hyper::service::service_fn(move |request: Request<Incoming>| {
                     let (handler, app, options) = (handler.clone(), app.clone(), options.clone());
                     async move { Ok::<_, Infallible>(answer(request, &handler, app, &options).await) }
                 });
                 let connection = hyper::server::conn::http1::Builder::new()
+                    .max_headers(max_headers)
                     .serve_connection(TokioIo::new(stream), service);
                 let watched = graceful.watch(connection);
                 tokio::spawn(async move {
@@ -120,6 +128,24 @@ where
     }
     if request.method() != Method::POST {
         return text(StatusCode::METHOD_NOT_ALLOWED, "send events with POST\n");
+    }
+    if let Some(token) = &options.token {
+        let offered = request
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if !offered.is_some_and(|offered| same_secret(offered, token)) {
+            let mut response = text(
+                StatusCode::UNAUTHORIZED,
+                "this endpoint takes events with its token: Authorization: Bearer <token>\n",
+            );
+            response.headers_mut().insert(
+                http::header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer"),
+            );
+            return response;
+        }
     }
     let (parts, body) = request.into_parts();
     let bytes = match Limited::new(body, options.max_body).collect().await {
@@ -164,6 +190,15 @@ where
         _ => serde_json::Value::Array(replies),
     };
     json(status, &body)
+}
+
+/// Compares secrets in time that depends on their length only.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+            == 0
 }
 
 /// The events a request carries, as structured JSON.

@@ -28,6 +28,9 @@ pub(super) struct ServeArgs {
     /// The longest the app may take for one event, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 30_000)]
     timeout_ms: u64,
+    /// The most request headers accepted.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    max_headers: usize,
     /// An origin answered in Azure Event Grid's validation handshake (repeatable; `*` for any).
     #[arg(long, value_name = "ORIGIN", default_values_t = ["eventgrid.azure.net".to_owned()])]
     allow_origin: Vec<String>,
@@ -40,6 +43,11 @@ pub(super) fn run(args: ServeArgs) -> Result<(), Failure> {
         max_body: args.max_body,
         timeout: Duration::from_millis(args.timeout_ms),
         allowed_origins: args.allow_origin,
+        // A secret does not belong on a command line: it comes from the environment.
+        token: std::env::var("CEH_SERVE_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty()),
+        max_headers: args.max_headers,
     };
     let upstream = match (&args.app, args.echo) {
         (_, true) => None,

@@ -9,7 +9,7 @@ use crate::describe::{headers_json, insert_body};
 pub mod cloudformation;
 mod policy;
 
-pub use policy::{ReplyPolicy, DEFAULT_CONCURRENCY};
+pub use policy::{ReplyPolicy, DEFAULT_CONCURRENCY, DEFAULT_MAX_RECORDS};
 
 /// Why the app's response cannot be turned into the reply its rule asks for.
 #[derive(Debug, thiserror::Error)]

@@ -25,6 +25,7 @@ pub struct ReplyPolicy {
     always_succeed: bool,
     report_item_failures: bool,
     concurrency: usize,
+    max_records: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +36,8 @@ enum StatusMatch {
 
 /// The default number of batch records sent to the app at once.
 pub const DEFAULT_CONCURRENCY: usize = 8;
+/// The default largest number of records in one batch (Lambda's own batches hold at most 10,000).
+pub const DEFAULT_MAX_RECORDS: usize = 10_000;
 
 impl Default for ReplyPolicy {
     fn default() -> Self {
@@ -43,6 +46,7 @@ impl Default for ReplyPolicy {
             always_succeed: false,
             report_item_failures: false,
             concurrency: DEFAULT_CONCURRENCY,
+            max_records: DEFAULT_MAX_RECORDS,
         }
     }
 }
@@ -71,6 +75,11 @@ impl ReplyPolicy {
         self.report_item_failures
     }
 
+    /// The most records a batch may hold.
+    pub fn max_records(&self) -> usize {
+        self.max_records
+    }
+
     /// How many batch records (or ordered groups) are sent to the app at once.
     pub fn concurrency(&self) -> usize {
         self.concurrency
@@ -92,6 +101,10 @@ impl ReplyPolicy {
                     policy.concurrency = usize::try_from(n).unwrap_or(DEFAULT_CONCURRENCY);
                 }
                 ("concurrency", _) => return Err("reply.concurrency: a whole number from 1 to 1000".into()),
+                ("max_records", toml::Value::Integer(n)) if n >= 1 => {
+                    policy.max_records = usize::try_from(n).unwrap_or(usize::MAX);
+                }
+                ("max_records", _) => return Err("reply.max_records: a whole number from 1".into()),
                 ("failure_status", _) => {
                     return Err("reply.failure_status: a list of status codes and classes, e.g. [\"5xx\", 429]".into())
                 }
@@ -100,7 +113,7 @@ impl ReplyPolicy {
                 }
                 _ => {
                     return Err(format!(
-                        "reply.{key}: unknown key; use failure_status, always_succeed, report_item_failures or concurrency"
+                        "reply.{key}: unknown key; use failure_status, always_succeed, report_item_failures, concurrency or max_records"
                     ))
                 }
             }

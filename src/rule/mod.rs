@@ -19,7 +19,7 @@ pub use builtin::BUILTIN_FILES;
 pub use error::{LoadError, Origin};
 pub use predicate::{Predicate, Test};
 pub use query::Query;
-pub use template::{Part, Template};
+pub use template::{Part, Template, MAX_TEMPLATE_LEN};
 
 pub(crate) use builtin::{builtin_rules, default_fallback};
 pub(crate) use compile::{compile_rules, fallback_rule, RawFallback};

@@ -6,6 +6,9 @@ use serde_json::Value;
 
 use super::query::Query;
 
+/// The longest template accepted, in bytes.
+pub const MAX_TEMPLATE_LEN: usize = 1024;
+
 /// A text with `{JSONPath}` placeholders filled from the event.
 ///
 /// `{{` and `}}` stand for literal braces. A placeholder must select exactly
@@ -28,6 +31,12 @@ pub enum Part {
 impl Template {
     /// Parses a template; the error says what is wrong with it.
     pub fn parse(text: &str) -> Result<Self, String> {
+        if text.len() > MAX_TEMPLATE_LEN {
+            return Err(format!(
+                "the template is {} bytes, over the limit of {MAX_TEMPLATE_LEN}",
+                text.len()
+            ));
+        }
         let mut parts = Vec::new();
         let mut literal = String::new();
         let mut rest = text;

@@ -167,3 +167,36 @@ fn a_huge_answer_is_refused_not_buffered() {
         )
     );
 }
+
+#[test]
+fn limits_have_clear_errors() {
+    // Records per batch.
+    let config = Config::parse("c.toml", "[reply]\nmax_records = 2\n").unwrap();
+    let records: Vec<Value> = (0..3)
+        .map(|i| json!({"eventSource": "aws:sqs", "messageId": format!("m{i}"), "body": ""}))
+        .collect();
+    let err = Handler::new(config)
+        .explain(&Event::from_json(json!({"Records": records})))
+        .unwrap_err();
+    assert_eq!(err.to_string(), "rule `sqs`: the batch has 3 records, over the limit of 2; raise max_records in [reply] if that is expected");
+    // Template size.
+    let long = format!("/{}", "a".repeat(1100));
+    let err = Config::parse(
+        "c.toml",
+        &format!("[[rule]]\nname = \"x\"\npath = \"{long}\"\n[rule.match]\n\"$.x\" = 1\n"),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "c.toml:1: rule `x`: key `path`: the template is 1101 bytes, over the limit of 1024"
+    );
+    // Rule count.
+    let many: String = (0..=cloud_events_handler::MAX_RULES)
+        .map(|i| format!("[[rule]]\nname = \"r{i}\"\npath = \"/r\"\n[rule.match]\n\"$.r\" = {i}\n"))
+        .collect();
+    let err = Config::parse("c.toml", &many).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "c.toml:1: the file has 10001 rules, over the limit of 10000"
+    );
+}

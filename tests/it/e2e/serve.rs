@@ -274,3 +274,50 @@ fn sigterm_stops_the_server_cleanly() {
     }
     assert!(TcpStream::connect(("127.0.0.1", server.port)).is_err());
 }
+
+#[test]
+fn a_token_keeps_strangers_out() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ceh"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--echo",
+            "--max-headers",
+            "20",
+        ])
+        .env("CEH_SERVE_TOKEN", "s3cret")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    let _server = Process(child);
+    let (status, headers, body) = send(port, "POST", &[], b"{}");
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            401,
+            "this endpoint takes events with its token: Authorization: Bearer <token>\n"
+        )
+    );
+    assert_eq!(header(&headers, "www-authenticate"), Some("Bearer"));
+    assert_eq!(
+        send(port, "POST", &[("authorization", "Bearer wrong!")], b"{}").0,
+        401
+    );
+    assert_eq!(
+        send(port, "POST", &[("authorization", "Bearer s3cret")], b"{}").0,
+        200
+    );
+    // Too many headers: refused by the HTTP layer, before any event is read.
+    let many: Vec<(String, String)> = (0..30)
+        .map(|i| (format!("x-h{i}"), "v".to_owned()))
+        .collect();
+    let many: Vec<(&str, &str)> = many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(send(port, "POST", &many, b"{}").0, 431);
+}
