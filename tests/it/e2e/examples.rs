@@ -2,12 +2,11 @@
 //! an S3 notification, SQS messages one by one, and an HTTP route.
 //! (The axum example runs in process under the emulator: `in_process.rs`.)
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 
-use super::harness::{root, tools, Process};
+use super::harness::{listening_port, root, tools, Process};
 
 fn invoke(app: &str, config: &str, event: &[u8]) -> (i32, Value, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -74,18 +73,6 @@ fn exercise(app: &str, name: &str) {
     assert_eq!(reply["body"], format!("hello from {name}"));
 }
 
-fn wait_listening(child: &mut std::process::Child) -> u16 {
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    line.trim()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("the app said {line:?}"))
-}
-
 #[test]
 fn the_flask_example() {
     let mut child = Command::new(tools().join("python"))
@@ -95,7 +82,7 @@ fn the_flask_example() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let port = wait_listening(&mut child);
+    let port = listening_port(&mut child);
     let _app = Process(child);
     exercise(&format!("http://127.0.0.1:{port}"), "flask");
 }
@@ -110,7 +97,7 @@ fn the_express_example() {
         .stderr(Stdio::null())
         .spawn()
         .expect("node runs (Node.js 18 or later is needed for the Express example)");
-    let port = wait_listening(&mut child);
+    let port = listening_port(&mut child);
     let _app = Process(child);
     exercise(&format!("http://127.0.0.1:{port}"), "express");
 }

@@ -180,17 +180,21 @@ pub fn flask(port: u16) -> (Process, u16) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let port = listening_port(&mut child);
+    (Process(child), port)
+}
+
+/// The port a child reports on its first line of output, `listening on 127.0.0.1:PORT`
+/// (ceh serve, the Flask and Express apps all say it once they listen).
+pub fn listening_port(child: &mut Child) -> u16 {
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let port: u16 = line
-        .trim()
-        .rsplit(':')
-        .next()
+    line.trim()
+        .strip_prefix("listening on 127.0.0.1:")
         .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("flask said {line:?}"));
-    (Process(child), port)
+        .unwrap_or_else(|| panic!("expected `listening on 127.0.0.1:PORT`, got {line:?}"))
 }
 
 /// `-- python flask_app.py PORT`: the arguments that make `ceh lambda` start the Flask app.

@@ -1,12 +1,12 @@
 //! `ceh serve` on 127.0.0.1:0 in front of the Flask app: every way an event arrives over HTTP.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 
-use super::harness::{flask, inner, Process};
+use super::harness::{flask, inner, listening_port, Process};
 
 struct Server {
     process: Process,
@@ -14,26 +14,22 @@ struct Server {
 }
 
 fn start(args: &[&str]) -> Server {
+    start_with(args, &[])
+}
+
+fn start_with(args: &[&str], env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ceh"))
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(args)
         .env_remove("APP")
         .env_remove("CEH_CONFIG")
         .env_remove("PORT")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .trim()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("ceh serve said {line:?}"));
+    let port = listening_port(&mut child);
     Server {
         process: Process(child),
         port,
@@ -277,26 +273,11 @@ fn sigterm_stops_the_server_cleanly() {
 
 #[test]
 fn a_token_keeps_strangers_out() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ceh"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--echo",
-            "--max-headers",
-            "20",
-        ])
-        .env("CEH_SERVE_TOKEN", "s3cret")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
-    let _server = Process(child);
+    let server = start_with(
+        &["--echo", "--max-headers", "20"],
+        &[("CEH_SERVE_TOKEN", "s3cret")],
+    );
+    let port = server.port;
     let (status, headers, body) = send(port, "POST", &[], b"{}");
     assert_eq!(
         (status, body.as_str()),
