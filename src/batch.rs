@@ -14,6 +14,23 @@ use serde_json::Value;
 use crate::rule::Query;
 
 /// How a batch rule finds and identifies its records.
+///
+/// ```
+/// use cloud_events_handler::RuleTable;
+/// use serde_json::json;
+///
+/// let table = RuleTable::builtin();
+/// let spec = table.get("sqs").unwrap().batch().unwrap();
+/// let event = json!({"Records": [
+///     {"messageId": "a", "attributes": {"MessageGroupId": "g"}},
+///     {"messageId": "b", "attributes": {"MessageGroupId": "g"}},
+///     {"messageId": "c"}
+/// ]});
+/// let records = spec.records(&event);
+/// assert_eq!(records[1].id, Some("b"));
+/// // FIFO group `g` is one sequence; `c` has no group and goes on its own.
+/// assert_eq!(spec.sequences(&records).len(), 2);
+/// ```
 #[derive(Clone, Debug)]
 pub struct BatchSpec {
     records: Query,

@@ -4,6 +4,17 @@ use crate::rule::{Rule, RuleTable, Target};
 use crate::Event;
 
 /// The rule an event matched, with the values its path placeholders selected.
+///
+/// ```
+/// use cloud_events_handler::{Event, RuleTable};
+///
+/// let table = RuleTable::builtin();
+/// let event = Event::from_slice(br#"{"specversion": "1.0", "id": "1", "source": "/orders", "type": "t"}"#)?;
+/// let found = table.classify(&event)?;
+/// assert_eq!(found.rule().name(), "cloudevents");
+/// assert_eq!(found.values(), ["/orders"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Match<'t, 'e> {
     rule: &'t Rule,
@@ -25,6 +36,15 @@ impl<'t, 'e> Match<'t, 'e> {
 }
 
 /// Why an event could not be classified.
+///
+/// ```
+/// use cloud_events_handler::{ClassifyError, Event, RuleTable};
+///
+/// let event = Event::from_slice(br#"{"specversion": "1.0", "source": "/s", "type": "t"}"#)?;
+/// let err = RuleTable::builtin().classify(&event).unwrap_err();
+/// assert!(matches!(err, ClassifyError::InvalidCloudEvent { .. }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClassifyError {

@@ -7,6 +7,15 @@ use serde_json::{Map, Value};
 /// Headers as a JSON object: a string per name, or an array of strings when
 /// the name repeats (nothing is lost to first-wins). Values that are not
 /// UTF-8 are decoded lossily.
+///
+/// ```
+/// use cloud_events_handler::describe::headers_json;
+///
+/// let mut headers = http::HeaderMap::new();
+/// headers.append("set-cookie", "a=1".parse().unwrap());
+/// headers.append("set-cookie", "b=2".parse().unwrap());
+/// assert_eq!(serde_json::Value::Object(headers_json(&headers)), serde_json::json!({"set-cookie": ["a=1", "b=2"]}));
+/// ```
 pub fn headers_json(headers: &HeaderMap) -> Map<String, Value> {
     let mut out = Map::new();
     for name in headers.keys() {
@@ -27,6 +36,14 @@ pub fn headers_json(headers: &HeaderMap) -> Map<String, Value> {
 
 /// Inserts `"body"` as text, or as base64 with `"is_base64_encoded": true`
 /// when the bytes are not UTF-8.
+///
+/// ```
+/// use cloud_events_handler::describe::insert_body;
+///
+/// let mut object = serde_json::Map::new();
+/// insert_body(&mut object, b"text");
+/// assert_eq!(object["body"], "text");
+/// ```
 pub fn insert_body(object: &mut Map<String, Value>, body: &[u8]) {
     match std::str::from_utf8(body) {
         Ok(text) => {
@@ -41,6 +58,15 @@ pub fn insert_body(object: &mut Map<String, Value>, body: &[u8]) {
 }
 
 /// A request as `{"method", "path", "query", "headers", "body"}`.
+///
+/// ```
+/// use cloud_events_handler::describe::request_json;
+///
+/// let (parts, _) = http::Request::post("/aws.s3?x=1").body(()).unwrap().into_parts();
+/// let json = request_json(&parts, b"{}");
+/// assert_eq!(json["path"], "/aws.s3");
+/// assert_eq!(json["query"], "x=1");
+/// ```
 pub fn request_json(parts: &http::request::Parts, body: &[u8]) -> Value {
     let mut object = Map::new();
     object.insert("method".into(), parts.method.as_str().into());

@@ -42,6 +42,15 @@ pub struct Environment {
 }
 
 /// The resolved environment for one rule.
+///
+/// ```
+/// use cloud_events_handler::Environment;
+///
+/// let settings = Environment::default().settings("s3").clone();
+/// assert_eq!(settings.authority(), "localhost");
+/// assert_eq!(settings.base_path(), "");
+/// assert_eq!(settings.headers()["content-type"], "application/json");
+/// ```
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// The global `method`; per-rule methods live in `Environment::per_rule_methods`.

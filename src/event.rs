@@ -71,6 +71,14 @@ impl Event {
 }
 
 /// Why bytes could not be read as an event.
+///
+/// ```
+/// use cloud_events_handler::{Event, EventError};
+///
+/// assert_eq!(Event::from_slice(b"").unwrap_err(), EventError::Empty);
+/// let err = Event::from_slice(b"{").unwrap_err();
+/// assert_eq!(err.to_string(), "the event is not valid JSON: EOF while parsing an object at line 1 column 1");
+/// ```
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EventError {

@@ -51,6 +51,18 @@ pub struct Handler {
 }
 
 /// What an event becomes, without calling the app: the rule and the requests.
+///
+/// ```
+/// use cloud_events_handler::{Config, Event, Handler};
+///
+/// let handler = Handler::new(Config::default());
+/// let event = Event::from_slice(br#"{"Records": [{"eventSource": "aws:kinesis", "kinesis": {"sequenceNumber": "1"}},
+///                                               {"eventSource": "aws:kinesis", "kinesis": {"sequenceNumber": "2"}}]}"#)?;
+/// let explained = handler.explain(&event)?;
+/// assert_eq!(explained.rule().name(), "kinesis");
+/// assert_eq!(explained.requests().len(), 2, "one request per record");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Explanation<'h> {
     rule: &'h Rule,
@@ -58,6 +70,15 @@ pub struct Explanation<'h> {
 }
 
 /// Why an event could not be handled.
+///
+/// ```
+/// use cloud_events_handler::{Config, Event, HandleError, Handler};
+///
+/// let handler = Handler::new(Config::parse("c.toml", "[fallback]\nreject = true\n")?);
+/// let err = handler.explain(&Event::from_slice(b"{}")?).unwrap_err();
+/// assert!(matches!(err, HandleError::Classify(_)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HandleError {

@@ -27,6 +27,18 @@ const PLAUSIBLE_DEADLINE_MS: u64 = 1_000_000_000_000;
 
 /// How long the app may take: the invocation's deadline less a margin, and
 /// at most the app timeout when one is set.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use cloud_events_handler::lambda::Timing;
+///
+/// let timing = Timing { margin: Duration::from_millis(250), app_timeout: None };
+/// // 600000 is no time since the epoch (emulators send it): no deadline.
+/// assert_eq!(timing.deadline(600_000), None);
+/// let in_a_minute = SystemTime::now() + Duration::from_secs(60);
+/// let ms = in_a_minute.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis() as u64;
+/// assert!(timing.deadline(ms).unwrap() < in_a_minute);
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Timing {
     /// Kept back from the deadline, so the reply still reaches Lambda.

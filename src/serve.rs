@@ -26,6 +26,14 @@ use crate::app::{AppError, BoxError};
 use crate::{ClassifyError, Event, HandleError, Handler, Invocation};
 
 /// How `ceh serve` listens and what it accepts.
+///
+/// ```
+/// use cloud_events_handler::serve::ServeOptions;
+///
+/// let options = ServeOptions { token: Some("s3cret".into()), ..ServeOptions::default() };
+/// assert_eq!(options.max_body, 6 * 1024 * 1024);
+/// assert_eq!(options.allowed_origins, ["eventgrid.azure.net"]);
+/// ```
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
     /// The largest request body accepted, in bytes.
@@ -101,6 +109,13 @@ where
 }
 
 /// The listener address: `--listen`, else `0.0.0.0:$PORT` (Knative, Cloud Run), else 127.0.0.1:8080.
+///
+/// ```
+/// use cloud_events_handler::serve::listen_address;
+///
+/// assert_eq!(listen_address(Some("127.0.0.1:9000")).unwrap().port(), 9000);
+/// assert!(listen_address(Some("nowhere")).is_err());
+/// ```
 pub fn listen_address(listen: Option<&str>) -> Result<SocketAddr, String> {
     let text = match (listen, std::env::var("PORT")) {
         (Some(listen), _) => listen.to_owned(),

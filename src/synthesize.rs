@@ -42,6 +42,17 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 const HEADER_VALUE: &AsciiSet = &percent_encoding::CONTROLS.add(b'"').add(b'%');
 
 /// Why a matched event could not become a request.
+///
+/// ```
+/// use cloud_events_handler::{synthesize, Environment, Event, RuleTable, SynthesizeError};
+///
+/// let table = RuleTable::builtin();
+/// let event = Event::from_slice(br#"{"httpMethod": "GET", "path": "/", "requestContext": {}}"#)?;
+/// // HTTP events are not synthesized: they pass through (`passthrough::request`).
+/// let err = synthesize(&table.classify(&event)?, &event, &Environment::default()).unwrap_err();
+/// assert!(matches!(err, SynthesizeError::PassThrough { .. }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SynthesizeError {
@@ -101,6 +112,19 @@ pub fn synthesize(
 
 /// Like [`synthesize`], for a batch record: `json` is what header templates
 /// read (the record) and `body` what the app receives (the record's JSON).
+///
+/// ```
+/// use cloud_events_handler::{synthesize_with_body, Environment, Event, RuleTable};
+///
+/// let table = RuleTable::builtin();
+/// let event = Event::from_slice(br#"{"Records": [{"eventSource": "aws:sqs", "messageId": "m1", "body": "hi"}]}"#)?;
+/// let found = table.classify(&event)?;
+/// let record = &event.json()["Records"][0];
+/// let body = bytes::Bytes::from(record.to_string());
+/// let request = synthesize_with_body(&found, record, body, &Environment::default())?;
+/// assert_eq!(request.headers()["ce-id"], "m1");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn synthesize_with_body(
     found: &Match<'_, '_>,
     json: &serde_json::Value,

@@ -3,6 +3,13 @@
 use std::fmt;
 
 /// Where a rule or setting was written: a file (or built-in rule set) and a line.
+///
+/// ```
+/// use cloud_events_handler::RuleTable;
+///
+/// let origin = RuleTable::builtin().get("s3").unwrap().origin().clone();
+/// assert!(origin.to_string().starts_with("rules/records.toml:"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Origin {
     /// The file name as the user gave it, or `rules/<name>.toml` for built-ins.
@@ -22,6 +29,14 @@ impl fmt::Display for Origin {
 
 /// A rule or configuration file that cannot be used. Every variant names the
 /// file and line, and where it applies the rule and key at fault.
+///
+/// ```
+/// use cloud_events_handler::{Config, LoadError};
+///
+/// let err = Config::parse("ceh.toml", "[[rule]]\nname = \"x\"\n").unwrap_err();
+/// assert!(matches!(err, LoadError::Rule { .. }));
+/// assert_eq!(err.to_string(), "ceh.toml:1: rule `x`: key `path` is missing: an event rule needs a path such as \"/aws.s3\" or \"/{$.source}\"");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LoadError {

@@ -26,6 +26,16 @@ pub(crate) use compile::{compile_rules, fallback_rule, RawFallback};
 pub(crate) use error::line_of;
 
 /// One compiled rule: predicates that recognise an event, and the request it becomes.
+///
+/// ```
+/// use cloud_events_handler::{ReplyMode, RuleTable};
+///
+/// let table = RuleTable::builtin();
+/// let sqs = table.get("sqs").unwrap();
+/// assert_eq!(sqs.reply(), ReplyMode::Batch);
+/// assert_eq!(sqs.origin().file.as_ref(), "rules/records.toml");
+/// assert!(sqs.matches(&serde_json::json!({"Records": [{"eventSource": "aws:sqs"}]})));
+/// ```
 #[derive(Clone, Debug)]
 pub struct Rule {
     pub(crate) name: Box<str>,
@@ -42,6 +52,15 @@ pub struct Rule {
 }
 
 /// What a matched event becomes.
+///
+/// ```
+/// use cloud_events_handler::rule::{HttpFormat, Target};
+/// use cloud_events_handler::RuleTable;
+///
+/// let table = RuleTable::builtin();
+/// assert!(matches!(table.get("s3").unwrap().target(), Target::Event(path) if path.as_str() == "/aws.s3"));
+/// assert!(matches!(table.get("alb").unwrap().target(), Target::Http(HttpFormat::Alb)));
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Target {

@@ -10,6 +10,16 @@ use super::query::Query;
 ///
 /// It holds when any node its query selects passes the test
 /// (for `exists = false`: when the query selects nothing).
+///
+/// ```
+/// use cloud_events_handler::rule::{Predicate, Query, Test};
+/// use serde_json::json;
+///
+/// let predicate = Predicate::new(Query::parse("$.Records[*].eventSource")?, Test::Equals(json!("aws:sqs")));
+/// assert!(predicate.holds(&json!({"Records": [{"eventSource": "aws:sqs"}]})));
+/// assert_eq!(predicate.to_string(), r#"$.Records[*].eventSource == "aws:sqs""#);
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Predicate {
     query: Query,

@@ -12,6 +12,16 @@ use serde_json::Value;
 /// Most rule paths are *singular*: names and indexes only (`$.Records[0].eventSource`).
 /// Those are walked directly, without the general evaluator; anything else
 /// (wildcards, slices, filters, descendants) goes through jsonpath-rust.
+///
+/// ```
+/// use cloud_events_handler::rule::Query;
+/// use serde_json::json;
+///
+/// let query = Query::parse("$['detail-type']")?;
+/// assert_eq!(query.single(&json!({"detail-type": "Scheduled Event"})), Some(&json!("Scheduled Event")));
+/// assert!(Query::parse("$.detail-type").is_err(), "RFC 9535 wants brackets for `-`");
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Clone)]
 pub struct Query {
     text: Box<str>,

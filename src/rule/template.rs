@@ -13,6 +13,17 @@ pub const MAX_TEMPLATE_LEN: usize = 1024;
 ///
 /// `{{` and `}}` stand for literal braces. A placeholder must select exactly
 /// one string in the event; [`Template::resolve`] returns `None` otherwise.
+///
+/// ```
+/// use cloud_events_handler::rule::Template;
+/// use serde_json::json;
+///
+/// let template = Template::parse("/{$.source}/{$['detail-type']}")?;
+/// assert_eq!(template.static_prefix(), "/");
+/// assert_eq!(template.resolve(&json!({"source": "aws.ec2", "detail-type": "State"})), Some(vec!["aws.ec2", "State"]));
+/// assert_eq!(template.resolve(&json!({"source": 1})), None);
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Template {
     text: Box<str>,
