@@ -83,7 +83,12 @@ impl RuleTable {
     /// ```
     pub fn classify<'t, 'e>(&'t self, event: &'e Event) -> Result<Match<'t, 'e>, ClassifyError> {
         let json = event.json();
-        for rule in &self.rules {
+        for rule in self
+            .dispatch
+            .candidates(json)
+            .into_iter()
+            .filter_map(|i| self.rules.get(i))
+        {
             if !rule.matches(json) {
                 continue;
             }

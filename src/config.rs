@@ -154,7 +154,7 @@ impl Config {
             }
             None => default_fallback(),
         };
-        let rules = RuleTable { rules, fallback };
+        let rules = RuleTable::new(rules, fallback);
 
         let environment = match raw.environment {
             Some(table) => {

@@ -70,9 +70,6 @@ impl RuleTable {
     pub fn builtin() -> Self {
         let rules = builtin_rules(&mut HashMap::new())
             .expect("the built-in rules compile (checked by the test suite)");
-        Self {
-            rules,
-            fallback: default_fallback(),
-        }
+        Self::new(rules, default_fallback())
     }
 }

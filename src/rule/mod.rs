@@ -6,6 +6,7 @@
 
 mod builtin;
 mod compile;
+mod dispatch;
 mod error;
 mod predicate;
 mod query;
@@ -237,9 +238,20 @@ impl fmt::Display for ReplyMode {
 pub struct RuleTable {
     pub(crate) rules: Vec<Rule>,
     pub(crate) fallback: Option<Rule>,
+    pub(crate) dispatch: dispatch::Dispatch,
 }
 
 impl RuleTable {
+    /// A table of `rules`, tried in order, and the fallback (`None`: reject).
+    pub(crate) fn new(rules: Vec<Rule>, fallback: Option<Rule>) -> Self {
+        let dispatch = dispatch::Dispatch::new(&rules);
+        Self {
+            rules,
+            fallback,
+            dispatch,
+        }
+    }
+
     /// The rules in the order they are tried (the fallback not included).
     pub fn rules(&self) -> &[Rule] {
         &self.rules

@@ -54,6 +54,11 @@ impl Query {
         })
     }
 
+    /// Whether the query is names and indexes only, so it selects at most one node.
+    pub fn is_singular(&self) -> bool {
+        matches!(self.plan, Plan::Singular(_))
+    }
+
     /// The query as written in the rule file.
     pub fn as_str(&self) -> &str {
         &self.text
