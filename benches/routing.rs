@@ -1,0 +1,173 @@
+//! Routing cost against its floor: classify + synthesize (`Handler::explain`)
+//! versus parsing the same bytes into a `serde_json::Value`, per source, and
+//! with 1,000 user rules added to the built-in table.
+//!
+//! `cargo bench --bench routing` measures with criterion, then prints the
+//! ratios measured in the same run (and writes them to
+//! `target/routing-ratios.csv` for `benches/duel.py`'s chart). Under
+//! `cargo test --benches` every benchmark runs once, as a smoke test.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Instant;
+
+use cloud_events_handler::{Config, Event, Handler};
+use criterion::{criterion_group, Criterion};
+
+/// One fixture per source directory: the first event fixture in it.
+fn samples() -> Vec<(String, Vec<u8>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let routes = std::fs::read_to_string(root.join("routes.toml")).unwrap_or_default();
+    let mut seen = std::collections::BTreeMap::new();
+    for line in routes
+        .lines()
+        .filter(|l| l.contains("kind = \"event\"") && !l.contains("ResponseURL"))
+    {
+        let Some(file) = line.split('"').nth(1) else {
+            continue;
+        };
+        let source = file.split('/').next().unwrap_or(file).to_owned();
+        if source == "odd" || source == "warmup" || seen.contains_key(&source) {
+            continue;
+        }
+        if let Ok(bytes) = std::fs::read(root.join(file)) {
+            seen.insert(source, bytes);
+        }
+    }
+    seen.into_iter().collect()
+}
+
+/// 1,000 realistic user rules: distinct sources and detail types.
+fn thousand_rules() -> Config {
+    let mut text = String::new();
+    for i in 0..1000 {
+        text.push_str(&format!(
+            "[[rule]]\nname = \"user-{i}\"\npath = \"/orders/{i}\"\n[rule.match]\n\"$.source\" = \"com.example.service{}\"\n\"$['detail-type']\" = \"Event {}\"\n",
+            i % 100,
+            i / 100
+        ));
+    }
+    Config::parse("bench.toml", &text).unwrap_or_default()
+}
+
+fn route(handler: &Handler, bytes: &[u8]) -> usize {
+    match Event::from_slice(bytes) {
+        Ok(event) => handler.explain(&event).map_or(0, |e| e.requests().len()),
+        Err(_) => 0,
+    }
+}
+
+fn parse(bytes: &[u8]) -> usize {
+    serde_json::from_slice::<serde_json::Value>(bytes)
+        .map_or(0, |v| v.as_object().map_or(0, |o| o.len()))
+}
+
+fn bench(c: &mut Criterion) {
+    let handler = Handler::new(Config::default());
+    let many = Handler::new(thousand_rules());
+    let samples = samples();
+    let mut group = c.benchmark_group("floor");
+    for (source, bytes) in &samples {
+        group.bench_function(format!("{source}/parse"), |b| {
+            b.iter(|| parse(black_box(bytes)))
+        });
+        group.bench_function(format!("{source}/route"), |b| {
+            b.iter(|| route(&handler, black_box(bytes)))
+        });
+    }
+    group.finish();
+    let custom = samples
+        .iter()
+        .find(|(s, _)| s == "eventbridge")
+        .map(|(_, b)| b.clone())
+        .unwrap_or_default();
+    let mut group = c.benchmark_group("scale");
+    group.bench_function("builtin", |b| {
+        b.iter(|| route(&handler, black_box(&custom)))
+    });
+    group.bench_function("builtin+1000", |b| {
+        b.iter(|| route(&many, black_box(&custom)))
+    });
+    group.finish();
+}
+
+/// The time per call of `f`, as the median of several timed batches.
+fn per_call(mut f: impl FnMut() -> usize) -> f64 {
+    let mut batches: Vec<f64> = (0..9)
+        .map(|_| {
+            let started = Instant::now();
+            let mut sink = 0;
+            for _ in 0..2000 {
+                sink += f();
+            }
+            black_box(sink);
+            started.elapsed().as_secs_f64() / 2000.0
+        })
+        .collect();
+    batches.sort_by(f64::total_cmp);
+    batches[batches.len() / 2]
+}
+
+/// Ratios measured in one run (shared, noisy machines: compare within a run).
+fn ratios() {
+    if std::env::args().all(|a| a != "--bench") {
+        return; // smoke test under `cargo test --benches`
+    }
+    let handler = Handler::new(Config::default());
+    let many = Handler::new(thousand_rules());
+    let mut csv = String::from("source,parse_ns,route_ns,ratio\n");
+    println!(
+        "\nrouting vs parsing the same bytes ({} cores)",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!(
+        "{:<22} {:>10} {:>10} {:>7}",
+        "source", "parse", "route", "ratio"
+    );
+    for (source, bytes) in samples() {
+        let parse_time = per_call(|| parse(&bytes));
+        let route_time = per_call(|| route(&handler, &bytes));
+        let ratio = route_time / parse_time;
+        println!(
+            "{source:<22} {:>8.0}ns {:>8.0}ns {ratio:>6.2}x",
+            parse_time * 1e9,
+            route_time * 1e9
+        );
+        csv.push_str(&format!(
+            "{source},{:.0},{:.0},{ratio:.3}\n",
+            parse_time * 1e9,
+            route_time * 1e9
+        ));
+    }
+    let custom = samples()
+        .into_iter()
+        .find(|(s, _)| s == "eventbridge")
+        .map(|(_, b)| b)
+        .unwrap_or_default();
+    let base = per_call(|| route(&handler, &custom));
+    let scaled = per_call(|| route(&many, &custom));
+    println!(
+        "scale: built-in {:.0}ns, with 1,000 user rules {:.0}ns: {:.2}x",
+        base * 1e9,
+        scaled * 1e9,
+        scaled / base
+    );
+    csv.push_str(&format!(
+        "scale,{:.0},{:.0},{:.3}\n",
+        base * 1e9,
+        scaled * 1e9,
+        scaled / base
+    ));
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/routing-ratios.csv");
+    if std::fs::write(&out, csv).is_ok() {
+        println!("wrote {}", out.display());
+    }
+}
+
+criterion_group!(benches, bench);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    ratios();
+}
