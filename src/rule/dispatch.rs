@@ -7,6 +7,11 @@
 //! is one of its strings, so the table finds its candidates — the ungated rules
 //! and the gated rules whose value the event has — and tries just those, still
 //! in table order: first match wins as before.
+//!
+//! A rule without such a predicate is still gated by a name its predicates
+//! need at the root: `"$.triggerSource" = { exists = true }` holds only for an
+//! object with a `triggerSource` key, so the rule is a candidate only for such
+//! events.
 
 use std::collections::HashMap;
 
@@ -22,6 +27,8 @@ pub(crate) struct Dispatch {
     keys: Vec<Query>,
     /// Per key: the event's value → the rules gated on it, in table order.
     by_value: Vec<HashMap<String, Vec<usize>>>,
+    /// Root name → the rules that need it (and have no value gate).
+    by_root_name: HashMap<String, Vec<usize>>,
     /// Rules no index can rule out, in table order.
     ungated: Vec<usize>,
 }
@@ -43,7 +50,14 @@ impl Dispatch {
                     .is_some_and(|n| *n >= MIN_RULES_PER_KEY)
             });
             let Some((query, values)) = gate else {
-                dispatch.ungated.push(index);
+                match rule.predicates.iter().find_map(root_name) {
+                    Some(name) => dispatch
+                        .by_root_name
+                        .entry(name.to_owned())
+                        .or_default()
+                        .push(index),
+                    None => dispatch.ungated.push(index),
+                }
                 continue;
             };
             let key = match dispatch
@@ -71,6 +85,13 @@ impl Dispatch {
     /// The indexes of the rules that may match `json`, in table order.
     pub(crate) fn candidates(&self, json: &Value) -> Vec<usize> {
         let mut found = self.ungated.clone();
+        if let Some(object) = json.as_object() {
+            for name in object.keys() {
+                if let Some(rules) = self.by_root_name.get(name) {
+                    found.extend_from_slice(rules);
+                }
+            }
+        }
         for (key, query) in self.keys.iter().enumerate() {
             let rules = query
                 .single(json)
@@ -83,6 +104,15 @@ impl Dispatch {
         found.sort_unstable();
         found.dedup();
         found
+    }
+}
+
+/// The root name a predicate needs: any test but `exists = false` holds only
+/// when its singular query's first name is a key of the root object.
+fn root_name(predicate: &super::Predicate) -> Option<&str> {
+    match predicate.test() {
+        Test::Exists(false) => None,
+        _ => predicate.query().root_name(),
     }
 }
 

@@ -59,6 +59,18 @@ impl Query {
         matches!(self.plan, Plan::Singular(_))
     }
 
+    /// For a singular query, the name its first step selects in the root object
+    /// (`Records` for `$.Records[0].eventSource`).
+    pub fn root_name(&self) -> Option<&str> {
+        match &self.plan {
+            Plan::Singular(steps) => match steps.first() {
+                Some(Step::Name(name)) => Some(name),
+                _ => None,
+            },
+            Plan::General(_) => None,
+        }
+    }
+
     /// The query as written in the rule file.
     pub fn as_str(&self) -> &str {
         &self.text

@@ -57,7 +57,7 @@ reply  dict
 POST /aws.s3 HTTP/1.1
 content-type: application/json
 ce-specversion: 1.0
-ce-id: ceh-e08d47bd582179be
+ce-id: ceh-29ef04df15e434ba
 ce-source: ceh:s3
 ce-type: ceh.s3
 ce-subject: a%20b
@@ -93,7 +93,7 @@ fn explain_json() {
       "headers": {
         "content-type": "application/json",
         "ce-specversion": "1.0",
-        "ce-id": "ceh-e08d47bd582179be",
+        "ce-id": "ceh-29ef04df15e434ba",
         "ce-source": "ceh:s3",
         "ce-type": "ceh.s3",
         "ce-subject": "a%20b",

@@ -26,7 +26,7 @@ fn defaults_match_the_python_handler() {
         ("content-type", "application/json"),
         // The event has no request id, bucket or event name: the CloudEvent attributes take their defaults.
         ("ce-specversion", "1.0"),
-        ("ce-id", "ceh-66f643945e47d035"),
+        ("ce-id", "ceh-a64f57419b979fa1"),
         ("ce-source", "ceh:s3"),
         ("ce-type", "ceh.s3"),
         ("host", "localhost"),
