@@ -2,6 +2,7 @@
 //! every event request described by CloudEvents attributes (binary-mode
 //! `ce-*` headers, or a structured-mode body).
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use bytes::Bytes;
@@ -16,13 +17,20 @@ use crate::rule::Template;
 /// binding requires: everything outside printable ASCII, space, `"` and `%`.
 const CE_HEADER: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'%');
 
+const CE_SPECVERSION: HeaderName = HeaderName::from_static("ce-specversion");
+const CE_ID: HeaderName = HeaderName::from_static("ce-id");
+const CE_SOURCE: HeaderName = HeaderName::from_static("ce-source");
+const CE_TYPE: HeaderName = HeaderName::from_static("ce-type");
+const CE_TIME: HeaderName = HeaderName::from_static("ce-time");
+const CE_SUBJECT: HeaderName = HeaderName::from_static("ce-subject");
+
 /// How a rule describes its events as CloudEvents (`[rule.cloudevent]`).
 ///
 /// Each attribute is a template read from the event (or, in a batch, from
 /// the record). An attribute whose template does not resolve takes its
 /// default: `id` a digest of the event's bytes, so a retried event keeps its
 /// id; `source` `ceh:<rule>`; `type` `ceh.<rule>`; `time` and `subject` none.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct CloudEventSpec {
     id: Option<Template>,
     source: Option<Template>,
@@ -30,6 +38,10 @@ pub struct CloudEventSpec {
     time: Option<Template>,
     subject: Option<Template>,
     mode: Mode,
+    /// `ce-source` and `ce-type` when their templates do not resolve, built
+    /// once when the rule loads rather than on every event.
+    default_source: HeaderValue,
+    default_kind: HeaderValue,
 }
 
 /// `[rule.cloudevent]` as written.
@@ -76,7 +88,9 @@ pub struct Attributes {
 }
 
 impl CloudEventSpec {
-    pub(crate) fn compile(raw: RawCloudEvent) -> Result<Self, String> {
+    /// Compiles `[rule.cloudevent]` for the rule named `rule` (whose name the
+    /// defaults carry; rule names are always valid header values).
+    pub(crate) fn compile(raw: RawCloudEvent, rule: &str) -> Result<Self, String> {
         let template = |key: &str, text: Option<String>| {
             text.map(|t| Template::parse(&t).map_err(|e| format!("key `cloudevent.{key}`: {e}")))
                 .transpose()
@@ -88,6 +102,8 @@ impl CloudEventSpec {
             time: template("time", raw.time)?,
             subject: template("subject", raw.subject)?,
             mode: raw.mode.unwrap_or_default(),
+            default_source: ce_value(Cow::Owned(format!("ceh:{rule}"))),
+            default_kind: ce_value(Cow::Owned(format!("ceh.{rule}"))),
         })
     }
 
@@ -112,27 +128,68 @@ impl CloudEventSpec {
             subject: render(&self.subject),
         }
     }
+
+    /// Adds the binary-mode headers straight from the event, as
+    /// `self.attributes(…).add_headers(…)` would, without building the
+    /// attributes first: defaults are cloned, not formatted, and values
+    /// borrowed from the event are copied once.
+    pub(crate) fn add_headers(
+        &self,
+        rule: &str,
+        json: &Value,
+        body: &[u8],
+        headers: &mut HeaderMap,
+    ) {
+        let render = |t: &Option<Template>| {
+            t.as_ref()
+                .and_then(|t| t.render(json))
+                .filter(|v| !v.is_empty())
+        };
+        headers.insert(CE_SPECVERSION, HeaderValue::from_static("1.0"));
+        let id = render(&self.id).map_or_else(|| digest_value(rule, body), ce_value);
+        headers.insert(CE_ID, id);
+        let source = render(&self.source).map_or_else(|| self.default_source.clone(), ce_value);
+        headers.insert(CE_SOURCE, source);
+        let kind = render(&self.kind).map_or_else(|| self.default_kind.clone(), ce_value);
+        headers.insert(CE_TYPE, kind);
+        if let Some(time) =
+            render(&self.time).filter(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok())
+        {
+            headers.insert(CE_TIME, ce_value(time));
+        }
+        if let Some(subject) = render(&self.subject) {
+            headers.insert(CE_SUBJECT, ce_value(subject));
+        }
+    }
+}
+
+/// A `ce-*` header value, percent-encoded as the binding says. After
+/// encoding only visible ASCII remains, which `http` always accepts.
+fn ce_value(text: Cow<'_, str>) -> HeaderValue {
+    let encoded = match Cow::from(utf8_percent_encode(&text, CE_HEADER)) {
+        Cow::Borrowed(_) => text.into_owned(),
+        Cow::Owned(encoded) => encoded,
+    };
+    HeaderValue::from_maybe_shared(Bytes::from(encoded))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 impl Attributes {
     /// Adds the binary-mode headers: `ce-specversion`, `ce-id`, `ce-source`,
     /// `ce-type`, and `ce-time`/`ce-subject` when known.
     pub fn add_headers(&self, headers: &mut HeaderMap) {
-        let mut put = |name: &'static str, value: &str| {
-            let encoded = utf8_percent_encode(value, CE_HEADER).to_string();
-            if let Ok(value) = HeaderValue::from_str(&encoded) {
-                headers.insert(HeaderName::from_static(name), value);
-            }
+        let mut put = |name: HeaderName, value: &str| {
+            headers.insert(name, ce_value(Cow::Borrowed(value)));
         };
-        put("ce-specversion", "1.0");
-        put("ce-id", &self.id);
-        put("ce-source", &self.source);
-        put("ce-type", &self.kind);
+        put(CE_SPECVERSION, "1.0");
+        put(CE_ID, &self.id);
+        put(CE_SOURCE, &self.source);
+        put(CE_TYPE, &self.kind);
         if let Some(time) = &self.time {
-            put("ce-time", time);
+            put(CE_TIME, time);
         }
         if let Some(subject) = &self.subject {
-            put("ce-subject", subject);
+            put(CE_SUBJECT, subject);
         }
     }
 
@@ -166,6 +223,24 @@ impl Attributes {
 /// and the bytes, eight bytes at a time (it runs on every such event, so it
 /// must cost little next to parsing them).
 fn digest(rule: &str, body: &[u8]) -> String {
+    let mut id = String::with_capacity(20);
+    let _ = write!(id, "ceh-{:016x}", digest_hash(rule, body));
+    id
+}
+
+/// [`digest`] as a header value, its hex digits written without `fmt`.
+fn digest_value(rule: &str, body: &[u8]) -> HeaderValue {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let hash = digest_hash(rule, body);
+    let mut id = *b"ceh-0000000000000000";
+    for (i, slot) in id[4..].iter_mut().enumerate() {
+        *slot = HEX[((hash >> (60 - 4 * i)) & 0xf) as usize];
+    }
+    HeaderValue::from_maybe_shared(Bytes::copy_from_slice(&id))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn digest_hash(rule: &str, body: &[u8]) -> u64 {
     const PRIME: u64 = 0x0100_0000_01b3;
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut mix = |word: u64| hash = (hash ^ word).wrapping_mul(PRIME).rotate_left(23);
@@ -182,9 +257,7 @@ fn digest(rule: &str, body: &[u8]) -> String {
         mix(u64::from(*byte) | 0x100);
     }
     mix(body.len() as u64);
-    let mut id = String::with_capacity(20);
-    let _ = write!(id, "ceh-{hash:016x}");
-    id
+    hash
 }
 
 /// Checks that `json` is a CloudEvent in the structured JSON format (spec 1.0
@@ -213,6 +286,7 @@ mod tests {
         assert_eq!(digest("s3", b"{}"), digest("s3", b"{}"));
         assert_ne!(digest("s3", b"{}"), digest("sqs", b"{}"));
         assert_eq!(digest("s3", b"{}").len(), 20);
+        assert_eq!(digest_value("s3", b"{}"), digest("s3", b"{}").as_str());
     }
 
     #[test]

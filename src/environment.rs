@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use http::header::CONTENT_TYPE;
+use http::uri::{Authority, Scheme};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Version};
 
 use crate::rule::{LoadError, Origin, Rule};
@@ -62,6 +63,27 @@ pub struct Settings {
     base_path: String,
     query: Option<String>,
     headers: HeaderMap,
+    /// The URI and `Host` pieces every request reuses, rebuilt whenever a
+    /// setting changes (so synthesis clones them instead of parsing).
+    prepared: Prepared,
+}
+
+/// Parts of every request built once from the settings.
+#[derive(Clone, Debug)]
+pub(crate) struct Prepared {
+    pub(crate) scheme: Scheme,
+    pub(crate) authority: Authority,
+    pub(crate) host: HeaderValue,
+}
+
+impl Default for Prepared {
+    fn default() -> Self {
+        Self {
+            scheme: Scheme::HTTP,
+            authority: Authority::from_static("localhost"),
+            host: HeaderValue::from_static("localhost"),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -77,6 +99,7 @@ impl Default for Settings {
             base_path: String::new(),
             query: None,
             headers,
+            prepared: Prepared::default(),
         }
     }
 }
@@ -84,14 +107,20 @@ impl Default for Settings {
 impl Environment {
     /// The settings for the rule named `rule` (the global ones when it has no override).
     pub fn settings(&self, rule: &str) -> &Settings {
+        if self.per_rule.is_empty() {
+            return &self.global; // the usual case: no hashing on the hot path
+        }
         self.per_rule.get(rule).unwrap_or(&self.global)
     }
 
     /// The method for a rule's requests: a per-rule environment's, else the
     /// rule's own `method`, else the global environment's, else `POST`.
     pub fn method(&self, rule: &Rule) -> Method {
-        self.per_rule_methods
-            .get(rule.name())
+        let per_rule = match self.per_rule_methods.is_empty() {
+            true => None,
+            false => self.per_rule_methods.get(rule.name()),
+        };
+        per_rule
             .or(rule.method())
             .or(self.global.method.as_ref())
             .cloned()
@@ -213,7 +242,24 @@ impl Settings {
         }
     }
 
+    /// The pieces synthesis reuses on every request.
+    pub(crate) fn prepared(&self) -> &Prepared {
+        &self.prepared
+    }
+
+    /// Sets one key, then rebuilds the prepared pieces from the new settings.
     fn set(&mut self, key: &str, value: toml::Value) -> Result<(), String> {
+        self.set_key(key, value)?;
+        let authority = self.authority();
+        self.prepared = Prepared {
+            scheme: Scheme::from_str(&self.scheme).map_err(|e| format!("scheme: {e}"))?,
+            host: HeaderValue::from_str(&authority).map_err(|e| format!("host: {e}"))?,
+            authority: Authority::from_str(&authority).map_err(|e| format!("host: {e}"))?,
+        };
+        Ok(())
+    }
+
+    fn set_key(&mut self, key: &str, value: toml::Value) -> Result<(), String> {
         if IGNORED_WSGI_KEYS.contains(&key) {
             return Ok(());
         }

@@ -2,9 +2,12 @@
 //!
 //! All escaping of event data into paths and header values happens here.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST};
-use http::{HeaderName, HeaderValue, Request};
+use http::uri::PathAndQuery;
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Uri};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::classify::Match;
@@ -142,65 +145,76 @@ pub fn synthesize_with_body(
         }
     };
     let settings = environment.settings(rule.name());
-    let method = environment.method(rule);
-
-    let mut uri = format!(
-        "{}://{}{}",
-        settings.scheme(),
-        settings.authority(),
-        settings.base_path()
-    );
-    let mut values = found.values().iter();
-    for part in path.parts() {
-        match part {
-            Part::Literal(text) => uri.push_str(text),
-            Part::Value(_) => push_segments(&mut uri, values.next().copied().unwrap_or_default()),
-        }
-    }
-    if let Some(query) = settings.query() {
-        uri.push('?');
-        uri.push_str(query);
-    }
-
+    let prepared = settings.prepared();
     let invalid = |source: http::Error| SynthesizeError::Invalid {
         rule: rule.name().to_owned(),
         source,
     };
-    let mut request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .version(settings.version())
-        .body(body)
-        .map_err(invalid)?;
-    // The CloudEvent that describes the request: ce-* headers, or the body itself.
-    let attributes = rule
-        .cloudevent()
-        .attributes(rule.name(), json, request.body());
-    let mode = rule.cloudevent().mode();
-    if mode == Mode::Structured {
-        let envelope = attributes.envelope(request.body());
-        *request.body_mut() = envelope;
+
+    // The URI from parts: scheme and authority are built once per
+    // environment; only the path (and query) is new for each event.
+    let mut path_and_query = String::with_capacity(64);
+    path_and_query.push_str(settings.base_path());
+    let mut values = found.values().iter();
+    for part in path.parts() {
+        match part {
+            Part::Literal(text) => path_and_query.push_str(text),
+            Part::Value(_) => push_segments(
+                &mut path_and_query,
+                values.next().copied().unwrap_or_default(),
+            ),
+        }
     }
-    let length = request.body().len();
-    let headers = request.headers_mut();
-    headers.extend(settings.headers().clone());
+    if let Some(query) = settings.query() {
+        path_and_query.push('?');
+        path_and_query.push_str(query);
+    }
+    let mut parts = http::uri::Parts::default();
+    parts.scheme = Some(prepared.scheme.clone());
+    parts.authority = Some(prepared.authority.clone());
+    parts.path_and_query = Some(
+        PathAndQuery::from_maybe_shared(Bytes::from(path_and_query))
+            .map_err(|e| invalid(e.into()))?,
+    );
+    let uri = Uri::from_parts(parts).map_err(|e| invalid(e.into()))?;
+
+    // The CloudEvent that describes the request: ce-* headers, or the body itself.
+    let cloudevent = rule.cloudevent();
+    let mode = cloudevent.mode();
+    let body = match mode {
+        Mode::Structured => cloudevent
+            .attributes(rule.name(), json, &body)
+            .envelope(&body),
+        Mode::Binary | Mode::Forward => body,
+    };
+    let mut headers =
+        HeaderMap::with_capacity(settings.headers().len() + rule.headers().len() + 10);
+    for (name, value) in settings.headers() {
+        headers.append(name, value.clone());
+    }
     for (name, template) in rule.headers() {
-        if let Some(value) = template.render_raw(json) {
+        if let Some(value) = template.render(json) {
             headers.insert(name.clone(), header_value(&value));
         }
     }
     match mode {
-        Mode::Binary => attributes.add_headers(headers),
-        _ => {
+        Mode::Binary => cloudevent.add_headers(rule.name(), json, &body, &mut headers),
+        Mode::Structured | Mode::Forward => {
             headers.insert(
                 CONTENT_TYPE,
                 HeaderValue::from_static("application/cloudevents+json"),
             );
         }
     }
-    headers.insert(HOST, header_value(&settings.authority()));
-    headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
-    headers.insert(RULE_HEADER, header_value(rule.name()));
+    headers.insert(HOST, prepared.host.clone());
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+    headers.insert(RULE_HEADER, rule.name_header.clone());
+
+    let mut request = Request::new(body);
+    *request.method_mut() = environment.method(rule);
+    *request.uri_mut() = uri;
+    *request.version_mut() = settings.version();
+    *request.headers_mut() = headers;
     Ok(request)
 }
 
@@ -223,9 +237,13 @@ fn push_segments(uri: &mut String, value: &str) {
 
 /// A header value from event data: percent-encoded where `http` would refuse it.
 pub(crate) fn header_value(text: &str) -> HeaderValue {
-    let encoded = utf8_percent_encode(text, HEADER_VALUE).to_string();
+    let encoded: Cow<'_, str> = utf8_percent_encode(text, HEADER_VALUE).into();
     // Only visible ASCII and spaces remain after encoding, which is always valid.
-    HeaderValue::from_str(&encoded).unwrap_or_else(|_| HeaderValue::from_static(""))
+    let valid = match encoded {
+        Cow::Borrowed(text) => HeaderValue::from_str(text),
+        Cow::Owned(text) => HeaderValue::from_maybe_shared(Bytes::from(text)),
+    };
+    valid.unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 #[cfg(test)]

@@ -143,7 +143,8 @@ fn compile_rule(at: Origin, index: usize, table: toml::Table) -> Result<Rule, Lo
         (_, Some(_)) => return Err(fail("key `batch`: only `reply = \"batch\"` rules send records one by one; remove [rule.batch] or set reply = \"batch\"".into())),
         (_, None) => None,
     };
-    let cloudevent = CloudEventSpec::compile(raw.cloudevent.unwrap_or_default()).map_err(&fail)?;
+    let cloudevent =
+        CloudEventSpec::compile(raw.cloudevent.unwrap_or_default(), &raw.name).map_err(&fail)?;
     let method = raw
         .method
         .map(|m| parse_method(&m).map_err(|p| fail(format!("key `method`: {p}"))))
@@ -159,7 +160,6 @@ fn compile_rule(at: Origin, index: usize, table: toml::Table) -> Result<Rule, Lo
         .map(|(path, value)| predicate(&path, value).map_err(&fail))
         .collect::<Result<_, _>>()?;
     Ok(Rule {
-        name: raw.name.into(),
         description: raw.description.unwrap_or_default().into(),
         origin: at,
         target,
@@ -170,6 +170,8 @@ fn compile_rule(at: Origin, index: usize, table: toml::Table) -> Result<Rule, Lo
         batch,
         cloudevent,
         validate_cloudevent: raw.validate == Some(RawValidation::Cloudevent),
+        name_header: name_header(&raw.name),
+        name: raw.name.into(),
     })
 }
 
@@ -190,6 +192,8 @@ pub(crate) fn fallback_rule(raw: RawFallback, at: Origin) -> Result<Option<Rule>
     if !template.is_static() {
         return Err(fail("fallback.path: the fallback matches events of any shape, so its path must be static (no `{…}`)".into()));
     }
+    let cloudevent = CloudEventSpec::compile(RawCloudEvent::default(), "fallback")
+        .map_err(|p| fail(format!("fallback: {p}")))?;
     Ok(Some(Rule {
         name: "fallback".into(),
         description: "any event no other rule matches".into(),
@@ -200,9 +204,16 @@ pub(crate) fn fallback_rule(raw: RawFallback, at: Origin) -> Result<Option<Rule>
         headers: Box::new([]),
         predicates: Box::new([]),
         batch: None,
-        cloudevent: CloudEventSpec::default(),
+        cloudevent,
         validate_cloudevent: false,
+        name_header: name_header("fallback"),
     }))
+}
+
+/// A rule name as a header value (`check_name` admits only characters that
+/// are valid in one).
+fn name_header(name: &str) -> http::HeaderValue {
+    http::HeaderValue::from_str(name).unwrap_or_else(|_| http::HeaderValue::from_static("invalid"))
 }
 
 fn check_name(name: &str) -> Result<(), String> {

@@ -14,6 +14,7 @@
 //! events.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde_json::Value;
 
@@ -22,13 +23,42 @@ use super::{Query, Rule, Test};
 /// How many rules must test a field before it is worth an index.
 pub(crate) const MIN_RULES_PER_KEY: usize = 4;
 
+/// The index's maps: keyed by rule-file strings, looked up with event strings.
+type Index = HashMap<String, Vec<usize>, BuildHasherDefault<WordHasher>>;
+
+/// A fast, unkeyed hash for the index. Hash flooding needs inserts, and only
+/// rule files insert: an event only looks up, so the worst an event can do
+/// is probe the entries a rule file made.
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut mix =
+            |word: u64| self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            mix(u64::from_le_bytes(word));
+        }
+        let mut tail = [0u8; 8];
+        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        mix(u64::from_le_bytes(tail) ^ bytes.len() as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Dispatch {
     keys: Vec<Query>,
     /// Per key: the event's value → the rules gated on it, in table order.
-    by_value: Vec<HashMap<String, Vec<usize>>>,
+    by_value: Vec<Index>,
     /// Root name → the rules that need it (and have no value gate).
-    by_root_name: HashMap<String, Vec<usize>>,
+    by_root_name: Index,
     /// Rules no index can rule out, in table order.
     ungated: Vec<usize>,
 }
@@ -68,7 +98,7 @@ impl Dispatch {
                 Some(key) => key,
                 None => {
                     dispatch.keys.push(query.clone());
-                    dispatch.by_value.push(HashMap::new());
+                    dispatch.by_value.push(Index::default());
                     dispatch.keys.len() - 1
                 }
             };
@@ -84,7 +114,8 @@ impl Dispatch {
 
     /// The indexes of the rules that may match `json`, in table order.
     pub(crate) fn candidates(&self, json: &Value) -> Vec<usize> {
-        let mut found = self.ungated.clone();
+        let mut found = Vec::with_capacity(self.ungated.len() + 8);
+        found.extend_from_slice(&self.ungated);
         if let Some(object) = json.as_object() {
             for name in object.keys() {
                 if let Some(rules) = self.by_root_name.get(name) {

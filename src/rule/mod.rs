@@ -50,6 +50,8 @@ pub struct Rule {
     pub(crate) batch: Option<crate::batch::BatchSpec>,
     pub(crate) cloudevent: crate::cloudevent::CloudEventSpec,
     pub(crate) validate_cloudevent: bool,
+    /// The rule's name as the `ceh-rule` header value, built once.
+    pub(crate) name_header: http::HeaderValue,
 }
 
 /// What a matched event becomes.

@@ -1,5 +1,6 @@
 //! Templates: text with JSONPath placeholders, such as `/{$.source}`.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde_json::Value;
@@ -129,16 +130,25 @@ impl Template {
     /// Fills the template with the raw values, without escaping (for header values,
     /// which are escaped by their own rules). `None` as in [`Template::resolve`].
     pub fn render_raw(&self, json: &Value) -> Option<String> {
-        let values = self.resolve(json)?;
-        let mut values = values.into_iter();
+        self.render(json).map(Cow::into_owned)
+    }
+
+    /// Like [`Template::render_raw`], borrowing from the event when the
+    /// template is one placeholder (the common case: `{$.source}`), so the
+    /// hot path copies nothing it does not have to.
+    pub(crate) fn render<'v>(&self, json: &'v Value) -> Option<Cow<'v, str>> {
+        let single = |query: &Query| query.single(json).and_then(Value::as_str);
+        if let [Part::Value(query)] = &*self.parts {
+            return single(query).map(Cow::Borrowed);
+        }
         let mut out = String::new();
         for part in self.parts.iter() {
             match part {
                 Part::Literal(text) => out.push_str(text),
-                Part::Value(_) => out.push_str(values.next().unwrap_or_default()),
+                Part::Value(query) => out.push_str(single(query)?),
             }
         }
-        Some(out)
+        Some(Cow::Owned(out))
     }
 }
 
