@@ -4,9 +4,10 @@ use std::io::{BufRead, BufWriter, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use cloud_events_handler::describe::request_json;
+use cloud_events_handler::describe::RequestDescription;
 use cloud_events_handler::{Event, Explanation, Handler};
-use serde_json::{json, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::json;
 
 use super::{name, read_input, ConfigArg, Failure, Format};
 
@@ -38,29 +39,34 @@ pub(super) fn run(args: ExplainArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::event(format!("{}: {e}", name(&args.input))))?;
     let mut out = std::io::stdout().lock();
     let written = match args.format {
-        Format::Json => writeln!(out, "{:#}", explanation_json(&explained)),
+        Format::Json => serde_json::to_writer_pretty(&mut out, &ExplanationJson(&explained))
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out)),
         Format::Text => write_text(&mut out, &explained),
     };
     written.map_err(|e| Failure::event(format!("cannot write the output: {e}")))
 }
 
-/// `{"rule", "kind", "reply", "requests": [...]}`.
-pub(super) fn explanation_json(explained: &Explanation<'_>) -> Value {
-    let rule = explained.rule();
-    let requests: Vec<Value> = explained
-        .requests()
-        .iter()
-        .map(|request| {
-            let (parts, body) = request.clone().into_parts();
-            request_json(&parts, &body)
-        })
-        .collect();
-    json!({
-        "rule": rule.name(),
-        "kind": rule.kind().to_string(),
-        "reply": rule.reply().to_string(),
-        "requests": requests,
-    })
+/// `{"rule", "kind", "reply", "requests": [...]}`, serialized straight
+/// from the explanation (no intermediate `Value`).
+pub(super) struct ExplanationJson<'a, 'h>(pub(super) &'a Explanation<'h>);
+
+impl Serialize for ExplanationJson<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let rule = self.0.rule();
+        let requests: Vec<_> = self
+            .0
+            .requests()
+            .iter()
+            .map(RequestDescription::new)
+            .collect();
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("rule", rule.name())?;
+        map.serialize_entry("kind", &rule.kind().to_string())?;
+        map.serialize_entry("reply", &rule.reply().to_string())?;
+        map.serialize_entry("requests", &requests)?;
+        map.end()
+    }
 }
 
 fn write_text(out: &mut impl Write, explained: &Explanation<'_>) -> std::io::Result<()> {
@@ -95,6 +101,12 @@ fn write_text(out: &mut impl Write, explained: &Explanation<'_>) -> std::io::Res
     Ok(())
 }
 
+/// Lines explained per worker and round: large enough that threads are
+/// not started per event, small enough to keep memory flat.
+const CHUNK_LINES: usize = 2048;
+
+/// `--ndjson`: lines are read in rounds, explained by one worker per core,
+/// and written in input order.
 fn ndjson(handler: &Handler, input: &std::path::Path) -> Result<(), Failure> {
     let reader: Box<dyn BufRead> = if input == std::path::Path::new("-") {
         Box::new(std::io::stdin().lock())
@@ -106,36 +118,22 @@ fn ndjson(handler: &Handler, input: &std::path::Path) -> Result<(), Failure> {
                 super::io_reason(&e)
             ))
         })?;
-        Box::new(std::io::BufReader::new(file))
+        Box::new(std::io::BufReader::with_capacity(1 << 20, file))
     };
-    let mut out = BufWriter::new(std::io::stdout().lock());
-    let mut failed = 0usize;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut out = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     let write_err = |e: std::io::Error| Failure::event(format!("cannot write the output: {e}"));
-    for (index, line) in reader.split(b'\n').enumerate() {
-        let line = line.map_err(|e| {
-            Failure::event(format!(
-                "{}: cannot read line {}: {e}",
-                name(input),
-                index + 1
-            ))
-        })?;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+    let mut lines = reader.split(b'\n').enumerate();
+    let mut failed = 0usize;
+    loop {
+        let round = read_round(&mut lines, workers, input)?;
+        if round.is_empty() {
+            break;
         }
-        let result = Event::from_bytes(line.into())
-            .map_err(|e| e.to_string())
-            .and_then(|event| {
-                handler
-                    .explain(&event)
-                    .map(|explained| explanation_json(&explained))
-                    .map_err(|e| e.to_string())
-            });
-        let object = result.unwrap_or_else(|error| {
-            failed += 1;
-            json!({"line": index + 1, "error": error})
-        });
-        serde_json::to_writer(&mut out, &object).map_err(|e| write_err(e.into()))?;
-        out.write_all(b"\n").map_err(write_err)?;
+        for (bytes, failures) in explain_round(handler, round)? {
+            out.write_all(&bytes).map_err(write_err)?;
+            failed += failures;
+        }
     }
     out.flush().map_err(write_err)?;
     if failed > 0 {
@@ -145,4 +143,90 @@ fn ndjson(handler: &Handler, input: &std::path::Path) -> Result<(), Failure> {
         )));
     }
     Ok(())
+}
+
+/// Numbered input lines, as `--ndjson` reads them.
+type Lines = std::iter::Enumerate<std::io::Split<Box<dyn BufRead>>>;
+
+/// One worker's share of a round: lines with their 0-based positions.
+type Chunk = Vec<(usize, Vec<u8>)>;
+
+/// One chunk of lines per worker, fewer at the end of the input; empty when
+/// the input is done.
+fn read_round(
+    lines: &mut Lines,
+    workers: usize,
+    input: &std::path::Path,
+) -> Result<Vec<Chunk>, Failure> {
+    let mut round = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        let mut chunk = Vec::with_capacity(CHUNK_LINES);
+        for (index, line) in lines.by_ref().take(CHUNK_LINES) {
+            let line = line.map_err(|e| {
+                Failure::event(format!(
+                    "{}: cannot read line {}: {e}",
+                    name(input),
+                    index + 1
+                ))
+            })?;
+            chunk.push((index, line));
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        round.push(chunk);
+    }
+    Ok(round)
+}
+
+/// Explains each chunk on a thread of its own; their outputs in input order.
+fn explain_round(handler: &Handler, round: Vec<Chunk>) -> Result<Vec<(Vec<u8>, usize)>, Failure> {
+    let joined: Vec<_> = std::thread::scope(|scope| {
+        let running: Vec<_> = round
+            .into_iter()
+            .map(|chunk| scope.spawn(move || explain_lines(handler, chunk)))
+            .collect();
+        running.into_iter().map(|worker| worker.join()).collect()
+    });
+    // A worker that panicked would silently drop its lines: stop instead.
+    joined
+        .into_iter()
+        .map(|output| {
+            output.map_err(|_| {
+                Failure::event(
+                    "a worker stopped while explaining events; output ends before its lines",
+                )
+            })
+        })
+        .collect()
+}
+
+/// One worker's lines: their output lines, and how many failed.
+fn explain_lines(handler: &Handler, lines: Chunk) -> (Vec<u8>, usize) {
+    let mut out = Vec::with_capacity(lines.len() * 1024);
+    let mut failed = 0;
+    for (index, line) in lines {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let mark = out.len();
+        let explained = Event::from_bytes(line.into())
+            .map_err(|e| e.to_string())
+            .and_then(|event| handler.explain(&event).map_err(|e| e.to_string()));
+        let error = match explained {
+            Ok(explained) => serde_json::to_writer(&mut out, &ExplanationJson(&explained))
+                .err()
+                .map(|e| format!("cannot describe the request: {e}")),
+            Err(error) => Some(error),
+        };
+        if let Some(error) = error {
+            failed += 1;
+            out.truncate(mark);
+            let object = json!({"line": index + 1, "error": error});
+            // A `Value` always serializes, and into a `Vec` nothing can fail.
+            let _ = serde_json::to_writer(&mut out, &object);
+        }
+        out.push(b'\n');
+    }
+    (out, failed)
 }

@@ -16,9 +16,17 @@ fn ceh(args: &[&str], stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // A command that does not read its input may close the pipe first.
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
+    // Written from a thread of its own, so that a command writing much
+    // output before it has read all its input cannot block on a full pipe;
+    // a command that does not read its input may close the pipe first.
+    let mut pipe = child.stdin.take().unwrap();
+    let input = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    output
 }
 
 fn stdout(output: &Output) -> String {
@@ -136,6 +144,44 @@ fn explain_ndjson_keeps_going_past_bad_lines() {
         "ceh: <stdin>: 1 event(s) could not be explained\n"
     );
     assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn explain_ndjson_keeps_input_order_across_workers() {
+    // More lines than one round of workers takes, so several rounds run and
+    // every line's output must still come out in its input position.
+    let events = [
+        S3.replace('\n', ""),
+        r#"{"source": "com.example.orders", "detail-type": "t", "detail": {}}"#.to_owned(),
+        "not json".to_owned(),
+    ];
+    let count = 10_000;
+    let input: String = (0..count).map(|i| format!("{}\n", events[i % 3])).collect();
+    let output = ceh(&["explain", "--ndjson", "-"], input.as_bytes());
+    let lines: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), count);
+    for (i, line) in lines.iter().enumerate() {
+        match i % 3 {
+            0 => assert_eq!(line["requests"][0]["path"], "/aws.s3", "line {}", i + 1),
+            1 => assert_eq!(
+                line["requests"][0]["path"],
+                "/com.example.orders",
+                "line {}",
+                i + 1
+            ),
+            _ => assert_eq!(line["line"], i + 1),
+        }
+    }
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "ceh: <stdin>: {} event(s) could not be explained\n",
+            count / 3
+        )
+    );
 }
 
 #[test]
