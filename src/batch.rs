@@ -41,6 +41,16 @@ pub struct BatchSpec {
 }
 
 /// What the Lambda returns for a batch.
+///
+/// ```
+/// use cloud_events_handler::{batch::BatchResponse, RuleTable};
+///
+/// let table = RuleTable::builtin();
+/// let response = |name: &str| table.get(name).and_then(|rule| rule.batch()).map(|spec| spec.response());
+/// assert_eq!(response("sqs"), Some(BatchResponse::ItemFailures));
+/// assert_eq!(response("firehose"), Some(BatchResponse::Firehose));
+/// assert_eq!(response("kafka"), Some(BatchResponse::None));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
@@ -67,6 +77,19 @@ pub(crate) struct RawBatch {
 }
 
 /// One record of a batch event.
+///
+/// ```
+/// use cloud_events_handler::RuleTable;
+/// use serde_json::json;
+///
+/// let table = RuleTable::builtin();
+/// let spec = table.get("kinesis").and_then(|rule| rule.batch()).ok_or("kinesis is a batch rule")?;
+/// let event = json!({"Records": [{"kinesis": {"sequenceNumber": "4959"}}]});
+/// let records = spec.records(&event);
+/// assert_eq!((records[0].index, records[0].id, records[0].group), (0, Some("4959"), None));
+/// assert_eq!(records[0].json, &event["Records"][0]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Record<'e> {
     /// Its position in the batch, from 0.
@@ -104,11 +127,29 @@ impl BatchSpec {
     }
 
     /// What the Lambda returns for the batch.
+    ///
+    /// ```
+    /// use cloud_events_handler::{batch::BatchResponse, RuleTable};
+    ///
+    /// let table = RuleTable::builtin();
+    /// let spec = table.get("sqs").and_then(|rule| rule.batch()).ok_or("sqs is a batch rule")?;
+    /// assert_eq!(spec.response(), BatchResponse::ItemFailures);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn response(&self) -> BatchResponse {
         self.response
     }
 
     /// Whether the whole batch is one ordered sequence (a stream shard).
+    ///
+    /// ```
+    /// use cloud_events_handler::RuleTable;
+    ///
+    /// let table = RuleTable::builtin();
+    /// let ordered = |name: &str| table.get(name).and_then(|rule| rule.batch()).map(|spec| spec.ordered());
+    /// assert_eq!(ordered("kinesis"), Some(true), "a stream shard");
+    /// assert_eq!(ordered("sqs"), Some(false), "ordered per message group only");
+    /// ```
     pub fn ordered(&self) -> bool {
         self.ordered
     }
@@ -176,6 +217,24 @@ impl fmt::Display for BatchSpec {
 }
 
 /// Records of a batch failed, and the source cannot be told which.
+///
+/// ```
+/// use cloud_events_handler::{batch::BatchError, Config, Event, HandleError, Handler};
+/// use http_body_util::Full;
+///
+/// let handler = Handler::new(Config::default());
+/// let event = Event::from_slice(br#"{"Records": [{"eventSource": "aws:sqs", "messageId": "m1", "body": "x"}]}"#)?;
+/// let failing = tower::service_fn(|_: http::Request<Full<bytes::Bytes>>| async {
+///     http::Response::builder().status(500).body(Full::new(bytes::Bytes::new()))
+/// });
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let err = handler.handle(&event, failing).await.unwrap_err();
+/// assert!(matches!(&err, HandleError::Batch(BatchError { failed: 1, total: 1, .. })));
+/// assert!(err.to_string().starts_with("rule `sqs`: 1 of 1 records failed (first: record 0 (id m1): the app answered 500"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[error("rule `{rule}`: {failed} of {total} records failed (first: record {first_index}{first_id}: {first_reason}); the whole batch fails so that it is retried and nothing is lost{hint}")]
 pub struct BatchError {

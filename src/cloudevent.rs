@@ -30,6 +30,19 @@ const CE_SUBJECT: HeaderName = HeaderName::from_static("ce-subject");
 /// the record). An attribute whose template does not resolve takes its
 /// default: `id` a digest of the event's bytes, so a retried event keeps its
 /// id; `source` `ceh:<rule>`; `type` `ceh.<rule>`; `time` and `subject` none.
+///
+/// ```
+/// use cloud_events_handler::{cloudevent::Mode, RuleTable};
+/// use serde_json::json;
+///
+/// let table = RuleTable::builtin();
+/// let spec = table.get("sqs").ok_or("a built-in rule")?.cloudevent();
+/// let record = json!({"messageId": "m1", "eventSourceARN": "arn:aws:sqs:eu-west-1:1:orders"});
+/// let attributes = spec.attributes("sqs", &record, b"{}");
+/// assert_eq!((attributes.id.as_str(), attributes.kind.as_str()), ("m1", "aws.sqs.message"));
+/// assert_eq!(spec.mode(), Mode::Binary);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct CloudEventSpec {
     id: Option<Template>,
@@ -58,6 +71,15 @@ pub(crate) struct RawCloudEvent {
 }
 
 /// How a request carries its CloudEvent.
+///
+/// ```
+/// use cloud_events_handler::{cloudevent::Mode, RuleTable};
+///
+/// let table = RuleTable::builtin();
+/// let mode = |name: &str| table.get(name).map(|rule| rule.cloudevent().mode());
+/// assert_eq!(mode("s3"), Some(Mode::Binary));
+/// assert_eq!(mode("cloudevents"), Some(Mode::Forward), "a CloudEvent goes as it came");
+/// ```
 #[derive(Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
@@ -73,6 +95,19 @@ pub enum Mode {
 }
 
 /// The attributes of one request's CloudEvent.
+///
+/// ```
+/// use cloud_events_handler::cloudevent::{validate, Attributes};
+///
+/// let attributes = Attributes {
+///     id: "1".into(), source: "/orders".into(), kind: "order.placed".into(), time: None, subject: None,
+/// };
+/// let envelope = attributes.envelope(br#"{"order": 7}"#);
+/// let json: serde_json::Value = serde_json::from_slice(&envelope)?;
+/// assert!(validate(&json).is_ok());
+/// assert_eq!(json["data"]["order"], 7);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attributes {
     /// `id`.
@@ -108,11 +143,33 @@ impl CloudEventSpec {
     }
 
     /// How requests carry the CloudEvent.
+    ///
+    /// ```
+    /// use cloud_events_handler::{cloudevent::Mode, RuleTable};
+    ///
+    /// let table = RuleTable::builtin();
+    /// assert_eq!(table.get("eventbridge").ok_or("a built-in rule")?.cloudevent().mode(), Mode::Binary);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn mode(&self) -> Mode {
         self.mode
     }
 
     /// The attributes for an event (or record) `json` whose bytes are `body`.
+    ///
+    /// ```
+    /// use cloud_events_handler::RuleTable;
+    /// use serde_json::json;
+    ///
+    /// let table = RuleTable::builtin();
+    /// let spec = table.get("s3").ok_or("a built-in rule")?.cloudevent();
+    /// // Nothing in this event resolves the s3 rule's templates: every attribute takes its default.
+    /// let attributes = spec.attributes("s3", &json!({}), b"{}");
+    /// assert_eq!((attributes.source.as_str(), attributes.kind.as_str()), ("ceh:s3", "ceh.s3"));
+    /// assert!(attributes.id.starts_with("ceh-"));
+    /// assert_eq!(attributes.id, spec.attributes("s3", &json!({}), b"{}").id, "stable across retries");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn attributes(&self, rule: &str, json: &Value, body: &[u8]) -> Attributes {
         let render = |t: &Option<Template>| {
             t.as_ref()
@@ -177,6 +234,19 @@ fn ce_value(text: Cow<'_, str>) -> HeaderValue {
 impl Attributes {
     /// Adds the binary-mode headers: `ce-specversion`, `ce-id`, `ce-source`,
     /// `ce-type`, and `ce-time`/`ce-subject` when known.
+    ///
+    /// ```
+    /// use cloud_events_handler::cloudevent::Attributes;
+    ///
+    /// let attributes = Attributes {
+    ///     id: "1".into(), source: "/my source".into(), kind: "t".into(), time: None, subject: Some("ü".into()),
+    /// };
+    /// let mut headers = http::HeaderMap::new();
+    /// attributes.add_headers(&mut headers);
+    /// assert_eq!(headers["ce-specversion"], "1.0");
+    /// assert_eq!((headers["ce-source"].as_bytes(), headers["ce-subject"].as_bytes()), (&b"/my%20source"[..], &b"%C3%BC"[..]));
+    /// assert!(headers.get("ce-time").is_none());
+    /// ```
     pub fn add_headers(&self, headers: &mut HeaderMap) {
         let mut put = |name: HeaderName, value: &str| {
             headers.insert(name, ce_value(Cow::Borrowed(value)));
@@ -195,6 +265,17 @@ impl Attributes {
 
     /// The structured-mode body: the attributes, and the event's original
     /// JSON bytes, unchanged, as `data`.
+    ///
+    /// ```
+    /// use cloud_events_handler::cloudevent::Attributes;
+    ///
+    /// let attributes = Attributes { id: "1".into(), source: "/s".into(), kind: "t".into(), time: None, subject: None };
+    /// let body = attributes.envelope(br#"{"n": 1.0}"#);
+    /// assert_eq!(
+    ///     body,
+    ///     r#"{"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":"application/json","data":{"n": 1.0}}"#
+    /// );
+    /// ```
     pub fn envelope(&self, data: &[u8]) -> Bytes {
         let mut head = serde_json::Map::new();
         head.insert("specversion".into(), "1.0".into());

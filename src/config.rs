@@ -16,9 +16,22 @@ use crate::rule::{
 };
 
 /// The most rules one configuration file may hold.
+///
+/// ```
+/// use cloud_events_handler::{Config, MAX_RULES};
+///
+/// let err = Config::parse("big.toml", &"[[rule]]\n".repeat(MAX_RULES + 1)).unwrap_err();
+/// assert_eq!(err.to_string(), "big.toml:1: the file has 10001 rules, over the limit of 10000");
+/// ```
 pub const MAX_RULES: usize = 10_000;
 
 /// The setting that names the configuration file.
+///
+/// ```
+/// use cloud_events_handler::CONFIG_VAR;
+///
+/// assert_eq!(CONFIG_VAR, "CEH_CONFIG");
+/// ```
 pub const CONFIG_VAR: &str = "CEH_CONFIG";
 
 /// Everything `ceh` needs to turn events into requests: the rule table and the
@@ -89,6 +102,16 @@ impl Default for Config {
 
 impl Config {
     /// Reads and checks a configuration file.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Config, LoadError};
+    ///
+    /// let file = tempfile::NamedTempFile::new()?;
+    /// std::fs::write(file.path(), "[fallback]\nreject = true\n")?;
+    /// assert!(Config::load(file.path())?.rules().fallback().is_none());
+    /// assert!(matches!(Config::load("no/such/ceh.toml"), Err(LoadError::Read { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Self, LoadError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
@@ -99,6 +122,18 @@ impl Config {
     }
 
     /// The file named by the `CEH_CONFIG` setting, or the defaults when it is unset.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Config, CONFIG_VAR};
+    ///
+    /// let file = tempfile::NamedTempFile::new()?;
+    /// std::fs::write(file.path(), "[fallback]\nreject = true\n")?;
+    /// std::env::set_var(CONFIG_VAR, file.path());
+    /// assert!(Config::from_env()?.rules().fallback().is_none());
+    /// std::env::remove_var(CONFIG_VAR);
+    /// assert!(Config::from_env()?.rules().fallback().is_some(), "the defaults");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_env() -> Result<Self, LoadError> {
         match std::env::var_os(CONFIG_VAR) {
             Some(path) if !path.is_empty() => Self::load(path),
@@ -107,6 +142,16 @@ impl Config {
     }
 
     /// Checks a configuration given as text; `file` names it in errors.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let err = Config::parse("ceh.toml", "disable_rules = [\"s4\"]\n").unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "ceh.toml:1: disable_rules: there is no rule named `s4`; `ceh rules list` shows the names"
+    /// );
+    /// ```
     pub fn parse(file: &str, text: &str) -> Result<Self, LoadError> {
         let file: Arc<str> = Arc::from(file);
         let raw: RawConfig = toml::from_str(text).map_err(|e| LoadError::toml(&file, text, &e))?;
@@ -187,6 +232,14 @@ impl Config {
     }
 
     /// When an answer is a failure, and how batches are replied to.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", "[reply]\nmax_records = 100\n")?;
+    /// assert_eq!(config.reply_policy().max_records(), 100);
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
     pub fn reply_policy(&self) -> &ReplyPolicy {
         &self.reply_policy
     }
@@ -194,11 +247,30 @@ impl Config {
     /// The path prefixes of event routes that HTTP clients may not reach:
     /// every rule's static path (or the static directory before a placeholder),
     /// under its base path. The fallback's `/` is not one.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", "[environment]\nbase_path = \"/events\"\n")?;
+    /// assert!(config.event_routes().iter().any(|route| route == "/events/aws.s3"));
+    /// assert!(config.event_routes().iter().all(|route| route.starts_with("/events")));
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
     pub fn event_routes(&self) -> &[String] {
         &self.event_routes
     }
 
     /// Whether an HTTP request's path falls under an event route.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::default();
+    /// assert!(config.is_event_route("/aws.s3"));
+    /// assert!(config.is_event_route("/aws.s3/anything"));
+    /// assert!(!config.is_event_route("/aws.s3x"));
+    /// assert!(!config.is_event_route("/users/42"));
+    /// ```
     pub fn is_event_route(&self, path: &str) -> bool {
         self.event_routes.iter().any(|route| {
             path == route
@@ -209,11 +281,27 @@ impl Config {
     }
 
     /// How HTTP events pass through.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", "[http]\nbase_path = \"/api\"\n")?;
+    /// assert_eq!(config.http().base_path(), Some("/api"));
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
     pub fn http(&self) -> &HttpOptions {
         &self.http
     }
 
     /// The request environment.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", "[environment]\nhost = \"events.internal\"\n")?;
+    /// assert_eq!(config.environment().settings("s3").host(), "events.internal");
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
     pub fn environment(&self) -> &Environment {
         &self.environment
     }

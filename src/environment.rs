@@ -106,6 +106,15 @@ impl Default for Settings {
 
 impl Environment {
     /// The settings for the rule named `rule` (the global ones when it has no override).
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", "[environment.rule.s3]\nport = 8080\n")?;
+    /// assert_eq!(config.environment().settings("s3").port(), Some(8080));
+    /// assert_eq!(config.environment().settings("sqs").port(), Some(80), "the global settings");
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
     pub fn settings(&self, rule: &str) -> &Settings {
         if self.per_rule.is_empty() {
             return &self.global; // the usual case: no hashing on the hot path
@@ -115,6 +124,16 @@ impl Environment {
 
     /// The method for a rule's requests: a per-rule environment's, else the
     /// rule's own `method`, else the global environment's, else `POST`.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Config, Environment};
+    ///
+    /// let config = Config::parse("ceh.toml", "[environment]\nREQUEST_METHOD = \"put\"\n")?;
+    /// let s3 = config.rules().get("s3").ok_or("a built-in rule")?;
+    /// assert_eq!(config.environment().method(s3), http::Method::PUT);
+    /// assert_eq!(Environment::default().method(s3), http::Method::POST);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn method(&self, rule: &Rule) -> Method {
         let per_rule = match self.per_rule_methods.is_empty() {
             true => None,
@@ -200,21 +219,55 @@ const IGNORED_WSGI_KEYS: [&str; 8] = [
 
 impl Settings {
     /// `http` or `https`.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", "[environment]\n\"wsgi.url_scheme\" = \"https\"\n")?;
+    /// assert_eq!(config.environment().settings("s3").scheme(), "https");
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
     pub fn scheme(&self) -> &str {
         &self.scheme
     }
 
     /// The host name the app sees (`Host` header and URI authority).
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", "[environment]\nSERVER_NAME = \"events.internal\"\n")?;
+    /// assert_eq!(config.environment().settings("s3").host(), "events.internal");
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
     pub fn host(&self) -> &str {
         &self.host
     }
 
     /// The port, when one is set.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", "[environment]\nSERVER_PORT = \"8080\"\n")?;
+    /// let settings = config.environment().settings("s3");
+    /// assert_eq!((settings.port(), settings.authority()), (Some(8080), "localhost:8080".to_owned()));
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
     pub fn port(&self) -> Option<u16> {
         self.port
     }
 
     /// The HTTP version of synthesized requests.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Config, Environment};
+    ///
+    /// let config = Config::parse("ceh.toml", "[environment]\nprotocol = \"HTTP/1.0\"\n")?;
+    /// assert_eq!(config.environment().settings("s3").version(), http::Version::HTTP_10);
+    /// assert_eq!(Environment::default().settings("s3").version(), http::Version::HTTP_11);
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
     pub fn version(&self) -> Version {
         self.version
     }
@@ -225,6 +278,15 @@ impl Settings {
     }
 
     /// A query string added to every event request, without the `?`.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Config, Environment};
+    ///
+    /// let config = Config::parse("ceh.toml", "[environment]\nQUERY_STRING = \"?stage=test\"\n")?;
+    /// assert_eq!(config.environment().settings("s3").query(), Some("stage=test"));
+    /// assert_eq!(Environment::default().settings("s3").query(), None);
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
     pub fn query(&self) -> Option<&str> {
         self.query.as_deref()
     }

@@ -5,6 +5,14 @@ use serde_json::Value;
 
 /// The largest event accepted by default: Lambda's limit for a synchronous
 /// invocation payload (6 MB, counted as 6 × 1024 × 1024 bytes).
+///
+/// ```
+/// use cloud_events_handler::{Event, EventError, DEFAULT_MAX_EVENT_BYTES};
+///
+/// assert_eq!(DEFAULT_MAX_EVENT_BYTES, 6 * 1024 * 1024);
+/// let too_big = vec![b' '; DEFAULT_MAX_EVENT_BYTES + 1];
+/// assert!(matches!(Event::from_slice(&too_big), Err(EventError::TooLarge { .. })));
+/// ```
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 6 * 1024 * 1024;
 
 /// An event as it arrived: the raw bytes and the JSON parsed from them.
@@ -28,16 +36,42 @@ pub struct Event {
 
 impl Event {
     /// Parses an event, with the default size limit ([`DEFAULT_MAX_EVENT_BYTES`]).
+    ///
+    /// ```
+    /// use cloud_events_handler::Event;
+    ///
+    /// let event = Event::from_slice(b" [1, 2]\n")?;
+    /// assert_eq!(event.json()[1], 2);
+    /// assert_eq!(event.bytes().as_ref(), b" [1, 2]\n", "whitespace and all");
+    /// # Ok::<(), cloud_events_handler::EventError>(())
+    /// ```
     pub fn from_slice(bytes: &[u8]) -> Result<Self, EventError> {
         Self::from_bytes(Bytes::copy_from_slice(bytes))
     }
 
     /// Parses an event that is already in a [`Bytes`] buffer, without copying it.
+    ///
+    /// ```
+    /// use cloud_events_handler::Event;
+    ///
+    /// let body = bytes::Bytes::from_static(br#"{"id": 1}"#);
+    /// let event = Event::from_bytes(body.clone())?;
+    /// assert_eq!(event.bytes().as_ptr(), body.as_ptr(), "the same buffer, not a copy");
+    /// # Ok::<(), cloud_events_handler::EventError>(())
+    /// ```
     pub fn from_bytes(bytes: Bytes) -> Result<Self, EventError> {
         Self::from_bytes_limited(bytes, DEFAULT_MAX_EVENT_BYTES)
     }
 
     /// Parses an event, refusing one larger than `max_bytes`.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Event, EventError};
+    ///
+    /// let err = Event::from_bytes_limited(bytes::Bytes::from_static(b"[1, 2, 3]"), 4).unwrap_err();
+    /// assert_eq!(err, EventError::TooLarge { len: 9, max: 4 });
+    /// assert_eq!(err.to_string(), "the event is 9 bytes, over the limit of 4 bytes");
+    /// ```
     pub fn from_bytes_limited(bytes: Bytes, max_bytes: usize) -> Result<Self, EventError> {
         if bytes.len() > max_bytes {
             return Err(EventError::TooLarge {
@@ -53,6 +87,13 @@ impl Event {
     }
 
     /// Builds an event from a JSON value, serializing it for the body.
+    ///
+    /// ```
+    /// use cloud_events_handler::Event;
+    ///
+    /// let event = Event::from_json(serde_json::json!({"source": "com.example"}));
+    /// assert_eq!(event.bytes().as_ref(), br#"{"source":"com.example"}"#);
+    /// ```
     pub fn from_json(json: Value) -> Self {
         // Serializing a `Value` cannot fail: its map keys are always strings.
         let bytes = Bytes::from(serde_json::to_vec(&json).unwrap_or_default());

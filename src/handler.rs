@@ -18,10 +18,49 @@ use crate::synthesize::{synthesize, synthesize_with_body, SynthesizeError};
 use crate::{Config, Event, Invocation};
 
 /// `ceh-record-index`: a batch record's position in its batch, from 0.
+///
+/// ```
+/// use cloud_events_handler::{Config, Event, Handler, RECORD_INDEX_HEADER};
+///
+/// let event = Event::from_slice(br#"{"Records": [
+///     {"eventSource": "aws:sqs", "messageId": "a", "attributes": {"MessageGroupId": "g1"}},
+///     {"eventSource": "aws:sqs", "messageId": "b", "attributes": {"MessageGroupId": "g1"}}
+/// ]}"#)?;
+/// let handler = Handler::new(Config::default());
+/// let explained = handler.explain(&event)?;
+/// assert_eq!(explained.requests()[1].headers()[RECORD_INDEX_HEADER], "1");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const RECORD_INDEX_HEADER: HeaderName = HeaderName::from_static("ceh-record-index");
 /// `ceh-record-id`: a batch record's identifier (`messageId`, sequence number…).
+///
+/// ```
+/// use cloud_events_handler::{Config, Event, Handler, RECORD_ID_HEADER};
+///
+/// let event = Event::from_slice(br#"{"Records": [
+///     {"eventSource": "aws:sqs", "messageId": "a", "attributes": {"MessageGroupId": "g1"}},
+///     {"eventSource": "aws:sqs", "messageId": "b", "attributes": {"MessageGroupId": "g1"}}
+/// ]}"#)?;
+/// let handler = Handler::new(Config::default());
+/// let explained = handler.explain(&event)?;
+/// assert_eq!(explained.requests()[1].headers()[RECORD_ID_HEADER], "b");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const RECORD_ID_HEADER: HeaderName = HeaderName::from_static("ceh-record-id");
 /// `ceh-record-group`: a batch record's ordering group (SQS FIFO message group).
+///
+/// ```
+/// use cloud_events_handler::{Config, Event, Handler, RECORD_GROUP_HEADER};
+///
+/// let event = Event::from_slice(br#"{"Records": [
+///     {"eventSource": "aws:sqs", "messageId": "a", "attributes": {"MessageGroupId": "g1"}},
+///     {"eventSource": "aws:sqs", "messageId": "b", "attributes": {"MessageGroupId": "g1"}}
+/// ]}"#)?;
+/// let handler = Handler::new(Config::default());
+/// let explained = handler.explain(&event)?;
+/// assert_eq!(explained.requests()[1].headers()[RECORD_GROUP_HEADER], "g1");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const RECORD_GROUP_HEADER: HeaderName = HeaderName::from_static("ceh-record-group");
 
 /// Routes events to an app with one configuration.
@@ -134,6 +173,15 @@ impl<'h> Explanation<'h> {
 
 impl Handler {
     /// A handler for this configuration.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Config, Event, Handler};
+    ///
+    /// let handler = Handler::new(Config::parse("ceh.toml", "[fallback]\npath = \"/unknown\"\n")?);
+    /// let explained = handler.explain(&Event::from_slice(br#"{"hello": "world"}"#)?)?;
+    /// assert_eq!(explained.requests()[0].uri().path(), "/unknown");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(config: Config) -> Self {
         Self {
             config: Arc::new(config),
@@ -141,11 +189,29 @@ impl Handler {
     }
 
     /// The configuration in use.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Config, Handler};
+    ///
+    /// let handler = Handler::new(Config::default());
+    /// assert!(handler.config().rules().get("s3").is_some());
+    /// assert!(std::ptr::eq(handler.clone().config(), handler.config()), "clones share it");
+    /// ```
     pub fn config(&self) -> &Config {
         &self.config
     }
 
     /// Classifies `event` and builds the requests the app would receive.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Config, Event, Handler};
+    ///
+    /// let handler = Handler::new(Config::default());
+    /// let explained = handler.explain(&Event::from_slice(br#"{"source": "serverless-plugin-warmup"}"#)?)?;
+    /// assert_eq!(explained.rule().name(), "warmup");
+    /// assert!(explained.requests().is_empty(), "a warm-up ping never reaches the app");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn explain(&self, event: &Event) -> Result<Explanation<'_>, HandleError> {
         let found = self.config.rules().classify(event)?;
         let requests = match found.rule().reply() {
@@ -159,6 +225,19 @@ impl Handler {
     }
 
     /// Sends `event` to `app` and returns the reply for the event source.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Config, Echo, Event, Handler};
+    ///
+    /// let handler = Handler::new(Config::default());
+    /// let event = Event::from_slice(br#"{"Records": [{"eventSource": "aws:sqs", "messageId": "1", "body": "hi"}]}"#)?;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let reply = handler.handle(&event, Echo).await?;
+    /// assert_eq!(reply, serde_json::json!({"batchItemFailures": []}));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub async fn handle<S, B>(&self, event: &Event, app: S) -> Result<Value, HandleError>
     where
         S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone,
@@ -172,6 +251,21 @@ impl Handler {
 
     /// Like [`Handler::handle`], for an invocation whose facts the app sees
     /// as headers and whose deadline bounds the app's time.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Config, Echo, Event, Handler, Invocation};
+    ///
+    /// let handler = Handler::new(Config::default());
+    /// let event = Event::from_slice(br#"{"Records": [{"eventSource": "aws:s3", "s3": {}}]}"#)?;
+    /// let invocation = Invocation { request_id: Some("req-1".into()), ..Invocation::default() };
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let reply = handler.handle_invocation(&event, Echo, &invocation).await?;
+    /// let seen: serde_json::Value = serde_json::from_str(reply["body"].as_str().unwrap_or_default())?;
+    /// assert_eq!(seen["headers"]["ceh-request-id"], "req-1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub async fn handle_invocation<S, B>(
         &self,
         event: &Event,

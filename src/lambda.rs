@@ -14,11 +14,37 @@ use crate::app::{AppError, BoxError};
 use crate::{Config, Event, HandleError, Handler, Invocation};
 
 /// The setting for the margin kept before the Lambda deadline, in milliseconds.
+///
+/// ```
+/// use std::time::Duration;
+/// use cloud_events_handler::lambda::{Timing, DEADLINE_MARGIN_VAR};
+///
+/// std::env::set_var(DEADLINE_MARGIN_VAR, "500");
+/// assert_eq!(Timing::from_env()?.margin, Duration::from_millis(500));
+/// # Ok::<(), lambda_runtime::Error>(())
+/// ```
 pub const DEADLINE_MARGIN_VAR: &str = "CEH_DEADLINE_MARGIN_MS";
 /// The setting for the longest the app may take for one request, in milliseconds.
+///
+/// ```
+/// use std::time::Duration;
+/// use cloud_events_handler::lambda::{Timing, APP_TIMEOUT_VAR};
+///
+/// std::env::set_var(APP_TIMEOUT_VAR, "2000");
+/// assert_eq!(Timing::from_env()?.app_timeout, Some(Duration::from_secs(2)));
+/// # Ok::<(), lambda_runtime::Error>(())
+/// ```
 pub const APP_TIMEOUT_VAR: &str = "CEH_APP_TIMEOUT_MS";
 
 /// The default margin: time left after the app's answer to reply to Lambda.
+///
+/// ```
+/// use std::time::Duration;
+/// use cloud_events_handler::lambda::{Timing, DEFAULT_DEADLINE_MARGIN};
+///
+/// assert_eq!(DEFAULT_DEADLINE_MARGIN, Duration::from_millis(250));
+/// assert_eq!(Timing::default().margin, DEFAULT_DEADLINE_MARGIN);
+/// ```
 pub const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_millis(250);
 
 /// Deadlines before this (2001-09-09, 10¹² ms since the epoch) are not real
@@ -58,6 +84,17 @@ impl Default for Timing {
 
 impl Timing {
     /// From `CEH_DEADLINE_MARGIN_MS` and `CEH_APP_TIMEOUT_MS`.
+    ///
+    /// ```
+    /// use cloud_events_handler::lambda::{Timing, APP_TIMEOUT_VAR, DEFAULT_DEADLINE_MARGIN};
+    ///
+    /// std::env::set_var(APP_TIMEOUT_VAR, "soon");
+    /// let err = Timing::from_env().unwrap_err();
+    /// assert_eq!(err.to_string(), r#"CEH_APP_TIMEOUT_MS="soon" is not a number of milliseconds"#);
+    /// std::env::remove_var(APP_TIMEOUT_VAR);
+    /// assert_eq!(Timing::from_env()?.margin, DEFAULT_DEADLINE_MARGIN);
+    /// # Ok::<(), lambda_runtime::Error>(())
+    /// ```
     pub fn from_env() -> Result<Self, lambda_runtime::Error> {
         Ok(Self {
             margin: millis(DEADLINE_MARGIN_VAR)?.unwrap_or(DEFAULT_DEADLINE_MARGIN),
@@ -120,6 +157,18 @@ where
 }
 
 /// Serves Lambda invocations with an explicit handler and timing.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use cloud_events_handler::lambda::{self, Timing};
+/// use cloud_events_handler::{Config, Echo, Handler};
+///
+/// # async fn example() -> Result<(), lambda_runtime::Error> {
+/// let handler = Handler::new(Config::parse("ceh.toml", "[fallback]\nreject = true\n")?);
+/// let timing = Timing { app_timeout: Some(Duration::from_secs(10)), ..Timing::default() };
+/// lambda::serve(handler, Echo, timing).await
+/// # }
+/// ```
 pub async fn serve<S, B>(
     handler: Handler,
     app: S,
@@ -182,9 +231,24 @@ where
 }
 
 /// Lambda's limit for a synchronous invocation's result (6 MB).
+///
+/// ```
+/// use cloud_events_handler::lambda::MAX_REPLY_BYTES;
+///
+/// assert_eq!(MAX_REPLY_BYTES, 6 * 1024 * 1024);
+/// ```
 pub const MAX_REPLY_BYTES: usize = 6 * 1024 * 1024;
 
 /// The `errorType` Lambda reports for each way an invocation can fail.
+///
+/// ```
+/// use cloud_events_handler::{lambda, Config, Event, Handler};
+///
+/// let handler = Handler::new(Config::parse("ceh.toml", "[fallback]\nreject = true\n")?);
+/// let err = handler.explain(&Event::from_slice(b"{}")?).unwrap_err();
+/// assert_eq!(lambda::error_type(&err), "Ceh.NoRule");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn error_type(err: &HandleError) -> &'static str {
     match err {
         HandleError::Classify(_) => "Ceh.NoRule",
@@ -208,6 +272,12 @@ fn diagnostic(error_type: &str, err: &dyn std::fmt::Display) -> Diagnostic {
 }
 
 /// The settings the Lambda runtime sets for every function, which the runtime loop needs.
+///
+/// ```
+/// use cloud_events_handler::lambda::RUNTIME_VARS;
+///
+/// assert!(RUNTIME_VARS.contains(&"AWS_LAMBDA_RUNTIME_API"));
+/// ```
 pub const RUNTIME_VARS: [&str; 4] = [
     "AWS_LAMBDA_RUNTIME_API",
     "AWS_LAMBDA_FUNCTION_NAME",
@@ -217,6 +287,20 @@ pub const RUNTIME_VARS: [&str; 4] = [
 
 /// Fails, naming them, when settings the runtime loop needs are missing or
 /// malformed (lambda_runtime would panic on them).
+///
+/// ```
+/// use cloud_events_handler::lambda::{check_runtime_env, RUNTIME_VARS};
+///
+/// for var in RUNTIME_VARS {
+///     std::env::remove_var(var);
+/// }
+/// let err = check_runtime_env().unwrap_err();
+/// assert!(err.to_string().starts_with("not inside a Lambda runtime: AWS_LAMBDA_RUNTIME_API, AWS_LAMBDA_FUNCTION_NAME"));
+/// for (var, value) in RUNTIME_VARS.into_iter().zip(["127.0.0.1:9001", "orders", "128", "$LATEST"]) {
+///     std::env::set_var(var, value);
+/// }
+/// assert!(check_runtime_env().is_ok());
+/// ```
 pub fn check_runtime_env() -> Result<(), lambda_runtime::Error> {
     let missing: Vec<&str> = RUNTIME_VARS
         .into_iter()
@@ -244,6 +328,15 @@ pub fn check_runtime_env() -> Result<(), lambda_runtime::Error> {
 }
 
 /// Whether this process runs as a Lambda runtime (the runtime API is set).
+///
+/// ```
+/// use cloud_events_handler::lambda::in_lambda;
+///
+/// std::env::remove_var("AWS_LAMBDA_RUNTIME_API");
+/// assert!(!in_lambda());
+/// std::env::set_var("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001");
+/// assert!(in_lambda());
+/// ```
 pub fn in_lambda() -> bool {
     std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
 }

@@ -63,6 +63,32 @@ impl Default for ServeOptions {
 
 /// Serves events on `listener` until `shutdown` resolves, then finishes the
 /// requests in flight.
+///
+/// ```
+/// use cloud_events_handler::serve::{serve, ServeOptions};
+/// use cloud_events_handler::{Config, Echo, Handler};
+/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let address = listener.local_addr()?;
+/// let mut answer = String::new();
+/// // The server stops once this client has read its answer.
+/// let client = async {
+///     let event = r#"{"source": "com.example.orders", "detail-type": "Order Placed", "detail": {}}"#;
+///     let request = format!("POST / HTTP/1.1\r\nhost: ceh\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{event}", event.len());
+///     let Ok(mut stream) = tokio::net::TcpStream::connect(address).await else { return };
+///     if stream.write_all(request.as_bytes()).await.is_ok() {
+///         let _ = stream.read_to_string(&mut answer).await;
+///     }
+/// };
+/// serve(listener, Handler::new(Config::default()), Echo, ServeOptions::default(), client).await?;
+/// assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+/// assert!(answer.contains("/com.example.orders"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub async fn serve<S, B>(
     listener: TcpListener,
     handler: Handler,

@@ -17,6 +17,16 @@ use crate::rule::{Part, Target};
 use crate::Event;
 
 /// The header that names the rule an event request matched.
+///
+/// ```
+/// use cloud_events_handler::{Config, Event, Handler, RULE_HEADER};
+///
+/// let handler = Handler::new(Config::default());
+/// let event = Event::from_slice(br#"{"source": "com.example.orders", "detail-type": "t", "detail": {}}"#)?;
+/// let explained = handler.explain(&event)?;
+/// assert_eq!(explained.requests()[0].headers()[RULE_HEADER], explained.rule().name());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const RULE_HEADER: HeaderName = HeaderName::from_static("ceh-rule");
 
 /// Bytes kept as they are in a path segment: RFC 3986 unreserved characters,

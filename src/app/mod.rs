@@ -21,9 +21,32 @@ pub(crate) use upstream::innermost;
 pub use upstream::{Upstream, UpstreamError, APP_VAR};
 
 /// A boxed error from an app or its response body.
+///
+/// ```
+/// use cloud_events_handler::app::BoxError;
+///
+/// let err: BoxError = "connection refused".into();
+/// assert_eq!(err.to_string(), "connection refused");
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Why the app did not produce a response.
+///
+/// ```
+/// use cloud_events_handler::app::{self, AppError, BoxError};
+/// use http_body_util::Full;
+///
+/// let refusing = tower::service_fn(|_: http::Request<Full<bytes::Bytes>>| async {
+///     Err::<http::Response<Full<bytes::Bytes>>, BoxError>("connection refused".into())
+/// });
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let err = app::call(refusing, http::Request::new(bytes::Bytes::new())).await.unwrap_err();
+/// assert!(matches!(err, AppError::Call(_)));
+/// assert_eq!(err.to_string(), "the app failed: connection refused");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AppError {
@@ -49,9 +72,30 @@ pub enum AppError {
 
 /// The largest response body read from an app: above Lambda's 6 MB result
 /// limit with room for base64, and far below what would strain memory.
+///
+/// ```
+/// use cloud_events_handler::app::MAX_RESPONSE_BYTES;
+///
+/// assert_eq!(MAX_RESPONSE_BYTES, 16 * 1024 * 1024);
+/// assert!(MAX_RESPONSE_BYTES > cloud_events_handler::lambda::MAX_REPLY_BYTES);
+/// ```
 pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Sends `request` to `app` and reads the whole response.
+///
+/// ```
+/// use cloud_events_handler::{app, Echo};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let request = http::Request::get("/health?deep=1").body(bytes::Bytes::new())?;
+/// let response = app::call(Echo, request).await?;
+/// assert_eq!(response.status(), 200);
+/// let seen: serde_json::Value = serde_json::from_slice(response.body())?;
+/// assert_eq!((seen["method"].as_str(), seen["query"].as_str()), (Some("GET"), Some("deep=1")));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub async fn call<S, B>(app: S, request: Request<Bytes>) -> Result<Response<Bytes>, AppError>
 where
     S: Service<Request<Full<Bytes>>, Response = Response<B>>,

@@ -12,15 +12,56 @@ use tower::ServiceExt;
 use super::Upstream;
 
 /// The setting for the path probed until the app answers.
+///
+/// ```
+/// use cloud_events_handler::app::{DEFAULT_READINESS_PATH, READINESS_PATH_VAR};
+///
+/// let path = std::env::var(READINESS_PATH_VAR).unwrap_or_else(|_| DEFAULT_READINESS_PATH.to_owned());
+/// assert_eq!(READINESS_PATH_VAR, "CEH_READINESS_PATH");
+/// assert!(path.starts_with('/'));
+/// ```
 pub const READINESS_PATH_VAR: &str = "CEH_READINESS_PATH";
 /// The setting for how long the app may take to become ready, in milliseconds.
+///
+/// ```
+/// use cloud_events_handler::app::READINESS_TIMEOUT_VAR;
+///
+/// assert_eq!(READINESS_TIMEOUT_VAR, "CEH_READINESS_TIMEOUT_MS");
+/// ```
 pub const READINESS_TIMEOUT_VAR: &str = "CEH_READINESS_TIMEOUT_MS";
 /// Default readiness path.
+///
+/// ```
+/// assert_eq!(cloud_events_handler::app::DEFAULT_READINESS_PATH, "/");
+/// ```
 pub const DEFAULT_READINESS_PATH: &str = "/";
 /// Default readiness timeout: well inside Lambda's 10 s init phase.
+///
+/// ```
+/// use std::time::Duration;
+/// use cloud_events_handler::app::DEFAULT_READINESS_TIMEOUT;
+///
+/// assert_eq!(DEFAULT_READINESS_TIMEOUT, Duration::from_secs(9));
+/// assert!(DEFAULT_READINESS_TIMEOUT < Duration::from_secs(10), "Lambda's init phase");
+/// ```
 pub const DEFAULT_READINESS_TIMEOUT: Duration = Duration::from_millis(9_000);
 
 /// The app's process, stopped when this value is dropped.
+///
+/// ```
+/// use std::time::Duration;
+/// use cloud_events_handler::app::{AppProcess, ProcessError, Upstream};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// // `true` exits at once, without ever answering on the app's port.
+/// let mut process = AppProcess::spawn(&["true".into()])?;
+/// let app = Upstream::new("http://127.0.0.1:9")?;
+/// let err = process.wait_ready(&app, "/", Duration::from_secs(5)).await.unwrap_err();
+/// assert!(matches!(err, ProcessError::Exited { .. }), "{err}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct AppProcess {
     child: Child,
@@ -28,6 +69,14 @@ pub struct AppProcess {
 }
 
 /// Why the app could not be started or did not become ready.
+///
+/// ```
+/// use cloud_events_handler::app::{AppProcess, ProcessError};
+///
+/// let err = AppProcess::spawn(&[]).unwrap_err();
+/// assert!(matches!(err, ProcessError::NoCommand));
+/// assert_eq!(err.to_string(), "no app command was given; write it after `--`, e.g. ceh lambda -- python app.py");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProcessError {
@@ -66,6 +115,20 @@ pub enum ProcessError {
 
 impl AppProcess {
     /// Starts `command` (program and arguments); its output goes to ours.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cloud_events_handler::app::AppProcess;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let process = AppProcess::spawn(&["sleep".into(), "30".into()])?;
+    /// process.stop(Duration::from_secs(1)).await;
+    /// let err = AppProcess::spawn(&["no-such-app-ceh".into()]).unwrap_err();
+    /// assert!(err.to_string().starts_with("cannot start the app `no-such-app-ceh`: "), "{err}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn spawn(command: &[OsString]) -> Result<Self, ProcessError> {
         let (program, args) = command.split_first().ok_or(ProcessError::NoCommand)?;
         let name = program.to_string_lossy().into_owned();
@@ -85,6 +148,22 @@ impl AppProcess {
 
     /// Probes `GET <path>` on the app until it answers with a status below 500,
     /// the process exits, or `timeout` passes.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cloud_events_handler::app::{AppProcess, Upstream};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// // `sleep` runs, but nothing answers on port 9.
+    /// let mut process = AppProcess::spawn(&["sleep".into(), "30".into()])?;
+    /// let app = Upstream::new("http://127.0.0.1:9")?;
+    /// let err = process.wait_ready(&app, "/health", Duration::from_millis(100)).await.unwrap_err();
+    /// assert!(err.to_string().starts_with("the app `sleep` did not answer on http://127.0.0.1:9/health within 100 ms"), "{err}");
+    /// process.stop(Duration::from_secs(1)).await;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub async fn wait_ready(
         &mut self,
         app: &Upstream,
@@ -127,6 +206,20 @@ impl AppProcess {
 
     /// Stops the app: SIGTERM, and SIGKILL if it is still running after `grace`;
     /// then waits for it, so no zombie is left.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use cloud_events_handler::app::AppProcess;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let process = AppProcess::spawn(&["sleep".into(), "30".into()])?;
+    /// let started = Instant::now();
+    /// process.stop(Duration::from_secs(5)).await;
+    /// assert!(started.elapsed() < Duration::from_secs(5), "SIGTERM was enough");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub async fn stop(mut self, grace: Duration) {
         if let Some(pid) = self.child.id() {
             // std has no SIGTERM and this crate forbids unsafe code: ask kill(1).

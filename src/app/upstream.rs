@@ -17,6 +17,15 @@ use hyper_util::rt::TokioExecutor;
 use super::BoxError;
 
 /// The setting that names the app's base URL.
+///
+/// ```
+/// use cloud_events_handler::app::{Upstream, APP_VAR};
+///
+/// assert_eq!(APP_VAR, "APP");
+/// let app = std::env::var(APP_VAR).ok().map(|url| Upstream::new(&url)).transpose()?;
+/// # let _ = app;
+/// # Ok::<(), cloud_events_handler::app::UpstreamError>(())
+/// ```
 pub const APP_VAR: &str = "APP";
 
 /// An app listening on HTTP, such as a Flask or Express server on
@@ -43,6 +52,17 @@ pub struct Upstream {
 }
 
 /// Why the app's URL cannot be used, or why a request to it failed.
+///
+/// ```
+/// use cloud_events_handler::app::{Upstream, UpstreamError};
+///
+/// let err = Upstream::new("https://127.0.0.1:8080").unwrap_err();
+/// assert!(matches!(err, UpstreamError::Url { .. }));
+/// assert_eq!(
+///     err.to_string(),
+///     r#"APP="https://127.0.0.1:8080" is not an app URL: https is not supported for a local app; write e.g. APP=http://127.0.0.1:8080"#
+/// );
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum UpstreamError {
@@ -66,6 +86,16 @@ pub enum UpstreamError {
 
 impl Upstream {
     /// An app at `url`: `http://host:port`, optionally with a base path.
+    ///
+    /// ```
+    /// use cloud_events_handler::app::Upstream;
+    ///
+    /// let app = Upstream::new("http://127.0.0.1:8080/prefix")?;
+    /// assert_eq!(app.base().path(), "/prefix");
+    /// assert!(Upstream::new("http://127.0.0.1:8080/?debug=1").is_err(), "no query");
+    /// assert!(Upstream::new("127.0.0.1:8080").is_err(), "no scheme");
+    /// # Ok::<(), cloud_events_handler::app::UpstreamError>(())
+    /// ```
     pub fn new(url: &str) -> Result<Self, UpstreamError> {
         let invalid = |reason: &str| UpstreamError::Url {
             url: url.to_owned(),

@@ -14,8 +14,29 @@ use crate::rule::HttpFormat;
 use crate::Event;
 
 /// The header that carries the event's `requestContext`, as compact JSON.
+///
+/// ```
+/// use cloud_events_handler::passthrough::{self, HttpOptions, REQUEST_CONTEXT_HEADER};
+/// use cloud_events_handler::{rule::HttpFormat, Event};
+///
+/// let event = Event::from_slice(br#"{"httpMethod": "GET", "path": "/", "requestContext": {"httpMethod": "GET"}}"#)?;
+/// let passed = passthrough::request(HttpFormat::ApiGatewayV1, &event, &HttpOptions::default())?;
+/// assert_eq!(passed.request.headers()[REQUEST_CONTEXT_HEADER], r#"{"httpMethod":"GET"}"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const REQUEST_CONTEXT_HEADER: HeaderName = HeaderName::from_static("ceh-request-context");
 /// The header that carries the event's `stageVariables`, as compact JSON.
+///
+/// ```
+/// use cloud_events_handler::passthrough::{self, HttpOptions, STAGE_VARIABLES_HEADER};
+/// use cloud_events_handler::{rule::HttpFormat, Event};
+///
+/// let event = Event::from_slice(br#"{"httpMethod": "GET", "path": "/", "requestContext": {"httpMethod": "GET"},
+///                                    "stageVariables": {"env": "test"}}"#)?;
+/// let passed = passthrough::request(HttpFormat::ApiGatewayV1, &event, &HttpOptions::default())?;
+/// assert_eq!(passed.request.headers()[STAGE_VARIABLES_HEADER], r#"{"env":"test"}"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const STAGE_VARIABLES_HEADER: HeaderName = HeaderName::from_static("ceh-stage-variables");
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");

@@ -8,6 +8,17 @@ use crate::rule::HttpFormat;
 /// field at fault (`headers.x-name`, `body`, `requestContext.http.method`…).
 /// They are the client's fault or a malformed test event, never ceh's: the
 /// caller answers them with a 400-style reply.
+///
+/// ```
+/// use cloud_events_handler::passthrough::{self, HttpOptions, PassThroughError};
+/// use cloud_events_handler::{rule::HttpFormat, Event};
+///
+/// let event = Event::from_slice(br#"{"version": "3.0", "method": "GET", "path": "/"}"#)?;
+/// let err = passthrough::request(HttpFormat::VpcLattice, &event, &HttpOptions::default()).unwrap_err();
+/// assert!(matches!(err, PassThroughError::Version { .. }));
+/// assert_eq!(err.to_string(), r#"vpc-lattice event: `version` is "3.0"; expected "2.0", or no `version` for the v1 payload"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PassThroughError {
@@ -110,6 +121,17 @@ impl PassThroughError {
     /// Whether the fault is the HTTP client's (a header, host, method or body
     /// it sent): answer with a 400 reply in the source's shape. Otherwise the
     /// event is not what its rule says (a configuration problem), or ceh has a bug.
+    ///
+    /// ```
+    /// use cloud_events_handler::passthrough::{self, HttpOptions};
+    /// use cloud_events_handler::{rule::HttpFormat, Event};
+    ///
+    /// let event = Event::from_slice(br#"{"httpMethod": "POST", "path": "/", "requestContext": {"httpMethod": "POST"},
+    ///                                    "body": "not base64!", "isBase64Encoded": true}"#)?;
+    /// let err = passthrough::request(HttpFormat::ApiGatewayV1, &event, &HttpOptions::default()).unwrap_err();
+    /// assert!(err.is_bad_request(), "the client sent it: {err}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_bad_request(&self) -> bool {
         matches!(
             self,
@@ -118,6 +140,16 @@ impl PassThroughError {
     }
 
     /// The format of the event at fault.
+    ///
+    /// ```
+    /// use cloud_events_handler::passthrough::{self, HttpOptions};
+    /// use cloud_events_handler::{rule::HttpFormat, Event};
+    ///
+    /// let event = Event::from_slice(br#"{"version": "3.0"}"#)?;
+    /// let err = passthrough::request(HttpFormat::VpcLattice, &event, &HttpOptions::default()).unwrap_err();
+    /// assert_eq!(err.format(), HttpFormat::VpcLattice);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn format(&self) -> HttpFormat {
         match self {
             Self::Shape { format, .. }

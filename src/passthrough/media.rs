@@ -4,6 +4,13 @@ use std::fmt;
 
 /// The response content types sent as text by default (serverless-wsgi's,
 /// apig-wsgi's and lambda_http's lists, merged); other bodies go base64.
+///
+/// ```
+/// use cloud_events_handler::passthrough::{HttpOptions, DEFAULT_TEXT_CONTENT_TYPES};
+///
+/// assert_eq!(HttpOptions::default().text_content_types(), DEFAULT_TEXT_CONTENT_TYPES);
+/// assert!(DEFAULT_TEXT_CONTENT_TYPES.contains(&"application/json"));
+/// ```
 pub const DEFAULT_TEXT_CONTENT_TYPES: [&str; 8] = [
     "text/*",
     "application/json",

@@ -94,6 +94,18 @@ pub use media::DEFAULT_TEXT_CONTENT_TYPES;
 pub use options::HttpOptions;
 
 /// An HTTP event, passed through: the request for the app, and what its reply needs.
+///
+/// ```
+/// use cloud_events_handler::passthrough::{self, HttpOptions, ReplyShape};
+/// use cloud_events_handler::{rule::HttpFormat, Event};
+///
+/// let event = Event::from_slice(br#"{"httpMethod": "POST", "path": "/users", "headers": {"Host": "api.example.com"},
+///                                    "body": "{}", "requestContext": {"httpMethod": "POST"}}"#)?;
+/// let passed = passthrough::request(HttpFormat::ApiGatewayV1, &event, &HttpOptions::default())?;
+/// assert_eq!((passed.request.method(), passed.request.uri().to_string()), (&http::Method::POST, "https://api.example.com/users".to_owned()));
+/// assert_eq!(passed.shape, ReplyShape::new(HttpFormat::ApiGatewayV1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct PassThrough {
     /// The request the event describes, with an absolute URI, the client's
@@ -131,6 +143,15 @@ impl ReplyShape {
 
     /// The shape for an event of `format`, read from its JSON alone: for a
     /// reply to an event whose request could not be built (a 400 reply).
+    ///
+    /// ```
+    /// use cloud_events_handler::{passthrough::ReplyShape, rule::HttpFormat};
+    /// use serde_json::json;
+    ///
+    /// let event = json!({"multiValueHeaders": {"accept": ["*/*"]}});
+    /// assert!(ReplyShape::of(HttpFormat::Alb, &event).multi_value_headers());
+    /// assert!(!ReplyShape::of(HttpFormat::ApiGatewayV2, &event).multi_value_headers(), "v2 has none");
+    /// ```
     pub fn of(format: HttpFormat, json: &Value) -> Self {
         let multi = match format {
             HttpFormat::ApiGatewayV1 | HttpFormat::Websocket | HttpFormat::Alb => {
@@ -148,6 +169,12 @@ impl ReplyShape {
     }
 
     /// The event's format.
+    ///
+    /// ```
+    /// use cloud_events_handler::{passthrough::ReplyShape, rule::HttpFormat};
+    ///
+    /// assert_eq!(ReplyShape::new(HttpFormat::FunctionUrl).format(), HttpFormat::FunctionUrl);
+    /// ```
     pub fn format(&self) -> HttpFormat {
         self.format
     }
@@ -179,6 +206,17 @@ pub struct RawEvent(pub Event);
 /// scheme is `X-Forwarded-Proto`'s, else `https` for API Gateway and function
 /// URLs and `http` for ALB and VPC Lattice. The body is base64-decoded when
 /// the event says `isBase64Encoded`. See `docs/http.md` for every rule.
+///
+/// ```
+/// use cloud_events_handler::passthrough::{self, HttpOptions};
+/// use cloud_events_handler::{rule::HttpFormat, Event};
+///
+/// let event = Event::from_slice(br#"{"requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:tg"}},
+///                                    "httpMethod": "GET", "path": "/health", "headers": {}}"#)?;
+/// let passed = passthrough::request(HttpFormat::Alb, &event, &HttpOptions::default())?;
+/// assert_eq!(passed.request.uri(), "http://localhost/health");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn request(
     format: HttpFormat,
     event: &Event,

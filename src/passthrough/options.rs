@@ -93,6 +93,16 @@ impl HttpOptions {
 
     /// Replaces the text content types. Each is `type/subtype`, `type/*`,
     /// `*/*`, `type/*+suffix` or `*/*+suffix`, compared without case.
+    ///
+    /// ```
+    /// use cloud_events_handler::passthrough::HttpOptions;
+    ///
+    /// let options = HttpOptions::default().with_text_content_types(["text/*", "application/x-ndjson"])?;
+    /// assert!(options.is_text("application/x-ndjson"));
+    /// assert!(!options.is_text("application/json"));
+    /// assert!(HttpOptions::default().with_text_content_types(["json"]).is_err());
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn with_text_content_types<'a>(
         mut self,
         patterns: impl IntoIterator<Item = &'a str>,
@@ -105,6 +115,15 @@ impl HttpOptions {
     }
 
     /// Sets the path prefix removed from request paths (`""` or `"/"` for none).
+    ///
+    /// ```
+    /// use cloud_events_handler::passthrough::HttpOptions;
+    ///
+    /// assert_eq!(HttpOptions::default().with_base_path("/v1/")?.base_path(), Some("/v1"));
+    /// assert_eq!(HttpOptions::default().with_base_path("/")?.base_path(), None);
+    /// assert!(HttpOptions::default().with_base_path("/a/../b").is_err());
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn with_base_path(mut self, path: &str) -> Result<Self, String> {
         let trimmed = path.trim_end_matches('/');
         let valid = trimmed.is_empty()
@@ -124,6 +143,18 @@ impl HttpOptions {
     }
 
     /// Keeps (`true`) or removes (`false`, the default) the API Gateway stage in request paths.
+    ///
+    /// ```
+    /// use cloud_events_handler::passthrough::{self, HttpOptions};
+    /// use cloud_events_handler::{rule::HttpFormat, Event};
+    ///
+    /// let event = Event::from_slice(br#"{"version": "2.0", "rawPath": "/prod/users", "rawQueryString": "",
+    ///     "requestContext": {"stage": "prod", "http": {"method": "GET"}}, "isBase64Encoded": false}"#)?;
+    /// let options = HttpOptions::default().with_keep_stage(true);
+    /// let passed = passthrough::request(HttpFormat::ApiGatewayV2, &event, &options)?;
+    /// assert_eq!(passed.request.uri().path(), "/prod/users");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with_keep_stage(mut self, keep: bool) -> Self {
         self.keep_stage = keep;
         self
@@ -131,6 +162,17 @@ impl HttpOptions {
 
     /// Sends (`true`, the default) or leaves out the `ceh-request-context` and
     /// `ceh-stage-variables` headers.
+    ///
+    /// ```
+    /// use cloud_events_handler::passthrough::{self, HttpOptions, REQUEST_CONTEXT_HEADER};
+    /// use cloud_events_handler::{rule::HttpFormat, Event};
+    ///
+    /// let event = Event::from_slice(br#"{"httpMethod": "GET", "path": "/", "requestContext": {"httpMethod": "GET"}}"#)?;
+    /// let options = HttpOptions::default().with_context_headers(false);
+    /// let passed = passthrough::request(HttpFormat::ApiGatewayV1, &event, &options)?;
+    /// assert!(passed.request.headers().get(REQUEST_CONTEXT_HEADER).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with_context_headers(mut self, send: bool) -> Self {
         self.context_headers = send;
         self
@@ -139,12 +181,27 @@ impl HttpOptions {
     /// Lets HTTP clients reach event routes and send `ce-*` headers (`true`);
     /// by default (`false`) such requests get a 404 and `ce-*` headers are
     /// dropped, so only ceh can make a request look like an event.
+    ///
+    /// ```
+    /// use cloud_events_handler::passthrough::HttpOptions;
+    ///
+    /// assert!(HttpOptions::default().with_allow_event_routes(true).allow_event_routes());
+    /// ```
     pub fn with_allow_event_routes(mut self, allow: bool) -> Self {
         self.allow_event_routes = allow;
         self
     }
 
     /// Whether HTTP clients may reach event routes and send `ce-*` headers.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// assert!(!Config::default().http().allow_event_routes());
+    /// let config = Config::parse("ceh.toml", "[http]\nallow_event_routes = true\n")?;
+    /// assert!(config.http().allow_event_routes());
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
     pub fn allow_event_routes(&self) -> bool {
         self.allow_event_routes
     }
@@ -155,16 +212,38 @@ impl HttpOptions {
     }
 
     /// Whether the API Gateway stage stays in request paths.
+    ///
+    /// ```
+    /// use cloud_events_handler::passthrough::HttpOptions;
+    ///
+    /// assert!(!HttpOptions::default().keep_stage());
+    /// assert!(HttpOptions::default().with_keep_stage(true).keep_stage());
+    /// ```
     pub fn keep_stage(&self) -> bool {
         self.keep_stage
     }
 
     /// Whether the request context and stage variables are sent as headers.
+    ///
+    /// ```
+    /// use cloud_events_handler::passthrough::HttpOptions;
+    ///
+    /// assert!(HttpOptions::default().context_headers());
+    /// assert!(!HttpOptions::default().with_context_headers(false).context_headers());
+    /// ```
     pub fn context_headers(&self) -> bool {
         self.context_headers
     }
 
     /// The text content types, as written.
+    ///
+    /// ```
+    /// use cloud_events_handler::passthrough::HttpOptions;
+    ///
+    /// let options = HttpOptions::default().with_text_content_types(["TEXT/*", "*/*+json"])?;
+    /// assert_eq!(options.text_content_types(), ["text/*", "*/*+json"]);
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn text_content_types(&self) -> Vec<String> {
         self.text_content_types
             .iter()

@@ -74,6 +74,21 @@ pub fn document(event: &Value, answer: Result<(u16, &[u8]), String>) -> Value {
 }
 
 /// PUTs the document to the event's `ResponseURL` (https, or http for a local stand-in).
+///
+/// ```
+/// use cloud_events_handler::reply::cloudformation::send;
+/// use serde_json::json;
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let err = send("cloudformation", &json!({"RequestType": "Create"}), &json!({"Status": "SUCCESS"})).await.unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "rule `cloudformation`: cannot tell CloudFormation the result: the event has no ResponseURL string; the stack waits until it times out"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub async fn send(rule: &str, event: &Value, doc: &Value) -> Result<(), ReplyError> {
     let failed = |reason: String| ReplyError::CloudFormation {
         rule: rule.to_owned(),

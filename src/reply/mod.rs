@@ -12,6 +12,15 @@ mod policy;
 pub use policy::{ReplyPolicy, DEFAULT_CONCURRENCY, DEFAULT_MAX_RECORDS};
 
 /// Why the app's response cannot be turned into the reply its rule asks for.
+///
+/// ```
+/// use cloud_events_handler::reply::{self, ReplyError};
+///
+/// let response = http::Response::new(bytes::Bytes::from_static(b"OK"));
+/// let err = reply::body("cognito-user-pool", &response).unwrap_err();
+/// assert!(matches!(err, ReplyError::BodyNotJson { .. }));
+/// assert!(err.to_string().starts_with("rule `cognito-user-pool` replies with the app's body, which must be JSON: "));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReplyError {
@@ -65,6 +74,14 @@ pub fn dict(response: &Response<Bytes>) -> Value {
 
 /// The app's body as the result, for triggers that act on the Lambda's result
 /// (Cognito, Lex, Alexa…): it must be JSON.
+///
+/// ```
+/// use cloud_events_handler::reply;
+///
+/// let response = http::Response::new(bytes::Bytes::from_static(br#"{"isAuthorized": true}"#));
+/// assert_eq!(reply::body("appsync-authorizer", &response)?, serde_json::json!({"isAuthorized": true}));
+/// # Ok::<(), reply::ReplyError>(())
+/// ```
 pub fn body(rule: &str, response: &Response<Bytes>) -> Result<Value, ReplyError> {
     serde_json::from_slice(response.body()).map_err(|e| ReplyError::BodyNotJson {
         rule: rule.to_owned(),

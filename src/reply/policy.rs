@@ -35,8 +35,22 @@ enum StatusMatch {
 }
 
 /// The default number of batch records sent to the app at once.
+///
+/// ```
+/// use cloud_events_handler::{reply::DEFAULT_CONCURRENCY, Config};
+///
+/// assert_eq!(DEFAULT_CONCURRENCY, 8);
+/// assert_eq!(Config::default().reply_policy().concurrency(), DEFAULT_CONCURRENCY);
+/// ```
 pub const DEFAULT_CONCURRENCY: usize = 8;
 /// The default largest number of records in one batch (Lambda's own batches hold at most 10,000).
+///
+/// ```
+/// use cloud_events_handler::{reply::DEFAULT_MAX_RECORDS, Config};
+///
+/// assert_eq!(DEFAULT_MAX_RECORDS, 10_000);
+/// assert_eq!(Config::default().reply_policy().max_records(), DEFAULT_MAX_RECORDS);
+/// ```
 pub const DEFAULT_MAX_RECORDS: usize = 10_000;
 
 impl Default for ReplyPolicy {
@@ -63,6 +77,15 @@ impl ReplyPolicy {
 
     /// The Python handler's behaviour, as an opt-in: every answer is replied
     /// as a success, so the event source never retries.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// assert!(!Config::default().reply_policy().always_succeed());
+    /// let config = Config::parse("ceh.toml", "[reply]\nalways_succeed = true\n")?;
+    /// assert!(config.reply_policy().always_succeed());
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
     pub fn always_succeed(&self) -> bool {
         self.always_succeed
     }
@@ -76,11 +99,28 @@ impl ReplyPolicy {
     }
 
     /// The most records a batch may hold.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", "[reply]\nmax_records = 500\n")?;
+    /// assert_eq!(config.reply_policy().max_records(), 500);
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
     pub fn max_records(&self) -> usize {
         self.max_records
     }
 
     /// How many batch records (or ordered groups) are sent to the app at once.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", "[reply]\nconcurrency = 1\n")?;
+    /// assert_eq!(config.reply_policy().concurrency(), 1, "one record at a time");
+    /// assert!(Config::parse("ceh.toml", "[reply]\nconcurrency = 0\n").is_err());
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
     pub fn concurrency(&self) -> usize {
         self.concurrency
     }

@@ -12,6 +12,15 @@ use super::{compile_rules, fallback_rule, LoadError, Origin, RawFallback, Rule, 
 ///
 /// They are the same files as `rules/` in the source tree, so a user can copy
 /// any rule into a configuration file and change it.
+///
+/// ```
+/// use cloud_events_handler::{rule::BUILTIN_FILES, RuleTable};
+///
+/// assert_eq!(BUILTIN_FILES[0].0, "rules/triggers.toml");
+/// let table = RuleTable::builtin();
+/// let from_files = |rule: &&cloud_events_handler::Rule| BUILTIN_FILES.iter().any(|(file, _)| **file == *rule.origin().file);
+/// assert!(table.rules().iter().all(|rule| from_files(&rule)));
+/// ```
 pub const BUILTIN_FILES: &[(&str, &str)] = &[
     (
         "rules/triggers.toml",
@@ -67,6 +76,14 @@ impl RuleTable {
     ///
     /// The built-in files are compiled by the test suite on every change, so
     /// this cannot fail at run time.
+    ///
+    /// ```
+    /// use cloud_events_handler::RuleTable;
+    ///
+    /// let table = RuleTable::builtin();
+    /// assert_eq!(table.rules()[0].name(), "warmup");
+    /// assert_eq!(table.fallback().map(|rule| rule.name()), Some("fallback"));
+    /// ```
     pub fn builtin() -> Self {
         let rules = builtin_rules(&mut HashMap::new())
             .expect("the built-in rules compile (checked by the test suite)");

@@ -74,6 +74,15 @@ pub enum Target {
 }
 
 /// Whether a rule describes an event to route or an HTTP request to pass through.
+///
+/// ```
+/// use cloud_events_handler::{Kind, RuleTable};
+///
+/// let table = RuleTable::builtin();
+/// assert_eq!(table.get("s3").map(|rule| rule.kind()), Some(Kind::Event));
+/// assert_eq!(table.get("alb").map(|rule| rule.kind()), Some(Kind::Http));
+/// assert_eq!(Kind::Http.to_string(), "http");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Kind {
@@ -84,6 +93,16 @@ pub enum Kind {
 }
 
 /// The shape of an HTTP event, for `kind = "http"` rules.
+///
+/// ```
+/// use cloud_events_handler::rule::{HttpFormat, Target};
+/// use cloud_events_handler::RuleTable;
+///
+/// let table = RuleTable::builtin();
+/// let target = table.get("function-url").map(|rule| rule.target());
+/// assert!(matches!(target, Some(Target::Http(HttpFormat::FunctionUrl))));
+/// assert_eq!(HttpFormat::ApiGatewayV2.to_string(), "api-gateway-v2");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
@@ -103,6 +122,15 @@ pub enum HttpFormat {
 }
 
 /// What the Lambda returns to the event source once the app has answered.
+///
+/// ```
+/// use cloud_events_handler::{ReplyMode, RuleTable};
+///
+/// let table = RuleTable::builtin();
+/// assert_eq!(table.get("s3").map(|rule| rule.reply()), Some(ReplyMode::Dict));
+/// assert_eq!(table.get("warmup").map(|rule| rule.reply()), Some(ReplyMode::Ignore));
+/// assert_eq!(ReplyMode::Cloudformation.to_string(), "cloudformation");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
@@ -123,26 +151,68 @@ pub enum ReplyMode {
 
 impl Rule {
     /// The rule's unique name, sent to the app in the `ceh-rule` header.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Config, Event, Handler};
+    ///
+    /// let handler = Handler::new(Config::default());
+    /// let explained = handler.explain(&Event::from_slice(br#"{"Records": [{"eventSource": "aws:s3"}]}"#)?)?;
+    /// assert_eq!(explained.rule().name(), "s3");
+    /// assert_eq!(explained.requests()[0].headers()["ceh-rule"], "s3");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The one-line description from the rule file.
+    ///
+    /// ```
+    /// use cloud_events_handler::RuleTable;
+    ///
+    /// let table = RuleTable::builtin();
+    /// assert_eq!(table.get("s3").map(|rule| rule.description()), Some("S3 event notification"));
+    /// ```
     pub fn description(&self) -> &str {
         &self.description
     }
 
     /// Where the rule was written.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", "\n[[rule]]\nname = \"orders\"\npath = \"/orders\"\n[rule.match]\n\"$.source\" = \"shop\"\n")?;
+    /// let origin = config.rules().get("orders").ok_or("the file's rule")?.origin();
+    /// assert_eq!(origin.to_string(), "ceh.toml:2");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn origin(&self) -> &Origin {
         &self.origin
     }
 
     /// The route or pass-through the rule leads to.
+    ///
+    /// ```
+    /// use cloud_events_handler::{rule::Target, RuleTable};
+    ///
+    /// let table = RuleTable::builtin();
+    /// let target = table.get("eventbridge").ok_or("a built-in rule")?.target();
+    /// assert!(matches!(target, Target::Event(path) if path.as_str() == "/{$.source}"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn target(&self) -> &Target {
         &self.target
     }
 
     /// Event route or HTTP pass-through.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Kind, RuleTable};
+    ///
+    /// let table = RuleTable::builtin();
+    /// assert_eq!(table.get("apigateway-v2").map(|rule| rule.kind()), Some(Kind::Http));
+    /// ```
     pub fn kind(&self) -> Kind {
         match self.target {
             Target::Event(_) => Kind::Event,
@@ -151,41 +221,126 @@ impl Rule {
     }
 
     /// The method the rule asks for, if it sets one (otherwise the environment's).
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", r#"
+    ///     [[rule]]
+    ///     name = "orders"
+    ///     path = "/orders"
+    ///     method = "PUT"
+    ///     [rule.match]
+    ///     "$.source" = "shop"
+    /// "#)?;
+    /// assert_eq!(config.rules().get("orders").and_then(|rule| rule.method()), Some(&http::Method::PUT));
+    /// assert_eq!(config.rules().get("s3").and_then(|rule| rule.method()), None);
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
     pub fn method(&self) -> Option<&Method> {
         self.method.as_ref()
     }
 
     /// The reply the event source gets.
+    ///
+    /// ```
+    /// use cloud_events_handler::{ReplyMode, RuleTable};
+    ///
+    /// let table = RuleTable::builtin();
+    /// assert_eq!(table.get("cognito-user-pool").map(|rule| rule.reply()), Some(ReplyMode::Body));
+    /// ```
     pub fn reply(&self) -> ReplyMode {
         self.reply
     }
 
     /// Extra request headers, with templated values.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", r#"
+    ///     [[rule]]
+    ///     name = "orders"
+    ///     path = "/orders"
+    ///     headers = { "x-order-id" = "{$.detail.id}" }
+    ///     [rule.match]
+    ///     "$.source" = "shop"
+    /// "#)?;
+    /// let headers = config.rules().get("orders").ok_or("the file's rule")?.headers();
+    /// assert_eq!((headers[0].0.as_str(), headers[0].1.as_str()), ("x-order-id", "{$.detail.id}"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn headers(&self) -> &[(HeaderName, Template)] {
         &self.headers
     }
 
     /// The predicates, all of which must hold.
+    ///
+    /// ```
+    /// use cloud_events_handler::RuleTable;
+    ///
+    /// let table = RuleTable::builtin();
+    /// let predicates = table.get("s3").ok_or("a built-in rule")?.predicates();
+    /// assert_eq!(predicates[0].to_string(), r#"$.Records[0].eventSource == "aws:s3""#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn predicates(&self) -> &[Predicate] {
         &self.predicates
     }
 
     /// How records are found, for `reply = "batch"` rules.
+    ///
+    /// ```
+    /// use cloud_events_handler::RuleTable;
+    ///
+    /// let table = RuleTable::builtin();
+    /// let spec = table.get("sqs").and_then(|rule| rule.batch()).ok_or("sqs is a batch rule")?;
+    /// assert_eq!(spec.to_string(), "records $.Records[*] by $.messageId, ordered per $.attributes.MessageGroupId");
+    /// assert!(table.get("s3").and_then(|rule| rule.batch()).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn batch(&self) -> Option<&crate::batch::BatchSpec> {
         self.batch.as_ref()
     }
 
     /// How the rule's requests are described as CloudEvents.
+    ///
+    /// ```
+    /// use cloud_events_handler::{cloudevent::Mode, RuleTable};
+    ///
+    /// let table = RuleTable::builtin();
+    /// assert_eq!(table.get("cloudevents").ok_or("a built-in rule")?.cloudevent().mode(), Mode::Forward);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn cloudevent(&self) -> &crate::cloudevent::CloudEventSpec {
         &self.cloudevent
     }
 
     /// Whether matched events must be valid CloudEvents (`validate = "cloudevent"`).
+    ///
+    /// ```
+    /// use cloud_events_handler::RuleTable;
+    ///
+    /// let table = RuleTable::builtin();
+    /// assert_eq!(table.get("cloudevents").map(|rule| rule.validates_cloudevents()), Some(true));
+    /// assert_eq!(table.get("s3").map(|rule| rule.validates_cloudevents()), Some(false));
+    /// ```
     pub fn validates_cloudevents(&self) -> bool {
         self.validate_cloudevent
     }
 
     /// Whether every predicate holds for this event JSON.
+    ///
+    /// ```
+    /// use cloud_events_handler::RuleTable;
+    /// use serde_json::json;
+    ///
+    /// let table = RuleTable::builtin();
+    /// let s3 = table.get("s3").ok_or("a built-in rule")?;
+    /// assert!(s3.matches(&json!({"Records": [{"eventSource": "aws:s3"}]})));
+    /// assert!(!s3.matches(&json!({"Records": [{"eventSource": "aws:sqs"}]})));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn matches(&self, json: &serde_json::Value) -> bool {
         self.predicates.iter().all(|p| p.holds(json))
     }
@@ -255,16 +410,49 @@ impl RuleTable {
     }
 
     /// The rules in the order they are tried (the fallback not included).
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", r#"
+    ///     [[rule]]
+    ///     name = "orders"
+    ///     path = "/orders"
+    ///     [rule.match]
+    ///     "$.source" = "shop"
+    /// "#)?;
+    /// assert_eq!(config.rules().rules()[0].name(), "orders", "the file's rules come first");
+    /// assert!(config.rules().rules().iter().all(|rule| rule.name() != "fallback"));
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }
 
     /// The rule for events nothing else matches; `None` when such events are rejected.
+    ///
+    /// ```
+    /// use cloud_events_handler::{rule::Target, Config};
+    ///
+    /// let config = Config::parse("ceh.toml", "[fallback]\npath = \"/unknown\"\n")?;
+    /// let fallback = config.rules().fallback().ok_or("a fallback path is set")?;
+    /// assert!(matches!(fallback.target(), Target::Event(path) if path.as_str() == "/unknown"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn fallback(&self) -> Option<&Rule> {
         self.fallback.as_ref()
     }
 
     /// A rule by name, the fallback included.
+    ///
+    /// ```
+    /// use cloud_events_handler::RuleTable;
+    ///
+    /// let table = RuleTable::builtin();
+    /// assert_eq!(table.get("sqs").map(|rule| rule.name()), Some("sqs"));
+    /// assert!(table.get("fallback").is_some());
+    /// assert!(table.get("s4").is_none());
+    /// ```
     pub fn get(&self, name: &str) -> Option<&Rule> {
         self.rules
             .iter()

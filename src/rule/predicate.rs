@@ -27,6 +27,18 @@ pub struct Predicate {
 }
 
 /// What a predicate asks of the selected nodes.
+///
+/// ```
+/// use cloud_events_handler::rule::{Predicate, Query, Test};
+/// use serde_json::json;
+///
+/// let event = json!({"source": "aws.s3"});
+/// let holds = |test: Test| Ok::<_, String>(Predicate::new(Query::parse("$.source")?, test).holds(&event));
+/// assert!(holds(Test::OneOf(vec![json!("aws.s3"), json!("aws.sqs")]))?);
+/// assert!(holds(Test::Suffix(".s3".into()))?);
+/// assert!(!holds(Test::Exists(false))?);
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Test {
@@ -44,21 +56,56 @@ pub enum Test {
 
 impl Predicate {
     /// A predicate from a compiled query and a test.
+    ///
+    /// ```
+    /// use cloud_events_handler::rule::{Predicate, Query, Test};
+    /// use serde_json::json;
+    ///
+    /// let predicate = Predicate::new(Query::parse("$.detail.id")?, Test::Exists(true));
+    /// assert!(predicate.holds(&json!({"detail": {"id": null}})), "null exists");
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn new(query: Query, test: Test) -> Self {
         Self { query, test }
     }
 
     /// The JSONPath query, as written.
+    ///
+    /// ```
+    /// use cloud_events_handler::rule::{Predicate, Query, Test};
+    ///
+    /// let predicate = Predicate::new(Query::parse("$.source")?, Test::Prefix("aws.".into()));
+    /// assert_eq!(predicate.query().as_str(), "$.source");
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn query(&self) -> &Query {
         &self.query
     }
 
     /// The test applied to the selected nodes.
+    ///
+    /// ```
+    /// use cloud_events_handler::rule::{Predicate, Query, Test};
+    ///
+    /// let predicate = Predicate::new(Query::parse("$.source")?, Test::Prefix("aws.".into()));
+    /// assert_eq!(predicate.test(), &Test::Prefix("aws.".into()));
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn test(&self) -> &Test {
         &self.test
     }
 
     /// Whether the predicate holds for this event JSON.
+    ///
+    /// ```
+    /// use cloud_events_handler::rule::{Predicate, Query, Test};
+    /// use serde_json::json;
+    ///
+    /// let predicate = Predicate::new(Query::parse("$.version")?, Test::Equals(json!(2)));
+    /// assert!(predicate.holds(&json!({"version": 2.0})), "1 and 1.0 are the same number");
+    /// assert!(!predicate.holds(&json!({"version": "2"})));
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn holds(&self, json: &Value) -> bool {
         match &self.test {
             Test::Exists(wanted) => self.query.any(json, |_| true) == *wanted,

@@ -42,6 +42,13 @@ enum Step {
 
 impl Query {
     /// Parses `text` as an RFC 9535 JSONPath query; the error is the parser's reason.
+    ///
+    /// ```
+    /// use cloud_events_handler::rule::Query;
+    ///
+    /// let err = Query::parse("$.detail-type").unwrap_err();
+    /// assert!(err.ends_with("a name with `-` needs brackets, as in $['detail-type']"), "{err}");
+    /// ```
     pub fn parse(text: &str) -> Result<Self, String> {
         let parsed = parse_json_path(text).map_err(|e| reason(text, &e.to_string()))?;
         let plan = match singular_steps(&parsed) {
@@ -55,12 +62,29 @@ impl Query {
     }
 
     /// Whether the query is names and indexes only, so it selects at most one node.
+    ///
+    /// ```
+    /// use cloud_events_handler::rule::Query;
+    ///
+    /// assert!(Query::parse("$.Records[0].eventSource")?.is_singular());
+    /// assert!(!Query::parse("$.Records[*].eventSource")?.is_singular());
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn is_singular(&self) -> bool {
         matches!(self.plan, Plan::Singular(_))
     }
 
     /// For a singular query, the name its first step selects in the root object
     /// (`Records` for `$.Records[0].eventSource`).
+    ///
+    /// ```
+    /// use cloud_events_handler::rule::Query;
+    ///
+    /// assert_eq!(Query::parse("$.Records[0].eventSource")?.root_name(), Some("Records"));
+    /// assert_eq!(Query::parse("$[0]")?.root_name(), None);
+    /// assert_eq!(Query::parse("$.Records[*]")?.root_name(), None, "not singular");
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn root_name(&self) -> Option<&str> {
         match &self.plan {
             Plan::Singular(steps) => match steps.first() {
@@ -72,11 +96,29 @@ impl Query {
     }
 
     /// The query as written in the rule file.
+    ///
+    /// ```
+    /// use cloud_events_handler::rule::Query;
+    ///
+    /// assert_eq!(Query::parse("$['detail-type']")?.as_str(), "$['detail-type']");
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn as_str(&self) -> &str {
         &self.text
     }
 
     /// Whether any node the query selects satisfies `test`.
+    ///
+    /// ```
+    /// use cloud_events_handler::rule::Query;
+    /// use serde_json::json;
+    ///
+    /// let query = Query::parse("$.Records[*].eventSource")?;
+    /// let event = json!({"Records": [{"eventSource": "aws:sqs"}, {"eventSource": "aws:sns"}]});
+    /// assert!(query.any(&event, |node| node == "aws:sns"));
+    /// assert!(!query.any(&event, |node| node == "aws:s3"));
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn any(&self, json: &Value, test: impl FnMut(&Value) -> bool) -> bool {
         match &self.plan {
             Plan::Singular(steps) => walk(steps, json).is_some_and(test),
@@ -85,6 +127,16 @@ impl Query {
     }
 
     /// The one node the query selects, or `None` when it selects none or several.
+    ///
+    /// ```
+    /// use cloud_events_handler::rule::Query;
+    /// use serde_json::json;
+    ///
+    /// let query = Query::parse("$.Records[*].messageId")?;
+    /// assert_eq!(query.single(&json!({"Records": [{"messageId": "a"}]})), Some(&json!("a")));
+    /// assert_eq!(query.single(&json!({"Records": [{"messageId": "a"}, {"messageId": "b"}]})), None);
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn single<'v>(&self, json: &'v Value) -> Option<&'v Value> {
         match &self.plan {
             Plan::Singular(steps) => walk(steps, json),
@@ -96,6 +148,16 @@ impl Query {
     }
 
     /// Every node the query selects, in document order.
+    ///
+    /// ```
+    /// use cloud_events_handler::rule::Query;
+    /// use serde_json::json;
+    ///
+    /// let query = Query::parse("$.Records[*].messageId")?;
+    /// let event = json!({"Records": [{"messageId": "a"}, {"messageId": "b"}]});
+    /// assert_eq!(query.select(&event), [&json!("a"), &json!("b")]);
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn select<'v>(&self, json: &'v Value) -> Vec<&'v Value> {
         match &self.plan {
             Plan::Singular(steps) => walk(steps, json).into_iter().collect(),

@@ -8,6 +8,13 @@ use serde_json::Value;
 use super::query::Query;
 
 /// The longest template accepted, in bytes.
+///
+/// ```
+/// use cloud_events_handler::rule::{Template, MAX_TEMPLATE_LEN};
+///
+/// assert!(Template::parse(&"a".repeat(MAX_TEMPLATE_LEN)).is_ok());
+/// assert!(Template::parse(&"a".repeat(MAX_TEMPLATE_LEN + 1)).is_err());
+/// ```
 pub const MAX_TEMPLATE_LEN: usize = 1024;
 
 /// A text with `{JSONPath}` placeholders filled from the event.
@@ -32,6 +39,17 @@ pub struct Template {
 }
 
 /// A piece of a [`Template`].
+///
+/// ```
+/// use cloud_events_handler::rule::{Part, Template};
+///
+/// let template = Template::parse("/orders/{$.id}")?;
+/// assert!(matches!(
+///     template.parts(),
+///     [Part::Literal(text), Part::Value(query)] if &**text == "/orders/" && query.as_str() == "$.id"
+/// ));
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Clone, Debug)]
 pub enum Part {
     /// Text copied as it is.
@@ -42,6 +60,13 @@ pub enum Part {
 
 impl Template {
     /// Parses a template; the error says what is wrong with it.
+    ///
+    /// ```
+    /// use cloud_events_handler::rule::Template;
+    ///
+    /// let err = Template::parse("/{$.source").unwrap_err();
+    /// assert_eq!(err, "the placeholder `{$.source` is never closed with `}`");
+    /// ```
     pub fn parse(text: &str) -> Result<Self, String> {
         if text.len() > MAX_TEMPLATE_LEN {
             return Err(format!(
@@ -93,21 +118,52 @@ impl Template {
     }
 
     /// The template as written.
+    ///
+    /// ```
+    /// use cloud_events_handler::rule::Template;
+    ///
+    /// assert_eq!(Template::parse("/{$.source}")?.as_str(), "/{$.source}");
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn as_str(&self) -> &str {
         &self.text
     }
 
     /// The pieces of the template, in order.
+    ///
+    /// ```
+    /// use cloud_events_handler::rule::{Part, Template};
+    ///
+    /// let template = Template::parse("/{{literal}}")?;
+    /// assert!(matches!(template.parts(), [Part::Literal(text)] if &**text == "/{literal}"));
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn parts(&self) -> &[Part] {
         &self.parts
     }
 
     /// Whether the template has no placeholder.
+    ///
+    /// ```
+    /// use cloud_events_handler::rule::Template;
+    ///
+    /// assert!(Template::parse("/aws.s3")?.is_static());
+    /// assert!(!Template::parse("/{$.source}")?.is_static());
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn is_static(&self) -> bool {
         self.parts.iter().all(|p| matches!(p, Part::Literal(_)))
     }
 
     /// The literal text before the first placeholder.
+    ///
+    /// ```
+    /// use cloud_events_handler::rule::Template;
+    ///
+    /// assert_eq!(Template::parse("/orders/{$.id}")?.static_prefix(), "/orders/");
+    /// assert_eq!(Template::parse("{$.source}")?.static_prefix(), "");
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn static_prefix(&self) -> &str {
         match self.parts.first() {
             Some(Part::Literal(text)) => text,
@@ -117,6 +173,16 @@ impl Template {
 
     /// The string each placeholder selects, in order; `None` when one selects
     /// no node, several nodes, or a node that is not a string.
+    ///
+    /// ```
+    /// use cloud_events_handler::rule::Template;
+    /// use serde_json::json;
+    ///
+    /// let template = Template::parse("/{$.source}")?;
+    /// assert_eq!(template.resolve(&json!({"source": "../admin"})), Some(vec!["../admin"]), "raw, not escaped");
+    /// assert_eq!(template.resolve(&json!({"source": ["a", "b"]})), None);
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn resolve<'v>(&self, json: &'v Value) -> Option<Vec<&'v str>> {
         self.parts
             .iter()
@@ -129,6 +195,16 @@ impl Template {
 
     /// Fills the template with the raw values, without escaping (for header values,
     /// which are escaped by their own rules). `None` as in [`Template::resolve`].
+    ///
+    /// ```
+    /// use cloud_events_handler::rule::Template;
+    /// use serde_json::json;
+    ///
+    /// let template = Template::parse("aws.s3.{$.eventName}")?;
+    /// assert_eq!(template.render_raw(&json!({"eventName": "ObjectCreated:Put"})).as_deref(), Some("aws.s3.ObjectCreated:Put"));
+    /// assert_eq!(template.render_raw(&json!({})), None);
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn render_raw(&self, json: &Value) -> Option<String> {
         self.render(json).map(Cow::into_owned)
     }
