@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Routing throughput duel: `ceh explain --ndjson` over N real events versus the Python
-cloud-events-handler (cloud-events==0.3.0 from PyPI) handling the same events with a bare WSGI
-app, in one run on this machine; then the chart of per-source routing cost against the parse floor
-(from `cargo bench --bench routing`, target/routing-ratios.csv) as docs/performance.svg.
+"""The duels, in one command: routing throughput, `ceh explain --ndjson` over N real events versus
+the Python cloud-events-handler (cloud-events==0.3.0 from PyPI) handling the same events with a bare
+WSGI app; then the chart of per-source routing cost against the parse floor (from `cargo bench
+--bench routing`, target/routing-ratios.csv) as docs/performance.svg; then the end-to-end duel with
+Lambda Web Adapter, cold start and memory (benches/e2e_duel.py).
 
-    python3 benches/duel.py [--events 100000]
+    python3 benches/duel.py [--events 100000] [--smoke] [--no-e2e]
+
+--smoke (what CI runs): 2,000 events, e2e_duel.py --smoke, no chart.
 
 Everything runs on this machine; the seed package is installed into target/seed-venv.
 """
@@ -109,16 +112,23 @@ def chart(csv_path, svg_path):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--smoke", action="store_true", help="a quick run that checks the duels still work")
+    parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end duel with Lambda Web Adapter")
     args = parser.parse_args()
+    if args.smoke:
+        args.events = min(args.events, 2_000)
     path = events_file(args.events)
     ceh = ceh_throughput(path, args.events)
     seed, failed = seed_throughput(path)
     print(json.dumps({"cores": os.cpu_count(), "events": args.events, "ceh_events_per_s": round(ceh),
                       "seed_events_per_s": round(seed), "seed_failed": failed, "ratio": round(ceh / seed, 1)}))
     csv = ROOT / "target/routing-ratios.csv"
-    if csv.exists():
+    if csv.exists() and not args.smoke:
         chart(csv, ROOT / "docs/performance.svg")
         print("wrote docs/performance.svg")
+    if not args.no_e2e:
+        e2e = [sys.executable, str(ROOT / "benches/e2e_duel.py")] + (["--smoke"] if args.smoke else [])
+        sys.exit(subprocess.run(e2e).returncode)
 
 
 if __name__ == "__main__":
