@@ -227,3 +227,75 @@ fn documented_commands_on_fixtures_run() {
     }
     assert!(ran >= 4, "ran only {ran} documented commands");
 }
+
+/// The fenced blocks of `lang` in a doc, each with the line its fence opens on.
+fn fenced_blocks(doc: &str, lang: &str) -> Vec<(usize, String)> {
+    let open = format!("```{lang}");
+    let mut blocks = Vec::new();
+    let mut current: Option<(usize, String)> = None;
+    for (index, line) in read_doc(doc).lines().enumerate() {
+        match current.take() {
+            None if line.trim_end() == open => current = Some((index + 1, String::new())),
+            None => {}
+            Some(block) if line.starts_with("```") => blocks.push(block),
+            Some((start, mut text)) => {
+                text.push_str(line);
+                text.push('\n');
+                current = Some((start, text));
+            }
+        }
+    }
+    assert!(
+        current.is_none(),
+        "{doc}: a ```{lang} block is never closed"
+    );
+    blocks
+}
+
+#[test]
+fn every_documented_config_loads() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if !name.ends_with(".md") {
+            continue;
+        }
+        let doc = format!("docs/{name}");
+        for (line, text) in fenced_blocks(&doc, "toml") {
+            let origin = format!("{doc}:{line}");
+            if let Err(e) = cloud_events_handler::Config::parse(&origin, &text) {
+                panic!("{origin}: the documented ceh.toml does not load: {e}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 9, "only {checked} TOML blocks found in docs/");
+}
+
+#[test]
+fn deploy_md_sam_template_passes_cfn_lint() {
+    // cfn-lint (PyPI, installed by .ci/install-tools) checks resource types, properties and
+    // the SAM transform offline: what can be checked here without an AWS account.
+    let tools = crate::e2e::tools();
+    let templates = fenced_blocks("docs/deploy.md", "yaml");
+    assert_eq!(
+        templates.len(),
+        1,
+        "docs/deploy.md should hold one SAM template"
+    );
+    for (line, template) in templates {
+        let file = tempfile::Builder::new().suffix(".yaml").tempfile().unwrap();
+        std::fs::write(file.path(), &template).unwrap();
+        let output = Command::new(tools.join("cfn-lint"))
+            .args(["--regions", "eu-west-1", "--"])
+            .arg(file.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "docs/deploy.md:{line}: cfn-lint finds fault with the SAM template:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}

@@ -11,3 +11,6 @@ mod in_process;
 mod lifecycle;
 mod routes;
 mod serve;
+
+/// `.venv/bin`, with the tools the tests need, for the other areas too.
+pub(crate) use harness::tools;
