@@ -34,7 +34,7 @@ enum Plan {
     General(Box<JpQuery>),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 enum Step {
     Name(Box<str>),
     Index(i64),
@@ -50,10 +50,15 @@ impl Query {
     /// assert!(err.ends_with("a name with `-` needs brackets, as in $['detail-type']"), "{err}");
     /// ```
     pub fn parse(text: &str) -> Result<Self, String> {
-        let parsed = parse_json_path(text).map_err(|e| reason(text, &e.to_string()))?;
-        let plan = match singular_steps(&parsed) {
+        let plan = match plain_steps(text) {
             Some(steps) => Plan::Singular(steps),
-            None => Plan::General(Box::new(parsed)),
+            None => {
+                let parsed = parse_json_path(text).map_err(|e| reason(text, &e.to_string()))?;
+                match singular_steps(&parsed) {
+                    Some(steps) => Plan::Singular(steps),
+                    None => Plan::General(Box::new(parsed)),
+                }
+            }
         };
         Ok(Self {
             text: text.into(),
@@ -190,6 +195,54 @@ fn singular_steps(query: &JpQuery) -> Option<Box<[Step]>> {
         .collect()
 }
 
+/// The steps of a query in its plainest singular form, read without the full
+/// parser, which costs most of ceh's start-up: `$`, then `.name` (ASCII
+/// letters, digits, `_`), `['name']` (printable ASCII, no escapes) and
+/// `[index]` segments, with no blank space. Anything else is `None`, and the
+/// full parser decides.
+fn plain_steps(text: &str) -> Option<Box<[Step]>> {
+    let mut rest = text.strip_prefix('$')?;
+    let mut steps = Vec::new();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('.') {
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            let name = &after[..end];
+            if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+                return None;
+            }
+            steps.push(Step::Name(name.into()));
+            rest = &after[end..];
+        } else if let Some(after) = rest.strip_prefix("['") {
+            let end = after.find('\'')?;
+            let name = &after[..end];
+            let plain = |b: u8| (b' '..=b'~').contains(&b) && b != b'\\';
+            if name.is_empty() || !name.bytes().all(plain) {
+                return None;
+            }
+            steps.push(Step::Name(name.into()));
+            rest = after[end..].strip_prefix("']")?;
+        } else {
+            let after = rest.strip_prefix('[')?;
+            let end = after.find(']')?;
+            let index = &after[..end];
+            let digits = index.strip_prefix('-').unwrap_or(index);
+            // Canonical integers within I-JSON's exact range, as RFC 9535 requires.
+            let canonical = (1..=15).contains(&digits.len())
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && (digits == "0" || !digits.starts_with('0'))
+                && index != "-0";
+            if !canonical {
+                return None;
+            }
+            steps.push(Step::Index(index.parse().ok()?));
+            rest = &after[end + 1..];
+        }
+    }
+    Some(steps.into())
+}
+
 fn walk<'v>(steps: &[Step], json: &'v Value) -> Option<&'v Value> {
     steps.iter().try_fold(json, |node, step| match step {
         Step::Name(name) => node.as_object()?.get(&**name),
@@ -255,6 +308,79 @@ mod tests {
             assert!(matches!(query.plan, Plan::Singular(_)), "{text}");
             let general = general(&parse_json_path(text).unwrap(), &doc);
             assert_eq!(query.select(&doc), general, "{text}");
+        }
+    }
+
+    #[test]
+    fn plain_queries_read_as_the_full_parser_reads_them() {
+        let builtin = crate::rule::RuleTable::builtin();
+        let mut texts: Vec<String> = builtin
+            .rules()
+            .iter()
+            .flat_map(|rule| {
+                rule.predicates()
+                    .iter()
+                    .map(|p| p.query().as_str().to_owned())
+            })
+            .collect();
+        assert!(
+            texts.len() > 50,
+            "the built-in rules hold {} queries",
+            texts.len()
+        );
+        texts.extend(
+            [
+                "$",
+                "$.a",
+                "$.a_b.C9",
+                "$['detail-type']",
+                "$['k y'][0]",
+                "$[0]",
+                "$[-1]",
+                "$.a[10].b",
+                "$.true",
+                "$.null",
+                "$.length",
+                "$['a.b']",
+                "$['$']",
+                "$['[']",
+                "$.a[999999999999999]",
+                "$[-999999999999999]",
+            ]
+            .map(String::from),
+        );
+        for text in &texts {
+            let plain = plain_steps(text).unwrap_or_else(|| panic!("{text} is plain"));
+            let full = singular_steps(&parse_json_path(text).unwrap());
+            assert_eq!(Some(plain), full, "{text}");
+        }
+        // Left to the full parser, which accepts some and refuses others.
+        for text in [
+            "",
+            "a",
+            "$.",
+            "$..a",
+            "$.9a",
+            "$.a-b",
+            "$.é",
+            "$['']",
+            "$['a\\'b']",
+            "$[\"a\"]",
+            "$[01]",
+            "$[-0]",
+            "$[+1]",
+            "$[ 1]",
+            "$[1 ]",
+            "$ .a",
+            "$[9999999999999999]",
+            "$[*]",
+            "$['a'",
+            "$[1",
+            "$.a[?@.b]",
+            "$['\u{1}']",
+            "$['é']",
+        ] {
+            assert_eq!(plain_steps(text), None, "{text}");
         }
     }
 
