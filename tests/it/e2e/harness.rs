@@ -58,11 +58,24 @@ fn wait_for_port(port: u16, what: &str, child: &mut Child) {
     }
 }
 
-/// A child process, killed on drop.
+/// A child process, stopped on drop: SIGTERM, as Lambda stops a runtime, so that
+/// a `ceh lambda` stops the app it started; SIGKILL if it is still there 3 s later.
 pub struct Process(pub Child);
 
 impl Drop for Process {
     fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.0.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.0.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
