@@ -184,7 +184,8 @@ def adapter_env(name, emu_port, app_port, extra=None):
                AWS_LAMBDA_FUNCTION_MEMORY_SIZE="128", AWS_LAMBDA_FUNCTION_VERSION="1")
     if name == "ceh":
         # The emulator's deadline (600000 ms since the epoch) is ignored, so bound each app request.
-        env.update(APP=f"http://127.0.0.1:{app_port}", CEH_APP_TIMEOUT_MS="10000")
+        # Each adapter checks the app's readiness at start, on the same path.
+        env.update(APP=f"http://127.0.0.1:{app_port}", CEH_APP_TIMEOUT_MS="10000", CEH_READINESS_PATH="/")
     else:
         env.update(AWS_LWA_PORT=str(app_port), AWS_LWA_READINESS_CHECK_PATH="/")
     env.update(extra or {})

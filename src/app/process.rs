@@ -3,11 +3,7 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{Method, Request};
-use http_body_util::Full;
 use tokio::process::{Child, Command};
-use tower::ServiceExt;
 
 use super::Upstream;
 
@@ -170,7 +166,7 @@ impl AppProcess {
         path: &str,
         timeout: Duration,
     ) -> Result<(), ProcessError> {
-        let url = format!("{}{}", app.base().to_string().trim_end_matches('/'), path);
+        let url = app.url_of(path);
         let started = tokio::time::Instant::now();
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -180,18 +176,8 @@ impl AppProcess {
                     url,
                 });
             }
-            let probe = Request::builder()
-                .method(Method::GET)
-                .uri(path)
-                .body(Full::new(Bytes::new()));
-            if let Ok(probe) = probe {
-                let answer =
-                    tokio::time::timeout(Duration::from_secs(1), app.clone().oneshot(probe)).await;
-                if let Ok(Ok(response)) = answer {
-                    if response.status().as_u16() < 500 {
-                        return Ok(());
-                    }
-                }
+            if app.is_ready(path).await {
+                return Ok(());
             }
             if started.elapsed() >= timeout {
                 return Err(ProcessError::NotReady {

@@ -82,6 +82,14 @@ pub enum UpstreamError {
         /// The innermost cause (refused, reset, …).
         cause: String,
     },
+    /// The app did not pass its readiness check in time ([`Upstream::wait_ready`]).
+    #[error("the app at {url} did not answer within {} ms; check APP and the app's port, or raise CEH_READINESS_TIMEOUT_MS", timeout.as_millis())]
+    NotReady {
+        /// The readiness URL.
+        url: String,
+        /// The time it had.
+        timeout: std::time::Duration,
+    },
 }
 
 impl Upstream {
@@ -122,6 +130,60 @@ impl Upstream {
     /// The app's base URL.
     pub fn base(&self) -> &Uri {
         &self.base
+    }
+
+    /// The URL of `path` on the app, as readiness messages name it.
+    pub(crate) fn url_of(&self, path: &str) -> String {
+        format!("{}{path}", self.base.to_string().trim_end_matches('/'))
+    }
+
+    /// One readiness probe: `GET path`, answered below 500 within a second.
+    pub(crate) async fn is_ready(&self, path: &str) -> bool {
+        use tower::ServiceExt;
+        let Ok(probe) = Request::get(path).body(Full::new(Bytes::new())) else {
+            return false;
+        };
+        let answer = tokio::time::timeout(
+            std::time::Duration::from_secs(1),
+            self.clone().oneshot(probe),
+        );
+        matches!(answer.await, Ok(Ok(response)) if response.status().as_u16() < 500)
+    }
+
+    /// Waits until `GET path` answers below 500, probing every 25 ms, for at
+    /// most `timeout`: for an app that something else starts (`APP` and
+    /// `CEH_READINESS_PATH` without a command). The probe also leaves a pooled
+    /// connection, so the first invocation does not open one.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cloud_events_handler::app::{Upstream, UpstreamError};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let app = Upstream::new("http://127.0.0.1:9")?; // nothing listens on the discard port
+    /// let err = app.wait_ready("/health", Duration::from_millis(100)).await.unwrap_err();
+    /// assert!(matches!(err, UpstreamError::NotReady { .. }));
+    /// assert!(err.to_string().starts_with("the app at http://127.0.0.1:9/health did not answer within 100 ms"), "{err}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn wait_ready(
+        &self,
+        path: &str,
+        timeout: std::time::Duration,
+    ) -> Result<(), UpstreamError> {
+        let started = tokio::time::Instant::now();
+        while !self.is_ready(path).await {
+            if started.elapsed() >= timeout {
+                return Err(UpstreamError::NotReady {
+                    url: self.url_of(path),
+                    timeout,
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        Ok(())
     }
 
     /// Where `uri` (a synthesized request's URI) is sent: the app's authority,

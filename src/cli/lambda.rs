@@ -66,12 +66,19 @@ async fn serve(handler: Handler, args: LambdaArgs, timing: lambda::Timing) -> Re
         }
     };
     let app = Upstream::new(&url).map_err(Failure::usage)?;
+    let readiness_path = std::env::var(READINESS_PATH_VAR).ok();
     let process = if args.command.is_empty() {
+        // An app started by something else is waited for only when asked to.
+        if let Some(path) = readiness_path {
+            let timeout = readiness_timeout()?;
+            app.wait_ready(&path, timeout)
+                .await
+                .map_err(Failure::event)?;
+        }
         None
     } else {
         let mut process = AppProcess::spawn(&args.command).map_err(Failure::usage)?;
-        let path =
-            std::env::var(READINESS_PATH_VAR).unwrap_or_else(|_| DEFAULT_READINESS_PATH.to_owned());
+        let path = readiness_path.unwrap_or_else(|| DEFAULT_READINESS_PATH.to_owned());
         let timeout = readiness_timeout()?;
         if let Err(err) = process.wait_ready(&app, &path, timeout).await {
             process.stop(Duration::from_secs(1)).await;

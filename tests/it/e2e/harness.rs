@@ -243,6 +243,27 @@ pub fn ceh_lambda(emulator: &Emulator, settings: &[(&str, String)], args: &[&str
     Process(child)
 }
 
+/// Waits for `process` to exit, failing the test after `seconds`; its status and stderr.
+pub fn exit_within(
+    process: &mut Process,
+    seconds: u64,
+    what: &str,
+) -> (std::process::ExitStatus, String) {
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = process.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed().as_secs() < seconds, "{what}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = process.0.stderr.take() {
+        std::io::Read::read_to_string(&mut pipe, &mut stderr).unwrap();
+    }
+    (status, stderr)
+}
+
 /// A JSON string field parsed as JSON (the echo body inside a dict reply).
 pub fn inner(reply: &serde_json::Value, field: &str) -> serde_json::Value {
     serde_json::from_str(

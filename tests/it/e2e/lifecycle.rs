@@ -1,7 +1,9 @@
 //! Failing apps: each failure is a Lambda error naming the app and the cause, never a
 //! success, and the next invocation works again.
 
-use super::harness::{ceh_lambda, flask, flask_command, free_port, inner, Emulator, Process};
+use super::harness::{
+    ceh_lambda, exit_within, flask, flask_command, free_port, inner, Emulator, Process,
+};
 
 const S3: &[u8] = br#"{"Records": [{"eventSource": "aws:s3", "s3": {"object": {"key": "k"}}}]}"#;
 const SLOW: &[u8] = br#"{"Records": [{"eventSource": "aws:s3", "slow": true}]}"#;
@@ -94,24 +96,43 @@ fn an_app_that_never_answers_fails_initialization() {
         ],
         &["--", "sleep", "30"],
     );
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = ceh.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed().as_secs() < 20,
-            "ceh kept waiting for an app that never answers"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    let (status, stderr) = exit_within(
+        &mut ceh,
+        20,
+        "ceh kept waiting for an app that never answers",
+    );
     assert_eq!(status.code(), Some(1));
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut ceh.0.stderr.take().unwrap(), &mut stderr).unwrap();
     assert_eq!(
         stderr,
         format!("ceh: the app `sleep` did not answer on http://127.0.0.1:{port}/ within 300 ms; check APP and the app's port, or raise CEH_READINESS_TIMEOUT_MS\n")
     );
+}
+
+#[test]
+fn an_app_started_elsewhere_is_waited_for_when_a_readiness_path_is_set() {
+    let emulator = Emulator::start();
+    let port = free_port();
+    let settings = |timeout_ms: &str| {
+        [
+            ("APP", format!("http://127.0.0.1:{port}")),
+            ("CEH_READINESS_PATH", "/health".to_owned()),
+            ("CEH_READINESS_TIMEOUT_MS", timeout_ms.to_owned()),
+        ]
+    };
+    // Nobody starts it: initialization fails, naming the URL.
+    let mut ceh = ceh_lambda(&emulator, &settings("300"), &[]);
+    let (status, stderr) = exit_within(&mut ceh, 20, "ceh kept waiting past its readiness timeout");
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(
+        stderr,
+        format!("ceh: the app at http://127.0.0.1:{port}/health did not answer within 300 ms; check APP and the app's port, or raise CEH_READINESS_TIMEOUT_MS\n")
+    );
+    // Started after ceh: ceh waits for it, then serves.
+    let _ceh = ceh_lambda(&emulator, &settings("20000"), &[]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (_app, _) = flask(port);
+    let reply = emulator.invoke(S3).unwrap();
+    assert_eq!(inner(&reply, "body")["path"], "/aws.s3");
 }
 
 #[test]
