@@ -18,21 +18,11 @@ use serde_json::{Map, Value};
 /// assert_eq!(serde_json::Value::Object(headers_json(&headers)), serde_json::json!({"set-cookie": ["a=1", "b=2"]}));
 /// ```
 pub fn headers_json(headers: &HeaderMap) -> Map<String, Value> {
-    let mut out = Map::new();
-    for name in headers.keys() {
-        let mut values: Vec<Value> = headers
-            .get_all(name)
-            .iter()
-            .map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
-        let value = match values.len() {
-            0 => continue,
-            1 => values.remove(0),
-            _ => Value::Array(values),
-        };
-        out.insert(name.as_str().to_owned(), value);
+    // One description of headers: HeadersDescription's, as a map.
+    match serde_json::to_value(HeadersDescription(headers)) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
     }
-    out
 }
 
 /// Inserts `"body"` as text, or as base64 with `"is_base64_encoded": true`
@@ -69,19 +59,14 @@ pub fn insert_body(object: &mut Map<String, Value>, body: &[u8]) {
 /// assert_eq!(json["query"], "x=1");
 /// ```
 pub fn request_json(parts: &http::request::Parts, body: &[u8]) -> Value {
-    let mut object = Map::new();
-    object.insert("method".into(), parts.method.as_str().into());
-    object.insert("path".into(), parts.uri.path().into());
-    object.insert(
-        "query".into(),
-        parts.uri.query().map_or(Value::Null, Value::from),
-    );
-    object.insert(
-        "headers".into(),
-        Value::Object(headers_json(&parts.headers)),
-    );
-    insert_body(&mut object, body);
-    Value::Object(object)
+    let description = RequestDescription {
+        method: &parts.method,
+        uri: &parts.uri,
+        headers: &parts.headers,
+        body,
+    };
+    // A map with string keys always becomes a `Value`.
+    serde_json::to_value(description).unwrap_or(Value::Null)
 }
 
 /// A request described as [`request_json`] describes it, written straight to
