@@ -36,15 +36,23 @@ pub fn headers_json(headers: &HeaderMap) -> Map<String, Value> {
 /// assert_eq!(object["body"], "text");
 /// ```
 pub fn insert_body(object: &mut Map<String, Value>, body: &[u8]) {
+    let (text, encoded) = body_text(body);
+    object.insert("body".into(), Value::String(text.into_owned()));
+    if encoded {
+        object.insert("is_base64_encoded".into(), Value::Bool(true));
+    }
+}
+
+/// A body as JSON text: itself when it is UTF-8, else its base64 (`true`).
+fn body_text(body: &[u8]) -> (std::borrow::Cow<'_, str>, bool) {
     match std::str::from_utf8(body) {
-        Ok(text) => {
-            object.insert("body".into(), Value::String(text.to_owned()));
-        }
-        Err(_) => {
-            let encoded = base64::engine::general_purpose::STANDARD.encode(body);
-            object.insert("body".into(), Value::String(encoded));
-            object.insert("is_base64_encoded".into(), Value::Bool(true));
-        }
+        Ok(text) => (text.into(), false),
+        Err(_) => (
+            base64::engine::general_purpose::STANDARD
+                .encode(body)
+                .into(),
+            true,
+        ),
     }
 }
 
@@ -105,19 +113,15 @@ impl<'a> RequestDescription<'a> {
 
 impl Serialize for RequestDescription<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let text = std::str::from_utf8(self.body).ok();
-        let mut map = serializer.serialize_map(Some(if text.is_some() { 5 } else { 6 }))?;
+        let (body, encoded) = body_text(self.body);
+        let mut map = serializer.serialize_map(Some(if encoded { 6 } else { 5 }))?;
         map.serialize_entry("method", self.method.as_str())?;
         map.serialize_entry("path", self.uri.path())?;
         map.serialize_entry("query", &self.uri.query())?;
         map.serialize_entry("headers", &HeadersDescription(self.headers))?;
-        match text {
-            Some(text) => map.serialize_entry("body", text)?,
-            None => {
-                let encoded = base64::engine::general_purpose::STANDARD.encode(self.body);
-                map.serialize_entry("body", &encoded)?;
-                map.serialize_entry("is_base64_encoded", &true)?;
-            }
+        map.serialize_entry("body", &body)?;
+        if encoded {
+            map.serialize_entry("is_base64_encoded", &true)?;
         }
         map.end()
     }

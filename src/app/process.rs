@@ -166,27 +166,22 @@ impl AppProcess {
         path: &str,
         timeout: Duration,
     ) -> Result<(), ProcessError> {
+        // One probing loop (the upstream's), raced against the program's exit;
+        // an exit is seen first when both are ready.
         let url = app.url_of(path);
-        let started = tokio::time::Instant::now();
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(ProcessError::Exited {
-                    program: self.program.clone(),
-                    status: status.to_string(),
-                    url,
-                });
-            }
-            if app.is_ready(path).await {
-                return Ok(());
-            }
-            if started.elapsed() >= timeout {
-                return Err(ProcessError::NotReady {
-                    program: self.program.clone(),
-                    url,
-                    timeout,
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
+        let program = self.program.clone();
+        tokio::select! {
+            biased;
+            status = self.child.wait() => Err(ProcessError::Exited {
+                program,
+                status: status.map_or_else(|e| e.to_string(), |s| s.to_string()),
+                url,
+            }),
+            ready = app.wait_ready(path, timeout) => ready.map_err(|_| ProcessError::NotReady {
+                program,
+                url,
+                timeout,
+            }),
         }
     }
 
