@@ -129,23 +129,12 @@ fn readme_fixtures_exist() {
 /// Every `ceh …` command in a code block of the docs, as written (up to `--`, `&`, `|`, `#`).
 fn documented_commands() -> Vec<(String, Vec<String>)> {
     let mut found = Vec::new();
-    let mut docs: Vec<String> =
-        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs"))
-            .unwrap()
-            .map(|e| format!("docs/{}", e.unwrap().file_name().to_string_lossy()))
-            .collect();
+    let mut docs = docs_pages();
     docs.push("README.md".into());
     docs.push("examples/README.md".into());
     for doc in docs {
-        let mut in_code = false;
-        for line in read_doc(&doc).lines() {
-            if line.trim_start().starts_with("```") {
-                in_code = !in_code;
-                continue;
-            }
-            if !in_code {
-                continue;
-            }
+        let blocks = fenced_blocks(&doc);
+        for line in blocks.iter().flat_map(|(_, _, text)| text.lines()) {
             // `ceh` as a command word: at the start, after `run --`, or as a program path in JSON/YAML.
             let cleaned = line.replace(['"', ',', '[', ']'], " ");
             let words: Vec<&str> = cleaned.split_whitespace().collect();
@@ -228,40 +217,56 @@ fn documented_commands_on_fixtures_run() {
     assert!(ran >= 4, "ran only {ran} documented commands");
 }
 
-/// The fenced blocks of `lang` in a doc, each with the line its fence opens on.
-fn fenced_blocks(doc: &str, lang: &str) -> Vec<(usize, String)> {
-    let open = format!("```{lang}");
+/// The pages under docs/, as `docs/NAME.md`.
+fn docs_pages() -> Vec<String> {
+    let mut pages: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".md"))
+            .map(|name| format!("docs/{name}"))
+            .collect();
+    pages.sort();
+    pages
+}
+
+/// The fenced code blocks of a doc: the line its fence opens on, its language, its text.
+fn fenced_blocks(doc: &str) -> Vec<(usize, String, String)> {
     let mut blocks = Vec::new();
-    let mut current: Option<(usize, String)> = None;
+    let mut current: Option<(usize, String, String)> = None;
     for (index, line) in read_doc(doc).lines().enumerate() {
-        match current.take() {
-            None if line.trim_end() == open => current = Some((index + 1, String::new())),
-            None => {}
-            Some(block) if line.starts_with("```") => blocks.push(block),
-            Some((start, mut text)) => {
+        let fence = line.trim_start().strip_prefix("```");
+        match (current.take(), fence) {
+            (None, Some(lang)) => {
+                current = Some((index + 1, lang.trim().to_owned(), String::new()))
+            }
+            (None, None) => {}
+            (Some(block), Some(_)) => blocks.push(block),
+            (Some((start, lang, mut text)), None) => {
                 text.push_str(line);
                 text.push('\n');
-                current = Some((start, text));
+                current = Some((start, lang, text));
             }
         }
     }
-    assert!(
-        current.is_none(),
-        "{doc}: a ```{lang} block is never closed"
-    );
+    assert!(current.is_none(), "{doc}: a code block is never closed");
     blocks
+}
+
+/// The blocks of one language in a doc, each with the line its fence opens on.
+fn blocks_of(doc: &str, lang: &str) -> Vec<(usize, String)> {
+    fenced_blocks(doc)
+        .into_iter()
+        .filter(|(_, block_lang, _)| block_lang == lang)
+        .map(|(line, _, text)| (line, text))
+        .collect()
 }
 
 #[test]
 fn every_documented_config_loads() {
     let mut checked = 0;
-    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs")).unwrap() {
-        let name = entry.unwrap().file_name().into_string().unwrap();
-        if !name.ends_with(".md") {
-            continue;
-        }
-        let doc = format!("docs/{name}");
-        for (line, text) in fenced_blocks(&doc, "toml") {
+    for doc in docs_pages() {
+        for (line, text) in blocks_of(&doc, "toml") {
             let origin = format!("{doc}:{line}");
             if let Err(e) = cloud_events_handler::Config::parse(&origin, &text) {
                 panic!("{origin}: the documented ceh.toml does not load: {e}");
@@ -277,7 +282,7 @@ fn deploy_md_sam_template_passes_cfn_lint() {
     // cfn-lint (PyPI, installed by .ci/install-tools) checks resource types, properties and
     // the SAM transform offline: what can be checked here without an AWS account.
     let tools = crate::e2e::tools();
-    let templates = fenced_blocks("docs/deploy.md", "yaml");
+    let templates = blocks_of("docs/deploy.md", "yaml");
     assert_eq!(
         templates.len(),
         1,

@@ -226,17 +226,7 @@ fn sigterm_stops_ceh_and_the_app_it_started() {
         .status()
         .unwrap();
     assert!(status.success());
-    let started = std::time::Instant::now();
-    let exit = loop {
-        if let Some(exit) = ceh.0.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            started.elapsed().as_secs() < 10,
-            "ceh did not stop on SIGTERM"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    let (exit, _) = exit_within(&mut ceh, 10, "ceh did not stop on SIGTERM");
     assert_eq!(exit.code(), Some(0));
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
