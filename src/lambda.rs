@@ -327,6 +327,50 @@ pub fn check_runtime_env() -> Result<(), lambda_runtime::Error> {
     Ok(())
 }
 
+/// How many invocations this execution environment serves at once:
+/// `AWS_LAMBDA_MAX_CONCURRENCY` (set by Lambda Managed Instances), read as
+/// lambda_runtime reads it, and 1 when it is unset, zero or not a number.
+///
+/// ```
+/// use cloud_events_handler::lambda::max_concurrency;
+///
+/// std::env::remove_var("AWS_LAMBDA_MAX_CONCURRENCY");
+/// assert_eq!(max_concurrency(), 1);
+/// std::env::set_var("AWS_LAMBDA_MAX_CONCURRENCY", "8");
+/// assert_eq!(max_concurrency(), 8);
+/// std::env::set_var("AWS_LAMBDA_MAX_CONCURRENCY", "many");
+/// assert_eq!(max_concurrency(), 1);
+/// ```
+pub fn max_concurrency() -> u32 {
+    std::env::var("AWS_LAMBDA_MAX_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(1)
+}
+
+/// The async runtime for a Lambda function that serves `concurrency`
+/// invocations at once: one thread when it is 1, Lambda's default, so an
+/// invocation, its app request and the reply never wait for a wake-up
+/// from another thread; a worker per core otherwise.
+///
+/// ```
+/// use cloud_events_handler::lambda::runtime;
+///
+/// let sequential = runtime(1)?;
+/// assert_eq!(sequential.metrics().num_workers(), 1);
+/// assert_eq!(sequential.block_on(async { 6 * 7 }), 42);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn runtime(concurrency: u32) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = if concurrency > 1 {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    builder.enable_all().build()
+}
+
 /// Whether this process runs as a Lambda runtime (the runtime API is set).
 ///
 /// ```

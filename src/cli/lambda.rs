@@ -41,20 +41,39 @@ impl LambdaArgs {
     }
 }
 
-pub(super) fn run(args: LambdaArgs) -> Result<(), Failure> {
-    let handler = Handler::new(args.config.load()?);
+pub(super) fn run(mut args: LambdaArgs) -> Result<(), Failure> {
+    // The rule table compiles on a thread of its own while the async runtime
+    // starts and the app answers its readiness check, so cold start pays for
+    // the longer of the two, not their sum.
+    let config = std::mem::take(&mut args.config);
+    let (loaded, loading) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("ceh-config".into())
+        .spawn(move || loaded.send(config.load().map(Handler::new)))
+        .map_err(|e| {
+            Failure::event(format!(
+                "cannot start a thread to load the configuration: {e}"
+            ))
+        })?;
     let timing = lambda::Timing::from_env().map_err(Failure::usage)?;
     lambda::check_runtime_env().map_err(Failure::usage)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
+    let runtime = lambda::runtime(lambda::max_concurrency())
         .map_err(|e| Failure::event(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(serve(handler, args, timing))
+    runtime.block_on(serve(args, loading, timing))
 }
 
-async fn serve(handler: Handler, args: LambdaArgs, timing: lambda::Timing) -> Result<(), Failure> {
+async fn serve(
+    args: LambdaArgs,
+    loading: tokio::sync::oneshot::Receiver<Result<Handler, Failure>>,
+    timing: lambda::Timing,
+) -> Result<(), Failure> {
+    let handler = async {
+        loading.await.map_err(|_| {
+            Failure::event("loading the configuration stopped unexpectedly; run `ceh rules list` with the same CEH_CONFIG to see why")
+        })?
+    };
     if args.echo {
-        return until_stopped(lambda::serve(handler, Echo, timing), None).await;
+        return until_stopped(lambda::serve(handler.await?, Echo, timing), None).await;
     }
     let url = match (&args.app, args.command.is_empty()) {
         (Some(url), _) => url.clone(),
@@ -67,26 +86,30 @@ async fn serve(handler: Handler, args: LambdaArgs, timing: lambda::Timing) -> Re
     };
     let app = Upstream::new(&url).map_err(Failure::usage)?;
     let readiness_path = std::env::var(READINESS_PATH_VAR).ok();
-    let process = if args.command.is_empty() {
+    let timeout = readiness_timeout()?;
+    if args.command.is_empty() {
         // An app started by something else is waited for only when asked to.
-        if let Some(path) = readiness_path {
-            let timeout = readiness_timeout()?;
-            app.wait_ready(&path, timeout)
-                .await
-                .map_err(Failure::event)?;
+        let ready = async {
+            match &readiness_path {
+                Some(path) => app.wait_ready(path, timeout).await.map_err(Failure::event),
+                None => Ok(()),
+            }
+        };
+        let (handler, ()) = tokio::try_join!(handler, ready)?;
+        return until_stopped(lambda::serve(handler, app, timing), None).await;
+    }
+    let mut process = AppProcess::spawn(&args.command).map_err(Failure::usage)?;
+    let path = readiness_path.unwrap_or_else(|| DEFAULT_READINESS_PATH.to_owned());
+    let ready = async { (process.wait_ready(&app, &path, timeout).await).map_err(Failure::event) };
+    match tokio::try_join!(handler, ready) {
+        Ok((handler, ())) => {
+            until_stopped(lambda::serve(handler, app, timing), Some(process)).await
         }
-        None
-    } else {
-        let mut process = AppProcess::spawn(&args.command).map_err(Failure::usage)?;
-        let path = readiness_path.unwrap_or_else(|| DEFAULT_READINESS_PATH.to_owned());
-        let timeout = readiness_timeout()?;
-        if let Err(err) = process.wait_ready(&app, &path, timeout).await {
+        Err(failure) => {
             process.stop(Duration::from_secs(1)).await;
-            return Err(Failure::event(err));
+            Err(failure)
         }
-        Some(process)
-    };
-    until_stopped(lambda::serve(handler, app, timing), process).await
+    }
 }
 
 /// Runs the loop until it ends or SIGTERM/SIGINT arrives, then stops the app.

@@ -109,6 +109,45 @@ fn an_app_that_never_answers_fails_initialization() {
 }
 
 #[test]
+fn a_bad_configuration_fails_initialization_at_once_and_stops_the_app() {
+    // The rule table loads while the app starts: a bad file must not wait for
+    // the app's readiness, and must not leave the app running.
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ceh.toml");
+    std::fs::write(&config, "[[rule]]\nname = \"x\"\n").unwrap();
+    let pid_file = dir.path().join("app.pid");
+    let app = format!("echo $$ > {}; exec sleep 30", pid_file.display());
+    let mut ceh = ceh_lambda(
+        &emulator,
+        &[
+            ("CEH_CONFIG", config.display().to_string()),
+            ("CEH_READINESS_TIMEOUT_MS", "60000".into()),
+        ],
+        &["--", "sh", "-c", &app],
+    );
+    let (status, stderr) = exit_within(
+        &mut ceh,
+        20,
+        "ceh waited for the app despite a bad configuration",
+    );
+    assert_eq!(status.code(), Some(2));
+    assert_eq!(
+        stderr,
+        format!("ceh: {}:1: rule `x`: key `path` is missing: an event rule needs a path such as \"/aws.s3\" or \"/{{$.source}}\"\n", config.display())
+    );
+    // The app may not have got as far as writing its pid; if it did, it is gone.
+    if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+        let proc = std::path::Path::new("/proc").join(pid.trim());
+        assert!(
+            !proc.exists(),
+            "the app (pid {}) is still running",
+            pid.trim()
+        );
+    }
+}
+
+#[test]
 fn an_app_started_elsewhere_is_waited_for_when_a_readiness_path_is_set() {
     let emulator = Emulator::start();
     let port = free_port();
