@@ -1,12 +1,9 @@
-//! The built-in rules, embedded from `rules/*.toml` in the order they are tried.
+//! The built-in rules: `rules/*.toml`, embedded as the JSON `build.rs` makes of them, in the order they are tried.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::Deserialize;
-use toml::Spanned;
-
-use super::{compile_rules, fallback_rule, LoadError, Origin, RawFallback, Rule, RuleTable};
+use super::{compile_embedded, fallback_rule, LoadError, Origin, RawFallback, Rule, RuleTable};
 
 /// The built-in rule files, `(name, TOML text)`, in precedence order.
 ///
@@ -41,22 +38,21 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ),
 ];
 
-/// A file of `[[rule]]` tables and nothing else.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RuleFile {
-    #[serde(default)]
-    rule: Vec<Spanned<toml::Table>>,
-}
+/// The built-in rule files as `build.rs` embeds them, in JSON, in the order of
+/// [`BUILTIN_FILES`]. The TOML is what people read; this is what loads at start-up.
+const BUILTIN_JSON: [&str; 5] = [
+    include_str!(concat!(env!("OUT_DIR"), "/rules/triggers.json")),
+    include_str!(concat!(env!("OUT_DIR"), "/rules/http.json")),
+    include_str!(concat!(env!("OUT_DIR"), "/rules/records.json")),
+    include_str!(concat!(env!("OUT_DIR"), "/rules/cloudevents.json")),
+    include_str!(concat!(env!("OUT_DIR"), "/rules/eventbridge.json")),
+];
 
 /// Compiles the built-in rules, in order, recording their names in `seen`.
 pub(crate) fn builtin_rules(seen: &mut HashMap<String, Origin>) -> Result<Vec<Rule>, LoadError> {
     let mut rules = Vec::new();
-    for (name, text) in BUILTIN_FILES {
-        let file: Arc<str> = Arc::from(*name);
-        let parsed: RuleFile =
-            toml::from_str(text).map_err(|e| LoadError::toml(&file, text, &e))?;
-        rules.extend(compile_rules(&file, text, parsed.rule, seen)?);
+    for ((name, _), json) in BUILTIN_FILES.iter().zip(BUILTIN_JSON) {
+        rules.extend(compile_embedded(&Arc::from(*name), json, seen)?);
     }
     Ok(rules)
 }
@@ -88,5 +84,59 @@ impl RuleTable {
         let rules = builtin_rules(&mut HashMap::new())
             .expect("the built-in rules compile (checked by the test suite)");
         Self::new(rules, default_fallback())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+    use toml::Spanned;
+
+    use super::super::compile_rules;
+    use super::*;
+
+    /// A file of `[[rule]]` tables and nothing else.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RuleFile {
+        #[serde(default)]
+        rule: Vec<Spanned<toml::Table>>,
+    }
+
+    /// Compiles the built-in rules from their TOML, as a user's copy of them would
+    /// load: the embedded JSON must give the same table.
+    fn builtin_rules_from_toml() -> Result<Vec<Rule>, LoadError> {
+        let mut seen = HashMap::new();
+        let mut rules = Vec::new();
+        for (name, text) in BUILTIN_FILES {
+            let file: Arc<str> = Arc::from(*name);
+            let parsed: RuleFile =
+                toml::from_str(text).map_err(|e| LoadError::toml(&file, text, &e))?;
+            rules.extend(compile_rules(&file, text, parsed.rule, &mut seen)?);
+        }
+        Ok(rules)
+    }
+
+    #[test]
+    fn the_embedded_rules_are_the_rule_files() {
+        let embedded = builtin_rules(&mut HashMap::new()).unwrap();
+        let from_toml = builtin_rules_from_toml().unwrap();
+        assert_eq!(embedded.len(), from_toml.len());
+        for (embedded, from_toml) in embedded.iter().zip(&from_toml) {
+            assert_eq!(format!("{embedded:?}"), format!("{from_toml:?}"));
+        }
+    }
+
+    #[test]
+    fn every_rule_file_is_built_in() {
+        let files: Vec<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/rules"))
+            .unwrap()
+            .map(|entry| format!("rules/{}", entry.unwrap().file_name().to_string_lossy()))
+            .filter(|name| name.ends_with(".toml"))
+            .collect();
+        assert_eq!(files.len(), BUILTIN_FILES.len(), "{files:?}");
+        for (name, _) in BUILTIN_FILES {
+            assert!(files.iter().any(|file| file == name), "{name}");
+        }
     }
 }

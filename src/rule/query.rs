@@ -10,8 +10,9 @@ use serde_json::Value;
 /// A JSONPath query, parsed once when the rules load.
 ///
 /// Most rule paths are *singular*: names and indexes only (`$.Records[0].eventSource`).
-/// Those are walked directly, without the general evaluator; anything else
-/// (wildcards, slices, filters, descendants) goes through jsonpath-rust.
+/// Those, and paths that add wildcards (`$.Records[*]`), are walked directly,
+/// without the general evaluator; anything else (slices, filters,
+/// descendants) goes through jsonpath-rust.
 ///
 /// ```
 /// use cloud_events_handler::rule::Query;
@@ -30,7 +31,10 @@ pub struct Query {
 
 #[derive(Clone)]
 enum Plan {
+    /// Names and indexes: at most one node.
     Singular(Box<[Step]>),
+    /// Names, indexes and wildcards: any number of nodes.
+    Steps(Box<[Step]>),
     General(Box<JpQuery>),
 }
 
@@ -38,6 +42,8 @@ enum Plan {
 enum Step {
     Name(Box<str>),
     Index(i64),
+    /// `[*]` or `.*`: every element of an array, every member value of an object.
+    All,
 }
 
 impl Query {
@@ -51,11 +57,11 @@ impl Query {
     /// ```
     pub fn parse(text: &str) -> Result<Self, String> {
         let plan = match plain_steps(text) {
-            Some(steps) => Plan::Singular(steps),
+            Some(steps) => Plan::of_steps(steps),
             None => {
                 let parsed = parse_json_path(text).map_err(|e| reason(text, &e.to_string()))?;
-                match singular_steps(&parsed) {
-                    Some(steps) => Plan::Singular(steps),
+                match parsed_steps(&parsed) {
+                    Some(steps) => Plan::of_steps(steps),
                     None => Plan::General(Box::new(parsed)),
                 }
             }
@@ -96,7 +102,7 @@ impl Query {
                 Some(Step::Name(name)) => Some(name),
                 _ => None,
             },
-            Plan::General(_) => None,
+            Plan::Steps(_) | Plan::General(_) => None,
         }
     }
 
@@ -127,6 +133,7 @@ impl Query {
     pub fn any(&self, json: &Value, test: impl FnMut(&Value) -> bool) -> bool {
         match &self.plan {
             Plan::Singular(steps) => walk(steps, json).is_some_and(test),
+            Plan::Steps(steps) => walk_all(steps, json).into_iter().any(test),
             Plan::General(query) => general(query, json).into_iter().any(test),
         }
     }
@@ -145,6 +152,10 @@ impl Query {
     pub fn single<'v>(&self, json: &'v Value) -> Option<&'v Value> {
         match &self.plan {
             Plan::Singular(steps) => walk(steps, json),
+            Plan::Steps(steps) => match walk_all(steps, json).as_slice() {
+                [one] => Some(*one),
+                _ => None,
+            },
             Plan::General(query) => match general(query, json).as_slice() {
                 [one] => Some(*one),
                 _ => None,
@@ -166,6 +177,7 @@ impl Query {
     pub fn select<'v>(&self, json: &'v Value) -> Vec<&'v Value> {
         match &self.plan {
             Plan::Singular(steps) => walk(steps, json).into_iter().collect(),
+            Plan::Steps(steps) => walk_all(steps, json),
             Plan::General(query) => general(query, json),
         }
     }
@@ -183,13 +195,25 @@ impl fmt::Display for Query {
     }
 }
 
-fn singular_steps(query: &JpQuery) -> Option<Box<[Step]>> {
+impl Plan {
+    fn of_steps(steps: Box<[Step]>) -> Self {
+        if steps.contains(&Step::All) {
+            Plan::Steps(steps)
+        } else {
+            Plan::Singular(steps)
+        }
+    }
+}
+
+/// The parsed query as steps, when it has only names, indexes and wildcards.
+fn parsed_steps(query: &JpQuery) -> Option<Box<[Step]>> {
     query
         .segments
         .iter()
         .map(|segment| match segment {
             Segment::Selector(Selector::Name(name)) => Some(Step::Name(name.as_str().into())),
             Segment::Selector(Selector::Index(index)) => Some(Step::Index(*index)),
+            Segment::Selector(Selector::Wildcard) => Some(Step::All),
             _ => None,
         })
         .collect()
@@ -198,13 +222,16 @@ fn singular_steps(query: &JpQuery) -> Option<Box<[Step]>> {
 /// The steps of a query in its plainest singular form, read without the full
 /// parser, which costs most of ceh's start-up: `$`, then `.name` (ASCII
 /// letters, digits, `_`), `['name']` (printable ASCII, no escapes) and
-/// `[index]` segments, with no blank space. Anything else is `None`, and the
-/// full parser decides.
+/// `[index]` segments, and the wildcards `[*]` and `.*`, with no blank space.
+/// Anything else is `None`, and the full parser decides.
 fn plain_steps(text: &str) -> Option<Box<[Step]>> {
     let mut rest = text.strip_prefix('$')?;
     let mut steps = Vec::new();
     while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix('.') {
+        if let Some(after) = rest.strip_prefix("[*]").or_else(|| rest.strip_prefix(".*")) {
+            steps.push(Step::All);
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix('.') {
             let end = after
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                 .unwrap_or(after.len());
@@ -246,6 +273,7 @@ fn plain_steps(text: &str) -> Option<Box<[Step]>> {
 fn walk<'v>(steps: &[Step], json: &'v Value) -> Option<&'v Value> {
     steps.iter().try_fold(json, |node, step| match step {
         Step::Name(name) => node.as_object()?.get(&**name),
+        Step::All => None,
         Step::Index(index) => {
             let items = node.as_array()?;
             // RFC 9535: a negative index counts from the end.
@@ -259,6 +287,32 @@ fn walk<'v>(steps: &[Step], json: &'v Value) -> Option<&'v Value> {
             items.get(at)
         }
     })
+}
+
+/// Every node `steps` reach: a wildcard fans out over an array's elements
+/// or an object's member values, in document order, as RFC 9535 says.
+fn walk_all<'v>(steps: &[Step], json: &'v Value) -> Vec<&'v Value> {
+    let mut nodes = vec![json];
+    for step in steps {
+        nodes = match step {
+            Step::All => nodes.into_iter().flat_map(children).collect(),
+            one => nodes
+                .into_iter()
+                .filter_map(|node| walk(std::slice::from_ref(one), node))
+                .collect(),
+        };
+    }
+    nodes
+}
+
+/// An array's elements or an object's member values; nothing for a scalar.
+fn children(node: &Value) -> impl Iterator<Item = &Value> {
+    let items = node.as_array().into_iter().flatten();
+    let members = node
+        .as_object()
+        .into_iter()
+        .flat_map(|members| members.values());
+    items.chain(members)
 }
 
 fn general<'v>(query: &JpQuery, json: &'v Value) -> Vec<&'v Value> {
@@ -351,7 +405,7 @@ mod tests {
         );
         for text in &texts {
             let plain = plain_steps(text).unwrap_or_else(|| panic!("{text} is plain"));
-            let full = singular_steps(&parse_json_path(text).unwrap());
+            let full = parsed_steps(&parse_json_path(text).unwrap());
             assert_eq!(Some(plain), full, "{text}");
         }
         // Left to the full parser, which accepts some and refuses others.
@@ -373,7 +427,9 @@ mod tests {
             "$[1 ]",
             "$ .a",
             "$[9999999999999999]",
-            "$[*]",
+            "$[ *]",
+            "$.*a",
+            "$[**]",
             "$['a'",
             "$[1",
             "$.a[?@.b]",
@@ -385,12 +441,39 @@ mod tests {
     }
 
     #[test]
-    fn wildcards_use_the_general_evaluator() {
+    fn wildcards_are_walked_as_the_general_evaluator_walks_them() {
+        let docs = [
+            json!({"r": [{"s": 1}, {"s": 2}, {"t": 3}, 4], "o": {"b": [5], "a": [6, 7]}}),
+            json!([{"s": "x"}, [8, 9], null]),
+            json!({"r": {"z": {"s": 1}, "a": {"s": 2}}, "o": "scalar"}),
+            json!("scalar"),
+        ];
+        // Every batch's `records` query in the built-in rules.
+        let mut texts: Vec<String> = crate::rule::BUILTIN_FILES
+            .iter()
+            .flat_map(|(_, text)| text.lines())
+            .filter_map(|line| line.trim().strip_prefix("records = "))
+            .map(|quoted| quoted.trim_matches('"').to_owned())
+            .collect();
+        assert!(texts.iter().any(|t| t.contains(".*")), "{texts:?}");
+        texts.extend(
+            [
+                "$[*]", "$.*", "$.r[*].s", "$.r.*.s", "$.o.*[*]", "$[*][*]", "$.*.*", "$[0].*",
+            ]
+            .map(String::from),
+        );
+        for text in &texts {
+            let query = Query::parse(text).unwrap();
+            assert!(matches!(query.plan, Plan::Steps(_)), "{text}");
+            let full = parse_json_path(text).unwrap();
+            for doc in &docs {
+                assert_eq!(query.select(doc), general(&full, doc), "{text} on {doc}");
+            }
+        }
         let query = Query::parse("$.r[*].s").unwrap();
-        let doc = json!({"r": [{"s": 1}, {"s": 2}]});
-        assert!(matches!(query.plan, Plan::General(_)));
-        assert_eq!(query.select(&doc), vec![&json!(1), &json!(2)]);
-        assert_eq!(query.single(&doc), None);
+        assert_eq!(query.single(&docs[0]), None, "two nodes are not one");
+        assert_eq!(query.single(&json!({"r": [{"s": 1}]})), Some(&json!(1)));
+        assert!(!query.is_singular());
     }
 
     #[test]
