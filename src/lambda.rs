@@ -206,9 +206,10 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    let payload = Bytes::copy_from_slice(event.payload.get().as_bytes());
+    let LambdaEvent { payload, context } = event;
+    // The payload's own allocation becomes the event's bytes: no copy.
+    let payload = Bytes::from(Box::<str>::from(payload).into_boxed_bytes());
     let event_json = Event::from_bytes(payload).map_err(|e| diagnostic("Ceh.InvalidEvent", &e))?;
-    let context = &event.context;
     let invocation = Invocation {
         request_id: Some(context.request_id.clone()).filter(|s| !s.is_empty()),
         deadline: timing.deadline(context.deadline),
