@@ -318,15 +318,7 @@ def measure_latency(processes, emu_port, app_port, events, args, errors):
     # One untimed leg per adapter first: the emulator and the app warm up (allocators, JIT, caches)
     # on these, not on whichever adapter's timed leg happens to come first.
     for who in ADAPTERS:
-        adapter = spawn_adapter(processes, who, emu_port, app_port)
-        client = Client(emu_port, INVOKE_PATH)
-        try:
-            for event, body in events:
-                first_reply(client, who, adapter, body)
-                timed_posts(client, body, args.warmup, args.leg_seconds, errors)
-        finally:
-            client.close()
-            processes.stop(adapter)
+        adapter_leg(processes, who, emu_port, app_port, events, args, errors, timed=0)
     for round_number in range(args.rounds):
         order = ["direct", *ADAPTERS]
         if round_number % 2:
@@ -339,19 +331,29 @@ def measure_latency(processes, emu_port, app_port, events, args, errors):
                     samples[event]["direct"] += timed_posts(client, body, per_leg, args.leg_seconds, errors)
                 client.close()
                 continue
-            adapter = spawn_adapter(processes, who, emu_port, app_port)
-            client = Client(emu_port, INVOKE_PATH)
-            try:
-                for event, body in events:
-                    status, reply = first_reply(client, who, adapter, body)
-                    check_reply(who, event, status, reply)
-                    timed_posts(client, body, args.warmup, args.leg_seconds, errors)
-                    samples[event][who] += timed_posts(client, body, per_leg, args.leg_seconds, errors)
-            finally:
-                client.close()
-                processes.stop(adapter)
+            leg = adapter_leg(processes, who, emu_port, app_port, events, args, errors, timed=per_leg)
+            for event, latencies in leg.items():
+                samples[event][who] += latencies
             print(f"  round {round_number + 1}/{args.rounds}: {who} done", file=sys.stderr)
     return summarize_latency(samples)
+
+
+def adapter_leg(processes, who, emu_port, app_port, events, args, errors, timed):
+    """A fresh adapter serves each event: a checked first reply, `args.warmup` untimed invocations,
+    then `timed` timed ones; returns the latencies per event."""
+    adapter = spawn_adapter(processes, who, emu_port, app_port)
+    client = Client(emu_port, INVOKE_PATH)
+    latencies = {}
+    try:
+        for event, body in events:
+            status, reply = first_reply(client, who, adapter, body)
+            check_reply(who, event, status, reply)
+            timed_posts(client, body, args.warmup, args.leg_seconds, errors)
+            latencies[event] = timed_posts(client, body, timed, args.leg_seconds, errors)
+    finally:
+        client.close()
+        processes.stop(adapter)
+    return latencies
 
 
 def summarize_latency(samples):

@@ -100,7 +100,12 @@ async fn serve(
     }
     let mut process = AppProcess::spawn(&args.command).map_err(Failure::usage)?;
     let path = readiness_path.unwrap_or_else(|| DEFAULT_READINESS_PATH.to_owned());
-    let ready = async { (process.wait_ready(&app, &path, timeout).await).map_err(Failure::event) };
+    let ready = async {
+        process
+            .wait_ready(&app, &path, timeout)
+            .await
+            .map_err(Failure::event)
+    };
     match tokio::try_join!(handler, ready) {
         Ok((handler, ())) => {
             until_stopped(lambda::serve(handler, app, timing), Some(process)).await
