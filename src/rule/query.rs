@@ -133,8 +133,7 @@ impl Query {
     pub fn any(&self, json: &Value, test: impl FnMut(&Value) -> bool) -> bool {
         match &self.plan {
             Plan::Singular(steps) => walk(steps, json).is_some_and(test),
-            Plan::Steps(steps) => walk_all(steps, json).into_iter().any(test),
-            Plan::General(query) => general(query, json).into_iter().any(test),
+            Plan::Steps(_) | Plan::General(_) => self.select(json).into_iter().any(test),
         }
     }
 
@@ -152,11 +151,7 @@ impl Query {
     pub fn single<'v>(&self, json: &'v Value) -> Option<&'v Value> {
         match &self.plan {
             Plan::Singular(steps) => walk(steps, json),
-            Plan::Steps(steps) => match walk_all(steps, json).as_slice() {
-                [one] => Some(*one),
-                _ => None,
-            },
-            Plan::General(query) => match general(query, json).as_slice() {
+            Plan::Steps(_) | Plan::General(_) => match self.select(json).as_slice() {
                 [one] => Some(*one),
                 _ => None,
             },
@@ -219,7 +214,7 @@ fn parsed_steps(query: &JpQuery) -> Option<Box<[Step]>> {
         .collect()
 }
 
-/// The steps of a query in its plainest singular form, read without the full
+/// The steps of a query in its plainest form, read without the full
 /// parser, which costs most of ceh's start-up: `$`, then `.name` (ASCII
 /// letters, digits, `_`), `['name']` (printable ASCII, no escapes) and
 /// `[index]` segments, and the wildcards `[*]` and `.*`, with no blank space.
