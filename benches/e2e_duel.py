@@ -14,7 +14,7 @@ What it measures:
   runtime-API hops are what the adapters add). The N are split into rounds run in ABC/CBA order,
   each adapter freshly started and warmed up, so drift on a shared machine falls on all three alike.
 - cold start: with the emulator and the app up, one invocation is queued, then the adapter process is
-  spawned; the time from spawn to reply, median of --cold-starts rounds.
+  spawned; the time from spawn to reply, median of --cold-starts rounds, the adapters taking turns.
 - memory: the adapter's VmRSS (/proc/PID/status) every 10,000 invocations over --invocations
   (default 100,000) of the four events in turn, bounded by --memory-seconds; once as Lambda runs a
   function by default (one invocation at a time) and once with AWS_LAMBDA_MAX_CONCURRENCY=2
@@ -381,45 +381,55 @@ def summarize_latency(samples):
 
 
 def measure_cold_start(processes, emu_port, app_port, event, rounds):
-    """Spawn → first reply, with the invocation already queued at the emulator; per adapter."""
-    name, body = event
-    figures = {}
-    for who in ADAPTERS:
-        samples = []
-        for _ in range(rounds):
-            outcome = {}
-            sent = threading.Event()
+    """Spawn → first reply, with the invocation already queued at the emulator.
 
-            def invoke():
-                client = Client(emu_port, INVOKE_PATH, timeout=30)
-                try:
-                    client.send(body)
-                    sent.set()
-                    outcome["status"], outcome["reply"] = client.receive()
-                    outcome["at"] = time.perf_counter()
-                except (OSError, http.client.HTTPException) as err:
-                    outcome["error"] = repr(err)
-                finally:
-                    sent.set()
-                    client.close()
-
-            thread = threading.Thread(target=invoke, daemon=True)
-            thread.start()
-            sent.wait(10)
-            time.sleep(0.2)  # let the emulator queue it before any runtime asks for work
-            spawned = time.perf_counter()
-            adapter = spawn_adapter(processes, who, emu_port, app_port)
-            thread.join(35)
-            processes.stop(adapter)
-            if "at" not in outcome:
-                raise Failed(f"{who} cold start: no reply ({outcome.get('error', 'timed out')}): {log_tail(adapter)}")
-            check_reply(who, name, outcome["status"], outcome["reply"])
-            samples.append(outcome["at"] - spawned)
-        figures[who] = {"median_ms": round(statistics.median(samples) * 1000, 2),
-                        "min_ms": round(min(samples) * 1000, 2), "max_ms": round(max(samples) * 1000, 2),
-                        "samples_ms": [round(s * 1000, 2) for s in samples]}
+    The adapters take turns round by round, in AB/BA order, so that drift on a shared machine falls
+    on both alike (timing all of one adapter's rounds and then all of the other's put whatever the
+    machine was doing meanwhile on one of them: medians of 20 then swung by ±5 % between runs).
+    """
+    samples = {who: [] for who in ADAPTERS}
+    for round_ in range(rounds):
+        for who in (ADAPTERS if round_ % 2 == 0 else ADAPTERS[::-1]):
+            samples[who].append(cold_start_once(processes, emu_port, app_port, event, who))
+    figures = {who: {"median_ms": round(statistics.median(taken) * 1000, 2),
+                     "min_ms": round(min(taken) * 1000, 2), "max_ms": round(max(taken) * 1000, 2),
+                     "samples_ms": [round(s * 1000, 2) for s in taken]}
+               for who, taken in samples.items()}
     figures["ceh_over_lwa"] = round(figures["ceh"]["median_ms"] / figures["lwa"]["median_ms"], 3)
     return figures
+
+
+def cold_start_once(processes, emu_port, app_port, event, who):
+    """One cold start of `who`: seconds from its spawn to the reply of the invocation queued before it."""
+    name, body = event
+    outcome = {}
+    sent = threading.Event()
+
+    def invoke():
+        client = Client(emu_port, INVOKE_PATH, timeout=30)
+        try:
+            client.send(body)
+            sent.set()
+            outcome["status"], outcome["reply"] = client.receive()
+            outcome["at"] = time.perf_counter()
+        except (OSError, http.client.HTTPException) as err:
+            outcome["error"] = repr(err)
+        finally:
+            sent.set()
+            client.close()
+
+    thread = threading.Thread(target=invoke, daemon=True)
+    thread.start()
+    sent.wait(10)
+    time.sleep(0.2)  # let the emulator queue it before any runtime asks for work
+    spawned = time.perf_counter()
+    adapter = spawn_adapter(processes, who, emu_port, app_port)
+    thread.join(35)
+    processes.stop(adapter)
+    if "at" not in outcome:
+        raise Failed(f"{who} cold start: no reply ({outcome.get('error', 'timed out')}): {log_tail(adapter)}")
+    check_reply(who, name, outcome["status"], outcome["reply"])
+    return outcome["at"] - spawned
 
 
 # Memory runs: Lambda's default of one invocation at a time, and Managed Instances' concurrency.
@@ -500,7 +510,7 @@ def main():
     parser.add_argument("--count", type=int, help="timed invocations per adapter and event (default 2000, smoke 50)")
     parser.add_argument("--rounds", type=int, default=2, help="legs per adapter, alternating order (default 2)")
     parser.add_argument("--warmup", type=int, help="untimed invocations per leg and event (default 200, smoke 10)")
-    parser.add_argument("--cold-starts", type=int, help="cold starts per adapter (default 20, smoke 3)")
+    parser.add_argument("--cold-starts", type=int, help="cold starts per adapter (default 40, smoke 3)")
     parser.add_argument("--invocations", type=int, default=100_000, help="memory run length (default 100000)")
     parser.add_argument("--every", type=int, default=10_000, help="memory sample interval (default 10000)")
     parser.add_argument("--memory-seconds", type=float, default=900, help="time cap per memory run (default 900)")
@@ -512,7 +522,7 @@ def main():
     args = parser.parse_args()
     args.count = args.count or (50 if args.smoke else 2000)
     args.warmup = args.warmup if args.warmup is not None else (10 if args.smoke else 200)
-    args.cold_starts = args.cold_starts or (3 if args.smoke else 20)
+    args.cold_starts = args.cold_starts or (3 if args.smoke else 40)
 
     started = time.monotonic()
     result = {"cores": os.cpu_count(), "mode": "smoke" if args.smoke else "full",
