@@ -267,7 +267,7 @@ fn plain_steps(text: &str) -> Option<Box<[Step]>> {
 
 fn walk<'v>(steps: &[Step], json: &'v Value) -> Option<&'v Value> {
     steps.iter().try_fold(json, |node, step| match step {
-        Step::Name(name) => node.as_object()?.get(&**name),
+        Step::Name(name) => member(node.as_object()?, name),
         Step::All => None,
         Step::Index(index) => {
             let items = node.as_array()?;
@@ -282,6 +282,22 @@ fn walk<'v>(steps: &[Step], json: &'v Value) -> Option<&'v Value> {
             items.get(at)
         }
     })
+}
+
+/// Objects up to this size are searched key by key rather than by hash.
+const SCAN_AT_MOST: usize = 8;
+
+/// The value of `object`'s member `name`. serde_json's ordered map hashes a
+/// name with SipHash before it looks; most objects in an event have a few
+/// members, and comparing their keys costs less than that hash.
+fn member<'v>(object: &'v serde_json::Map<String, Value>, name: &str) -> Option<&'v Value> {
+    if object.len() <= SCAN_AT_MOST {
+        object
+            .iter()
+            .find_map(|(key, value)| (key == name).then_some(value))
+    } else {
+        object.get(name)
+    }
 }
 
 /// Every node `steps` reach: a wildcard fans out over an array's elements
@@ -342,6 +358,20 @@ fn reason(query: &str, error: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn members_are_found_alike_in_small_and_large_objects() {
+        for size in 0..=2 * SCAN_AT_MOST {
+            let object: serde_json::Map<String, Value> =
+                (0..size).map(|i| (format!("key{i}"), json!(i))).collect();
+            for i in 0..size {
+                assert_eq!(member(&object, &format!("key{i}")), Some(&json!(i)));
+            }
+            for absent in ["", "key", "KEY0", "key0 ", &format!("key{size}")] {
+                assert_eq!(member(&object, absent), None, "{absent:?} in {size}");
+            }
+        }
+    }
 
     #[test]
     fn singular_and_general_agree() {
