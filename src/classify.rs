@@ -58,8 +58,8 @@ pub enum ClassifyError {
         rule: String,
         /// `the event`, or `record N` of a batch.
         place: String,
-        /// What cloudevents-sdk found wrong.
-        reason: String,
+        /// What is wrong with it.
+        reason: crate::cloudevent::InvalidCloudEvent,
     },
 }
 
@@ -133,7 +133,7 @@ impl<'t, 'e> Match<'t, 'e> {
 
 /// Checks a validating rule's event, or each record of its batch.
 fn validate(rule: &Rule, json: &serde_json::Value) -> Result<(), ClassifyError> {
-    let invalid = |place: String, reason: String| ClassifyError::InvalidCloudEvent {
+    let invalid = |place: String, reason| ClassifyError::InvalidCloudEvent {
         rule: rule.name().to_owned(),
         place,
         reason,

@@ -13,6 +13,10 @@ use serde_json::Value;
 
 use crate::rule::Template;
 
+mod validate;
+
+pub use validate::{validate, InvalidCloudEvent};
+
 /// Bytes percent-encoded in `ce-*` header values, as the CloudEvents HTTP
 /// binding requires: everything outside printable ASCII, space, `"` and `%`.
 const CE_HEADER: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'%');
@@ -339,23 +343,6 @@ fn digest_hash(rule: &str, body: &[u8]) -> u64 {
     }
     mix(body.len() as u64);
     hash
-}
-
-/// Checks that `json` is a CloudEvent in the structured JSON format (spec 1.0
-/// or 0.3), as cloudevents-sdk reads it; the error names the attribute.
-///
-/// ```
-/// use cloud_events_handler::cloudevent::validate;
-/// use serde_json::json;
-///
-/// assert!(validate(&json!({"specversion": "1.0", "id": "1", "source": "/s", "type": "t"})).is_ok());
-/// let err = validate(&json!({"specversion": "1.0", "source": "/s", "type": "t"})).unwrap_err();
-/// assert_eq!(err, "missing field `id`");
-/// ```
-pub fn validate(json: &Value) -> Result<(), String> {
-    cloudevents::Event::deserialize(json)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

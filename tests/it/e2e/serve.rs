@@ -181,7 +181,7 @@ fn events_over_http_reach_the_app() {
     assert_eq!(status, 400);
     assert!(
         body.starts_with(
-            "rule `cloudevents`: the event is not a valid CloudEvent: missing field `id`"
+            "rule `cloudevents`: the event is not a valid CloudEvent: attribute `id` is missing"
         ),
         "{body}"
     );

@@ -1,0 +1,404 @@
+//! Checking an incoming event against the CloudEvents JSON format, on the
+//! `Value` already parsed.
+//!
+//! cloudevents-sdk reads an event by copying it three times over into maps of
+//! its own, which cost as much as parsing it; what it checks is a handful of
+//! top-level members. This module checks the same things, in the same order,
+//! reading them in place, and a test holds it to the SDK's verdict.
+
+use base64::prelude::*;
+use serde_json::{Map, Value};
+
+/// Why an event is not a CloudEvent in the structured JSON format.
+///
+/// ```
+/// use cloud_events_handler::cloudevent::{validate, InvalidCloudEvent};
+/// use serde_json::json;
+///
+/// let err = validate(&json!({"specversion": "1.0", "id": "1", "source": "/s", "type": "t", "time": "noon"}));
+/// assert_eq!(err, Err(InvalidCloudEvent::Time));
+/// assert_eq!(err.unwrap_err().to_string(), "attribute `time` is not an RFC 3339 timestamp");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidCloudEvent {
+    /// The event is not a JSON object.
+    #[error("it is not a JSON object")]
+    NotObject,
+    /// A required attribute is absent or null.
+    #[error("attribute `{0}` is missing")]
+    Missing(&'static str),
+    /// An attribute is not a string.
+    #[error("attribute `{0}` is not a string")]
+    NotString(&'static str),
+    /// `specversion` names a version the SDK does not read.
+    #[error("specversion `{0}` is neither 1.0 nor 0.3")]
+    Version(String),
+    /// `time` does not parse as RFC 3339.
+    #[error("attribute `time` is not an RFC 3339 timestamp")]
+    Time,
+    /// `dataschema` (1.0) or `schemaurl` (0.3) is not an absolute URL.
+    #[error("attribute `{0}` is not an absolute URL")]
+    Url(&'static str),
+    /// Both `data` and `data_base64` are present.
+    #[error("`data` and `data_base64` cannot both be present")]
+    BothData,
+    /// `data` is not a string where its content type or encoding needs one.
+    #[error("`data` must be a string: its datacontenttype is not JSON, or it is base64")]
+    DataNotString,
+    /// Base64 data does not decode.
+    #[error("`{0}` is not standard, padded base64")]
+    Base64(&'static str),
+    /// 0.3 base64 data with a JSON content type decodes to something that is not JSON.
+    #[error("`data` is base64 of something that is not JSON, though its datacontenttype is JSON")]
+    Base64NotJson,
+    /// An extension attribute is not a string, a boolean or an integer.
+    #[error("extension `{0}` is not a string, a boolean or an integer")]
+    Extension(String),
+}
+
+/// Checks that `json` is a CloudEvent in the structured JSON format (spec 1.0
+/// or 0.3), judging as cloudevents-sdk does when it reads one; the error
+/// names the attribute at fault.
+///
+/// ```
+/// use cloud_events_handler::cloudevent::{validate, InvalidCloudEvent};
+/// use serde_json::json;
+///
+/// assert!(validate(&json!({"specversion": "1.0", "id": "1", "source": "/s", "type": "t"})).is_ok());
+/// let err = validate(&json!({"specversion": "1.0", "source": "/s", "type": "t"})).unwrap_err();
+/// assert_eq!(err, InvalidCloudEvent::Missing("id"));
+/// assert_eq!(err.to_string(), "attribute `id` is missing");
+/// ```
+pub fn validate(json: &Value) -> Result<(), InvalidCloudEvent> {
+    let event = json.as_object().ok_or(InvalidCloudEvent::NotObject)?;
+    let v03 = match required(event, "specversion")? {
+        "1.0" => false,
+        "0.3" => true,
+        other => return Err(InvalidCloudEvent::Version(other.to_owned())),
+    };
+    for name in ["id", "type", "source"] {
+        required(event, name)?;
+    }
+    let content_type = optional(event, "datacontenttype")?;
+    let schema = if v03 { "schemaurl" } else { "dataschema" };
+    if let Some(url) = optional(event, schema)? {
+        url::Url::parse(url).map_err(|_| InvalidCloudEvent::Url(schema))?;
+    }
+    optional(event, "subject")?;
+    if let Some(time) = optional(event, "time")? {
+        chrono::DateTime::parse_from_rfc3339(time).map_err(|_| InvalidCloudEvent::Time)?;
+    }
+    let is_json = is_json(content_type.unwrap_or("application/json"));
+    if v03 {
+        data_v03(event, is_json)?;
+    } else {
+        data_v10(event, is_json)?;
+    }
+    extensions(event, v03)
+}
+
+/// A required string attribute; null counts as absent.
+fn required<'v>(
+    event: &'v Map<String, Value>,
+    name: &'static str,
+) -> Result<&'v str, InvalidCloudEvent> {
+    optional(event, name)?.ok_or(InvalidCloudEvent::Missing(name))
+}
+
+/// An optional string attribute; null counts as absent.
+fn optional<'v>(
+    event: &'v Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<&'v str>, InvalidCloudEvent> {
+    match event.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(_) => Err(InvalidCloudEvent::NotString(name)),
+    }
+}
+
+/// The SDK's test of a JSON content type.
+fn is_json(content_type: &str) -> bool {
+    content_type.starts_with("application/json")
+        || content_type.starts_with("text/json")
+        || content_type.ends_with("+json")
+}
+
+/// 1.0: `data` (any JSON for a JSON content type, else a string) or
+/// `data_base64` (base64), not both. A null member still counts as present.
+fn data_v10(event: &Map<String, Value>, is_json: bool) -> Result<(), InvalidCloudEvent> {
+    match (event.get("data"), event.get("data_base64")) {
+        (Some(_), Some(_)) => Err(InvalidCloudEvent::BothData),
+        (Some(Value::String(_)), None) => Ok(()),
+        (Some(_), None) if is_json => Ok(()),
+        (Some(_), None) => Err(InvalidCloudEvent::DataNotString),
+        (None, Some(encoded)) => decode(encoded, "data_base64").map(drop),
+        (None, None) => Ok(()),
+    }
+}
+
+/// 0.3: `data`, base64 when `datacontentencoding` says so (and then JSON
+/// once decoded, for a JSON content type).
+fn data_v03(event: &Map<String, Value>, is_json: bool) -> Result<(), InvalidCloudEvent> {
+    let base64 = match event.get("datacontentencoding") {
+        None => false,
+        Some(Value::String(encoding)) => encoding.eq_ignore_ascii_case("base64"),
+        Some(_) => return Err(InvalidCloudEvent::NotString("datacontentencoding")),
+    };
+    match event.get("data") {
+        None => Ok(()),
+        Some(Value::String(_)) if !base64 => Ok(()),
+        Some(_) if !base64 && is_json => Ok(()),
+        Some(_) if !base64 => Err(InvalidCloudEvent::DataNotString),
+        Some(encoded) => {
+            let decoded = decode(encoded, "data")?;
+            if is_json && serde_json::from_slice::<Value>(&decoded).is_err() {
+                return Err(InvalidCloudEvent::Base64NotJson);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Decodes a base64 string member.
+fn decode(encoded: &Value, name: &'static str) -> Result<Vec<u8>, InvalidCloudEvent> {
+    let text = encoded.as_str().ok_or(InvalidCloudEvent::DataNotString)?;
+    BASE64_STANDARD
+        .decode(text)
+        .map_err(|_| InvalidCloudEvent::Base64(name))
+}
+
+/// Every other non-null member is an extension: a string, a boolean or an
+/// integer that fits an `i64`.
+fn extensions(event: &Map<String, Value>, v03: bool) -> Result<(), InvalidCloudEvent> {
+    let known: &[&str] = if v03 {
+        &[
+            "specversion",
+            "id",
+            "type",
+            "source",
+            "datacontenttype",
+            "schemaurl",
+            "subject",
+            "time",
+            "data",
+            "datacontentencoding",
+        ]
+    } else {
+        &[
+            "specversion",
+            "id",
+            "type",
+            "source",
+            "datacontenttype",
+            "dataschema",
+            "subject",
+            "time",
+            "data",
+            "data_base64",
+        ]
+    };
+    let bad = event.iter().find(|(name, value)| {
+        let fits = matches!(value, Value::Null | Value::String(_) | Value::Bool(_))
+            || matches!(value, Value::Number(n) if n.is_i64());
+        !fits && !known.contains(&name.as_str())
+    });
+    match bad {
+        Some((name, _)) => Err(InvalidCloudEvent::Extension(name.clone())),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    /// The SDK's verdict: whether it reads `json` as an event.
+    fn sdk(json: &Value) -> bool {
+        cloudevents::Event::deserialize(json).is_ok()
+    }
+
+    /// Values that each attribute may take in a generated event.
+    fn values() -> Vec<Option<Value>> {
+        let mut values: Vec<Option<Value>> = [
+            json!(null),
+            json!("1.0"),
+            json!("0.3"),
+            json!(""),
+            json!("text/plain"),
+            json!("application/json"),
+            json!("application/cloudevents+json"),
+            json!("text/json; charset=utf-8"),
+            json!("https://example.com/schema"),
+            json!("/relative"),
+            json!("2020-01-01T00:00:00Z"),
+            json!("2020-01-01T00:00:00+01:00"),
+            json!("yesterday"),
+            json!("aGVsbG8="),
+            json!("eyJhIjoxfQ=="),
+            json!("aGVsbG8"),
+            json!("!!"),
+            json!("base64"),
+            json!("BASE64"),
+            json!(7),
+            json!(-1),
+            json!(1.5),
+            json!(u64::MAX),
+            json!(true),
+            json!({}),
+            json!({"a": [1]}),
+            json!([]),
+            json!(["x"]),
+        ]
+        .into_iter()
+        .map(Some)
+        .collect();
+        values.push(None);
+        values
+    }
+
+    const KEYS: [&str; 13] = [
+        "specversion",
+        "id",
+        "type",
+        "source",
+        "datacontenttype",
+        "dataschema",
+        "schemaurl",
+        "subject",
+        "time",
+        "data",
+        "data_base64",
+        "datacontentencoding",
+        "myext",
+    ];
+
+    /// A valid event of either version with `changes` applied: a value from
+    /// [`values`] set, or `None` to remove the key.
+    fn changed(v03: bool, changes: &[(usize, usize)]) -> Value {
+        let version = if v03 { "0.3" } else { "1.0" };
+        let mut event = json!({"specversion": version, "id": "1", "source": "/s", "type": "t"});
+        let values = values();
+        for &(key, value) in changes {
+            match (&values[value], event.as_object_mut()) {
+                (Some(value), Some(members)) => {
+                    members.insert(KEYS[key].to_owned(), value.clone());
+                }
+                (None, Some(members)) => {
+                    members.shift_remove(KEYS[key]);
+                }
+                (_, None) => {}
+            }
+        }
+        event
+    }
+
+    fn agree(event: &Value) {
+        assert_eq!(
+            validate(event).is_ok(),
+            sdk(event),
+            "{event} gave {:?}",
+            validate(event)
+        );
+    }
+
+    /// Every attribute set to every value, alone; and every pair of the
+    /// members that decide how data is read, together.
+    #[test]
+    fn agrees_with_the_sdk_on_each_change_and_each_pair_of_data_changes() {
+        let data_keys = [4, 9, 10, 11]; // datacontenttype, data, data_base64, datacontentencoding
+        let count = values().len();
+        assert_eq!(count, 29, "agrees_with_the_sdk_on_any_mix draws from 0..29");
+        for v03 in [false, true] {
+            for key in 0..KEYS.len() {
+                for value in 0..count {
+                    agree(&changed(v03, &[(key, value)]));
+                }
+            }
+            for first in data_keys {
+                for second in data_keys.into_iter().filter(|&k| k != first) {
+                    for a in 0..count {
+                        for b in 0..count {
+                            agree(&changed(v03, &[(first, a), (second, b)]));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Any few attributes set to any values, together.
+        #[test]
+        fn agrees_with_the_sdk_on_any_mix(
+            v03 in any::<bool>(),
+            changes in prop::collection::vec((0..KEYS.len(), 0..29usize), 0..6),
+        ) {
+            let event = changed(v03, &changes);
+            prop_assert_eq!(validate(&event).is_ok(), sdk(&event), "{} gave {:?}", event, validate(&event));
+        }
+    }
+
+    #[test]
+    fn non_objects_are_refused_as_the_sdk_refuses_them() {
+        for json in [
+            json!([{"specversion": "1.0"}]),
+            json!("1.0"),
+            json!(null),
+            json!(1),
+        ] {
+            assert_eq!(validate(&json), Err(InvalidCloudEvent::NotObject));
+            assert!(!sdk(&json));
+        }
+    }
+
+    #[test]
+    fn errors_name_the_attribute_at_fault() {
+        let event = |extra: Value| {
+            let mut event = json!({"specversion": "1.0", "id": "1", "source": "/s", "type": "t"});
+            event
+                .as_object_mut()
+                .into_iter()
+                .for_each(|o| o.extend(extra.as_object().cloned().unwrap_or_default()));
+            validate(&event).map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            event(json!({"id": 7})),
+            Err("attribute `id` is not a string".into())
+        );
+        assert_eq!(
+            event(json!({"specversion": "2.0"})),
+            Err("specversion `2.0` is neither 1.0 nor 0.3".into())
+        );
+        assert_eq!(
+            event(json!({"dataschema": "/x"})),
+            Err("attribute `dataschema` is not an absolute URL".into())
+        );
+        assert_eq!(
+            event(json!({"data": 1, "data_base64": "aGk="})),
+            Err("`data` and `data_base64` cannot both be present".into())
+        );
+        assert_eq!(
+            event(json!({"data_base64": "!"})),
+            Err("`data_base64` is not standard, padded base64".into())
+        );
+        assert_eq!(
+            event(json!({"myext": {"a": 1}})),
+            Err("extension `myext` is not a string, a boolean or an integer".into())
+        );
+        assert_eq!(
+            event(json!({"datacontenttype": "text/plain", "data": {}})),
+            Err("`data` must be a string: its datacontenttype is not JSON, or it is base64".into())
+        );
+        assert_eq!(
+            event(json!({"myext": 1, "other": false, "third": "x", "data": {"deep": [1]}})),
+            Ok(())
+        );
+    }
+}
