@@ -284,8 +284,10 @@ fn walk<'v>(steps: &[Step], json: &'v Value) -> Option<&'v Value> {
     })
 }
 
-/// Objects up to this size are searched key by key rather than by hash.
-const SCAN_AT_MOST: usize = 8;
+/// Objects up to this size are searched key by key rather than by hash
+/// (callgrind: an EventBridge event, ten members, routes in 9 % fewer
+/// instructions at 16 than at 8).
+const SCAN_AT_MOST: usize = 16;
 
 /// The value of `object`'s member `name`. serde_json's ordered map hashes a
 /// name with SipHash before it looks; most objects in an event have a few
