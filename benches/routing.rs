@@ -91,21 +91,36 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-/// The time per call of `f`, as the median of several timed batches.
-fn per_call(mut f: impl FnMut() -> usize) -> f64 {
-    let mut batches: Vec<f64> = (0..9)
-        .map(|_| {
-            let started = Instant::now();
-            let mut sink = 0;
-            for _ in 0..2000 {
-                sink += f();
-            }
-            black_box(sink);
-            started.elapsed().as_secs_f64() / 2000.0
-        })
-        .collect();
-    batches.sort_by(f64::total_cmp);
-    batches[batches.len() / 2]
+/// The time per call of `f` and of `g`, each the median of 15 timed
+/// batches, the batches taking turns (fg, gf, …) so that the machine's drift
+/// falls on both alike: a sub-microsecond call's batch lasts about a
+/// millisecond, and timing all of one before the other let a frequency
+/// change between them move a small event's ratio by a third.
+fn per_call_pair(mut f: impl FnMut() -> usize, mut g: impl FnMut() -> usize) -> (f64, f64) {
+    let mut batch = |call: &mut dyn FnMut() -> usize| {
+        let started = Instant::now();
+        let mut sink = 0;
+        for _ in 0..2000 {
+            sink += call();
+        }
+        black_box(sink);
+        started.elapsed().as_secs_f64() / 2000.0
+    };
+    let (mut fs, mut gs) = (Vec::new(), Vec::new());
+    for round in 0..15 {
+        if round % 2 == 0 {
+            fs.push(batch(&mut f));
+            gs.push(batch(&mut g));
+        } else {
+            gs.push(batch(&mut g));
+            fs.push(batch(&mut f));
+        }
+    }
+    let median = |mut times: Vec<f64>| {
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    };
+    (median(fs), median(gs))
 }
 
 /// Ratios measured in one run (shared, noisy machines: compare within a run).
@@ -125,8 +140,7 @@ fn ratios() {
         "source", "parse", "route", "ratio"
     );
     for (source, bytes) in samples() {
-        let parse_time = per_call(|| parse(&bytes));
-        let route_time = per_call(|| route(&handler, &bytes));
+        let (parse_time, route_time) = per_call_pair(|| parse(&bytes), || route(&handler, &bytes));
         let ratio = route_time / parse_time;
         println!(
             "{source:<22} {:>8.0}ns {:>8.0}ns {ratio:>6.2}x",
@@ -144,8 +158,7 @@ fn ratios() {
         .find(|(s, _)| s == "eventbridge")
         .map(|(_, b)| b)
         .unwrap_or_default();
-    let base = per_call(|| route(&handler, &custom));
-    let scaled = per_call(|| route(&many, &custom));
+    let (base, scaled) = per_call_pair(|| route(&handler, &custom), || route(&many, &custom));
     println!(
         "scale: built-in {:.0}ns, with 1,000 user rules {:.0}ns: {:.2}x",
         base * 1e9,

@@ -172,37 +172,26 @@ fn decode(encoded: &Value, name: &'static str) -> Result<Vec<u8>, InvalidCloudEv
 /// Every other non-null member is an extension: a string, a boolean or an
 /// integer that fits an `i64`.
 fn extensions(event: &Map<String, Value>, v03: bool) -> Result<(), InvalidCloudEvent> {
-    let known: &[&str] = if v03 {
-        &[
-            "specversion",
-            "id",
-            "type",
-            "source",
-            "datacontenttype",
-            "schemaurl",
-            "subject",
-            "time",
-            "data",
-            "datacontentencoding",
-        ]
+    const BOTH: [&str; 8] = [
+        "specversion",
+        "id",
+        "type",
+        "source",
+        "datacontenttype",
+        "subject",
+        "time",
+        "data",
+    ];
+    let own = if v03 {
+        ["schemaurl", "datacontentencoding"]
     } else {
-        &[
-            "specversion",
-            "id",
-            "type",
-            "source",
-            "datacontenttype",
-            "dataschema",
-            "subject",
-            "time",
-            "data",
-            "data_base64",
-        ]
+        ["dataschema", "data_base64"]
     };
+    let known = |name: &str| BOTH.contains(&name) || own.contains(&name);
     let bad = event.iter().find(|(name, value)| {
         let fits = matches!(value, Value::Null | Value::String(_) | Value::Bool(_))
             || matches!(value, Value::Number(n) if n.is_i64());
-        !fits && !known.contains(&name.as_str())
+        !fits && !known(name)
     });
     match bad {
         Some((name, _)) => Err(InvalidCloudEvent::Extension(name.clone())),
