@@ -97,7 +97,7 @@ fn bench(c: &mut Criterion) {
 /// millisecond, and timing all of one before the other let a frequency
 /// change between them move a small event's ratio by a third.
 fn per_call_pair(mut f: impl FnMut() -> usize, mut g: impl FnMut() -> usize) -> (f64, f64) {
-    let mut batch = |call: &mut dyn FnMut() -> usize| {
+    let batch = |call: &mut dyn FnMut() -> usize| {
         let started = Instant::now();
         let mut sink = 0;
         for _ in 0..2000 {

@@ -31,7 +31,8 @@ pub enum InvalidCloudEvent {
     /// An attribute is not a string.
     #[error("attribute `{0}` is not a string")]
     NotString(&'static str),
-    /// `specversion` names a version the SDK does not read.
+    /// `specversion` names a version the SDK does not read (shown escaped,
+    /// and cut short when long).
     #[error("specversion `{0}` is neither 1.0 nor 0.3")]
     Version(String),
     /// `time` does not parse as RFC 3339.
@@ -52,7 +53,8 @@ pub enum InvalidCloudEvent {
     /// 0.3 base64 data with a JSON content type decodes to something that is not JSON.
     #[error("`data` is base64 of something that is not JSON, though its datacontenttype is JSON")]
     Base64NotJson,
-    /// An extension attribute is not a string, a boolean or an integer.
+    /// An extension attribute is not a string, a boolean or an integer
+    /// (its name shown escaped, and cut short when long).
     #[error("extension `{0}` is not a string, a boolean or an integer")]
     Extension(String),
 }
@@ -75,7 +77,7 @@ pub fn validate(json: &Value) -> Result<(), InvalidCloudEvent> {
     let v03 = match required(event, "specversion")? {
         "1.0" => false,
         "0.3" => true,
-        other => return Err(InvalidCloudEvent::Version(other.to_owned())),
+        other => return Err(InvalidCloudEvent::Version(shown(other))),
     };
     for name in ["id", "type", "source"] {
         required(event, name)?;
@@ -163,7 +165,7 @@ fn data_v03(event: &Map<String, Value>, is_json: bool) -> Result<(), InvalidClou
 
 /// Decodes a base64 string member.
 fn decode(encoded: &Value, name: &'static str) -> Result<Vec<u8>, InvalidCloudEvent> {
-    let text = encoded.as_str().ok_or(InvalidCloudEvent::DataNotString)?;
+    let text = encoded.as_str().ok_or(InvalidCloudEvent::NotString(name))?;
     BASE64_STANDARD
         .decode(text)
         .map_err(|_| InvalidCloudEvent::Base64(name))
@@ -194,10 +196,27 @@ fn extensions(event: &Map<String, Value>, v03: bool) -> Result<(), InvalidCloudE
         !fits && !known(name)
     });
     match bad {
-        Some((name, _)) => Err(InvalidCloudEvent::Extension(name.clone())),
+        Some((name, _)) => Err(InvalidCloudEvent::Extension(shown(name))),
         None => Ok(()),
     }
 }
+
+/// Event text as an error shows it: escaped, so the message stays one line,
+/// and at most [`SHOWN_CHARS`] characters of it.
+fn shown(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .take(SHOWN_CHARS)
+        .flat_map(char::escape_debug)
+        .collect();
+    if text.chars().nth(SHOWN_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// How much of a hostile string an error repeats.
+const SHOWN_CHARS: usize = 40;
 
 #[cfg(test)]
 mod tests {
@@ -384,6 +403,22 @@ mod tests {
         assert_eq!(
             event(json!({"datacontenttype": "text/plain", "data": {}})),
             Err("`data` must be a string: its datacontenttype is not JSON, or it is base64".into())
+        );
+        assert_eq!(
+            event(json!({"data_base64": 7})),
+            Err("attribute `data_base64` is not a string".into())
+        );
+        let long = format!("1.0\n{}", "x".repeat(10_000));
+        assert_eq!(
+            event(json!({"specversion": long})),
+            Err(format!(
+                "specversion `1.0\\n{}…` is neither 1.0 nor 0.3",
+                "x".repeat(36)
+            ))
+        );
+        assert_eq!(
+            event(json!({"bad\r\next": []})),
+            Err("extension `bad\\r\\next` is not a string, a boolean or an integer".into())
         );
         assert_eq!(
             event(json!({"myext": 1, "other": false, "third": "x", "data": {"deep": [1]}})),
