@@ -15,6 +15,11 @@ use super::{ConfigArg, Failure};
 /// The app's address when `ceh` starts the app and `APP` is unset.
 const DEFAULT_APP: &str = "http://127.0.0.1:8080";
 
+/// The app is another process, or the echo app, and nothing in `ceh` reads
+/// `_X_AMZN_TRACE_ID`: the app gets the trace id as a header, and memory stays
+/// flat (see [`lambda::TraceEnv`]).
+const SKIP: lambda::TraceEnv = lambda::TraceEnv::Skip;
+
 #[derive(Args, Default)]
 pub(super) struct LambdaArgs {
     #[command(flatten)]
@@ -73,7 +78,7 @@ async fn serve(
         })?
     };
     if args.echo {
-        return until_stopped(lambda::serve(handler.await?, Echo, timing), None).await;
+        return until_stopped(lambda::serve_with(handler.await?, Echo, timing, SKIP), None).await;
     }
     let url = match (&args.app, args.command.is_empty()) {
         (Some(url), _) => url.clone(),
@@ -96,7 +101,7 @@ async fn serve(
             }
         };
         let (handler, ()) = tokio::try_join!(handler, ready)?;
-        return until_stopped(lambda::serve(handler, app, timing), None).await;
+        return until_stopped(lambda::serve_with(handler, app, timing, SKIP), None).await;
     }
     let mut process = AppProcess::spawn(&args.command).map_err(Failure::usage)?;
     let path = readiness_path.unwrap_or_else(|| DEFAULT_READINESS_PATH.to_owned());
@@ -108,7 +113,11 @@ async fn serve(
     };
     match tokio::try_join!(handler, ready) {
         Ok((handler, ())) => {
-            until_stopped(lambda::serve(handler, app, timing), Some(process)).await
+            until_stopped(
+                lambda::serve_with(handler, app, timing, SKIP),
+                Some(process),
+            )
+            .await
         }
         Err(failure) => {
             process.stop(Duration::from_secs(1)).await;

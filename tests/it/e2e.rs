@@ -10,6 +10,7 @@ mod http_events;
 mod in_process;
 mod lifecycle;
 mod routes;
+mod runtime_api;
 mod serve;
 
 /// `.venv/bin`, with the tools the tests need, for the other areas too.

@@ -166,12 +166,17 @@ def main():
         processes.append(emulator)
         wait_port(emu_port)
         env = dict(os.environ, AWS_LAMBDA_RUNTIME_API=f"http://127.0.0.1:{emu_port}/.rt", AWS_LAMBDA_FUNCTION_NAME="_",
-                   AWS_LAMBDA_FUNCTION_MEMORY_SIZE="128", AWS_LAMBDA_FUNCTION_VERSION="1",
-                   AWS_LAMBDA_MAX_CONCURRENCY=str(args.concurrency))
-        lam = subprocess.Popen([args.ceh, "lambda", "--echo"], env=env, stdout=subprocess.DEVNULL)
-        processes.append(lam)
-        time.sleep(0.5)
-        rows.append(measure("ceh lambda (emulator)", lam.pid, emu_port, "/2015-03-31/functions/_/invocations", bodies, args))
+                   AWS_LAMBDA_FUNCTION_MEMORY_SIZE="128", AWS_LAMBDA_FUNCTION_VERSION="1")
+        # Lambda Managed Instances' concurrent invocations, then Lambda's default, one at a time.
+        for name, extra in [(f"ceh lambda, {args.concurrency} at once (emulator)",
+                             {"AWS_LAMBDA_MAX_CONCURRENCY": str(args.concurrency)}),
+                            ("ceh lambda, one at a time (emulator)", {})]:
+            lam = subprocess.Popen([args.ceh, "lambda", "--echo"], env=dict(env, **extra), stdout=subprocess.DEVNULL)
+            processes.append(lam)
+            time.sleep(0.5)
+            rows.append(measure(name, lam.pid, emu_port, "/2015-03-31/functions/_/invocations", bodies, args))
+            lam.terminate()
+            lam.wait(timeout=5)
     finally:
         for process in reversed(processes):
             process.terminate()

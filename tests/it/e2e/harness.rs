@@ -1,7 +1,7 @@
 //! Processes for the end-to-end tests: the emulator, the apps, `ceh` itself.
 //! Everything listens on 127.0.0.1 and is killed when its value is dropped.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -171,6 +171,34 @@ impl Emulator {
         }
     }
 
+    /// POSTs `payload` as it is to the emulator's Invoke API, for what
+    /// `cargo lambda invoke` refuses to send; the status and the body.
+    pub fn invoke_raw(&self, payload: &[u8]) -> (u16, String) {
+        let exchange = || -> std::io::Result<String> {
+            let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+            let head = format!(
+                "POST /2015-03-31/functions/_/invocations HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n",
+                payload.len()
+            );
+            stream.write_all(head.as_bytes())?;
+            stream.write_all(payload)?;
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer)?;
+            Ok(answer)
+        };
+        let answer = exchange().unwrap_or_else(|e| {
+            let shown = String::from_utf8_lossy(&payload[..payload.len().min(20)]);
+            panic!("invoking with {shown:?}: {e}")
+        });
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
+        (status, body.to_owned())
+    }
+
     pub fn invoke_fixture(&self, name: &str) -> Result<serde_json::Value, String> {
         self.invoke(&crate::fixtures::read(name))
     }
@@ -234,7 +262,8 @@ pub fn ceh_lambda(emulator: &Emulator, settings: &[(&str, String)], args: &[&str
     for (key, value) in settings {
         command.env(key, value);
     }
-    // ceh writes one line at most to stderr, when it stops: a pipe cannot fill up.
+    // ceh writes to stderr only when it stops or the runtime API refuses a
+    // reply, a line each: the pipe does not fill up in a test.
     let child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

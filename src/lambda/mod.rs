@@ -1,7 +1,5 @@
 //! The Lambda front end: the runtime loop that feeds invocations to the [`Handler`].
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::Full;
@@ -13,120 +11,11 @@ use tower::Service;
 use crate::app::{AppError, BoxError};
 use crate::{Config, Event, HandleError, Handler, Invocation};
 
-/// The setting for the margin kept before the Lambda deadline, in milliseconds.
-///
-/// ```
-/// use std::time::Duration;
-/// use cloud_events_handler::lambda::{Timing, DEADLINE_MARGIN_VAR};
-///
-/// std::env::set_var(DEADLINE_MARGIN_VAR, "500");
-/// assert_eq!(Timing::from_env()?.margin, Duration::from_millis(500));
-/// # Ok::<(), lambda_runtime::Error>(())
-/// ```
-pub const DEADLINE_MARGIN_VAR: &str = "CEH_DEADLINE_MARGIN_MS";
-/// The setting for the longest the app may take for one request, in milliseconds.
-///
-/// ```
-/// use std::time::Duration;
-/// use cloud_events_handler::lambda::{Timing, APP_TIMEOUT_VAR};
-///
-/// std::env::set_var(APP_TIMEOUT_VAR, "2000");
-/// assert_eq!(Timing::from_env()?.app_timeout, Some(Duration::from_secs(2)));
-/// # Ok::<(), lambda_runtime::Error>(())
-/// ```
-pub const APP_TIMEOUT_VAR: &str = "CEH_APP_TIMEOUT_MS";
+mod runtime_api;
+mod timing;
 
-/// The default margin: time left after the app's answer to reply to Lambda.
-///
-/// ```
-/// use std::time::Duration;
-/// use cloud_events_handler::lambda::{Timing, DEFAULT_DEADLINE_MARGIN};
-///
-/// assert_eq!(DEFAULT_DEADLINE_MARGIN, Duration::from_millis(250));
-/// assert_eq!(Timing::default().margin, DEFAULT_DEADLINE_MARGIN);
-/// ```
-pub const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_millis(250);
-
-/// Deadlines before this (2001-09-09, 10¹² ms since the epoch) are not real
-/// Lambda deadlines: emulators send a fixed number such as `600000`.
-const PLAUSIBLE_DEADLINE_MS: u64 = 1_000_000_000_000;
-
-/// How long the app may take: the invocation's deadline less a margin, and
-/// at most the app timeout when one is set.
-///
-/// ```
-/// use std::time::{Duration, SystemTime};
-/// use cloud_events_handler::lambda::Timing;
-///
-/// let timing = Timing { margin: Duration::from_millis(250), app_timeout: None };
-/// // 600000 is no time since the epoch (emulators send it): no deadline.
-/// assert_eq!(timing.deadline(600_000), None);
-/// let in_a_minute = SystemTime::now() + Duration::from_secs(60);
-/// let ms = in_a_minute.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis() as u64;
-/// assert!(timing.deadline(ms).unwrap() < in_a_minute);
-/// ```
-#[derive(Clone, Copy, Debug)]
-pub struct Timing {
-    /// Kept back from the deadline, so the reply still reaches Lambda.
-    pub margin: Duration,
-    /// The longest the app may take for one request, deadline or not.
-    pub app_timeout: Option<Duration>,
-}
-
-impl Default for Timing {
-    fn default() -> Self {
-        Self {
-            margin: DEFAULT_DEADLINE_MARGIN,
-            app_timeout: None,
-        }
-    }
-}
-
-impl Timing {
-    /// From `CEH_DEADLINE_MARGIN_MS` and `CEH_APP_TIMEOUT_MS`.
-    ///
-    /// ```
-    /// use cloud_events_handler::lambda::{Timing, APP_TIMEOUT_VAR, DEFAULT_DEADLINE_MARGIN};
-    ///
-    /// std::env::set_var(APP_TIMEOUT_VAR, "soon");
-    /// let err = Timing::from_env().unwrap_err();
-    /// assert_eq!(err.to_string(), r#"CEH_APP_TIMEOUT_MS="soon" is not a number of milliseconds"#);
-    /// std::env::remove_var(APP_TIMEOUT_VAR);
-    /// assert_eq!(Timing::from_env()?.margin, DEFAULT_DEADLINE_MARGIN);
-    /// # Ok::<(), lambda_runtime::Error>(())
-    /// ```
-    pub fn from_env() -> Result<Self, lambda_runtime::Error> {
-        Ok(Self {
-            margin: millis(DEADLINE_MARGIN_VAR)?.unwrap_or(DEFAULT_DEADLINE_MARGIN),
-            app_timeout: millis(APP_TIMEOUT_VAR)?,
-        })
-    }
-
-    /// When the app's answer must have arrived, for an invocation whose
-    /// deadline is `deadline_ms` since the epoch.
-    pub fn deadline(&self, deadline_ms: u64) -> Option<SystemTime> {
-        let lambda = (deadline_ms >= PLAUSIBLE_DEADLINE_MS).then(|| {
-            let at = UNIX_EPOCH + Duration::from_millis(deadline_ms);
-            at.checked_sub(self.margin).unwrap_or(at)
-        });
-        let own = self.app_timeout.map(|t| SystemTime::now() + t);
-        match (lambda, own) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-}
-
-fn millis(var: &str) -> Result<Option<Duration>, lambda_runtime::Error> {
-    match std::env::var(var) {
-        Ok(ms) => ms
-            .trim()
-            .parse::<u64>()
-            .map(|ms| Some(Duration::from_millis(ms)))
-            .map_err(|_| format!("{var}={ms:?} is not a number of milliseconds").into()),
-        Err(_) => Ok(None),
-    }
-}
+pub use runtime_api::RuntimeApiError;
+pub use timing::{Timing, APP_TIMEOUT_VAR, DEADLINE_MARGIN_VAR, DEFAULT_DEADLINE_MARGIN};
 
 /// Serves Lambda invocations with `app`, configured from the environment
 /// (`CEH_CONFIG`, `CEH_DEADLINE_MARGIN_MS`).
@@ -156,7 +45,8 @@ where
     serve(handler, app, Timing::from_env()?).await
 }
 
-/// Serves Lambda invocations with an explicit handler and timing.
+/// Serves Lambda invocations with an explicit handler and timing, setting
+/// `_X_AMZN_TRACE_ID` for code in this process ([`TraceEnv::Set`]).
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -182,53 +72,122 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    check_runtime_env()?;
-    let service = service_fn(move |event: LambdaEvent<Box<RawValue>>| {
-        let handler = handler.clone();
-        let app = app.clone();
-        async move { invoke(&handler, app, event, timing).await }
-    });
-    lambda_runtime::run_concurrent(service).await
+    serve_with(handler, app, timing, TraceEnv::Set).await
 }
 
-/// Handles one invocation: the payload's exact bytes become the event.
-async fn invoke<S, B>(
-    handler: &Handler,
+/// Whether the runtime loop puts each invocation's X-Ray trace id in this
+/// process's environment, as `_X_AMZN_TRACE_ID`.
+///
+/// AWS's custom-runtime contract asks for the variable, for code in the same
+/// process: the AWS SDK for Rust carries the trace on from it. It has a cost
+/// under glibc, whose `setenv` keeps every distinct value it is given, so a
+/// function that sets it grows by about 175 bytes an invocation, a million
+/// invocations in one execution environment by about 170 MiB. An app in
+/// another process cannot see the variable anyway (it gets the trace id as
+/// the `x-amzn-trace-id` header), which is why the `ceh` binary skips it.
+///
+/// ```
+/// use cloud_events_handler::lambda::TraceEnv;
+///
+/// assert_eq!(TraceEnv::default(), TraceEnv::Set);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TraceEnv {
+    /// Set the variable for every invocation, as lambda_runtime does when it
+    /// serves one invocation at a time.
+    #[default]
+    Set,
+    /// Leave the environment alone: invocations are served by ceh's own loop
+    /// over the runtime API, and memory stays flat. With
+    /// `AWS_LAMBDA_MAX_CONCURRENCY` above 1 the variable is never set, whichever
+    /// is chosen, since concurrent invocations cannot share one environment.
+    Skip,
+}
+
+/// Serves Lambda invocations, choosing whether `_X_AMZN_TRACE_ID` is set.
+///
+/// ```no_run
+/// use cloud_events_handler::lambda::{self, Timing, TraceEnv};
+/// use cloud_events_handler::{Config, Echo, Handler};
+///
+/// # async fn example() -> Result<(), lambda_runtime::Error> {
+/// // Nothing in this process reads the variable: don't pay for it.
+/// let handler = Handler::new(Config::from_env()?);
+/// lambda::serve_with(handler, Echo, Timing::default(), TraceEnv::Skip).await
+/// # }
+/// ```
+pub async fn serve_with<S, B>(
+    handler: Handler,
     app: S,
-    event: LambdaEvent<Box<RawValue>>,
     timing: Timing,
-) -> Result<Value, Diagnostic>
+    trace_env: TraceEnv,
+) -> Result<(), lambda_runtime::Error>
 where
-    S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone + Send,
+    S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send,
     S::Error: Into<BoxError>,
     B: http_body::Body + Send,
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    let LambdaEvent { payload, context } = event;
-    // The payload's own allocation becomes the event's bytes: no copy.
-    let payload = Bytes::from(Box::<str>::from(payload).into_boxed_bytes());
-    let event_json = Event::from_bytes(payload).map_err(|e| diagnostic("Ceh.InvalidEvent", &e))?;
-    let invocation = Invocation {
-        request_id: Some(context.request_id.clone()).filter(|s| !s.is_empty()),
-        deadline: timing.deadline(context.deadline),
-        function_arn: Some(context.invoked_function_arn.clone()).filter(|s| !s.is_empty()),
-        trace_id: context.xray_trace_id.clone(),
-    };
-    let reply = handler
-        .handle_invocation(&event_json, app, &invocation)
+    check_runtime_env()?;
+    if trace_env == TraceEnv::Skip && max_concurrency() == 1 && !runtime_api::snap_start() {
+        return Ok(runtime_api::serve(handler, app, timing).await?);
+    }
+    let service = service_fn(move |event: LambdaEvent<Box<RawValue>>| {
+        let handler = handler.clone();
+        let app = app.clone();
+        async move {
+            let LambdaEvent { payload, context } = event;
+            // The payload's own allocation becomes the event's bytes: no copy.
+            let payload = Bytes::from(Box::<str>::from(payload).into_boxed_bytes());
+            let invocation = Invocation {
+                request_id: Some(context.request_id).filter(|s| !s.is_empty()),
+                deadline: timing.deadline(context.deadline),
+                function_arn: Some(context.invoked_function_arn).filter(|s| !s.is_empty()),
+                trace_id: context.xray_trace_id,
+            };
+            let reply = invoke(&handler, app, payload, &invocation).await?;
+            serialize_reply(&reply)?;
+            Ok::<_, Diagnostic>(reply)
+        }
+    });
+    lambda_runtime::run_concurrent(service).await
+}
+
+/// Handles one invocation: the payload's exact bytes become the event, and
+/// the result is the reply Lambda returns, or the error it reports.
+async fn invoke<S, B>(
+    handler: &Handler,
+    app: S,
+    payload: Bytes,
+    invocation: &Invocation,
+) -> Result<Value, Diagnostic>
+where
+    S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone,
+    S::Error: Into<BoxError>,
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    let event = Event::from_bytes(payload).map_err(|e| diagnostic("Ceh.InvalidEvent", &e))?;
+    handler
+        .handle_invocation(&event, app, invocation)
         .await
-        .map_err(|e| diagnostic(error_type(&e), &e))?;
-    // Lambda refuses a larger result after the work is done; say why instead.
-    let size = serde_json::to_vec(&reply).map_or(0, |bytes| bytes.len());
-    if size > MAX_REPLY_BYTES {
+        .map_err(|e| diagnostic(error_type(&e), &e))
+}
+
+/// The reply as Lambda receives it, refused with a reason when Lambda would
+/// refuse it for its size after the work is done.
+fn serialize_reply(reply: &Value) -> Result<Vec<u8>, Diagnostic> {
+    let bytes = serde_json::to_vec(reply).map_err(|e| diagnostic("Ceh.InvalidReply", &e))?;
+    if bytes.len() > MAX_REPLY_BYTES {
         let message = format!(
-            "the reply is {size} bytes, over Lambda's limit of {MAX_REPLY_BYTES} bytes for a function's result; make the app answer with less"
+            "the reply is {} bytes, over Lambda's limit of {MAX_REPLY_BYTES} bytes for a function's result; make the app answer with less",
+            bytes.len()
         );
         return Err(diagnostic("Ceh.ReplyTooLarge", &message));
     }
-    Ok(reply)
+    Ok(bytes)
 }
 
 /// Lambda's limit for a synchronous invocation's result (6 MB).
@@ -315,7 +274,10 @@ pub fn check_runtime_env() -> Result<(), lambda_runtime::Error> {
         .into());
     }
     let api = std::env::var("AWS_LAMBDA_RUNTIME_API").unwrap_or_default();
-    if api.parse::<http::Uri>().is_err() {
+    if api
+        .parse::<http::Uri>()
+        .map_or(true, |uri| uri.authority().is_none())
+    {
         return Err(format!("AWS_LAMBDA_RUNTIME_API={api:?} is not a host:port or URL").into());
     }
     let memory = std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").unwrap_or_default();
