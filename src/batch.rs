@@ -269,7 +269,7 @@ enum Outcome {
 
 /// Sends each record's request, in order within each sequence and with at
 /// most `policy.concurrency()` sequences at once, and builds the reply.
-pub(crate) async fn dispatch<S, B>(
+pub(crate) async fn dispatch<S: crate::app::App + Clone>(
     rule: &crate::Rule,
     spec: &BatchSpec,
     event: &Value,
@@ -277,16 +277,7 @@ pub(crate) async fn dispatch<S, B>(
     app: S,
     invocation: &crate::Invocation,
     policy: &crate::reply::ReplyPolicy,
-) -> Result<Value, crate::HandleError>
-where
-    S: tower::Service<
-            http::Request<http_body_util::Full<bytes::Bytes>>,
-            Response = http::Response<B>,
-        > + Clone,
-    S::Error: Into<crate::app::BoxError>,
-    B: http_body::Body,
-    B::Error: Into<crate::app::BoxError>,
-{
+) -> Result<Value, crate::HandleError> {
     use futures_util::StreamExt;
 
     let records = spec.records(event);

@@ -4,11 +4,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Request, Response};
-use http_body_util::Full;
 use serde_json::Value;
-use tower::Service;
 
-use crate::app::{self, AppError, BoxError};
+use crate::app::{self, App, AppError};
 use crate::batch::{self, BatchError};
 use crate::classify::{ClassifyError, Match};
 use crate::passthrough::{self, PassThroughError, ReplyShape};
@@ -238,13 +236,11 @@ impl Handler {
     /// # })?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub async fn handle<S, B>(&self, event: &Event, app: S) -> Result<Value, HandleError>
-    where
-        S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone,
-        S::Error: Into<BoxError>,
-        B: http_body::Body,
-        B::Error: Into<BoxError>,
-    {
+    pub async fn handle<S: App + Clone>(
+        &self,
+        event: &Event,
+        app: S,
+    ) -> Result<Value, HandleError> {
         self.handle_invocation(event, app, &Invocation::default())
             .await
     }
@@ -266,18 +262,12 @@ impl Handler {
     /// # })?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub async fn handle_invocation<S, B>(
+    pub async fn handle_invocation<S: App + Clone>(
         &self,
         event: &Event,
         app: S,
         invocation: &Invocation,
-    ) -> Result<Value, HandleError>
-    where
-        S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone,
-        S::Error: Into<BoxError>,
-        B: http_body::Body,
-        B::Error: Into<BoxError>,
-    {
+    ) -> Result<Value, HandleError> {
         let found = self.config.rules().classify(event)?;
         let rule = found.rule();
         if let Target::Http(format) = rule.target() {
@@ -377,19 +367,13 @@ impl Handler {
     /// An HTTP event: its own request to the app, the app's response in the source's shape.
     /// A request the event cannot describe (a body marked base64 that is not) is the
     /// client's fault: it gets a 400 reply, not an invocation error.
-    async fn pass_through<S, B>(
+    async fn pass_through<S: App>(
         &self,
         format: HttpFormat,
         event: &Event,
         app: S,
         invocation: &Invocation,
-    ) -> Result<Value, HandleError>
-    where
-        S: Service<Request<Full<Bytes>>, Response = Response<B>>,
-        S::Error: Into<BoxError>,
-        B: http_body::Body,
-        B::Error: Into<BoxError>,
-    {
+    ) -> Result<Value, HandleError> {
         let options = self.config.http();
         let (request, shape) = match passthrough::request(format, event, options) {
             Ok(passed) => (passed.request, passed.shape),
@@ -434,17 +418,11 @@ impl Handler {
 }
 
 /// Calls the app within the invocation's deadline.
-pub(crate) async fn call<S, B>(
+pub(crate) async fn call<S: App>(
     app: S,
     request: Request<Bytes>,
     invocation: &Invocation,
-) -> Result<Response<Bytes>, AppError>
-where
-    S: Service<Request<Full<Bytes>>, Response = Response<B>>,
-    S::Error: Into<BoxError>,
-    B: http_body::Body,
-    B::Error: Into<BoxError>,
-{
+) -> Result<Response<Bytes>, AppError> {
     match invocation.remaining() {
         Some(left) => tokio::time::timeout(left, app::call(app, request))
             .await

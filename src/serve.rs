@@ -20,9 +20,8 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tower::Service;
 
-use crate::app::{AppError, BoxError};
+use crate::app::{App, AppError, SendApp};
 use crate::{ClassifyError, Event, HandleError, Handler, Invocation};
 
 /// How `ceh serve` listens and what it accepts.
@@ -89,7 +88,7 @@ impl Default for ServeOptions {
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub async fn serve<S, B>(
+pub async fn serve<S>(
     listener: TcpListener,
     handler: Handler,
     app: S,
@@ -97,12 +96,8 @@ pub async fn serve<S, B>(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()>
 where
-    S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone + Send + Sync + 'static,
-    S::Future: Send,
-    S::Error: Into<BoxError>,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    S: SendApp + Sync,
+    S::Body: 'static,
 {
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -152,18 +147,12 @@ pub fn listen_address(listen: Option<&str>) -> Result<SocketAddr, String> {
         .map_err(|_| format!("{text:?} is not an address to listen on; write e.g. 127.0.0.1:8080"))
 }
 
-async fn answer<S, B>(
+async fn answer<S: App + Clone>(
     request: Request<Incoming>,
     handler: &Handler,
     app: S,
     options: &ServeOptions,
-) -> Response<Full<Bytes>>
-where
-    S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone,
-    S::Error: Into<BoxError>,
-    B: http_body::Body,
-    B::Error: Into<BoxError>,
-{
+) -> Response<Full<Bytes>> {
     if request.method() == Method::OPTIONS {
         return handshake(request.headers(), options);
     }

@@ -30,6 +30,65 @@ pub use upstream::{Upstream, UpstreamError, APP_VAR};
 /// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// An app: a `tower::Service` that takes the request ceh built and answers
+/// with an HTTP response. An axum `Router`, [`Upstream`], [`Echo`] and a
+/// `tower::service_fn` are all apps; every service of that shape is one, so
+/// there is nothing to implement.
+///
+/// ```
+/// use cloud_events_handler::app::{App, BoxError, Upstream};
+/// use cloud_events_handler::Echo;
+///
+/// fn is_app(_: &impl App) {}
+/// is_app(&Echo);
+/// is_app(&Upstream::new("http://127.0.0.1:8080")?);
+/// is_app(&tower::service_fn(|_: http::Request<http_body_util::Full<bytes::Bytes>>| async {
+///     Ok::<_, BoxError>(http::Response::new(String::from("ok")))
+/// }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait App:
+    Service<Request<Full<Bytes>>, Response = Response<Self::Body>, Error: Into<BoxError>>
+{
+    /// The response's body.
+    type Body: http_body::Body<Error: Into<BoxError>>;
+}
+
+impl<S, B> App for S
+where
+    S: Service<Request<Full<Bytes>>, Response = Response<B>>,
+    S::Error: Into<BoxError>,
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    type Body = B;
+}
+
+/// An [`App`] that can be cloned for each request and moved between threads,
+/// as the Lambda loop ([`crate::lambda::run`]) and the server
+/// ([`crate::serve::serve`]) need. An axum `Router` is one.
+///
+/// ```
+/// use cloud_events_handler::app::SendApp;
+/// use cloud_events_handler::Echo;
+///
+/// fn is_send_app(_: &impl SendApp) {}
+/// is_send_app(&Echo);
+/// ```
+pub trait SendApp:
+    App<Future: Send, Body: Send + http_body::Body<Data: Send>> + Clone + Send + 'static
+{
+}
+
+impl<S> SendApp for S
+where
+    S: App + Clone + Send + 'static,
+    S::Future: Send,
+    S::Body: Send,
+    <S::Body as http_body::Body>::Data: Send,
+{
+}
+
 /// Why the app did not produce a response.
 ///
 /// ```
@@ -96,13 +155,7 @@ pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub async fn call<S, B>(app: S, request: Request<Bytes>) -> Result<Response<Bytes>, AppError>
-where
-    S: Service<Request<Full<Bytes>>, Response = Response<B>>,
-    S::Error: Into<BoxError>,
-    B: http_body::Body,
-    B::Error: Into<BoxError>,
-{
+pub async fn call<S: App>(app: S, request: Request<Bytes>) -> Result<Response<Bytes>, AppError> {
     let request = request.map(Full::new);
     let response = app
         .oneshot(request)

@@ -1,14 +1,11 @@
 //! The Lambda front end: the runtime loop that feeds invocations to the [`Handler`].
 
 use bytes::Bytes;
-use http::{Request, Response};
-use http_body_util::Full;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::value::RawValue;
 use serde_json::Value;
-use tower::Service;
 
-use crate::app::{AppError, BoxError};
+use crate::app::{App, AppError, SendApp};
 use crate::{Config, Event, HandleError, Handler, Invocation};
 
 mod runtime_api;
@@ -20,8 +17,9 @@ pub use timing::{Timing, APP_TIMEOUT_VAR, DEADLINE_MARGIN_VAR, DEFAULT_DEADLINE_
 /// Serves Lambda invocations with `app`, configured from the environment
 /// (`CEH_CONFIG`, `CEH_DEADLINE_MARGIN_MS`).
 ///
-/// This is the one call a Rust function needs: any `tower::Service` works,
-/// an axum `Router` among them.
+/// This is the one call a Rust function needs: any `tower::Service` from an
+/// HTTP request to an HTTP response works ([`SendApp`]), an axum `Router`
+/// among them.
 ///
 /// ```no_run
 /// # async fn example() -> Result<(), lambda_runtime::Error> {
@@ -32,15 +30,7 @@ pub use timing::{Timing, APP_TIMEOUT_VAR, DEADLINE_MARGIN_VAR, DEFAULT_DEADLINE_
 ///
 /// When `AWS_LAMBDA_MAX_CONCURRENCY` is above 1, that many invocations are
 /// served at once (Lambda Managed Instances); otherwise one at a time.
-pub async fn run<S, B>(app: S) -> Result<(), lambda_runtime::Error>
-where
-    S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Error: Into<BoxError>,
-    B: http_body::Body + Send,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
+pub async fn run<S: SendApp>(app: S) -> Result<(), lambda_runtime::Error> {
     let handler = Handler::new(Config::from_env()?);
     serve(handler, app, Timing::from_env()?).await
 }
@@ -59,19 +49,11 @@ where
 /// lambda::serve(handler, Echo, timing).await
 /// # }
 /// ```
-pub async fn serve<S, B>(
+pub async fn serve<S: SendApp>(
     handler: Handler,
     app: S,
     timing: Timing,
-) -> Result<(), lambda_runtime::Error>
-where
-    S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Error: Into<BoxError>,
-    B: http_body::Body + Send,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
+) -> Result<(), lambda_runtime::Error> {
     serve_with(handler, app, timing, TraceEnv::Set).await
 }
 
@@ -116,20 +98,12 @@ pub enum TraceEnv {
 /// lambda::serve_with(handler, Echo, Timing::default(), TraceEnv::Skip).await
 /// # }
 /// ```
-pub async fn serve_with<S, B>(
+pub async fn serve_with<S: SendApp>(
     handler: Handler,
     app: S,
     timing: Timing,
     trace_env: TraceEnv,
-) -> Result<(), lambda_runtime::Error>
-where
-    S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Error: Into<BoxError>,
-    B: http_body::Body + Send,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
+) -> Result<(), lambda_runtime::Error> {
     check_runtime_env()?;
     if trace_env == TraceEnv::Skip && max_concurrency() == 1 && !runtime_api::snap_start() {
         return Ok(runtime_api::serve(handler, app, timing).await?);
@@ -157,18 +131,12 @@ where
 
 /// Handles one invocation: the payload's exact bytes become the event, and
 /// the result is the reply Lambda returns, or the error it reports.
-async fn invoke<S, B>(
+async fn invoke<S: App + Clone>(
     handler: &Handler,
     app: S,
     payload: Bytes,
     invocation: &Invocation,
-) -> Result<Value, Diagnostic>
-where
-    S: Service<Request<Full<Bytes>>, Response = Response<B>> + Clone,
-    S::Error: Into<BoxError>,
-    B: http_body::Body,
-    B::Error: Into<BoxError>,
-{
+) -> Result<Value, Diagnostic> {
     let event = Event::from_bytes(payload).map_err(|e| diagnostic("Ceh.InvalidEvent", &e))?;
     handler
         .handle_invocation(&event, app, invocation)

@@ -7,13 +7,12 @@
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use lambda_runtime::Diagnostic;
 use lambda_runtime_api_client::{body::Body, build_request, PooledClient};
-use tower::Service;
 
 use super::{invoke, serialize_reply, Timing};
-use crate::app::BoxError;
+use crate::app::App;
 use crate::{Handler, Invocation};
 
 const NEXT: &str = "/2018-06-01/runtime/invocation/next";
@@ -71,17 +70,11 @@ pub(super) fn snap_start() -> bool {
 }
 
 /// Serves invocations one at a time until the runtime API fails.
-pub(super) async fn serve<S, B>(
+pub(super) async fn serve<S: App + Clone>(
     handler: Handler,
     app: S,
     timing: Timing,
-) -> Result<(), RuntimeApiError>
-where
-    S: Service<Request<Full<Bytes>>, Response = http::Response<B>> + Clone,
-    S::Error: Into<BoxError>,
-    B: http_body::Body,
-    B::Error: Into<BoxError>,
-{
+) -> Result<(), RuntimeApiError> {
     let client = client(&std::env::var("AWS_LAMBDA_RUNTIME_API").unwrap_or_default())?;
     loop {
         let next = next(&client, timing).await?;
