@@ -129,7 +129,7 @@ pub async fn serve_with<S: SendApp>(
     lambda_runtime::run_concurrent(service).await
 }
 
-/// Handles one invocation: the payload's exact bytes become the event, and
+/// Handles one invocation: the payload's bytes, uncopied, become the event, and
 /// the result is the reply Lambda returns, or the error it reports.
 async fn invoke<S: App + Clone>(
     handler: &Handler,
