@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use clap::Args;
 use cloud_events_handler::app::{
-    AppProcess, Upstream, DEFAULT_READINESS_PATH, DEFAULT_READINESS_TIMEOUT, READINESS_PATH_VAR,
-    READINESS_TIMEOUT_VAR,
+    AppProcess, SendApp, Upstream, DEFAULT_READINESS_PATH, DEFAULT_READINESS_TIMEOUT,
+    READINESS_PATH_VAR, READINESS_TIMEOUT_VAR,
 };
 use cloud_events_handler::{lambda, Echo, Handler};
 
@@ -14,11 +14,6 @@ use super::{ConfigArg, Failure};
 
 /// The app's address when `ceh` starts the app and `APP` is unset.
 const DEFAULT_APP: &str = "http://127.0.0.1:8080";
-
-/// The app is another process, or the echo app, and nothing in `ceh` reads
-/// `_X_AMZN_TRACE_ID`: the app gets the trace id as a header, and memory stays
-/// flat (see [`lambda::TraceEnv`]).
-const SKIP: lambda::TraceEnv = lambda::TraceEnv::Skip;
 
 #[derive(Args, Default)]
 pub(super) struct LambdaArgs {
@@ -78,7 +73,7 @@ async fn serve(
         })?
     };
     if args.echo {
-        return until_stopped(lambda::serve_with(handler.await?, Echo, timing, SKIP), None).await;
+        return serve_until_stopped(handler.await?, Echo, timing, None).await;
     }
     let url = match (&args.app, args.command.is_empty()) {
         (Some(url), _) => url.clone(),
@@ -101,7 +96,7 @@ async fn serve(
             }
         };
         let (handler, ()) = tokio::try_join!(handler, ready)?;
-        return until_stopped(lambda::serve_with(handler, app, timing, SKIP), None).await;
+        return serve_until_stopped(handler, app, timing, None).await;
     }
     let mut process = AppProcess::spawn(&args.command).map_err(Failure::usage)?;
     let path = readiness_path.unwrap_or_else(|| DEFAULT_READINESS_PATH.to_owned());
@@ -112,13 +107,7 @@ async fn serve(
             .map_err(Failure::event)
     };
     match tokio::try_join!(handler, ready) {
-        Ok((handler, ())) => {
-            until_stopped(
-                lambda::serve_with(handler, app, timing, SKIP),
-                Some(process),
-            )
-            .await
-        }
+        Ok((handler, ())) => serve_until_stopped(handler, app, timing, Some(process)).await,
         Err(failure) => {
             process.stop(Duration::from_secs(1)).await;
             Err(failure)
@@ -126,11 +115,19 @@ async fn serve(
     }
 }
 
-/// Runs the loop until it ends or SIGTERM/SIGINT arrives, then stops the app.
-async fn until_stopped(
-    serving: impl std::future::Future<Output = Result<(), lambda_runtime::Error>>,
+/// Serves invocations with `app` until the loop ends or SIGTERM/SIGINT
+/// arrives, then stops the app `ceh` started.
+///
+/// The app is another process, or the echo app, and nothing in `ceh` reads
+/// `_X_AMZN_TRACE_ID`: the app gets the trace id as a header, so the variable
+/// is skipped and memory stays flat (see [`lambda::TraceEnv`]).
+async fn serve_until_stopped(
+    handler: Handler,
+    app: impl SendApp,
+    timing: lambda::Timing,
     process: Option<AppProcess>,
 ) -> Result<(), Failure> {
+    let serving = lambda::serve_with(handler, app, timing, lambda::TraceEnv::Skip);
     let outcome = tokio::select! {
         outcome = serving => outcome.map_err(|e| Failure::event(format!("the Lambda runtime loop stopped: {e}"))),
         () = shutdown_signal() => Ok(()),
