@@ -43,6 +43,7 @@ pub mod passthrough;
 pub mod reply;
 pub mod rule;
 pub mod serve;
+mod shown;
 mod synthesize;
 
 pub use app::Echo;

@@ -9,6 +9,8 @@
 use base64::prelude::*;
 use serde_json::{Map, Value};
 
+use crate::shown::shown;
+
 /// Why an event is not a CloudEvent in the structured JSON format.
 ///
 /// ```
@@ -77,7 +79,7 @@ pub fn validate(json: &Value) -> Result<(), InvalidCloudEvent> {
     let v03 = match required(event, "specversion")? {
         "1.0" => false,
         "0.3" => true,
-        other => return Err(InvalidCloudEvent::Version(shown(other))),
+        other => return Err(InvalidCloudEvent::Version(shown(other, SHOWN_CHARS))),
     };
     for name in ["id", "type", "source"] {
         required(event, name)?;
@@ -196,23 +198,9 @@ fn extensions(event: &Map<String, Value>, v03: bool) -> Result<(), InvalidCloudE
         !fits && !known(name)
     });
     match bad {
-        Some((name, _)) => Err(InvalidCloudEvent::Extension(shown(name))),
+        Some((name, _)) => Err(InvalidCloudEvent::Extension(shown(name, SHOWN_CHARS))),
         None => Ok(()),
     }
-}
-
-/// Event text as an error shows it: escaped, so the message stays one line,
-/// and at most [`SHOWN_CHARS`] characters of it.
-fn shown(text: &str) -> String {
-    let mut out: String = text
-        .chars()
-        .take(SHOWN_CHARS)
-        .flat_map(char::escape_debug)
-        .collect();
-    if text.chars().nth(SHOWN_CHARS).is_some() {
-        out.push('…');
-    }
-    out
 }
 
 /// How much of a hostile string an error repeats.

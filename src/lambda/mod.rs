@@ -241,13 +241,7 @@ pub fn check_runtime_env() -> Result<(), lambda_runtime::Error> {
         )
         .into());
     }
-    let api = std::env::var("AWS_LAMBDA_RUNTIME_API").unwrap_or_default();
-    if api
-        .parse::<http::Uri>()
-        .map_or(true, |uri| uri.authority().is_none())
-    {
-        return Err(format!("AWS_LAMBDA_RUNTIME_API={api:?} is not a host:port or URL").into());
-    }
+    runtime_api::endpoint(&std::env::var("AWS_LAMBDA_RUNTIME_API").unwrap_or_default())?;
     let memory = std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").unwrap_or_default();
     if memory.parse::<i32>().is_err() {
         return Err(format!(

@@ -13,6 +13,7 @@ use lambda_runtime_api_client::{body::Body, build_request, PooledClient};
 
 use super::{invoke, serialize_reply, Timing};
 use crate::app::App;
+use crate::shown::shown;
 use crate::{Handler, Invocation};
 
 const NEXT: &str = "/2018-06-01/runtime/invocation/next";
@@ -87,10 +88,16 @@ pub(super) async fn serve<S: App + Clone>(
 
 /// A client for the runtime API at `api`, the value of `AWS_LAMBDA_RUNTIME_API`.
 fn client(api: &str) -> Result<PooledClient, RuntimeApiError> {
+    Ok(PooledClient::builder()
+        .with_endpoint(endpoint(api)?)
+        .build())
+}
+
+/// The runtime API's address, `AWS_LAMBDA_RUNTIME_API`: a `host:port` or a
+/// URL, with a host either way (lambda_runtime's client panics without one).
+pub(super) fn endpoint(api: &str) -> Result<Uri, RuntimeApiError> {
     match api.parse::<Uri>() {
-        Ok(uri) if uri.authority().is_some() => {
-            Ok(PooledClient::builder().with_endpoint(uri).build())
-        }
+        Ok(uri) if uri.authority().is_some() => Ok(uri),
         _ => Err(RuntimeApiError::Endpoint(api.to_owned())),
     }
 }
@@ -242,9 +249,7 @@ fn outcome_request(
 
 /// At most 200 characters of a runtime API's answer, on one line.
 fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let cut: String = text.chars().take(200).collect();
-    cut.escape_debug().to_string()
+    shown(&String::from_utf8_lossy(body), 200)
 }
 
 #[cfg(test)]
