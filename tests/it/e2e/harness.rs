@@ -44,6 +44,48 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// One HTTP/1.1 exchange with 127.0.0.1:`port` on a fresh connection:
+/// (status, lowercase headers, body).
+pub fn exchange(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, String) {
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let talk = || -> std::io::Result<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.write_all(head.as_bytes())?;
+        stream.write_all(body)?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer)?;
+        Ok(answer)
+    };
+    let answer = talk().unwrap_or_else(|e| panic!("{method} {path} on port {port}: {e}"));
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or_else(|| {
+        panic!("{method} {path} on port {port}: not an HTTP answer: {answer:?}")
+    });
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("{method} {path} on port {port}: no status in {head:?}"));
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
 fn wait_for_port(port: u16, what: &str, child: &mut Child) {
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -174,29 +216,9 @@ impl Emulator {
     /// POSTs `payload` as it is to the emulator's Invoke API, for what
     /// `cargo lambda invoke` refuses to send; the status and the body.
     pub fn invoke_raw(&self, payload: &[u8]) -> (u16, String) {
-        let exchange = || -> std::io::Result<String> {
-            let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-            let head = format!(
-                "POST /2015-03-31/functions/_/invocations HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n",
-                payload.len()
-            );
-            stream.write_all(head.as_bytes())?;
-            stream.write_all(payload)?;
-            let mut answer = String::new();
-            stream.read_to_string(&mut answer)?;
-            Ok(answer)
-        };
-        let answer = exchange().unwrap_or_else(|e| {
-            let shown = String::from_utf8_lossy(&payload[..payload.len().min(20)]);
-            panic!("invoking with {shown:?}: {e}")
-        });
-        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
-        let status = head
-            .split(' ')
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
-        (status, body.to_owned())
+        let path = "/2015-03-31/functions/_/invocations";
+        let (status, _, body) = exchange(self.port, "POST", path, &[], payload);
+        (status, body)
     }
 
     pub fn invoke_fixture(&self, name: &str) -> Result<serde_json::Value, String> {

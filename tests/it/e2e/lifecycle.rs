@@ -2,7 +2,7 @@
 //! success, and the next invocation works again.
 
 use super::harness::{
-    ceh_lambda, exit_within, flask, flask_command, free_port, inner, Emulator, Process,
+    ceh_lambda, exchange, exit_within, flask, flask_command, free_port, inner, Emulator, Process,
 };
 
 const S3: &[u8] = br#"{"Records": [{"eventSource": "aws:s3", "s3": {"object": {"key": "k"}}}]}"#;
@@ -230,12 +230,9 @@ fn overlap(concurrency: Option<&str>) -> u64 {
             assert_eq!(call.join().unwrap().unwrap()["status_code"], 200);
         }
     });
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    std::io::Write::write_all(&mut stream, b"GET /overlap HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
-    let mut answer = String::new();
-    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
-    let body: serde_json::Value =
-        serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    let (status, _, body) = exchange(port, "GET", "/overlap", &[], b"");
+    assert_eq!(status, 200, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
     body["max"].as_u64().unwrap()
 }
 

@@ -1,12 +1,11 @@
 //! `ceh serve` on 127.0.0.1:0 in front of the Flask app: every way an event arrives over HTTP.
 
-use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 
-use super::harness::{flask, inner, listening_port, Process};
+use super::harness::{exchange, flask, inner, listening_port, Process};
 
 struct Server {
     process: Process,
@@ -36,41 +35,14 @@ fn start_with(args: &[&str], env: &[(&str, &str)]) -> Server {
     }
 }
 
-/// One HTTP/1.1 exchange on a fresh connection: (status, lowercase headers, body).
+/// One HTTP/1.1 exchange with the server's root path.
 fn send(
     port: u16,
     method: &str,
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> (u16, Vec<(String, String)>, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let mut head = format!(
-        "{method} / HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    (status, headers, body.to_owned())
+    exchange(port, method, "/", headers, body)
 }
 
 fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
