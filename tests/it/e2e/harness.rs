@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -35,13 +36,41 @@ pub fn tools() -> &'static Path {
     })
 }
 
-/// A port that was free a moment ago.
+/// A port for a child to listen on (or, for an unreachable app, for nobody
+/// to listen on) that no other test of this run is given.
+///
+/// Asking the kernel for port 0 and closing the socket left a window in which
+/// a second test, or an app started on port 0, could be given the same port:
+/// then one emulator failed to bind it and its test talked to the other's. So
+/// ports come from below the kernel's ephemeral range, which port 0 and
+/// outgoing connections never use, each handed out once per run, starting at
+/// an offset from the process id so that two runs on one machine keep apart.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let (low, high) = quiet_ports();
+    let span = u32::from(high - low);
+    for _ in 0..span {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = low + (std::process::id().wrapping_mul(37).wrapping_add(n) % span) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {low}..{high}")
+}
+
+/// Ports below the kernel's ephemeral range (Linux's `ip_local_port_range`,
+/// 32768–60999 unless set otherwise), from 10000 up.
+fn quiet_ports() -> (u16, u16) {
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768);
+    assert!(
+        ephemeral_low >= 11000,
+        "the ephemeral port range starts at {ephemeral_low}: the end-to-end tests need 10000..11000 outside it"
+    );
+    (10000, ephemeral_low)
 }
 
 /// One HTTP/1.1 exchange with 127.0.0.1:`port` on a fresh connection:
