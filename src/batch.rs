@@ -8,10 +8,12 @@
 
 use std::fmt;
 
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::rule::Query;
+use crate::Event;
 
 /// How a batch rule finds and identifies its records.
 ///
@@ -175,6 +177,33 @@ impl BatchSpec {
                 json,
             })
             .collect()
+    }
+
+    /// Each record's request body: its bytes as they stand in the event, so
+    /// that nothing parsing drops (digits beyond an `f64`, escapes, spacing)
+    /// is lost on the way to the app. Only a `records` query that needs the
+    /// general JSONPath evaluator (a filter, a slice, `..`) has its records
+    /// written out again from their parsed JSON.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Event, RuleTable};
+    ///
+    /// let table = RuleTable::builtin();
+    /// let spec = table.get("sqs").and_then(|rule| rule.batch()).ok_or("sqs is a batch rule")?;
+    /// let event = Event::from_slice(br#"{"Records": [ {"messageId": "a", "n": 12345678901234567890123} ]}"#)?;
+    /// let records = spec.records(event.json());
+    /// assert_eq!(spec.bodies(&event, &records)[0], r#"{"messageId": "a", "n": 12345678901234567890123}"#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn bodies(&self, event: &Event, records: &[Record<'_>]) -> Vec<Bytes> {
+        match self.records.select_raw(event.bytes()) {
+            Some(found) if found.len() == records.len() => found,
+            _ => records
+                .iter()
+                // Serializing a `Value` cannot fail: its keys are strings.
+                .map(|record| Bytes::from(serde_json::to_vec(record.json).unwrap_or_default()))
+                .collect(),
+        }
     }
 
     /// The records split into sequences that must each be sent in order:

@@ -335,8 +335,9 @@ impl Handler {
                 limit,
             });
         }
+        let bodies = spec.bodies(event, &records);
         let mut requests = Vec::with_capacity(records.len());
-        for record in records {
+        for (record, body) in records.into_iter().zip(bodies) {
             let record_match =
                 Match::resolve(rule, record.json).ok_or_else(|| SynthesizeError::Unresolved {
                     rule: rule.name().to_owned(),
@@ -346,8 +347,6 @@ impl Handler {
                         _ => String::new(),
                     },
                 })?;
-            // Serializing a `Value` cannot fail: its keys are strings.
-            let body = Bytes::from(serde_json::to_vec(record.json).unwrap_or_default());
             let mut request = synthesize_with_body(&record_match, record.json, body, environment)?;
             let headers = request.headers_mut();
             headers.insert(RECORD_INDEX_HEADER, HeaderValue::from(record.index));

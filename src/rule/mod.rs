@@ -10,6 +10,7 @@ mod dispatch;
 mod error;
 mod predicate;
 mod query;
+mod raw;
 mod template;
 
 use std::fmt;

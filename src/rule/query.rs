@@ -39,7 +39,7 @@ enum Plan {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-enum Step {
+pub(super) enum Step {
     Name(Box<str>),
     Index(i64),
     /// `[*]` or `.*`: every element of an array, every member value of an object.
@@ -174,6 +174,16 @@ impl Query {
             Plan::Singular(steps) => walk(steps, json).into_iter().collect(),
             Plan::Steps(steps) => walk_all(steps, json),
             Plan::General(query) => general(query, json),
+        }
+    }
+
+    /// Every node the query selects in an event's JSON text, in document
+    /// order, each a slice of `bytes` (see [`raw`](super::raw)); `None` for a
+    /// query that needs the general evaluator, or bytes that are not JSON.
+    pub(crate) fn select_raw(&self, bytes: &bytes::Bytes) -> Option<Vec<bytes::Bytes>> {
+        match &self.plan {
+            Plan::Singular(steps) | Plan::Steps(steps) => super::raw::select(steps, bytes),
+            Plan::General(_) => None,
         }
     }
 }

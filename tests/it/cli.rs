@@ -394,6 +394,32 @@ fn explain_shows_one_request_per_batch_record() {
 }
 
 #[test]
+fn batch_records_reach_the_app_as_written() {
+    // Numbers beyond an f64, `\u` escapes, `\/` and the spacing: a record
+    // written out again from its parsed JSON would change every one of them.
+    let file = "fixtures/cloudevents/batch-exact.json";
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+    let first = &text[text.find('{').unwrap()..text.find("\n  },").unwrap() + 4];
+    let second = text
+        .lines()
+        .find(|line| line.starts_with("  {\"specversion\""))
+        .unwrap()
+        .trim();
+    let output = ceh(&["explain", "--format", "json", file], b"");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let explained: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let bodies: Vec<&str> = explained["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|request| request["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, [first, second]);
+    assert!(first.contains("12345678901234567890.10, \"ledger\": 98765432109876543210987"));
+    assert!(second.ends_with(r#""data":{"amount":1e2}}"#));
+}
+
+#[test]
 fn invoke_shows_each_reply_mode() {
     let reply = |file: &str| -> serde_json::Value {
         let output = ceh(&["invoke", file], b"");
