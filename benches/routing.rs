@@ -179,11 +179,15 @@ fn ratios() {
     let samples = samples();
     let (mut within, mut out_of_reach) = (0, 0);
     for (source, bytes) in &samples {
-        let Ok(event) = Event::from_slice(bytes) else {
-            continue;
-        };
-        let Ok(explained) = handler.explain(&event) else {
-            continue;
+        let explained = Event::from_slice(bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|event| handler.explain(&event).map_err(|e| e.to_string()));
+        let explained = match explained {
+            Ok(explained) => explained,
+            Err(reason) => {
+                println!("{source:<22} not routed: {reason}");
+                continue;
+            }
         };
         let requests = explained.requests();
         let times = per_call(&mut [

@@ -183,7 +183,8 @@ impl BatchSpec {
     /// that nothing parsing drops (digits beyond an `f64`, escapes, spacing)
     /// is lost on the way to the app. Only a `records` query that needs the
     /// general JSONPath evaluator (a filter, a slice, `..`) has its records
-    /// written out again from their parsed JSON.
+    /// written out again from their parsed JSON. `records` are what
+    /// [`records`](Self::records) found in this event's JSON.
     ///
     /// ```
     /// use cloud_events_handler::{Event, RuleTable};

@@ -135,6 +135,24 @@ impl<'de> Visitor<'de> for StepVisitor<'_, '_, 'de> {
                     .is_some()
                 {}
             }
+            Step::Index(index) if index >= 0 => {
+                let mut at = 0;
+                loop {
+                    let more = if at == index {
+                        let seed = Walk {
+                            steps: self.rest,
+                            found: &mut *self.found,
+                        };
+                        items.next_element_seed(seed)?.is_some()
+                    } else {
+                        items.next_element::<IgnoredAny>()?.is_some()
+                    };
+                    if !more {
+                        break;
+                    }
+                    at += 1;
+                }
+            }
             Step::Index(index) => {
                 // Every element's nodes: a negative index counts from the end,
                 // which a stream learns only when the array closes.
@@ -150,13 +168,9 @@ impl<'de> Visitor<'de> for StepVisitor<'_, '_, 'de> {
                     }
                     elements.push(nodes);
                 }
-                let at = if index < 0 {
-                    usize::try_from(index.unsigned_abs())
-                        .ok()
-                        .and_then(|back| elements.len().checked_sub(back))
-                } else {
-                    usize::try_from(index).ok()
-                };
+                let at = usize::try_from(index.unsigned_abs())
+                    .ok()
+                    .and_then(|back| elements.len().checked_sub(back));
                 if let Some(nodes) = at.and_then(|at| elements.get_mut(at)) {
                     self.found.append(nodes);
                 }
@@ -184,8 +198,8 @@ impl<'de> Visitor<'de> for StepVisitor<'_, '_, 'de> {
                 let mut places: HashMap<Cow<'de, str>, usize> = HashMap::new();
                 while let Some(key) = members.next_key_seed(Key)? {
                     let nodes = self.nodes(|walk| members.next_value_seed(walk))?;
-                    match places.get(&key) {
-                        Some(&place) => values[place] = nodes,
+                    match places.get(&key).and_then(|&place| values.get_mut(place)) {
+                        Some(earlier) => *earlier = nodes,
                         None => {
                             places.insert(key, values.len());
                             values.push(nodes);
