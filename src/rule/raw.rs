@@ -33,17 +33,14 @@ pub(super) fn select(steps: &[Step], bytes: &Bytes) -> Option<Vec<Bytes>> {
     .deserialize(&mut json)
     .ok()?;
     json.end().ok()?;
-    found
-        .into_iter()
-        .map(|node| within(bytes, node.get().as_bytes()))
-        .collect()
-}
-
-/// `part` (a slice of `whole`'s memory) as a `Bytes` sharing `whole`'s buffer.
-fn within(whole: &Bytes, part: &[u8]) -> Option<Bytes> {
-    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
-    let end = start.checked_add(part.len())?;
-    (end <= whole.len()).then(|| whole.slice(start..end))
+    // Each node borrows from `bytes` (a `&RawValue` cannot be deserialized
+    // otherwise), so it is always a subset that `slice_ref` shares.
+    Some(
+        found
+            .into_iter()
+            .map(|node| bytes.slice_ref(node.get().as_bytes()))
+            .collect(),
+    )
 }
 
 /// Walks `steps` over one JSON value, adding what they reach to `found`.
