@@ -179,10 +179,14 @@ fn ratios() {
     let samples = samples();
     let (mut within, mut out_of_reach) = (0, 0);
     for (source, bytes) in &samples {
-        let explained = Event::from_slice(bytes)
-            .map_err(|e| e.to_string())
-            .and_then(|event| handler.explain(&event).map_err(|e| e.to_string()));
-        let explained = match explained {
+        let event = match Event::from_slice(bytes) {
+            Ok(event) => event,
+            Err(reason) => {
+                println!("{source:<22} not routed: {reason}");
+                continue;
+            }
+        };
+        let explained = match handler.explain(&event) {
             Ok(explained) => explained,
             Err(reason) => {
                 println!("{source:<22} not routed: {reason}");

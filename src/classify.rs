@@ -1,7 +1,8 @@
 //! Classification: the first rule whose predicates all hold decides what an event is.
 
-use crate::rule::{Rule, RuleTable, Target};
-use crate::Event;
+use crate::cloudevent::{validate as validate_cloudevent, InvalidCloudEvent};
+use crate::event::Event;
+use crate::rule::{Record, Route, Rule, RuleTable};
 
 /// The rule an event matched, with the values its path placeholders selected.
 ///
@@ -19,6 +20,7 @@ use crate::Event;
 pub struct Match<'t, 'e> {
     rule: &'t Rule,
     values: Vec<&'e str>,
+    records: Vec<Record<'e>>,
 }
 
 impl<'t, 'e> Match<'t, 'e> {
@@ -32,6 +34,27 @@ impl<'t, 'e> Match<'t, 'e> {
     /// happens when the request is synthesized.
     pub fn values(&self) -> &[&'e str] {
         &self.values
+    }
+
+    /// A batch rule's records, found once when the event was classified
+    /// (empty for any other rule).
+    ///
+    /// ```
+    /// use cloud_events_handler::{Event, RuleTable};
+    ///
+    /// let table = RuleTable::builtin();
+    /// let event = Event::from_slice(br#"{"Records": [{"eventSource": "aws:sqs", "messageId": "a"}, {"eventSource": "aws:sqs", "messageId": "b"}]}"#)?;
+    /// let found = table.classify(&event)?;
+    /// assert_eq!(found.records().iter().map(|r| r.id).collect::<Vec<_>>(), [Some("a"), Some("b")]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn records(&self) -> &[Record<'e>] {
+        &self.records
+    }
+
+    /// The records, taken out of the match.
+    pub(crate) fn into_records(self) -> Vec<Record<'e>> {
+        self.records
     }
 }
 
@@ -59,7 +82,7 @@ pub enum ClassifyError {
         /// `the event`, or `record N` of a batch.
         place: String,
         /// What is wrong with it.
-        reason: crate::cloudevent::InvalidCloudEvent,
+        reason: InvalidCloudEvent,
     },
 }
 
@@ -92,24 +115,33 @@ impl RuleTable {
             if !rule.matches(json) {
                 continue;
             }
+            let records = match rule.batch() {
+                Some(spec) => spec.records(json),
+                None => Vec::new(),
+            };
             if rule.validate_cloudevent {
-                validate(rule, json)?;
+                validate(rule, json, &records)?;
             }
-            let values = match &rule.target {
+            let values = match &rule.route {
                 // A batch rule's path is resolved against each record, not the whole event.
-                Target::Event(_) if rule.batch.is_some() => Vec::new(),
-                Target::Event(path) if !path.is_static() => match path.resolve(json) {
+                Route::Event { .. } if rule.batch().is_some() => Vec::new(),
+                Route::Event { path, .. } if !path.is_static() => match path.resolve(json) {
                     Some(values) if values.iter().all(|v| has_segment(v)) => values,
                     _ => continue,
                 },
                 _ => Vec::new(),
             };
-            return Ok(Match { rule, values });
+            return Ok(Match {
+                rule,
+                values,
+                records,
+            });
         }
         match &self.fallback {
             Some(rule) => Ok(Match {
                 rule,
                 values: Vec::new(),
+                records: Vec::new(),
             }),
             None => Err(ClassifyError::NoMatch),
         }
@@ -121,30 +153,37 @@ impl<'t, 'e> Match<'t, 'e> {
     /// `json` (an event, or one record of a batch); `None` when a placeholder
     /// selects no usable string.
     pub(crate) fn resolve(rule: &'t Rule, json: &'e serde_json::Value) -> Option<Self> {
-        let values = match &rule.target {
-            Target::Event(path) if !path.is_static() => {
+        let values = match &rule.route {
+            Route::Event { path, .. } if !path.is_static() => {
                 Some(path.resolve(json)?).filter(|values| values.iter().all(|v| has_segment(v)))?
             }
             _ => Vec::new(),
         };
-        Some(Self { rule, values })
+        Some(Self {
+            rule,
+            values,
+            records: Vec::new(),
+        })
     }
 }
 
 /// Checks a validating rule's event, or each record of its batch.
-fn validate(rule: &Rule, json: &serde_json::Value) -> Result<(), ClassifyError> {
+fn validate(
+    rule: &Rule,
+    json: &serde_json::Value,
+    records: &[Record<'_>],
+) -> Result<(), ClassifyError> {
     let invalid = |place: String, reason| ClassifyError::InvalidCloudEvent {
         rule: rule.name().to_owned(),
         place,
         reason,
     };
-    match &rule.batch {
-        Some(spec) => spec.records(json).iter().try_for_each(|record| {
-            crate::cloudevent::validate(record.json)
+    match rule.batch() {
+        Some(_) => records.iter().try_for_each(|record| {
+            validate_cloudevent(record.json)
                 .map_err(|reason| invalid(format!("record {}", record.index), reason))
         }),
-        None => crate::cloudevent::validate(json)
-            .map_err(|reason| invalid("the event".to_owned(), reason)),
+        None => validate_cloudevent(json).map_err(|reason| invalid("the event".to_owned(), reason)),
     }
 }
 

@@ -331,9 +331,7 @@ fn event_routes(rules: &RuleTable, environment: &Environment) -> Vec<String> {
         .rules()
         .iter()
         .filter_map(|rule| {
-            let crate::rule::Target::Event(path) = rule.target() else {
-                return None;
-            };
+            let path = rule.path()?;
             let static_part = if path.is_static() {
                 path.as_str().trim_end_matches('/').to_owned()
             } else {

@@ -2,53 +2,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderValue};
 
-/// `ceh-request-id`: the Lambda request id of the invocation.
-///
-/// ```
-/// use cloud_events_handler::{Invocation, REQUEST_ID_HEADER};
-///
-/// let mut headers = http::HeaderMap::new();
-/// Invocation { request_id: Some("r1".into()), ..Invocation::default() }.add_headers(&mut headers);
-/// assert_eq!(headers[REQUEST_ID_HEADER], "r1");
-/// ```
-pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("ceh-request-id");
-/// `ceh-deadline-ms`: when the invocation times out, in milliseconds since the Unix epoch.
-///
-/// ```
-/// use std::time::{Duration, UNIX_EPOCH};
-/// use cloud_events_handler::{Invocation, DEADLINE_HEADER};
-///
-/// let deadline = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
-/// let mut headers = http::HeaderMap::new();
-/// Invocation { deadline: Some(deadline), ..Invocation::default() }.add_headers(&mut headers);
-/// assert_eq!(headers[DEADLINE_HEADER], "1700000000123");
-/// ```
-pub const DEADLINE_HEADER: HeaderName = HeaderName::from_static("ceh-deadline-ms");
-/// `ceh-function-arn`: the ARN the function was invoked with.
-///
-/// ```
-/// use cloud_events_handler::{Invocation, FUNCTION_ARN_HEADER};
-///
-/// let arn = "arn:aws:lambda:eu-west-1:123456789012:function:orders";
-/// let mut headers = http::HeaderMap::new();
-/// Invocation { function_arn: Some(arn.into()), ..Invocation::default() }.add_headers(&mut headers);
-/// assert_eq!(headers[FUNCTION_ARN_HEADER], arn);
-/// ```
-pub const FUNCTION_ARN_HEADER: HeaderName = HeaderName::from_static("ceh-function-arn");
-/// `x-amzn-trace-id`: the X-Ray trace header, under the name X-Ray SDKs read.
-///
-/// ```
-/// use cloud_events_handler::{Invocation, TRACE_ID_HEADER};
-///
-/// let trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1";
-/// let mut headers = http::HeaderMap::new();
-/// Invocation { trace_id: Some(trace.into()), ..Invocation::default() }.add_headers(&mut headers);
-/// assert_eq!(headers["x-amzn-trace-id"], trace);
-/// assert_eq!(TRACE_ID_HEADER, "x-amzn-trace-id");
-/// ```
-pub const TRACE_ID_HEADER: HeaderName = HeaderName::from_static("x-amzn-trace-id");
+use crate::escape::header_value;
+use crate::headers::{DEADLINE_HEADER, FUNCTION_ARN_HEADER, REQUEST_ID_HEADER, TRACE_ID_HEADER};
 
 /// What is known about the invocation an event arrived with.
 ///
@@ -92,7 +49,7 @@ impl Invocation {
         ];
         for (name, value) in text {
             if let Some(value) = value {
-                headers.insert(name, crate::synthesize::header_value(value));
+                headers.insert(name, header_value(value));
             }
         }
         if let Some(ms) = self

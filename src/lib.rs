@@ -29,17 +29,21 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod app;
-pub mod batch;
 mod classify;
+pub mod cli;
 pub mod cloudevent;
 mod config;
 pub mod describe;
 mod environment;
+mod error;
+mod escape;
 mod event;
 mod handler;
+mod headers;
 mod invocation;
 pub mod lambda;
 pub mod passthrough;
+mod plan;
 pub mod reply;
 pub mod rule;
 pub mod serve;
@@ -50,13 +54,19 @@ pub use app::Echo;
 pub use classify::{ClassifyError, Match};
 pub use config::{Config, CONFIG_VAR, MAX_RULES};
 pub use environment::{Environment, Settings};
+pub use error::{ErrorKind, HandleError};
 pub use event::{Event, EventError, DEFAULT_MAX_EVENT_BYTES};
-pub use handler::{
-    Explanation, HandleError, Handler, RECORD_GROUP_HEADER, RECORD_ID_HEADER, RECORD_INDEX_HEADER,
+pub use handler::Handler;
+pub use headers::{
+    DEADLINE_HEADER, FUNCTION_ARN_HEADER, RECORD_GROUP_HEADER, RECORD_ID_HEADER,
+    RECORD_INDEX_HEADER, REQUEST_CONTEXT_HEADER, REQUEST_ID_HEADER, RULE_HEADER,
+    STAGE_VARIABLES_HEADER, TRACE_ID_HEADER,
 };
-pub use invocation::{
-    Invocation, DEADLINE_HEADER, FUNCTION_ARN_HEADER, REQUEST_ID_HEADER, TRACE_ID_HEADER,
+pub use invocation::Invocation;
+pub use passthrough::{HttpFormat, HttpOptions, PassThroughError};
+pub use plan::Plan;
+pub use reply::{BatchError, Reply};
+pub use rule::{
+    BatchResponse, BatchSpec, EventReply, Kind, LoadError, ReplyMode, Route, Rule, RuleTable,
 };
-pub use passthrough::{HttpOptions, PassThroughError};
-pub use rule::{Kind, LoadError, ReplyMode, Rule, RuleTable};
-pub use synthesize::{synthesize, synthesize_with_body, SynthesizeError, RULE_HEADER};
+pub use synthesize::{synthesize, synthesize_with_body, SynthesizeError};

@@ -21,8 +21,8 @@ use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
-use crate::app::{App, AppError, SendApp};
-use crate::{ClassifyError, Event, HandleError, Handler, Invocation};
+use crate::app::{App, SendApp};
+use crate::{ErrorKind, Event, HandleError, Handler, Invocation, Reply};
 
 /// How `ceh serve` listens and what it accepts.
 ///
@@ -130,14 +130,7 @@ where
 }
 
 /// The listener address: `--listen`, else `0.0.0.0:$PORT` (Knative, Cloud Run), else 127.0.0.1:8080.
-///
-/// ```
-/// use cloud_events_handler::serve::listen_address;
-///
-/// assert_eq!(listen_address(Some("127.0.0.1:9000")).unwrap().port(), 9000);
-/// assert!(listen_address(Some("nowhere")).is_err());
-/// ```
-pub fn listen_address(listen: Option<&str>) -> Result<SocketAddr, String> {
+pub(crate) fn listen_address(listen: Option<&str>) -> Result<SocketAddr, String> {
     let text = match (listen, std::env::var("PORT")) {
         (Some(listen), _) => listen.to_owned(),
         (None, Ok(port)) => format!("0.0.0.0:{port}"),
@@ -206,20 +199,19 @@ async fn answer<S: App + Clone>(
             Err(err) => return failure(&err),
         }
     }
-    let status = match replies.as_slice() {
-        [one] => one
-            .get("status_code")
-            .or_else(|| one.get("statusCode"))
-            .and_then(serde_json::Value::as_u64)
-            .and_then(|s| StatusCode::from_u16(u16::try_from(s).ok()?).ok())
-            .unwrap_or(StatusCode::OK),
-        _ => StatusCode::OK,
-    };
-    let body = match replies.len() {
-        1 => replies.remove(0),
-        _ => serde_json::Value::Array(replies),
-    };
-    json(status, &body)
+    match replies.pop() {
+        // One event: the sender gets the app's own answer.
+        Some(reply) if replies.is_empty() => reply.into_response().map(Full::new),
+        // A batch of CloudEvents: every event was taken; one reply each, in order.
+        last => {
+            let all: Vec<serde_json::Value> = replies
+                .into_iter()
+                .chain(last)
+                .map(Reply::into_json)
+                .collect();
+            json(StatusCode::OK, &serde_json::Value::Array(all))
+        }
+    }
 }
 
 /// Compares secrets in time that depends on their length only.
@@ -311,12 +303,12 @@ fn handshake(headers: &HeaderMap, options: &ServeOptions) -> Response<Full<Bytes
 
 /// A failed event: 4xx when the event is at fault, 5xx so the sender retries otherwise.
 fn failure(err: &HandleError) -> Response<Full<Bytes>> {
-    let status = match err {
-        HandleError::Classify(ClassifyError::NoMatch) => StatusCode::UNPROCESSABLE_ENTITY,
-        HandleError::Classify(_) | HandleError::PassThrough(_) => StatusCode::BAD_REQUEST,
-        HandleError::App(AppError::Timeout { .. }) => StatusCode::GATEWAY_TIMEOUT,
-        HandleError::App(_) => StatusCode::BAD_GATEWAY,
-        HandleError::Failed { status, .. } if status.is_server_error() => *status,
+    let status = match (err.kind(), err.app_status()) {
+        (ErrorKind::NoRule, _) => StatusCode::UNPROCESSABLE_ENTITY,
+        (ErrorKind::InvalidCloudEvent | ErrorKind::InvalidHttpEvent, _) => StatusCode::BAD_REQUEST,
+        (ErrorKind::AppTimeout, _) => StatusCode::GATEWAY_TIMEOUT,
+        (ErrorKind::AppFailed, Some(status)) if status.is_server_error() => status,
+        (ErrorKind::AppUnreachable | ErrorKind::AppFailed, None) => StatusCode::BAD_GATEWAY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     text(status, &format!("{err}\n"))
@@ -339,4 +331,15 @@ fn json(status: StatusCode, body: &serde_json::Value) -> Response<Full<Bytes>> {
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_listen_address_is_checked() {
+        assert_eq!(listen_address(Some("127.0.0.1:9000")).unwrap().port(), 9000);
+        assert!(listen_address(Some("nowhere")).is_err());
+    }
 }

@@ -1,58 +1,20 @@
 //! Synthesis: a matched event and the environment become the HTTP request the app receives.
 //!
-//! All escaping of event data into paths and header values happens here.
-
-use std::borrow::Cow;
+//! Event data is escaped into the path and header values by [`crate::escape`].
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use http::uri::PathAndQuery;
-use http::{HeaderMap, HeaderName, HeaderValue, Request, Uri};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use http::{HeaderMap, HeaderValue, Request, Uri};
 
 use crate::classify::Match;
 use crate::cloudevent::Mode;
 use crate::environment::Environment;
-use crate::rule::{Part, Target};
-use crate::Event;
-
-/// The header that names the rule an event request matched.
-///
-/// ```
-/// use cloud_events_handler::{Config, Event, Handler, RULE_HEADER};
-///
-/// let handler = Handler::new(Config::default());
-/// let event = Event::from_slice(br#"{"source": "com.example.orders", "detail-type": "t", "detail": {}}"#)?;
-/// let explained = handler.explain(&event)?;
-/// assert_eq!(explained.requests()[0].headers()[RULE_HEADER], explained.rule().name());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub const RULE_HEADER: HeaderName = HeaderName::from_static("ceh-rule");
-
-/// Bytes kept as they are in a path segment: RFC 3986 unreserved characters,
-/// sub-delimiters, `:` and `@`. Everything else is percent-encoded.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~')
-    .remove(b'!')
-    .remove(b'$')
-    .remove(b'&')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')')
-    .remove(b'*')
-    .remove(b'+')
-    .remove(b',')
-    .remove(b';')
-    .remove(b'=')
-    .remove(b':')
-    .remove(b'@');
-
-/// Bytes percent-encoded in templated header values: controls, non-ASCII,
-/// `"` and `%` (as the CloudEvents HTTP binding does for `ce-` headers).
-const HEADER_VALUE: &AsciiSet = &percent_encoding::CONTROLS.add(b'"').add(b'%');
+use crate::escape::{header_value, push_segments};
+use crate::event::Event;
+use crate::headers::RULE_HEADER;
+use crate::passthrough::HttpFormat;
+use crate::rule::{Part, Route};
 
 /// Why a matched event could not become a request.
 ///
@@ -93,7 +55,7 @@ pub enum SynthesizeError {
         /// The rule that matched.
         rule: String,
         /// The event's HTTP shape.
-        format: crate::rule::HttpFormat,
+        format: HttpFormat,
     },
 }
 
@@ -145,9 +107,9 @@ pub fn synthesize_with_body(
     environment: &Environment,
 ) -> Result<Request<Bytes>, SynthesizeError> {
     let rule = found.rule();
-    let path = match rule.target() {
-        Target::Event(path) => path,
-        Target::Http(format) => {
+    let path = match rule.route() {
+        Route::Event { path, .. } => path,
+        Route::Http(format) => {
             return Err(SynthesizeError::PassThrough {
                 rule: rule.name().to_owned(),
                 format: *format,
@@ -226,70 +188,4 @@ pub fn synthesize_with_body(
     *request.version_mut() = settings.version();
     *request.headers_mut() = headers;
     Ok(request)
-}
-
-/// Appends a value as path segments: split on `/`, empty segments dropped,
-/// each segment percent-encoded, and `.`/`..` encoded so they stay data.
-fn push_segments(uri: &mut String, value: &str) {
-    let mut first = true;
-    for segment in value.split('/').filter(|s| !s.is_empty()) {
-        if !first {
-            uri.push('/');
-        }
-        first = false;
-        match segment {
-            "." => uri.push_str("%2E"),
-            ".." => uri.push_str("%2E%2E"),
-            _ => uri.extend(utf8_percent_encode(segment, SEGMENT)),
-        }
-    }
-}
-
-/// A header value from event data: percent-encoded where `http` would refuse it.
-pub(crate) fn header_value(text: &str) -> HeaderValue {
-    let encoded: Cow<'_, str> = utf8_percent_encode(text, HEADER_VALUE).into();
-    // Only visible ASCII and spaces remain after encoding, which is always valid.
-    let valid = match encoded {
-        Cow::Borrowed(text) => HeaderValue::from_str(text),
-        Cow::Owned(text) => HeaderValue::from_maybe_shared(Bytes::from(text)),
-    };
-    valid.unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn segments(value: &str) -> String {
-        let mut out = String::new();
-        push_segments(&mut out, value);
-        out
-    }
-
-    #[test]
-    fn readable_values_stay_readable() {
-        assert_eq!(segments("aws.s3"), "aws.s3");
-        assert_eq!(segments("/mycontext/subcontext"), "mycontext/subcontext");
-        assert_eq!(
-            segments("https://github.com/cloudevents/spec/pull"),
-            "https:/github.com/cloudevents/spec/pull"
-        );
-    }
-
-    #[test]
-    fn hostile_values_stay_data() {
-        assert_eq!(segments("../../admin"), "%2E%2E/%2E%2E/admin");
-        assert_eq!(segments("a/./b"), "a/%2E/b");
-        assert_eq!(segments("x?y#z"), "x%3Fy%23z");
-        assert_eq!(segments("a\r\nb\0"), "a%0D%0Ab%00");
-        assert_eq!(segments("ü 100%"), "%C3%BC%20100%25");
-        assert_eq!(segments("...."), "....");
-    }
-
-    #[test]
-    fn header_values_are_encoded_not_refused() {
-        assert_eq!(header_value("Object Created"), "Object Created");
-        assert_eq!(header_value("a\r\nSet-Cookie: x"), "a%0D%0ASet-Cookie: x");
-        assert_eq!(header_value("naïve \"q\""), "na%C3%AFve %22q%22");
-    }
 }

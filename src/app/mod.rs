@@ -4,6 +4,7 @@
 //! [`Echo`] is the built-in app that answers with what it received.
 
 mod echo;
+pub(crate) mod fanout;
 mod process;
 pub(crate) mod upstream;
 
@@ -173,4 +174,18 @@ pub async fn call<S: App>(app: S, request: Request<Bytes>) -> Result<Response<By
         })?
         .to_bytes();
     Ok(Response::from_parts(parts, bytes))
+}
+
+/// Calls the app with [`call`], giving up after `remaining` (no limit when `None`).
+pub(crate) async fn call_within<S: App>(
+    app: S,
+    request: Request<Bytes>,
+    remaining: Option<std::time::Duration>,
+) -> Result<Response<Bytes>, AppError> {
+    match remaining {
+        Some(left) => tokio::time::timeout(left, call(app, request))
+            .await
+            .map_err(|_| AppError::Timeout { after: left })?,
+        None => call(app, request).await,
+    }
 }

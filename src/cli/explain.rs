@@ -3,9 +3,9 @@
 use std::io::{BufRead, BufWriter, Write};
 use std::path::PathBuf;
 
+use crate::describe::RequestDescription;
+use crate::{Event, Handler, Plan};
 use clap::Args;
-use cloud_events_handler::describe::RequestDescription;
-use cloud_events_handler::{Event, Explanation, Handler};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::json;
 
@@ -49,9 +49,9 @@ pub(super) fn run(args: ExplainArgs) -> Result<(), Failure> {
 
 /// `{"rule", "kind", "reply", "requests": [...]}`, serialized straight
 /// from the explanation (no intermediate `Value`).
-pub(super) struct ExplanationJson<'a, 'h>(pub(super) &'a Explanation<'h>);
+pub(super) struct ExplanationJson<'a, 'h, 'e>(pub(super) &'a Plan<'h, 'e>);
 
-impl Serialize for ExplanationJson<'_, '_> {
+impl Serialize for ExplanationJson<'_, '_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let rule = self.0.rule();
         let requests: Vec<_> = self
@@ -60,20 +60,34 @@ impl Serialize for ExplanationJson<'_, '_> {
             .iter()
             .map(RequestDescription::new)
             .collect();
-        let mut map = serializer.serialize_map(Some(4))?;
+        let refusal = self.0.refusal();
+        let mut map = serializer.serialize_map(Some(4 + usize::from(refusal.is_some())))?;
         map.serialize_entry("rule", rule.name())?;
         map.serialize_entry("kind", &rule.kind().to_string())?;
         map.serialize_entry("reply", &rule.reply().to_string())?;
         map.serialize_entry("requests", &requests)?;
+        if let Some(response) = refusal {
+            let refused = json!({
+                "status": response.status().as_u16(),
+                "body": String::from_utf8_lossy(response.body()),
+            });
+            map.serialize_entry("refused", &refused)?;
+        }
         map.end()
     }
 }
 
-fn write_text(out: &mut impl Write, explained: &Explanation<'_>) -> std::io::Result<()> {
+fn write_text(out: &mut impl Write, explained: &Plan<'_, '_>) -> std::io::Result<()> {
     let rule = explained.rule();
     writeln!(out, "rule   {} ({})", rule.name(), rule.origin())?;
     writeln!(out, "kind   {}", rule.kind())?;
     writeln!(out, "reply  {}", rule.reply())?;
+    if let Some(response) = explained.refusal() {
+        // ceh answers the event itself: the app is never called.
+        writeln!(out)?;
+        writeln!(out, "refused {}", response.status())?;
+        out.write_all(response.body())?;
+    }
     for request in explained.requests() {
         let uri = request.uri();
         let target = uri.path_and_query().map_or("/", |p| p.as_str());
@@ -210,14 +224,14 @@ fn explain_lines(handler: &Handler, lines: Chunk) -> (Vec<u8>, usize) {
             continue;
         }
         let mark = out.len();
-        let explained = Event::from_bytes(line.into())
-            .map_err(|e| e.to_string())
-            .and_then(|event| handler.explain(&event).map_err(|e| e.to_string()));
-        let error = match explained {
-            Ok(explained) => serde_json::to_writer(&mut out, &ExplanationJson(&explained))
-                .err()
-                .map(|e| format!("cannot describe the request: {e}")),
-            Err(error) => Some(error),
+        let error = match Event::from_bytes(line.into()) {
+            Ok(event) => match handler.explain(&event) {
+                Ok(explained) => serde_json::to_writer(&mut out, &ExplanationJson(&explained))
+                    .err()
+                    .map(|e| format!("cannot describe the request: {e}")),
+                Err(error) => Some(error.to_string()),
+            },
+            Err(error) => Some(error.to_string()),
         };
         if let Some(error) = error {
             failed += 1;

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
+use crate::app::Upstream;
+use crate::{Echo, Event, Handler};
 use clap::Args;
-use cloud_events_handler::app::Upstream;
-use cloud_events_handler::{Echo, Event, Handler};
 
 use super::{name, read_input, ConfigArg, Failure};
 
@@ -37,6 +37,6 @@ pub(super) fn run(args: InvokeArgs) -> Result<(), Failure> {
         None => runtime.block_on(handler.handle(&event, Echo)),
     };
     let reply = outcome.map_err(|e| Failure::event(format!("{}: {e}", name(&args.input))))?;
-    println!("{reply:#}");
+    println!("{:#}", reply.into_json());
     Ok(())
 }

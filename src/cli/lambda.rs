@@ -3,12 +3,12 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
-use clap::Args;
-use cloud_events_handler::app::{
+use crate::app::{
     AppProcess, SendApp, Upstream, DEFAULT_READINESS_PATH, DEFAULT_READINESS_TIMEOUT,
     READINESS_PATH_VAR, READINESS_TIMEOUT_VAR,
 };
-use cloud_events_handler::{lambda, Echo, Handler};
+use crate::{lambda, Echo, Handler};
+use clap::Args;
 
 use super::{ConfigArg, Failure};
 

@@ -1,4 +1,7 @@
-//! Command-line parsing, and the mapping of failures to one line on stderr and an exit code.
+//! The `ceh` command line: argument parsing, and the mapping of failures to
+//! one line on stderr and an exit code (0 ok, 1 the event or app failed, 2
+//! usage or configuration). The binary is one call to [`main`]; everything
+//! else here is its own.
 
 mod explain;
 mod invoke;
@@ -11,8 +14,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::Config;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use cloud_events_handler::Config;
 
 /// Route cloud events (S3, SQS, EventBridge, CloudEvents, API Gateway…) to a web app.
 #[derive(Parser)]
@@ -82,8 +85,8 @@ impl Failure {
     }
 }
 
-/// Runs `ceh` with the process's arguments.
-pub(crate) fn main() -> ExitCode {
+/// Runs `ceh` with the process's arguments, and returns its exit code.
+pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) if !err.use_stderr() => {
@@ -112,9 +115,7 @@ pub(crate) fn main() -> ExitCode {
         Some(Command::Rules(command)) => rules::run(command),
         Some(Command::Lambda(args)) => lambda::run(args),
         Some(Command::Serve(args)) => serve::run(args),
-        None if cloud_events_handler::lambda::in_lambda() => {
-            lambda::run(lambda::LambdaArgs::from_env())
-        }
+        None if crate::lambda::in_lambda() => lambda::run(lambda::LambdaArgs::from_env()),
         None => Err(Failure::usage(
             "no command given; try ceh explain FILE, ceh invoke FILE or ceh --help",
         )),

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
+use crate::Route;
+use crate::{Config, Rule};
 use clap::{Args, Subcommand};
-use cloud_events_handler::rule::Target;
-use cloud_events_handler::{Config, Rule};
 
 use super::{ConfigArg, Failure};
 
@@ -40,9 +40,9 @@ pub(super) fn run(command: RulesCommand) -> Result<(), Failure> {
                 .iter()
                 .filter(|r| r.origin().file.as_ref() == file.display().to_string())
                 .count();
-            let fallback = match rules.fallback().map(Rule::target) {
-                Some(Target::Event(path)) => format!("fallback {path}"),
-                _ => "unmatched events rejected".to_owned(),
+            let fallback = match rules.fallback().and_then(Rule::path) {
+                Some(path) => format!("fallback {path}"),
+                None => "unmatched events rejected".to_owned(),
             };
             println!(
                 "{}: ok, {own} rule(s) of its own, {} in all, {fallback}",
@@ -72,10 +72,9 @@ fn table(config: &Config) -> String {
         .map(|(i, r)| ((i + 1).to_string(), r));
     let fallback = rules.fallback().map(|r| ("-".to_owned(), r));
     for (number, rule) in numbered.chain(fallback) {
-        let route = match rule.target() {
-            Target::Event(path) => path.to_string(),
-            Target::Http(format) => format!("(pass-through: {format})"),
-            _ => String::new(),
+        let route = match rule.route() {
+            Route::Event { path, .. } => path.to_string(),
+            Route::Http(format) => format!("(pass-through: {format})"),
         };
         rows.push([
             number,

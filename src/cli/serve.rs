@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
+use crate::app::Upstream;
+use crate::serve::{listen_address, serve, ServeOptions};
+use crate::{Echo, Handler};
 use clap::Args;
-use cloud_events_handler::app::Upstream;
-use cloud_events_handler::serve::{listen_address, serve, ServeOptions};
-use cloud_events_handler::{Echo, Handler};
 
 use super::{ConfigArg, Failure};
 
@@ -23,7 +23,7 @@ pub(super) struct ServeArgs {
     #[arg(long)]
     echo: bool,
     /// The largest request body accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = cloud_events_handler::DEFAULT_MAX_EVENT_BYTES)]
+    #[arg(long, value_name = "BYTES", default_value_t = crate::DEFAULT_MAX_EVENT_BYTES)]
     max_body: usize,
     /// The longest the app may take for one event, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 30_000)]

@@ -7,72 +7,21 @@ use std::fmt::Write as _;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
-use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::rule::Template;
+use crate::escape::ce_header_value;
 
 mod validate;
 
 pub use validate::{validate, InvalidCloudEvent};
 
-/// Bytes percent-encoded in `ce-*` header values, as the CloudEvents HTTP
-/// binding requires: everything outside printable ASCII, space, `"` and `%`.
-const CE_HEADER: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'%');
-
-const CE_SPECVERSION: HeaderName = HeaderName::from_static("ce-specversion");
-const CE_ID: HeaderName = HeaderName::from_static("ce-id");
-const CE_SOURCE: HeaderName = HeaderName::from_static("ce-source");
-const CE_TYPE: HeaderName = HeaderName::from_static("ce-type");
-const CE_TIME: HeaderName = HeaderName::from_static("ce-time");
-const CE_SUBJECT: HeaderName = HeaderName::from_static("ce-subject");
-
-/// How a rule describes its events as CloudEvents (`[rule.cloudevent]`).
-///
-/// Each attribute is a template read from the event (or, in a batch, from
-/// the record). An attribute whose template does not resolve takes its
-/// default: `id` a digest of the event's bytes, so a retried event keeps its
-/// id; `source` `ceh:<rule>`; `type` `ceh.<rule>`; `time` and `subject` none.
-///
-/// ```
-/// use cloud_events_handler::{cloudevent::Mode, RuleTable};
-/// use serde_json::json;
-///
-/// let table = RuleTable::builtin();
-/// let spec = table.get("sqs").ok_or("a built-in rule")?.cloudevent();
-/// let record = json!({"messageId": "m1", "eventSourceARN": "arn:aws:sqs:eu-west-1:1:orders"});
-/// let attributes = spec.attributes("sqs", &record, b"{}");
-/// assert_eq!((attributes.id.as_str(), attributes.kind.as_str()), ("m1", "aws.sqs.message"));
-/// assert_eq!(spec.mode(), Mode::Binary);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Clone, Debug)]
-pub struct CloudEventSpec {
-    id: Option<Template>,
-    source: Option<Template>,
-    kind: Option<Template>,
-    time: Option<Template>,
-    subject: Option<Template>,
-    mode: Mode,
-    /// `ce-source` and `ce-type` when their templates do not resolve, built
-    /// once when the rule loads rather than on every event.
-    default_source: HeaderValue,
-    default_kind: HeaderValue,
-}
-
-/// `[rule.cloudevent]` as written.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawCloudEvent {
-    id: Option<String>,
-    source: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    time: Option<String>,
-    subject: Option<String>,
-    mode: Option<Mode>,
-}
+pub(crate) const CE_SPECVERSION: HeaderName = HeaderName::from_static("ce-specversion");
+pub(crate) const CE_ID: HeaderName = HeaderName::from_static("ce-id");
+pub(crate) const CE_SOURCE: HeaderName = HeaderName::from_static("ce-source");
+pub(crate) const CE_TYPE: HeaderName = HeaderName::from_static("ce-type");
+pub(crate) const CE_TIME: HeaderName = HeaderName::from_static("ce-time");
+pub(crate) const CE_SUBJECT: HeaderName = HeaderName::from_static("ce-subject");
 
 /// How a request carries its CloudEvent.
 ///
@@ -126,115 +75,6 @@ pub struct Attributes {
     pub subject: Option<String>,
 }
 
-impl CloudEventSpec {
-    /// Compiles `[rule.cloudevent]` for the rule named `rule` (whose name the
-    /// defaults carry; rule names are always valid header values).
-    pub(crate) fn compile(raw: RawCloudEvent, rule: &str) -> Result<Self, String> {
-        let template = |key: &str, text: Option<String>| {
-            text.map(|t| Template::parse(&t).map_err(|e| format!("key `cloudevent.{key}`: {e}")))
-                .transpose()
-        };
-        Ok(Self {
-            id: template("id", raw.id)?,
-            source: template("source", raw.source)?,
-            kind: template("type", raw.kind)?,
-            time: template("time", raw.time)?,
-            subject: template("subject", raw.subject)?,
-            mode: raw.mode.unwrap_or_default(),
-            default_source: ce_value(Cow::Owned(format!("ceh:{rule}"))),
-            default_kind: ce_value(Cow::Owned(format!("ceh.{rule}"))),
-        })
-    }
-
-    /// How requests carry the CloudEvent.
-    ///
-    /// ```
-    /// use cloud_events_handler::{cloudevent::Mode, RuleTable};
-    ///
-    /// let table = RuleTable::builtin();
-    /// assert_eq!(table.get("eventbridge").ok_or("a built-in rule")?.cloudevent().mode(), Mode::Binary);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn mode(&self) -> Mode {
-        self.mode
-    }
-
-    /// The attributes for an event (or record) `json` whose bytes are `body`.
-    ///
-    /// ```
-    /// use cloud_events_handler::RuleTable;
-    /// use serde_json::json;
-    ///
-    /// let table = RuleTable::builtin();
-    /// let spec = table.get("s3").ok_or("a built-in rule")?.cloudevent();
-    /// // Nothing in this event resolves the s3 rule's templates: every attribute takes its default.
-    /// let attributes = spec.attributes("s3", &json!({}), b"{}");
-    /// assert_eq!((attributes.source.as_str(), attributes.kind.as_str()), ("ceh:s3", "ceh.s3"));
-    /// assert!(attributes.id.starts_with("ceh-"));
-    /// assert_eq!(attributes.id, spec.attributes("s3", &json!({}), b"{}").id, "stable across retries");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn attributes(&self, rule: &str, json: &Value, body: &[u8]) -> Attributes {
-        let render = |t: &Option<Template>| {
-            t.as_ref()
-                .and_then(|t| t.render_raw(json))
-                .filter(|v| !v.is_empty())
-        };
-        Attributes {
-            id: render(&self.id).unwrap_or_else(|| digest(rule, body)),
-            source: render(&self.source).unwrap_or_else(|| format!("ceh:{rule}")),
-            kind: render(&self.kind).unwrap_or_else(|| format!("ceh.{rule}")),
-            // `time` is optional, and must be RFC 3339: a source's other formats are left out.
-            time: render(&self.time).filter(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()),
-            subject: render(&self.subject),
-        }
-    }
-
-    /// Adds the binary-mode headers straight from the event, as
-    /// `self.attributes(…).add_headers(…)` would, without building the
-    /// attributes first: defaults are cloned, not formatted, and values
-    /// borrowed from the event are copied once.
-    pub(crate) fn add_headers(
-        &self,
-        rule: &str,
-        json: &Value,
-        body: &[u8],
-        headers: &mut HeaderMap,
-    ) {
-        let render = |t: &Option<Template>| {
-            t.as_ref()
-                .and_then(|t| t.render(json))
-                .filter(|v| !v.is_empty())
-        };
-        headers.insert(CE_SPECVERSION, HeaderValue::from_static("1.0"));
-        let id = render(&self.id).map_or_else(|| digest_value(rule, body), ce_value);
-        headers.insert(CE_ID, id);
-        let source = render(&self.source).map_or_else(|| self.default_source.clone(), ce_value);
-        headers.insert(CE_SOURCE, source);
-        let kind = render(&self.kind).map_or_else(|| self.default_kind.clone(), ce_value);
-        headers.insert(CE_TYPE, kind);
-        if let Some(time) =
-            render(&self.time).filter(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok())
-        {
-            headers.insert(CE_TIME, ce_value(time));
-        }
-        if let Some(subject) = render(&self.subject) {
-            headers.insert(CE_SUBJECT, ce_value(subject));
-        }
-    }
-}
-
-/// A `ce-*` header value, percent-encoded as the binding says. After
-/// encoding only visible ASCII remains, which `http` always accepts.
-fn ce_value(text: Cow<'_, str>) -> HeaderValue {
-    let encoded = match Cow::from(utf8_percent_encode(&text, CE_HEADER)) {
-        Cow::Borrowed(_) => text.into_owned(),
-        Cow::Owned(encoded) => encoded,
-    };
-    HeaderValue::from_maybe_shared(Bytes::from(encoded))
-        .unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
 impl Attributes {
     /// Adds the binary-mode headers: `ce-specversion`, `ce-id`, `ce-source`,
     /// `ce-type`, and `ce-time`/`ce-subject` when known.
@@ -253,7 +93,7 @@ impl Attributes {
     /// ```
     pub fn add_headers(&self, headers: &mut HeaderMap) {
         let mut put = |name: HeaderName, value: &str| {
-            headers.insert(name, ce_value(Cow::Borrowed(value)));
+            headers.insert(name, ce_header_value(Cow::Borrowed(value)));
         };
         put(CE_SPECVERSION, "1.0");
         put(CE_ID, &self.id);
@@ -307,14 +147,14 @@ impl Attributes {
 /// A stable id for an event without one: a 64-bit FNV-style hash of the rule
 /// and the bytes, eight bytes at a time (it runs on every such event, so it
 /// must cost little next to parsing them).
-fn digest(rule: &str, body: &[u8]) -> String {
+pub(crate) fn digest(rule: &str, body: &[u8]) -> String {
     let mut id = String::with_capacity(20);
     let _ = write!(id, "ceh-{:016x}", digest_hash(rule, body));
     id
 }
 
 /// [`digest`] as a header value, its hex digits written without `fmt`.
-fn digest_value(rule: &str, body: &[u8]) -> HeaderValue {
+pub(crate) fn digest_value(rule: &str, body: &[u8]) -> HeaderValue {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let hash = digest_hash(rule, body);
     let mut id = *b"ceh-0000000000000000";

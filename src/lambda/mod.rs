@@ -5,8 +5,8 @@ use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::app::{App, AppError, SendApp};
-use crate::{Config, Event, HandleError, Handler, Invocation};
+use crate::app::{App, SendApp};
+use crate::{Config, Event, HandleError, Handler, Invocation, Reply};
 
 mod runtime_api;
 mod timing;
@@ -141,6 +141,7 @@ async fn invoke<S: App + Clone>(
     handler
         .handle_invocation(&event, app, invocation)
         .await
+        .map(Reply::into_json)
         .map_err(|e| diagnostic(error_type(&e), &e))
 }
 
@@ -168,28 +169,8 @@ fn serialize_reply(reply: &Value) -> Result<Vec<u8>, Diagnostic> {
 pub const MAX_REPLY_BYTES: usize = 6 * 1024 * 1024;
 
 /// The `errorType` Lambda reports for each way an invocation can fail.
-///
-/// ```
-/// use cloud_events_handler::{lambda, Config, Event, Handler};
-///
-/// let handler = Handler::new(Config::parse("ceh.toml", "[fallback]\nreject = true\n")?);
-/// let err = handler.explain(&Event::from_slice(b"{}")?).unwrap_err();
-/// assert_eq!(lambda::error_type(&err), "Ceh.NoRule");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn error_type(err: &HandleError) -> &'static str {
-    match err {
-        HandleError::Classify(_) => "Ceh.NoRule",
-        HandleError::Synthesize(_) => "Ceh.InvalidRequest",
-        HandleError::App(AppError::Timeout { .. }) => "Ceh.AppTimeout",
-        HandleError::App(AppError::Call(_)) => "Ceh.AppUnreachable",
-        HandleError::App(_) => "Ceh.AppFailed",
-        HandleError::Failed { .. } => "Ceh.AppFailed",
-        HandleError::Batch(_) => "Ceh.BatchFailed",
-        HandleError::Reply(_) => "Ceh.InvalidReply",
-        HandleError::PassThrough(_) => "Ceh.InvalidHttpEvent",
-        HandleError::TooManyRecords { .. } => "Ceh.InvalidEvent",
-    }
+pub(crate) fn error_type(err: &HandleError) -> &'static str {
+    err.kind().error_type()
 }
 
 fn diagnostic(error_type: &str, err: &dyn std::fmt::Display) -> Diagnostic {
@@ -200,13 +181,7 @@ fn diagnostic(error_type: &str, err: &dyn std::fmt::Display) -> Diagnostic {
 }
 
 /// The settings the Lambda runtime sets for every function, which the runtime loop needs.
-///
-/// ```
-/// use cloud_events_handler::lambda::RUNTIME_VARS;
-///
-/// assert!(RUNTIME_VARS.contains(&"AWS_LAMBDA_RUNTIME_API"));
-/// ```
-pub const RUNTIME_VARS: [&str; 4] = [
+pub(crate) const RUNTIME_VARS: [&str; 4] = [
     "AWS_LAMBDA_RUNTIME_API",
     "AWS_LAMBDA_FUNCTION_NAME",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
@@ -215,21 +190,7 @@ pub const RUNTIME_VARS: [&str; 4] = [
 
 /// Fails, naming them, when settings the runtime loop needs are missing or
 /// malformed (lambda_runtime would panic on them).
-///
-/// ```
-/// use cloud_events_handler::lambda::{check_runtime_env, RUNTIME_VARS};
-///
-/// for var in RUNTIME_VARS {
-///     std::env::remove_var(var);
-/// }
-/// let err = check_runtime_env().unwrap_err();
-/// assert!(err.to_string().starts_with("not inside a Lambda runtime: AWS_LAMBDA_RUNTIME_API, AWS_LAMBDA_FUNCTION_NAME"));
-/// for (var, value) in RUNTIME_VARS.into_iter().zip(["127.0.0.1:9001", "orders", "128", "$LATEST"]) {
-///     std::env::set_var(var, value);
-/// }
-/// assert!(check_runtime_env().is_ok());
-/// ```
-pub fn check_runtime_env() -> Result<(), lambda_runtime::Error> {
+pub(crate) fn check_runtime_env() -> Result<(), lambda_runtime::Error> {
     let missing: Vec<&str> = RUNTIME_VARS
         .into_iter()
         .filter(|var| std::env::var(var).map_or(true, |v| v.is_empty()))
@@ -255,18 +216,7 @@ pub fn check_runtime_env() -> Result<(), lambda_runtime::Error> {
 /// How many invocations this execution environment serves at once:
 /// `AWS_LAMBDA_MAX_CONCURRENCY` (set by Lambda Managed Instances), read as
 /// lambda_runtime reads it, and 1 when it is unset, zero or not a number.
-///
-/// ```
-/// use cloud_events_handler::lambda::max_concurrency;
-///
-/// std::env::remove_var("AWS_LAMBDA_MAX_CONCURRENCY");
-/// assert_eq!(max_concurrency(), 1);
-/// std::env::set_var("AWS_LAMBDA_MAX_CONCURRENCY", "8");
-/// assert_eq!(max_concurrency(), 8);
-/// std::env::set_var("AWS_LAMBDA_MAX_CONCURRENCY", "many");
-/// assert_eq!(max_concurrency(), 1);
-/// ```
-pub fn max_concurrency() -> u32 {
+pub(crate) fn max_concurrency() -> u32 {
     std::env::var("AWS_LAMBDA_MAX_CONCURRENCY")
         .ok()
         .and_then(|v| v.trim().parse::<u32>().ok())
@@ -278,16 +228,7 @@ pub fn max_concurrency() -> u32 {
 /// invocations at once: one thread when it is 1, Lambda's default, so an
 /// invocation, its app request and the reply never wait for a wake-up
 /// from another thread; a worker per core otherwise.
-///
-/// ```
-/// use cloud_events_handler::lambda::runtime;
-///
-/// let sequential = runtime(1)?;
-/// assert_eq!(sequential.metrics().num_workers(), 1);
-/// assert_eq!(sequential.block_on(async { 6 * 7 }), 42);
-/// # Ok::<(), std::io::Error>(())
-/// ```
-pub fn runtime(concurrency: u32) -> std::io::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime(concurrency: u32) -> std::io::Result<tokio::runtime::Runtime> {
     let mut builder = if concurrency > 1 {
         tokio::runtime::Builder::new_multi_thread()
     } else {
@@ -297,15 +238,61 @@ pub fn runtime(concurrency: u32) -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 /// Whether this process runs as a Lambda runtime (the runtime API is set).
-///
-/// ```
-/// use cloud_events_handler::lambda::in_lambda;
-///
-/// std::env::remove_var("AWS_LAMBDA_RUNTIME_API");
-/// assert!(!in_lambda());
-/// std::env::set_var("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001");
-/// assert!(in_lambda());
-/// ```
-pub fn in_lambda() -> bool {
+pub(crate) fn in_lambda() -> bool {
     std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_reported_by_kind() -> Result<(), Box<dyn std::error::Error>> {
+        let handler = Handler::new(Config::parse("ceh.toml", "[fallback]\nreject = true\n")?);
+        let err = handler.explain(&Event::from_slice(b"{}")?).unwrap_err();
+        assert_eq!(error_type(&err), "Ceh.NoRule");
+        Ok(())
+    }
+
+    #[test]
+    fn a_single_invocation_runs_on_one_thread() -> Result<(), std::io::Error> {
+        let sequential = runtime(1)?;
+        assert_eq!(sequential.metrics().num_workers(), 1);
+        assert_eq!(sequential.block_on(async { 6 * 7 }), 42);
+        Ok(())
+    }
+
+    /// The settings are the process's: one test reads and writes them all, in turn.
+    #[test]
+    fn the_runtime_settings_are_read_and_checked() {
+        assert!(RUNTIME_VARS.contains(&"AWS_LAMBDA_RUNTIME_API"));
+
+        for var in RUNTIME_VARS {
+            std::env::remove_var(var);
+        }
+        let err = check_runtime_env().unwrap_err();
+        assert!(err.to_string().starts_with(
+            "not inside a Lambda runtime: AWS_LAMBDA_RUNTIME_API, AWS_LAMBDA_FUNCTION_NAME"
+        ));
+        for (var, value) in
+            RUNTIME_VARS
+                .into_iter()
+                .zip(["127.0.0.1:9001", "orders", "128", "$LATEST"])
+        {
+            std::env::set_var(var, value);
+        }
+        assert!(check_runtime_env().is_ok());
+
+        std::env::remove_var("AWS_LAMBDA_MAX_CONCURRENCY");
+        assert_eq!(max_concurrency(), 1);
+        std::env::set_var("AWS_LAMBDA_MAX_CONCURRENCY", "8");
+        assert_eq!(max_concurrency(), 8);
+        std::env::set_var("AWS_LAMBDA_MAX_CONCURRENCY", "many");
+        assert_eq!(max_concurrency(), 1);
+
+        std::env::remove_var("AWS_LAMBDA_RUNTIME_API");
+        assert!(!in_lambda());
+        std::env::set_var("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001");
+        assert!(in_lambda());
+    }
 }

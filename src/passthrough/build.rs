@@ -9,35 +9,27 @@ use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
 use serde_json::Value;
 
-use super::{escape, headers, path, HttpOptions, PassThroughError, RawEvent};
-use crate::rule::HttpFormat;
-use crate::Event;
+use super::error::PassThroughError;
+use super::format::HttpFormat;
+use super::options::HttpOptions;
+use super::{headers, path};
+use crate::escape;
+use crate::event::Event;
+use crate::headers::{PREFIX, REQUEST_CONTEXT_HEADER, STAGE_VARIABLES_HEADER};
 
-/// The header that carries the event's `requestContext`, as compact JSON.
+/// The event a passed-through request came from, as an `http::Extensions` entry.
 ///
 /// ```
-/// use cloud_events_handler::passthrough::{self, HttpOptions, REQUEST_CONTEXT_HEADER};
-/// use cloud_events_handler::{rule::HttpFormat, Event};
-///
-/// let event = Event::from_slice(br#"{"httpMethod": "GET", "path": "/", "requestContext": {"httpMethod": "GET"}}"#)?;
+/// # use cloud_events_handler::passthrough::{self, HttpOptions, RawEvent};
+/// # use cloud_events_handler::{Event, HttpFormat};
+/// # let event = Event::from_slice(br#"{"httpMethod": "GET", "path": "/", "requestContext": {"httpMethod": "GET"}}"#)?;
 /// let passed = passthrough::request(HttpFormat::ApiGatewayV1, &event, &HttpOptions::default())?;
-/// assert_eq!(passed.request.headers()[REQUEST_CONTEXT_HEADER], r#"{"httpMethod":"GET"}"#);
+/// let RawEvent(raw) = passed.request.extensions().get::<RawEvent>().unwrap();
+/// assert_eq!(raw.json()["path"], "/");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub const REQUEST_CONTEXT_HEADER: HeaderName = HeaderName::from_static("ceh-request-context");
-/// The header that carries the event's `stageVariables`, as compact JSON.
-///
-/// ```
-/// use cloud_events_handler::passthrough::{self, HttpOptions, STAGE_VARIABLES_HEADER};
-/// use cloud_events_handler::{rule::HttpFormat, Event};
-///
-/// let event = Event::from_slice(br#"{"httpMethod": "GET", "path": "/", "requestContext": {"httpMethod": "GET"},
-///                                    "stageVariables": {"env": "test"}}"#)?;
-/// let passed = passthrough::request(HttpFormat::ApiGatewayV1, &event, &HttpOptions::default())?;
-/// assert_eq!(passed.request.headers()[STAGE_VARIABLES_HEADER], r#"{"env":"test"}"#);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub const STAGE_VARIABLES_HEADER: HeaderName = HeaderName::from_static("ceh-stage-variables");
+#[derive(Clone, Debug)]
+pub struct RawEvent(pub Event);
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
@@ -120,7 +112,7 @@ pub(super) fn request(
     let keep_ce = options.allow_event_routes();
     described.headers = headers::retain(&described.headers, |name| {
         name != TRANSFER_ENCODING
-            && !name.as_str().starts_with("ceh-")
+            && !name.as_str().starts_with(PREFIX)
             && (keep_ce || !name.as_str().starts_with("ce-"))
     });
     let headers = &mut described.headers;

@@ -1,6 +1,6 @@
 //! Why an HTTP event could not become the request it describes.
 
-use crate::rule::HttpFormat;
+use super::format::HttpFormat;
 
 /// Why an HTTP event could not become a request.
 ///
@@ -11,7 +11,7 @@ use crate::rule::HttpFormat;
 ///
 /// ```
 /// use cloud_events_handler::passthrough::{self, HttpOptions, PassThroughError};
-/// use cloud_events_handler::{rule::HttpFormat, Event};
+/// use cloud_events_handler::{Event, HttpFormat};
 ///
 /// let event = Event::from_slice(br#"{"version": "3.0", "method": "GET", "path": "/"}"#)?;
 /// let err = passthrough::request(HttpFormat::VpcLattice, &event, &HttpOptions::default()).unwrap_err();
@@ -124,7 +124,7 @@ impl PassThroughError {
     ///
     /// ```
     /// use cloud_events_handler::passthrough::{self, HttpOptions};
-    /// use cloud_events_handler::{rule::HttpFormat, Event};
+    /// use cloud_events_handler::{Event, HttpFormat};
     ///
     /// let event = Event::from_slice(br#"{"httpMethod": "POST", "path": "/", "requestContext": {"httpMethod": "POST"},
     ///                                    "body": "not base64!", "isBase64Encoded": true}"#)?;
@@ -143,7 +143,7 @@ impl PassThroughError {
     ///
     /// ```
     /// use cloud_events_handler::passthrough::{self, HttpOptions};
-    /// use cloud_events_handler::{rule::HttpFormat, Event};
+    /// use cloud_events_handler::{Event, HttpFormat};
     ///
     /// let event = Event::from_slice(br#"{"version": "3.0"}"#)?;
     /// let err = passthrough::request(HttpFormat::VpcLattice, &event, &HttpOptions::default()).unwrap_err();

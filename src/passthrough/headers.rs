@@ -9,8 +9,8 @@ use http::header::COOKIE;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
-use super::PassThroughError;
-use crate::rule::HttpFormat;
+use super::error::PassThroughError;
+use super::format::HttpFormat;
 
 /// The headers of a REST-style event (API Gateway v1, WebSocket, ALB):
 /// `multiValueHeaders` when the event has them, plus any name only in

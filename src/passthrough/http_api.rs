@@ -7,9 +7,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::build::{body, EventRequest};
+use super::error::PassThroughError;
+use super::format::HttpFormat;
+use super::headers;
 use super::query::{self, Encoding};
-use super::{headers, PassThroughError};
-use crate::rule::HttpFormat;
 
 /// Reads an HTTP API event (`ApiGatewayV2httpRequest`).
 ///

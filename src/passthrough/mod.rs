@@ -41,7 +41,7 @@
 //!
 //! ```
 //! use cloud_events_handler::passthrough::{self, HttpOptions};
-//! use cloud_events_handler::rule::HttpFormat;
+//! use cloud_events_handler::HttpFormat;
 //! use cloud_events_handler::Event;
 //!
 //! let event = Event::from_slice(br#"{
@@ -70,7 +70,7 @@
 mod alb;
 mod build;
 mod error;
-mod escape;
+mod format;
 mod headers;
 mod http_api;
 mod media;
@@ -85,11 +85,11 @@ use bytes::Bytes;
 use http::{Request, Response};
 use serde_json::Value;
 
-use crate::rule::HttpFormat;
 use crate::Event;
 
-pub use build::{REQUEST_CONTEXT_HEADER, STAGE_VARIABLES_HEADER};
+pub use build::RawEvent;
 pub use error::PassThroughError;
+pub use format::{HttpFormat, ReplyShape};
 pub use media::DEFAULT_TEXT_CONTENT_TYPES;
 pub use options::HttpOptions;
 
@@ -97,7 +97,7 @@ pub use options::HttpOptions;
 ///
 /// ```
 /// use cloud_events_handler::passthrough::{self, HttpOptions, ReplyShape};
-/// use cloud_events_handler::{rule::HttpFormat, Event};
+/// use cloud_events_handler::{Event, HttpFormat};
 ///
 /// let event = Event::from_slice(br#"{"httpMethod": "POST", "path": "/users", "headers": {"Host": "api.example.com"},
 ///                                    "body": "{}", "requestContext": {"httpMethod": "POST"}}"#)?;
@@ -115,90 +115,6 @@ pub struct PassThrough {
     pub shape: ReplyShape,
 }
 
-/// What the reply needs to know about the request: its format, and whether it
-/// used multi-value headers (then the reply must, for API Gateway v1,
-/// WebSocket and ALB).
-///
-/// ```
-/// use cloud_events_handler::passthrough::ReplyShape;
-/// use cloud_events_handler::rule::HttpFormat;
-///
-/// let shape = ReplyShape::new(HttpFormat::Alb).with_multi_value_headers(true);
-/// assert!(shape.multi_value_headers());
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ReplyShape {
-    format: HttpFormat,
-    multi_value_headers: bool,
-}
-
-impl ReplyShape {
-    /// The shape for `format`, with single-value headers.
-    pub fn new(format: HttpFormat) -> Self {
-        Self {
-            format,
-            multi_value_headers: false,
-        }
-    }
-
-    /// The shape for an event of `format`, read from its JSON alone: for a
-    /// reply to an event whose request could not be built (a 400 reply).
-    ///
-    /// ```
-    /// use cloud_events_handler::{passthrough::ReplyShape, rule::HttpFormat};
-    /// use serde_json::json;
-    ///
-    /// let event = json!({"multiValueHeaders": {"accept": ["*/*"]}});
-    /// assert!(ReplyShape::of(HttpFormat::Alb, &event).multi_value_headers());
-    /// assert!(!ReplyShape::of(HttpFormat::ApiGatewayV2, &event).multi_value_headers(), "v2 has none");
-    /// ```
-    pub fn of(format: HttpFormat, json: &Value) -> Self {
-        let multi = match format {
-            HttpFormat::ApiGatewayV1 | HttpFormat::Websocket | HttpFormat::Alb => {
-                json.get("multiValueHeaders").is_some_and(Value::is_object)
-            }
-            _ => false,
-        };
-        Self::new(format).with_multi_value_headers(multi)
-    }
-
-    /// Whether the request came with `multiValueHeaders`.
-    pub fn with_multi_value_headers(mut self, multi: bool) -> Self {
-        self.multi_value_headers = multi;
-        self
-    }
-
-    /// The event's format.
-    ///
-    /// ```
-    /// use cloud_events_handler::{passthrough::ReplyShape, rule::HttpFormat};
-    ///
-    /// assert_eq!(ReplyShape::new(HttpFormat::FunctionUrl).format(), HttpFormat::FunctionUrl);
-    /// ```
-    pub fn format(&self) -> HttpFormat {
-        self.format
-    }
-
-    /// Whether the request came with `multiValueHeaders`.
-    pub fn multi_value_headers(&self) -> bool {
-        self.multi_value_headers
-    }
-}
-
-/// The event a passed-through request came from, as an `http::Extensions` entry.
-///
-/// ```
-/// # use cloud_events_handler::passthrough::{self, HttpOptions, RawEvent};
-/// # use cloud_events_handler::{rule::HttpFormat, Event};
-/// # let event = Event::from_slice(br#"{"httpMethod": "GET", "path": "/", "requestContext": {"httpMethod": "GET"}}"#)?;
-/// let passed = passthrough::request(HttpFormat::ApiGatewayV1, &event, &HttpOptions::default())?;
-/// let RawEvent(raw) = passed.request.extensions().get::<RawEvent>().unwrap();
-/// assert_eq!(raw.json()["path"], "/");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Clone, Debug)]
-pub struct RawEvent(pub Event);
-
 /// Turns an HTTP event into the request it describes, reading it as `format`.
 ///
 /// The URI is absolute (`https://host/path?query`): the host is the event's
@@ -209,7 +125,7 @@ pub struct RawEvent(pub Event);
 ///
 /// ```
 /// use cloud_events_handler::passthrough::{self, HttpOptions};
-/// use cloud_events_handler::{rule::HttpFormat, Event};
+/// use cloud_events_handler::{Event, HttpFormat};
 ///
 /// let event = Event::from_slice(br#"{"requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:tg"}},
 ///                                    "httpMethod": "GET", "path": "/health", "headers": {}}"#)?;
@@ -246,7 +162,7 @@ pub fn request(
 ///
 /// ```
 /// use cloud_events_handler::passthrough::{self, HttpOptions, ReplyShape};
-/// use cloud_events_handler::rule::HttpFormat;
+/// use cloud_events_handler::HttpFormat;
 ///
 /// let response = http::Response::builder()
 ///     .status(404)

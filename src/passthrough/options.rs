@@ -146,7 +146,7 @@ impl HttpOptions {
     ///
     /// ```
     /// use cloud_events_handler::passthrough::{self, HttpOptions};
-    /// use cloud_events_handler::{rule::HttpFormat, Event};
+    /// use cloud_events_handler::{Event, HttpFormat};
     ///
     /// let event = Event::from_slice(br#"{"version": "2.0", "rawPath": "/prod/users", "rawQueryString": "",
     ///     "requestContext": {"stage": "prod", "http": {"method": "GET"}}, "isBase64Encoded": false}"#)?;
@@ -164,8 +164,9 @@ impl HttpOptions {
     /// `ceh-stage-variables` headers.
     ///
     /// ```
-    /// use cloud_events_handler::passthrough::{self, HttpOptions, REQUEST_CONTEXT_HEADER};
-    /// use cloud_events_handler::{rule::HttpFormat, Event};
+    /// use cloud_events_handler::passthrough::{self, HttpOptions};
+    /// use cloud_events_handler::REQUEST_CONTEXT_HEADER;
+    /// use cloud_events_handler::{Event, HttpFormat};
     ///
     /// let event = Event::from_slice(br#"{"httpMethod": "GET", "path": "/", "requestContext": {"httpMethod": "GET"}}"#)?;
     /// let options = HttpOptions::default().with_context_headers(false);

@@ -1,6 +1,7 @@
 //! The request path: the API Gateway stage and the base path, by whole segments.
 
-use super::{escape, HttpOptions};
+use super::options::HttpOptions;
+use crate::escape;
 
 /// The path the app sees, escaped for the URI.
 ///

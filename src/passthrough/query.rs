@@ -5,9 +5,9 @@
 
 use serde_json::Value;
 
-use super::escape;
-use super::PassThroughError;
-use crate::rule::HttpFormat;
+use super::error::PassThroughError;
+use super::format::HttpFormat;
+use crate::escape;
 
 /// Whether the source decoded the parameters (API Gateway) or passes them as sent (ALB, VPC Lattice).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,8 +6,9 @@ use http::header::{CONTENT_ENCODING, CONTENT_TYPE, SET_COOKIE, TRANSFER_ENCODING
 use http::{HeaderMap, Response};
 use serde_json::{Map, Value};
 
-use super::{HttpOptions, ReplyShape};
-use crate::rule::HttpFormat;
+use super::format::HttpFormat;
+use super::format::ReplyShape;
+use super::options::HttpOptions;
 
 /// The reply for `shape`'s source; see [`reply`](super::reply).
 pub(super) fn reply(

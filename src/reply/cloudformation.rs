@@ -14,7 +14,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Map, Value};
 
-use super::ReplyError;
+use super::error::ReplyError;
 
 /// The keys an app's JSON body may set in the response document; a body
 /// object with none of them is taken whole as `Data`.

@@ -1,90 +1,20 @@
-//! Replies: the app's response becomes the JSON the event source expects.
+//! Replies: what the event source gets once the app has answered.
+//!
+//! A [`Reply`] is typed: each front end renders it as its sender expects. The
+//! Lambda front end returns [`Reply::into_json`] (the `{status_code, body,
+//! headers}` dict, the app's bare body, `batchItemFailures`, …); `ceh serve`
+//! answers with [`Reply::into_response`], the app's own response where there
+//! is one.
 
-use bytes::Bytes;
-use http::Response;
-use serde_json::{Map, Value};
-
-use crate::describe::{headers_json, insert_body};
-
+pub(crate) mod batch;
 pub mod cloudformation;
+mod dict;
+mod error;
 mod policy;
+mod render;
 
+pub use batch::BatchError;
+pub use dict::{body, dict};
+pub use error::ReplyError;
 pub use policy::{ReplyPolicy, DEFAULT_CONCURRENCY, DEFAULT_MAX_RECORDS};
-
-/// Why the app's response cannot be turned into the reply its rule asks for.
-///
-/// ```
-/// use cloud_events_handler::reply::{self, ReplyError};
-///
-/// let response = http::Response::new(bytes::Bytes::from_static(b"OK"));
-/// let err = reply::body("cognito-user-pool", &response).unwrap_err();
-/// assert!(matches!(err, ReplyError::BodyNotJson { .. }));
-/// assert!(err.to_string().starts_with("rule `cognito-user-pool` replies with the app's body, which must be JSON: "));
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ReplyError {
-    /// `reply = "body"`, but the body is not JSON.
-    #[error("rule `{rule}` replies with the app's body, which must be JSON: {reason}; make the app answer with the JSON the event source expects")]
-    BodyNotJson {
-        /// The rule that matched.
-        rule: String,
-        /// The JSON parser's reason.
-        reason: String,
-    },
-    /// The custom resource response could not be delivered to CloudFormation.
-    #[error("rule `{rule}`: cannot tell CloudFormation the result: {reason}; the stack waits until it times out")]
-    CloudFormation {
-        /// The rule that matched.
-        rule: String,
-        /// Why not.
-        reason: String,
-    },
-}
-
-/// The default reply: `{"status_code": int, "body": string, "headers": {…}}`,
-/// the shape the Python `cloud-events-handler` returned.
-///
-/// Repeated headers become arrays; a body that is not UTF-8 is base64, with
-/// `"is_base64_encoded": true`.
-///
-/// ```
-/// use cloud_events_handler::reply;
-///
-/// let response = http::Response::builder()
-///     .status(201)
-///     .header("content-type", "text/plain")
-///     .body(bytes::Bytes::from_static(b"stored"))
-///     .unwrap();
-/// assert_eq!(
-///     reply::dict(&response),
-///     serde_json::json!({"status_code": 201, "body": "stored", "headers": {"content-type": "text/plain"}})
-/// );
-/// ```
-pub fn dict(response: &Response<Bytes>) -> Value {
-    let mut object = Map::new();
-    object.insert("status_code".into(), response.status().as_u16().into());
-    insert_body(&mut object, response.body());
-    object.insert(
-        "headers".into(),
-        Value::Object(headers_json(response.headers())),
-    );
-    Value::Object(object)
-}
-
-/// The app's body as the result, for triggers that act on the Lambda's result
-/// (Cognito, Lex, Alexa…): it must be JSON.
-///
-/// ```
-/// use cloud_events_handler::reply;
-///
-/// let response = http::Response::new(bytes::Bytes::from_static(br#"{"isAuthorized": true}"#));
-/// assert_eq!(reply::body("appsync-authorizer", &response)?, serde_json::json!({"isAuthorized": true}));
-/// # Ok::<(), reply::ReplyError>(())
-/// ```
-pub fn body(rule: &str, response: &Response<Bytes>) -> Result<Value, ReplyError> {
-    serde_json::from_slice(response.body()).map_err(|e| ReplyError::BodyNotJson {
-        rule: rule.to_owned(),
-        reason: e.to_string(),
-    })
-}
+pub use render::{FirehoseRecord, FirehoseResult, Reply};

@@ -3,7 +3,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{compile_embedded, fallback_rule, LoadError, Origin, RawFallback, Rule, RuleTable};
+use super::compile::{compile_embedded, fallback_rule, RawFallback};
+use super::compiled::Rule;
+use super::error::{LoadError, Origin};
+use super::table::RuleTable;
 
 /// The built-in rule files, `(name, TOML text)`, in precedence order.
 ///
@@ -92,8 +95,8 @@ mod tests {
     use serde::Deserialize;
     use toml::Spanned;
 
-    use super::super::compile_rules;
     use super::*;
+    use crate::rule::compile::compile_rules;
 
     /// A file of `[[rule]]` tables and nothing else.
     #[derive(Deserialize)]

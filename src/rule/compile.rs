@@ -9,12 +9,16 @@ use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
 
-use super::error::line_of;
-use super::{
-    HttpFormat, LoadError, Origin, Predicate, Query, ReplyMode, Rule, Target, Template, Test,
-};
-use crate::batch::{BatchSpec, RawBatch};
-use crate::cloudevent::{CloudEventSpec, RawCloudEvent};
+use super::batch::{BatchSpec, RawBatch};
+use super::cloudevent::{CloudEventSpec, RawCloudEvent};
+use super::compiled::Rule;
+use super::error::{line_of, LoadError, Origin};
+use super::predicate::{Predicate, Test};
+use super::query::Query;
+use super::route::{EventReply, ReplyMode, Route};
+use super::template::{Part, Template};
+use crate::headers::RESERVED;
+use crate::passthrough::HttpFormat;
 
 /// A rule as written, before validation.
 #[derive(Deserialize)]
@@ -57,9 +61,6 @@ pub(crate) struct RawFallback {
     #[serde(default)]
     pub(crate) reject: bool,
 }
-
-/// Headers a rule may not set: the environment and the transport own them.
-const RESERVED_HEADERS: [&str; 4] = ["host", "content-length", "transfer-encoding", "ceh-rule"];
 
 /// Compiles the `[[rule]]` tables of one file, checking names for duplicates
 /// against `seen` (which spans every file of the table).
@@ -157,40 +158,9 @@ fn compile_rule(at: Origin, raw: RawRule) -> Result<Rule, LoadError> {
             "the name `fallback` is reserved: set the fallback in a `[fallback]` table".into(),
         ));
     }
-    let kind = raw.kind.unwrap_or(RawKind::Event);
-    let target = match (kind, raw.path, raw.format) {
-        (RawKind::Event, Some(path), None) => Target::Event(path_template(&path).map_err(fail)?),
-        (RawKind::Event, None, _) => {
-            return Err(fail("key `path` is missing: an event rule needs a path such as \"/aws.s3\" or \"/{$.source}\"".into()))
-        }
-        (RawKind::Event, Some(_), Some(_)) => {
-            return Err(fail("key `format` applies only to `kind = \"http\"` rules; remove it".into()))
-        }
-        (RawKind::Http, None, Some(format)) => Target::Http(format),
-        (RawKind::Http, Some(_), _) => {
-            return Err(fail("key `path`: an http rule passes the request's own path through; remove `path`".into()))
-        }
-        (RawKind::Http, None, None) => {
-            return Err(fail("key `format` is missing: an http rule names its event shape, e.g. format = \"api-gateway-v2\"".into()))
-        }
-    };
-    let reply = match (kind, raw.reply) {
-        (RawKind::Http, None | Some(ReplyMode::Http)) => ReplyMode::Http,
-        (RawKind::Http, Some(other)) => {
-            return Err(fail(format!("key `reply`: an http rule always replies in its source's HTTP shape; remove `reply = \"{other}\"`")))
-        }
-        (RawKind::Event, Some(ReplyMode::Http)) => {
-            return Err(fail("key `reply`: `http` is for `kind = \"http\"` rules; use \"dict\", \"body\" or \"batch\"".into()))
-        }
-        (RawKind::Event, mode) => mode.unwrap_or(ReplyMode::Dict),
-    };
-    let batch = match (reply, raw.batch) {
-        (ReplyMode::Batch, Some(spec)) => Some(BatchSpec::compile(spec).map_err(&fail)?),
-        (ReplyMode::Batch, None) => {
-            return Err(fail("key `batch` is missing: a `reply = \"batch\"` rule says where its records are, e.g. [rule.batch] records = \"$.Records[*]\", id = \"$.messageId\"".into()))
-        }
-        (_, Some(_)) => return Err(fail("key `batch`: only `reply = \"batch\"` rules send records one by one; remove [rule.batch] or set reply = \"batch\"".into())),
-        (_, None) => None,
+    let route = match raw.kind.unwrap_or(RawKind::Event) {
+        RawKind::Event => event_route(raw.path, raw.format, raw.reply, raw.batch).map_err(&fail)?,
+        RawKind::Http => http_route(raw.path, raw.format, raw.reply, raw.batch).map_err(&fail)?,
     };
     let cloudevent =
         CloudEventSpec::compile(raw.cloudevent.unwrap_or_default(), &raw.name).map_err(&fail)?;
@@ -211,17 +181,73 @@ fn compile_rule(at: Origin, raw: RawRule) -> Result<Rule, LoadError> {
     Ok(Rule {
         description: raw.description.unwrap_or_default().into(),
         origin: at,
-        target,
+        route,
         method,
-        reply,
         headers,
         predicates,
-        batch,
         cloudevent,
         validate_cloudevent: raw.validate == Some(RawValidation::Cloudevent),
         name_header: name_header(&raw.name),
         name: raw.name.into(),
     })
+}
+
+/// An event rule's route: its path, and its reply with what that reply needs.
+fn event_route(
+    path: Option<String>,
+    format: Option<HttpFormat>,
+    reply: Option<ReplyMode>,
+    batch: Option<RawBatch>,
+) -> Result<Route, String> {
+    let Some(path) = path else {
+        return Err("key `path` is missing: an event rule needs a path such as \"/aws.s3\" or \"/{$.source}\"".into());
+    };
+    if format.is_some() {
+        return Err("key `format` applies only to `kind = \"http\"` rules; remove it".into());
+    }
+    let path = path_template(&path)?;
+    let reply = match (reply.unwrap_or(ReplyMode::Dict), batch) {
+        (ReplyMode::Batch, Some(spec)) => EventReply::Batch(BatchSpec::compile(spec)?),
+        (ReplyMode::Batch, None) => {
+            return Err("key `batch` is missing: a `reply = \"batch\"` rule says where its records are, e.g. [rule.batch] records = \"$.Records[*]\", id = \"$.messageId\"".into())
+        }
+        (ReplyMode::Http, _) => {
+            return Err("key `reply`: `http` is for `kind = \"http\"` rules; use \"dict\", \"body\" or \"batch\"".into())
+        }
+        (_, Some(_)) => return Err("key `batch`: only `reply = \"batch\"` rules send records one by one; remove [rule.batch] or set reply = \"batch\"".into()),
+        (ReplyMode::Dict, None) => EventReply::Dict,
+        (ReplyMode::Body, None) => EventReply::Body,
+        (ReplyMode::Cloudformation, None) => EventReply::CloudFormation,
+        (ReplyMode::Ignore, None) => EventReply::Ignore,
+    };
+    Ok(Route::Event { path, reply })
+}
+
+/// An http rule's route: its format, and nothing an http rule cannot use.
+fn http_route(
+    path: Option<String>,
+    format: Option<HttpFormat>,
+    reply: Option<ReplyMode>,
+    batch: Option<RawBatch>,
+) -> Result<Route, String> {
+    if path.is_some() {
+        return Err(
+            "key `path`: an http rule passes the request's own path through; remove `path`".into(),
+        );
+    }
+    let Some(format) = format else {
+        return Err("key `format` is missing: an http rule names its event shape, e.g. format = \"api-gateway-v2\"".into());
+    };
+    match reply {
+        None | Some(ReplyMode::Http) => {}
+        Some(other) => {
+            return Err(format!("key `reply`: an http rule always replies in its source's HTTP shape; remove `reply = \"{other}\"`"))
+        }
+    }
+    if batch.is_some() {
+        return Err("key `batch`: only `reply = \"batch\"` rules send records one by one; remove [rule.batch] or set reply = \"batch\"".into());
+    }
+    Ok(Route::Http(format))
 }
 
 /// The rule for events no rule matches: `None` when `[fallback] reject = true`.
@@ -247,12 +273,13 @@ pub(crate) fn fallback_rule(raw: RawFallback, at: Origin) -> Result<Option<Rule>
         name: "fallback".into(),
         description: "any event no other rule matches".into(),
         origin: at,
-        target: Target::Event(template),
+        route: Route::Event {
+            path: template,
+            reply: EventReply::Dict,
+        },
         method: None,
-        reply: ReplyMode::Dict,
         headers: Box::new([]),
         predicates: Box::new([]),
-        batch: None,
         cloudevent,
         validate_cloudevent: false,
         name_header: name_header("fallback"),
@@ -289,8 +316,8 @@ fn path_template(path: &str) -> Result<Template, String> {
     let mut sample = String::new();
     for part in template.parts() {
         match part {
-            super::Part::Literal(text) => sample.push_str(text),
-            super::Part::Value(_) => sample.push('x'),
+            Part::Literal(text) => sample.push_str(text),
+            Part::Value(_) => sample.push('x'),
         }
     }
     if sample.contains(['?', '#']) || sample.contains("//") {
@@ -318,7 +345,7 @@ fn parse_method(method: &str) -> Result<Method, String> {
 fn header_template(name: &str, value: &toml::Value) -> Result<(HeaderName, Template), String> {
     let header = HeaderName::from_str(name)
         .map_err(|_| format!("key `headers.{name:?}`: not a valid header name"))?;
-    if RESERVED_HEADERS.contains(&header.as_str()) {
+    if RESERVED.contains(&header) {
         return Err(format!(
             "key `headers.{name:?}`: `{header}` is set by ceh itself and cannot be set by a rule"
         ));

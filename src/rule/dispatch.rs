@@ -18,7 +18,9 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use serde_json::Value;
 
-use super::{Query, Rule, Test};
+use super::compiled::Rule;
+use super::predicate::{Predicate, Test};
+use super::query::Query;
 
 /// How many rules must test a field before it is worth an index.
 pub(crate) const MIN_RULES_PER_KEY: usize = 4;
@@ -140,7 +142,7 @@ impl Dispatch {
 
 /// The root name a predicate needs: any test but `exists = false` holds only
 /// when its singular query's first name is a key of the root object.
-fn root_name(predicate: &super::Predicate) -> Option<&str> {
+fn root_name(predicate: &Predicate) -> Option<&str> {
     match predicate.test() {
         Test::Exists(false) => None,
         _ => predicate.query().root_name(),
@@ -148,7 +150,7 @@ fn root_name(predicate: &super::Predicate) -> Option<&str> {
 }
 
 /// The query and strings of an `equals`/`one_of` predicate that can gate a rule.
-fn gate(predicate: &super::Predicate) -> Option<(&Query, Vec<&str>)> {
+fn gate(predicate: &Predicate) -> Option<(&Query, Vec<&str>)> {
     if !predicate.query().is_singular() {
         return None;
     }

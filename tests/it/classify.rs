@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use cloud_events_handler::rule::Target;
+use cloud_events_handler::Route;
 use cloud_events_handler::{synthesize, Config, Event, Handler, Kind, RuleTable};
 
 use crate::fixtures;
@@ -52,8 +52,8 @@ fn every_fixture_routes_as_the_table_says() {
             Kind::Http => "http",
             _ => "other",
         };
-        let path = match rule.target() {
-            Target::Event(_) => {
+        let path = match rule.route() {
+            Route::Event { .. } => {
                 let explained = handler
                     .explain(&event)
                     .unwrap_or_else(|e| panic!("{file}: {e}"));

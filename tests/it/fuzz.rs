@@ -4,7 +4,7 @@
 //! The default case count suits CI; the full run is
 //! `PROPTEST_CASES=100000 cargo test --release --test it fuzz::`.
 
-use cloud_events_handler::rule::Target;
+use cloud_events_handler::Route;
 use cloud_events_handler::{Config, Event, Handler};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -88,7 +88,7 @@ fn check(handler: &Handler, event: &Event) -> Result<(), TestCaseError> {
     for request in explained.requests() {
         let path = request.uri().path();
         prop_assert!(path.starts_with('/'));
-        if let Target::Event(template) = rule.target() {
+        if let Route::Event { path: template, .. } = rule.route() {
             prop_assert!(
                 path.starts_with(template.static_prefix()),
                 "{} under {}",

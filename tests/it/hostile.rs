@@ -19,6 +19,7 @@ fn handle(config: Config, event: &Event) -> Value {
     runtime
         .block_on(Handler::new(config).handle(event, Echo))
         .unwrap()
+        .into_json()
 }
 
 #[test]

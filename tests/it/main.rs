@@ -10,6 +10,7 @@ mod fixtures;
 mod fuzz;
 mod hostile;
 mod passthrough;
+mod plan;
 mod replies;
 mod rules;
 mod synthesize;

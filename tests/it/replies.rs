@@ -68,7 +68,9 @@ fn run(config: Config, event: Value, app: Recorder) -> Reply {
         .build()
         .unwrap();
     let handler = Handler::new(config);
-    runtime.block_on(handler.handle(&Event::from_json(event), app))
+    runtime
+        .block_on(handler.handle(&Event::from_json(event), app))
+        .map(cloud_events_handler::Reply::into_json)
 }
 
 fn config(text: &str) -> Config {

@@ -1,6 +1,7 @@
 //! Rule files: the format, and the exact message for each way to get it wrong.
 
-use cloud_events_handler::rule::{Target, BUILTIN_FILES};
+use cloud_events_handler::rule::BUILTIN_FILES;
+use cloud_events_handler::Route;
 use cloud_events_handler::{Config, Event, ReplyMode, RuleTable};
 
 fn load_error(text: &str) -> String {
@@ -31,7 +32,7 @@ fn builtin_rules_compile_with_descriptions() {
             "rule `{}` matches everything",
             rule.name()
         );
-        if let Target::Event(path) = rule.target() {
+        if let Route::Event { path, .. } = rule.route() {
             assert!(path.as_str().starts_with('/'), "rule `{}`", rule.name());
         }
     }

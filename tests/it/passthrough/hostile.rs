@@ -2,8 +2,8 @@
 //! smuggled requests; whatever passes is a valid request that keeps its data.
 
 use cloud_events_handler::passthrough::{request, HttpOptions, PassThroughError};
-use cloud_events_handler::rule::HttpFormat;
 use cloud_events_handler::Event;
+use cloud_events_handler::HttpFormat;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 

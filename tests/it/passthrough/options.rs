@@ -1,10 +1,8 @@
 //! The `[http]` options: stage, base path and context headers, through real requests.
 
-use cloud_events_handler::passthrough::{
-    request, HttpOptions, REQUEST_CONTEXT_HEADER, STAGE_VARIABLES_HEADER,
-};
-use cloud_events_handler::rule::HttpFormat;
+use cloud_events_handler::passthrough::{request, HttpOptions};
 use cloud_events_handler::Event;
+use cloud_events_handler::{HttpFormat, REQUEST_CONTEXT_HEADER, STAGE_VARIABLES_HEADER};
 use serde_json::json;
 
 use super::requests::format_of;

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use cloud_events_handler::passthrough::{request, HttpOptions, RawEvent, ReplyShape};
-use cloud_events_handler::rule::HttpFormat;
+use cloud_events_handler::HttpFormat;
 use serde_json::json;
 
 use super::upstream;

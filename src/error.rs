@@ -1,0 +1,155 @@
+//! Why an event could not be handled, and what each front end makes of it.
+
+use http::StatusCode;
+
+use crate::app::AppError;
+use crate::classify::ClassifyError;
+use crate::passthrough::PassThroughError;
+use crate::reply::{BatchError, ReplyError};
+use crate::synthesize::SynthesizeError;
+
+/// Why an event could not be handled.
+///
+/// ```
+/// use cloud_events_handler::{Config, Event, HandleError, Handler};
+///
+/// let handler = Handler::new(Config::parse("c.toml", "[fallback]\nreject = true\n")?);
+/// let err = handler.explain(&Event::from_slice(b"{}")?).unwrap_err();
+/// assert!(matches!(err, HandleError::Classify(_)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HandleError {
+    /// No rule matched and the fallback rejects.
+    #[error(transparent)]
+    Classify(#[from] ClassifyError),
+    /// The request could not be built.
+    #[error(transparent)]
+    Synthesize(#[from] SynthesizeError),
+    /// The app did not answer.
+    #[error(transparent)]
+    App(#[from] AppError),
+    /// The app answered with a status that means failure.
+    #[error("rule `{rule}`: the app answered {status}, which counts as a failure; the event source will retry the event")]
+    Failed {
+        /// The rule that matched.
+        rule: String,
+        /// The app's status.
+        status: http::StatusCode,
+    },
+    /// Records of a batch failed and cannot be reported one by one.
+    #[error(transparent)]
+    Batch(#[from] BatchError),
+    /// The app's answer does not fit the rule's reply mode.
+    #[error(transparent)]
+    Reply(#[from] ReplyError),
+    /// A batch holds more records than `[reply] max_records` allows.
+    #[error("rule `{rule}`: the batch has {count} records, over the limit of {limit}; raise max_records in [reply] if that is expected")]
+    TooManyRecords {
+        /// The rule that matched.
+        rule: String,
+        /// How many records the batch has.
+        count: usize,
+        /// The limit in force.
+        limit: usize,
+    },
+    /// An HTTP event does not describe a request.
+    #[error(transparent)]
+    PassThrough(#[from] PassThroughError),
+}
+
+/// What went wrong, in the terms a front end acts on: the Lambda front end
+/// reports it as the `errorType` ([`ErrorKind::error_type`]), `ceh serve`
+/// as a status code.
+///
+/// ```
+/// use cloud_events_handler::{Config, ErrorKind, Event, Handler};
+///
+/// let handler = Handler::new(Config::parse("ceh.toml", "[fallback]\nreject = true\n")?);
+/// let err = handler.explain(&Event::from_slice(b"{}")?).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::NoRule);
+/// assert_eq!(err.kind().error_type(), "Ceh.NoRule");
+/// assert!(!err.is_retryable(), "the same event fails the same way");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// No rule matched, and the fallback rejects.
+    NoRule,
+    /// A rule that validates CloudEvents matched something that is not one.
+    InvalidCloudEvent,
+    /// An HTTP event does not describe a request.
+    InvalidHttpEvent,
+    /// A batch holds more records than `[reply] max_records` allows.
+    TooManyRecords,
+    /// The request for the app could not be built.
+    InvalidRequest,
+    /// The app did not answer in time.
+    AppTimeout,
+    /// The app could not be reached.
+    AppUnreachable,
+    /// The app answered with a failure, or its answer broke off.
+    AppFailed,
+    /// Records of a batch failed, and the source cannot be told which.
+    BatchFailed,
+    /// The app's answer does not fit the rule's reply, or could not be delivered.
+    InvalidReply,
+}
+
+impl ErrorKind {
+    /// The `errorType` the Lambda front end reports (`Ceh.NoRule`, `Ceh.AppTimeout`, …).
+    pub fn error_type(self) -> &'static str {
+        match self {
+            ErrorKind::NoRule | ErrorKind::InvalidCloudEvent => "Ceh.NoRule",
+            ErrorKind::InvalidHttpEvent => "Ceh.InvalidHttpEvent",
+            ErrorKind::TooManyRecords => "Ceh.InvalidEvent",
+            ErrorKind::InvalidRequest => "Ceh.InvalidRequest",
+            ErrorKind::AppTimeout => "Ceh.AppTimeout",
+            ErrorKind::AppUnreachable => "Ceh.AppUnreachable",
+            ErrorKind::AppFailed => "Ceh.AppFailed",
+            ErrorKind::BatchFailed => "Ceh.BatchFailed",
+            ErrorKind::InvalidReply => "Ceh.InvalidReply",
+        }
+    }
+}
+
+impl HandleError {
+    /// What went wrong, for front ends to act on without matching every variant.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            HandleError::Classify(ClassifyError::NoMatch) => ErrorKind::NoRule,
+            HandleError::Classify(_) => ErrorKind::InvalidCloudEvent,
+            HandleError::PassThrough(_) => ErrorKind::InvalidHttpEvent,
+            HandleError::TooManyRecords { .. } => ErrorKind::TooManyRecords,
+            HandleError::Synthesize(_) => ErrorKind::InvalidRequest,
+            HandleError::App(AppError::Timeout { .. }) => ErrorKind::AppTimeout,
+            HandleError::App(AppError::Call(_)) => ErrorKind::AppUnreachable,
+            HandleError::App(_) | HandleError::Failed { .. } => ErrorKind::AppFailed,
+            HandleError::Batch(_) => ErrorKind::BatchFailed,
+            HandleError::Reply(_) => ErrorKind::InvalidReply,
+        }
+    }
+
+    /// Whether sending the same event again could succeed: the app or its
+    /// answer was at fault, not the event.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind(),
+            ErrorKind::AppTimeout
+                | ErrorKind::AppUnreachable
+                | ErrorKind::AppFailed
+                | ErrorKind::BatchFailed
+                | ErrorKind::InvalidReply
+        )
+    }
+
+    /// The status the app answered with, when that answer is the failure.
+    pub fn app_status(&self) -> Option<StatusCode> {
+        match self {
+            HandleError::Failed { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Percent-encoding of event data into request URIs and header values: every
+//! escape ceh applies, in one place.
+//!
+//! For event routes, [`push_segments`] writes a value as path segments and
+//! [`header_value`] a templated header. CloudEvents `ce-*` headers use
+//! [`ce_header_value`], whose set the CloudEvents HTTP binding fixes. The three
+//! header sets differ on purpose: `ce-*` values also encode space, templated
+//! values `"`, and pass-through's JSON headers ([`header_text`]) neither, so
+//! that each stays what its reader expects.
+//!
+//! For HTTP pass-through, two situations, two functions:
+//! - [`raw`] for text the source delivers as it was sent (or may have decoded:
+//!   HTTP APIs decode `rawPath`, REST APIs and ALB do not). It keeps valid `%XX`
+//!   escapes and encodes only what can never appear literally: the WHATWG
+//!   percent-encode sets, non-ASCII, and a `%` that starts no escape.
+//! - [`component`] for text the source has decoded for certain (API Gateway's
+//!   query parameters): everything but RFC 3986 unreserved characters.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::HeaderValue;
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC};
+
+/// The WHATWG path percent-encode set: controls, space, `"`, `#`, `<`, `>`, `?`, `` ` ``, `{`, `}`.
+pub(crate) const PATH: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+/// The WHATWG query percent-encode set: controls, space, `"`, `#`, `<`, `>`.
+pub(crate) const QUERY: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>');
+
+/// A raw query value: the query set, and `&` so the value stays one pair.
+pub(crate) const QUERY_VALUE: &AsciiSet = &QUERY.add(b'&');
+
+/// A raw query key: a value's set, and `=` so the key stays a key.
+pub(crate) const QUERY_KEY: &AsciiSet = &QUERY_VALUE.add(b'=');
+
+/// RFC 3986 unreserved characters stay; everything else is encoded.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Header values built from event JSON: controls, non-ASCII and `%`, so that
+/// percent-decoding the value always gives back the text.
+const HEADER_TEXT: &AsciiSet = &CONTROLS.add(b'%');
+
+/// Encodes what cannot appear literally in `set`'s URI part, keeping valid `%XX`.
+///
+/// `set` must not contain `%`: a `%` is kept when two hex digits follow it,
+/// and encoded as `%25` otherwise.
+pub(crate) fn raw(text: &str, set: &'static AsciiSet) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pieces = text.split('%');
+    if let Some(first) = pieces.next() {
+        out.extend(utf8_percent_encode(first, set));
+    }
+    for piece in pieces {
+        let escape = piece.as_bytes();
+        if escape.len() >= 2 && escape[0].is_ascii_hexdigit() && escape[1].is_ascii_hexdigit() {
+            out.push('%');
+        } else {
+            out.push_str("%25");
+        }
+        out.extend(utf8_percent_encode(piece, set));
+    }
+    out
+}
+
+/// Encodes decoded text as one query key or value (`a b&c` → `a%20b%26c`).
+pub(crate) fn component(text: &str) -> impl std::fmt::Display + '_ {
+    utf8_percent_encode(text, COMPONENT)
+}
+
+/// Text for a header value: controls, non-ASCII and `%` percent-encoded.
+pub(crate) fn header_text(text: &str) -> String {
+    utf8_percent_encode(text, HEADER_TEXT).to_string()
+}
+
+/// Bytes kept as they are in a path segment: RFC 3986 unreserved characters,
+/// sub-delimiters, `:` and `@`. Everything else is percent-encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':')
+    .remove(b'@');
+
+/// Bytes percent-encoded in templated header values: controls, non-ASCII,
+/// `"` and `%` (as the CloudEvents HTTP binding does for `ce-` headers).
+const HEADER_VALUE: &AsciiSet = &percent_encoding::CONTROLS.add(b'"').add(b'%');
+
+/// Appends a value as path segments: split on `/`, empty segments dropped,
+/// each segment percent-encoded, and `.`/`..` encoded so they stay data.
+pub(crate) fn push_segments(uri: &mut String, value: &str) {
+    let mut first = true;
+    for segment in value.split('/').filter(|s| !s.is_empty()) {
+        if !first {
+            uri.push('/');
+        }
+        first = false;
+        match segment {
+            "." => uri.push_str("%2E"),
+            ".." => uri.push_str("%2E%2E"),
+            _ => uri.extend(utf8_percent_encode(segment, SEGMENT)),
+        }
+    }
+}
+
+/// A header value from event data: percent-encoded where `http` would refuse it.
+pub(crate) fn header_value(text: &str) -> HeaderValue {
+    let encoded: Cow<'_, str> = utf8_percent_encode(text, HEADER_VALUE).into();
+    // Only visible ASCII and spaces remain after encoding, which is always valid.
+    let valid = match encoded {
+        Cow::Borrowed(text) => HeaderValue::from_str(text),
+        Cow::Owned(text) => HeaderValue::from_maybe_shared(Bytes::from(text)),
+    };
+    valid.unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Bytes percent-encoded in `ce-*` header values, as the CloudEvents HTTP
+/// binding requires: everything outside printable ASCII, space, `"` and `%`.
+const CE_HEADER: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'%');
+
+/// A `ce-*` header value, percent-encoded as the CloudEvents HTTP binding says.
+pub(crate) fn ce_header_value(text: Cow<'_, str>) -> HeaderValue {
+    let encoded = match Cow::from(utf8_percent_encode(&text, CE_HEADER)) {
+        Cow::Borrowed(_) => text.into_owned(),
+        Cow::Owned(encoded) => encoded,
+    };
+    HeaderValue::from_maybe_shared(Bytes::from(encoded))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_keeps_escapes_and_encodes_what_cannot_be_literal() {
+        assert_eq!(raw("/a%2Fb/c%20d", PATH), "/a%2Fb/c%20d");
+        assert_eq!(raw("/my/path-with space", PATH), "/my/path-with%20space");
+        assert_eq!(raw("/100%/x%4", PATH), "/100%25/x%254");
+        assert_eq!(raw("/q?x#y", PATH), "/q%3Fx%23y");
+        assert_eq!(raw("/ü\r\n", PATH), "/%C3%BC%0D%0A");
+        assert_eq!(raw("/a:b@c!$&'()*+,;=", PATH), "/a:b@c!$&'()*+,;=");
+        assert_eq!(raw("%", PATH), "%25");
+        assert_eq!(raw("a=1&b=%3F?c#", QUERY), "a=1&b=%3F?c%23");
+        assert_eq!(raw("k=v&x", QUERY_KEY), "k%3Dv%26x");
+        assert_eq!(raw("k=v&x", QUERY_VALUE), "k=v%26x");
+    }
+
+    #[test]
+    fn components_keep_only_unreserved() {
+        assert_eq!(
+            component("a b&c=d/é~-._").to_string(),
+            "a%20b%26c%3Dd%2F%C3%A9~-._"
+        );
+    }
+
+    #[test]
+    fn header_text_is_reversible() {
+        let text = "{\"a\":\"ü 50% \u{7f}\"}";
+        let encoded = header_text(text);
+        assert_eq!(encoded, "{\"a\":\"%C3%BC 50%25 %7F\"}");
+        let decoded = percent_encoding::percent_decode_str(&encoded)
+            .decode_utf8()
+            .map(|c| c.into_owned());
+        assert_eq!(decoded.as_deref(), Ok(text));
+    }
+
+    fn segments(value: &str) -> String {
+        let mut out = String::new();
+        push_segments(&mut out, value);
+        out
+    }
+
+    #[test]
+    fn readable_values_stay_readable() {
+        assert_eq!(segments("aws.s3"), "aws.s3");
+        assert_eq!(segments("/mycontext/subcontext"), "mycontext/subcontext");
+        assert_eq!(
+            segments("https://github.com/cloudevents/spec/pull"),
+            "https:/github.com/cloudevents/spec/pull"
+        );
+    }
+
+    #[test]
+    fn hostile_values_stay_data() {
+        assert_eq!(segments("../../admin"), "%2E%2E/%2E%2E/admin");
+        assert_eq!(segments("a/./b"), "a/%2E/b");
+        assert_eq!(segments("x?y#z"), "x%3Fy%23z");
+        assert_eq!(segments("a\r\nb\0"), "a%0D%0Ab%00");
+        assert_eq!(segments("ü 100%"), "%C3%BC%20100%25");
+        assert_eq!(segments("...."), "....");
+    }
+
+    #[test]
+    fn header_values_are_encoded_not_refused() {
+        assert_eq!(header_value("Object Created"), "Object Created");
+        assert_eq!(header_value("a\r\nSet-Cookie: x"), "a%0D%0ASet-Cookie: x");
+        assert_eq!(header_value("naïve \"q\""), "na%C3%AFve %22q%22");
+    }
+}

@@ -1,0 +1,147 @@
+//! Every header name ceh itself sets on the requests an app receives, in one place.
+//!
+//! Apps rely on these names; they are part of ceh's interface, documented in
+//! docs/rules.md and docs/http.md. A client of an HTTP event cannot send any
+//! of them (or any `ce-*` header) to the app: pass-through drops them.
+
+use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use http::HeaderName;
+
+/// The header that names the rule an event request matched.
+///
+/// ```
+/// use cloud_events_handler::{Config, Event, Handler, RULE_HEADER};
+///
+/// let handler = Handler::new(Config::default());
+/// let event = Event::from_slice(br#"{"source": "com.example.orders", "detail-type": "t", "detail": {}}"#)?;
+/// let explained = handler.explain(&event)?;
+/// assert_eq!(explained.requests()[0].headers()[RULE_HEADER], explained.rule().name());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const RULE_HEADER: HeaderName = HeaderName::from_static("ceh-rule");
+
+/// `ceh-record-index`: a batch record's position in its batch, from 0.
+///
+/// ```
+/// use cloud_events_handler::{Config, Event, Handler, RECORD_INDEX_HEADER};
+///
+/// let event = Event::from_slice(br#"{"Records": [
+///     {"eventSource": "aws:sqs", "messageId": "a", "attributes": {"MessageGroupId": "g1"}},
+///     {"eventSource": "aws:sqs", "messageId": "b", "attributes": {"MessageGroupId": "g1"}}
+/// ]}"#)?;
+/// let handler = Handler::new(Config::default());
+/// let explained = handler.explain(&event)?;
+/// assert_eq!(explained.requests()[1].headers()[RECORD_INDEX_HEADER], "1");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const RECORD_INDEX_HEADER: HeaderName = HeaderName::from_static("ceh-record-index");
+/// `ceh-record-id`: a batch record's identifier (`messageId`, sequence number…).
+///
+/// ```
+/// use cloud_events_handler::{Config, Event, Handler, RECORD_ID_HEADER};
+///
+/// let event = Event::from_slice(br#"{"Records": [
+///     {"eventSource": "aws:sqs", "messageId": "a", "attributes": {"MessageGroupId": "g1"}},
+///     {"eventSource": "aws:sqs", "messageId": "b", "attributes": {"MessageGroupId": "g1"}}
+/// ]}"#)?;
+/// let handler = Handler::new(Config::default());
+/// let explained = handler.explain(&event)?;
+/// assert_eq!(explained.requests()[1].headers()[RECORD_ID_HEADER], "b");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const RECORD_ID_HEADER: HeaderName = HeaderName::from_static("ceh-record-id");
+/// `ceh-record-group`: a batch record's ordering group (SQS FIFO message group).
+///
+/// ```
+/// use cloud_events_handler::{Config, Event, Handler, RECORD_GROUP_HEADER};
+///
+/// let event = Event::from_slice(br#"{"Records": [
+///     {"eventSource": "aws:sqs", "messageId": "a", "attributes": {"MessageGroupId": "g1"}},
+///     {"eventSource": "aws:sqs", "messageId": "b", "attributes": {"MessageGroupId": "g1"}}
+/// ]}"#)?;
+/// let handler = Handler::new(Config::default());
+/// let explained = handler.explain(&event)?;
+/// assert_eq!(explained.requests()[1].headers()[RECORD_GROUP_HEADER], "g1");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const RECORD_GROUP_HEADER: HeaderName = HeaderName::from_static("ceh-record-group");
+
+/// `ceh-request-id`: the Lambda request id of the invocation.
+///
+/// ```
+/// use cloud_events_handler::{Invocation, REQUEST_ID_HEADER};
+///
+/// let mut headers = http::HeaderMap::new();
+/// Invocation { request_id: Some("r1".into()), ..Invocation::default() }.add_headers(&mut headers);
+/// assert_eq!(headers[REQUEST_ID_HEADER], "r1");
+/// ```
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("ceh-request-id");
+/// `ceh-deadline-ms`: when the invocation times out, in milliseconds since the Unix epoch.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use cloud_events_handler::{Invocation, DEADLINE_HEADER};
+///
+/// let deadline = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+/// let mut headers = http::HeaderMap::new();
+/// Invocation { deadline: Some(deadline), ..Invocation::default() }.add_headers(&mut headers);
+/// assert_eq!(headers[DEADLINE_HEADER], "1700000000123");
+/// ```
+pub const DEADLINE_HEADER: HeaderName = HeaderName::from_static("ceh-deadline-ms");
+/// `ceh-function-arn`: the ARN the function was invoked with.
+///
+/// ```
+/// use cloud_events_handler::{Invocation, FUNCTION_ARN_HEADER};
+///
+/// let arn = "arn:aws:lambda:eu-west-1:123456789012:function:orders";
+/// let mut headers = http::HeaderMap::new();
+/// Invocation { function_arn: Some(arn.into()), ..Invocation::default() }.add_headers(&mut headers);
+/// assert_eq!(headers[FUNCTION_ARN_HEADER], arn);
+/// ```
+pub const FUNCTION_ARN_HEADER: HeaderName = HeaderName::from_static("ceh-function-arn");
+/// `x-amzn-trace-id`: the X-Ray trace header, under the name X-Ray SDKs read.
+///
+/// ```
+/// use cloud_events_handler::{Invocation, TRACE_ID_HEADER};
+///
+/// let trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1";
+/// let mut headers = http::HeaderMap::new();
+/// Invocation { trace_id: Some(trace.into()), ..Invocation::default() }.add_headers(&mut headers);
+/// assert_eq!(headers["x-amzn-trace-id"], trace);
+/// assert_eq!(TRACE_ID_HEADER, "x-amzn-trace-id");
+/// ```
+pub const TRACE_ID_HEADER: HeaderName = HeaderName::from_static("x-amzn-trace-id");
+
+/// The header that carries the event's `requestContext`, as compact JSON.
+///
+/// ```
+/// use cloud_events_handler::passthrough::{self, HttpOptions};
+/// use cloud_events_handler::REQUEST_CONTEXT_HEADER;
+/// use cloud_events_handler::{Event, HttpFormat};
+///
+/// let event = Event::from_slice(br#"{"httpMethod": "GET", "path": "/", "requestContext": {"httpMethod": "GET"}}"#)?;
+/// let passed = passthrough::request(HttpFormat::ApiGatewayV1, &event, &HttpOptions::default())?;
+/// assert_eq!(passed.request.headers()[REQUEST_CONTEXT_HEADER], r#"{"httpMethod":"GET"}"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const REQUEST_CONTEXT_HEADER: HeaderName = HeaderName::from_static("ceh-request-context");
+/// The header that carries the event's `stageVariables`, as compact JSON.
+///
+/// ```
+/// use cloud_events_handler::passthrough::{self, HttpOptions};
+/// use cloud_events_handler::STAGE_VARIABLES_HEADER;
+/// use cloud_events_handler::{Event, HttpFormat};
+///
+/// let event = Event::from_slice(br#"{"httpMethod": "GET", "path": "/", "requestContext": {"httpMethod": "GET"},
+///                                    "stageVariables": {"env": "test"}}"#)?;
+/// let passed = passthrough::request(HttpFormat::ApiGatewayV1, &event, &HttpOptions::default())?;
+/// assert_eq!(passed.request.headers()[STAGE_VARIABLES_HEADER], r#"{"env":"test"}"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const STAGE_VARIABLES_HEADER: HeaderName = HeaderName::from_static("ceh-stage-variables");
+
+/// The prefix of every header ceh sets; a client's own `ceh-*` headers are dropped.
+pub(crate) const PREFIX: &str = "ceh-";
+
+/// Headers neither a rule nor the environment may set: the transport and ceh own them.
+pub(crate) const RESERVED: [HeaderName; 4] = [HOST, CONTENT_LENGTH, TRANSFER_ENCODING, RULE_HEADER];

@@ -1,0 +1,227 @@
+//! The plan: what an event becomes before the app is called. One plan serves
+//! `ceh explain`, `ceh invoke`, the Lambda loop and `ceh serve` alike, so what
+//! `explain` shows is exactly what the app would get, refusals included.
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+
+use crate::classify::Match;
+use crate::config::Config;
+use crate::error::HandleError;
+use crate::escape::header_value;
+use crate::event::Event;
+use crate::headers::{RECORD_GROUP_HEADER, RECORD_ID_HEADER, RECORD_INDEX_HEADER};
+use crate::passthrough::{self, HttpFormat, ReplyShape};
+use crate::rule::{BatchSpec, EventReply, Record, Route, Rule};
+use crate::synthesize::{synthesize, synthesize_with_body, SynthesizeError};
+
+/// What an event becomes: the rule it matched, and the requests the app
+/// receives (none for a warm-up ping or a refused HTTP event).
+///
+/// ```
+/// use cloud_events_handler::{Config, Event, Handler};
+///
+/// let handler = Handler::new(Config::default());
+/// let event = Event::from_slice(br#"{"Records": [{"eventSource": "aws:kinesis", "kinesis": {"sequenceNumber": "1"}},
+///                                               {"eventSource": "aws:kinesis", "kinesis": {"sequenceNumber": "2"}}]}"#)?;
+/// let plan = handler.explain(&event)?;
+/// assert_eq!(plan.rule().name(), "kinesis");
+/// assert_eq!(plan.requests().len(), 2, "one request per record");
+/// assert!(plan.refusal().is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Plan<'h, 'e> {
+    rule: &'h Rule,
+    pub(crate) action: Action<'h, 'e>,
+}
+
+/// What is done with the event, as the rule's route decided.
+#[derive(Debug)]
+pub(crate) enum Action<'h, 'e> {
+    /// Answered without calling the app.
+    Ignore,
+    /// One request to an event route, replied to as `reply` says
+    /// (never `Batch` or `Ignore`: those have actions of their own).
+    Send {
+        request: Request<Bytes>,
+        reply: &'h EventReply,
+    },
+    /// One request per record, in record order.
+    Batch {
+        spec: &'h BatchSpec,
+        records: Vec<Record<'e>>,
+        requests: Vec<Request<Bytes>>,
+    },
+    /// An HTTP event's own request.
+    PassThrough {
+        request: Request<Bytes>,
+        shape: ReplyShape,
+    },
+    /// An HTTP event ceh answers itself, without calling the app.
+    Refuse {
+        response: Response<Bytes>,
+        shape: ReplyShape,
+    },
+}
+
+impl<'h, 'e> Plan<'h, 'e> {
+    /// The rule the event matched.
+    pub fn rule(&self) -> &'h Rule {
+        self.rule
+    }
+
+    /// The requests the app receives, in order: one, one per batch record, or none.
+    pub fn requests(&self) -> &[Request<Bytes>] {
+        match &self.action {
+            Action::Send { request, .. } | Action::PassThrough { request, .. } => {
+                std::slice::from_ref(request)
+            }
+            Action::Batch { requests, .. } => requests,
+            Action::Ignore | Action::Refuse { .. } => &[],
+        }
+    }
+
+    /// The answer ceh gives an HTTP event itself instead of calling the app:
+    /// `400` for a request the event cannot describe (a body marked base64
+    /// that is not), `404` for a client posing as an event source.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Config, Event, Handler};
+    ///
+    /// let handler = Handler::new(Config::default());
+    /// let spoof = Event::from_slice(br#"{"version": "2.0", "rawPath": "/aws.s3", "rawQueryString": "",
+    ///     "headers": {}, "requestContext": {"http": {"method": "POST"}}, "isBase64Encoded": false}"#)?;
+    /// let plan = handler.explain(&spoof)?;
+    /// assert!(plan.requests().is_empty(), "the app's /aws.s3 handler is never called");
+    /// assert_eq!(plan.refusal().map(|response| response.status().as_u16()), Some(404));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn refusal(&self) -> Option<&Response<Bytes>> {
+        match &self.action {
+            Action::Refuse { response, .. } => Some(response),
+            _ => None,
+        }
+    }
+}
+
+/// Classifies `event` against `config`'s rules and builds what the app receives.
+pub(crate) fn plan<'h, 'e>(
+    config: &'h Config,
+    event: &'e Event,
+) -> Result<Plan<'h, 'e>, HandleError> {
+    let found = config.rules().classify(event)?;
+    let rule = found.rule();
+    let action = match rule.route() {
+        Route::Http(format) => pass_through(config, *format, event)?,
+        Route::Event {
+            reply: EventReply::Ignore,
+            ..
+        } => Action::Ignore,
+        Route::Event {
+            reply: EventReply::Batch(spec),
+            ..
+        } => batch(config, found, spec, event)?,
+        Route::Event { reply, .. } => Action::Send {
+            request: synthesize(&found, event, config.environment())?,
+            reply,
+        },
+    };
+    Ok(Plan { rule, action })
+}
+
+/// An HTTP event: its own request, or ceh's refusal of it.
+fn pass_through<'h, 'e>(
+    config: &Config,
+    format: HttpFormat,
+    event: &Event,
+) -> Result<Action<'h, 'e>, HandleError> {
+    let passed = match passthrough::request(format, event, config.http()) {
+        Ok(passed) => passed,
+        // A request the event cannot describe is the client's fault: a 400, not an invocation error.
+        Err(err) if err.is_bad_request() => {
+            return Ok(Action::Refuse {
+                response: refusal(format, StatusCode::BAD_REQUEST, format!("{err}\n"))?,
+                shape: ReplyShape::of(format, event.json()),
+            })
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let path = passed.request.uri().path();
+    if !config.http().allow_event_routes() && config.is_event_route(path) {
+        // A client must not pose as an event source: event routes are ceh's.
+        let message = format!(
+            "{path} is an event route, not reachable over HTTP; set allow_event_routes = true in [http] to allow it\n"
+        );
+        return Ok(Action::Refuse {
+            response: refusal(format, StatusCode::NOT_FOUND, message)?,
+            shape: passed.shape,
+        });
+    }
+    Ok(Action::PassThrough {
+        request: passed.request,
+        shape: passed.shape,
+    })
+}
+
+/// ceh's own plain-text answer to an HTTP event.
+fn refusal(
+    format: HttpFormat,
+    status: StatusCode,
+    message: String,
+) -> Result<Response<Bytes>, SynthesizeError> {
+    Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(Bytes::from(message))
+        .map_err(|source| SynthesizeError::Invalid {
+            rule: format.to_string(),
+            source,
+        })
+}
+
+/// A batch: one request per record, each on the path its own JSON gives, with
+/// the record's bytes as they stand in the event as its body.
+fn batch<'h, 'e>(
+    config: &'h Config,
+    found: Match<'h, 'e>,
+    spec: &'h BatchSpec,
+    event: &'e Event,
+) -> Result<Action<'h, 'e>, HandleError> {
+    let rule = found.rule();
+    let records = found.into_records();
+    let limit = config.reply_policy().max_records();
+    if records.len() > limit {
+        return Err(HandleError::TooManyRecords {
+            rule: rule.name().to_owned(),
+            count: records.len(),
+            limit,
+        });
+    }
+    let bodies = spec.bodies(event, &records);
+    let mut requests = Vec::with_capacity(records.len());
+    for (record, body) in records.iter().zip(bodies) {
+        let record_match =
+            Match::resolve(rule, record.json).ok_or_else(|| SynthesizeError::Unresolved {
+                rule: rule.name().to_owned(),
+                index: record.index,
+                path: rule.path().map(ToString::to_string).unwrap_or_default(),
+            })?;
+        let mut request =
+            synthesize_with_body(&record_match, record.json, body, config.environment())?;
+        let headers = request.headers_mut();
+        headers.insert(RECORD_INDEX_HEADER, HeaderValue::from(record.index));
+        if let Some(id) = record.id {
+            headers.insert(RECORD_ID_HEADER, header_value(id));
+        }
+        if let Some(group) = record.group {
+            headers.insert(RECORD_GROUP_HEADER, header_value(group));
+        }
+        requests.push(request);
+    }
+    Ok(Action::Batch {
+        spec,
+        records,
+        requests,
+    })
+}

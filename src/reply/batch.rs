@@ -1,0 +1,140 @@
+//! A batch's reply: which records the source must retry (or, for Firehose,
+//! every record's result), from what became of each record's request.
+
+use serde_json::Value;
+
+use super::policy::ReplyPolicy;
+use super::render::{FirehoseRecord, FirehoseResult, Reply};
+use crate::app::fanout::Delivery;
+use crate::rule::{BatchResponse, BatchSpec, Record, Rule};
+
+/// Records of a batch failed, and the source cannot be told which.
+///
+/// ```
+/// use cloud_events_handler::{BatchError, Config, Event, HandleError, Handler};
+/// use http_body_util::Full;
+///
+/// let handler = Handler::new(Config::default());
+/// let event = Event::from_slice(br#"{"Records": [{"eventSource": "aws:sqs", "messageId": "m1", "body": "x"}]}"#)?;
+/// let failing = tower::service_fn(|_: http::Request<Full<bytes::Bytes>>| async {
+///     http::Response::builder().status(500).body(Full::new(bytes::Bytes::new()))
+/// });
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let err = handler.handle(&event, failing).await.unwrap_err();
+/// assert!(matches!(&err, HandleError::Batch(BatchError { failed: 1, total: 1, .. })));
+/// assert!(err.to_string().starts_with("rule `sqs`: 1 of 1 records failed (first: record 0 (id m1): the app answered 500"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("rule `{rule}`: {failed} of {total} records failed (first: record {first_index}{first_id}: {first_reason}); the whole batch fails so that it is retried and nothing is lost{hint}")]
+pub struct BatchError {
+    /// The rule that matched.
+    pub rule: String,
+    /// How many records failed or were held back behind a failure.
+    pub failed: usize,
+    /// How many records the batch had.
+    pub total: usize,
+    /// The first failed record's index.
+    pub first_index: usize,
+    /// ` (id …)` when the first failed record has one.
+    pub first_id: String,
+    /// Why it failed.
+    pub first_reason: String,
+    /// What would let only the failed records be retried.
+    pub hint: &'static str,
+}
+
+/// The reply for a batch whose records' requests ended as `deliveries`
+/// (in record order), or the error that fails the whole invocation when the
+/// source cannot be told which records failed.
+pub(crate) fn reply(
+    rule: &Rule,
+    spec: &BatchSpec,
+    records: &[Record<'_>],
+    deliveries: &[(usize, Delivery)],
+    policy: &ReplyPolicy,
+) -> Result<Reply, BatchError> {
+    if spec.response() == BatchResponse::Firehose {
+        return Ok(Reply::Firehose(firehose(records, deliveries)));
+    }
+    let failed: Vec<&(usize, Delivery)> = deliveries
+        .iter()
+        .filter(|(_, d)| !matches!(d, Delivery::Done(_)))
+        .collect();
+    if failed.is_empty() || policy.always_succeed() {
+        return Ok(Reply::ItemFailures(Vec::new()));
+    }
+    // A stream resumes from the first failure reported, so that one is enough;
+    // a queue deletes whatever is not reported, so every failed or held-back record is.
+    let reported: &[&(usize, Delivery)] = if spec.ordered() {
+        &failed[..1]
+    } else {
+        &failed
+    };
+    let ids: Option<Vec<String>> = reported
+        .iter()
+        .map(|(index, _)| records.get(*index)?.id.map(str::to_owned))
+        .collect();
+    match ids {
+        Some(ids)
+            if spec.response() == BatchResponse::ItemFailures && policy.report_item_failures() =>
+        {
+            Ok(Reply::ItemFailures(ids))
+        }
+        _ => {
+            let (first_index, first) = failed[0];
+            let first_reason = match first {
+                Delivery::Failed(reason) => reason.clone(),
+                _ => "held back".to_owned(),
+            };
+            let first_id = records
+                .get(*first_index)
+                .and_then(|r| r.id)
+                .map(|id| format!(" (id {id})"))
+                .unwrap_or_default();
+            let hint = match (spec.response(), policy.report_item_failures()) {
+                (BatchResponse::ItemFailures, false) => "; to retry only the failed records, turn on ReportBatchItemFailures on the event source mapping and set `report_item_failures = true` in [reply]",
+                (BatchResponse::ItemFailures, true) => "; a failed record has no id to report",
+                _ => "",
+            };
+            Err(BatchError {
+                rule: rule.name().to_owned(),
+                failed: failed.len(),
+                total: records.len(),
+                first_index: *first_index,
+                first_id,
+                first_reason,
+                hint,
+            })
+        }
+    }
+}
+
+/// The Firehose transformation reply: every record, `Ok` with the app's body
+/// as its new data, `Dropped` for an empty 2xx body, `ProcessingFailed` with
+/// the original data otherwise (Firehose keeps those in its error output).
+fn firehose(records: &[Record<'_>], deliveries: &[(usize, Delivery)]) -> Vec<FirehoseRecord> {
+    use base64::Engine as _;
+    deliveries
+        .iter()
+        .filter_map(|(index, delivery)| {
+            let record = records.get(*index)?;
+            let original = || record.json.get("data").cloned().unwrap_or(Value::Null);
+            let (result, data) = match delivery {
+                Delivery::Done(body) if body.is_empty() => (FirehoseResult::Dropped, original()),
+                Delivery::Done(body) => (
+                    FirehoseResult::Ok,
+                    Value::String(base64::engine::general_purpose::STANDARD.encode(body)),
+                ),
+                _ => (FirehoseResult::ProcessingFailed, original()),
+            };
+            Some(FirehoseRecord {
+                record_id: record.id.map(str::to_owned),
+                result,
+                data,
+            })
+        })
+        .collect()
+}

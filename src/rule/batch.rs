@@ -1,0 +1,271 @@
+//! `[rule.batch]`: where a batch rule's records are, and how they are identified.
+//!
+//! A rule with `reply = "batch"` says in its `[rule.batch]` table where the
+//! records are and how they are identified. Each record is sent to the app as
+//! its own request; records of one group (an SQS FIFO message group) or of a
+//! stream are sent in order, and a group stops at its first failure so no
+//! later record overtakes it.
+
+use std::fmt;
+
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::query::Query;
+use crate::event::Event;
+
+/// How a batch rule finds and identifies its records.
+///
+/// ```
+/// use cloud_events_handler::RuleTable;
+/// use serde_json::json;
+///
+/// let table = RuleTable::builtin();
+/// let spec = table.get("sqs").unwrap().batch().unwrap();
+/// let event = json!({"Records": [
+///     {"messageId": "a", "attributes": {"MessageGroupId": "g"}},
+///     {"messageId": "b", "attributes": {"MessageGroupId": "g"}},
+///     {"messageId": "c"}
+/// ]});
+/// let records = spec.records(&event);
+/// assert_eq!(records[1].id, Some("b"));
+/// assert_eq!(records[2].group, None);
+/// ```
+#[derive(Clone, Debug)]
+pub struct BatchSpec {
+    records: Query,
+    id: Option<Query>,
+    group: Option<Query>,
+    ordered: bool,
+    response: BatchResponse,
+}
+
+/// What the Lambda returns for a batch.
+///
+/// ```
+/// use cloud_events_handler::{BatchResponse, RuleTable};
+///
+/// let table = RuleTable::builtin();
+/// let response = |name: &str| table.get(name).and_then(|rule| rule.batch()).map(|spec| spec.response());
+/// assert_eq!(response("sqs"), Some(BatchResponse::ItemFailures));
+/// assert_eq!(response("firehose"), Some(BatchResponse::Firehose));
+/// assert_eq!(response("kafka"), Some(BatchResponse::None));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum BatchResponse {
+    /// `{"batchItemFailures": […]}` (SQS, Kinesis, DynamoDB Streams), honoured
+    /// when the event source mapping reports batch item failures.
+    ItemFailures,
+    /// Firehose transformation: `{"records": [{recordId, result, data}]}`, every record answered.
+    Firehose,
+    /// The source knows no partial failure (Kafka, MQ): any failed record fails the invocation.
+    None,
+}
+
+/// `[rule.batch]` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBatch {
+    records: String,
+    id: Option<String>,
+    group: Option<String>,
+    #[serde(default)]
+    ordered: bool,
+    response: Option<BatchResponse>,
+}
+
+/// One record of a batch event.
+///
+/// ```
+/// use cloud_events_handler::RuleTable;
+/// use serde_json::json;
+///
+/// let table = RuleTable::builtin();
+/// let spec = table.get("kinesis").and_then(|rule| rule.batch()).ok_or("kinesis is a batch rule")?;
+/// let event = json!({"Records": [{"kinesis": {"sequenceNumber": "4959"}}]});
+/// let records = spec.records(&event);
+/// assert_eq!((records[0].index, records[0].id, records[0].group), (0, Some("4959"), None));
+/// assert_eq!(records[0].json, &event["Records"][0]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Record<'e> {
+    /// Its position in the batch, from 0.
+    pub index: usize,
+    /// The identifier the event source knows it by (`messageId`, sequence number…).
+    pub id: Option<&'e str>,
+    /// The ordering group it belongs to, if any.
+    pub group: Option<&'e str>,
+    /// The record's JSON.
+    pub json: &'e Value,
+}
+
+impl BatchSpec {
+    pub(crate) fn compile(raw: RawBatch) -> Result<Self, String> {
+        let query = |key: &str, text: &str| {
+            Query::parse(text).map_err(|e| format!("key `batch.{key}`: not a valid JSONPath ({e})"))
+        };
+        if raw.id.is_none() && raw.response == Some(BatchResponse::ItemFailures) {
+            return Err("key `batch.id` is missing: `response = \"item-failures\"` reports records by their id".into());
+        }
+        if raw.ordered && raw.group.is_some() {
+            return Err("key `batch.group`: an `ordered` batch is one group already; remove `group` or `ordered`".into());
+        }
+        Ok(Self {
+            records: query("records", &raw.records)?,
+            id: raw.id.as_deref().map(|id| query("id", id)).transpose()?,
+            group: raw
+                .group
+                .as_deref()
+                .map(|g| query("group", g))
+                .transpose()?,
+            ordered: raw.ordered,
+            response: raw.response.unwrap_or(BatchResponse::None),
+        })
+    }
+
+    /// What the Lambda returns for the batch.
+    ///
+    /// ```
+    /// use cloud_events_handler::{BatchResponse, RuleTable};
+    ///
+    /// let table = RuleTable::builtin();
+    /// let spec = table.get("sqs").and_then(|rule| rule.batch()).ok_or("sqs is a batch rule")?;
+    /// assert_eq!(spec.response(), BatchResponse::ItemFailures);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn response(&self) -> BatchResponse {
+        self.response
+    }
+
+    /// Whether the whole batch is one ordered sequence (a stream shard).
+    ///
+    /// ```
+    /// use cloud_events_handler::RuleTable;
+    ///
+    /// let table = RuleTable::builtin();
+    /// let ordered = |name: &str| table.get(name).and_then(|rule| rule.batch()).map(|spec| spec.ordered());
+    /// assert_eq!(ordered("kinesis"), Some(true), "a stream shard");
+    /// assert_eq!(ordered("sqs"), Some(false), "ordered per message group only");
+    /// ```
+    pub fn ordered(&self) -> bool {
+        self.ordered
+    }
+
+    /// The records of `event`, in order.
+    pub fn records<'e>(&self, event: &'e Value) -> Vec<Record<'e>> {
+        self.records
+            .select(event)
+            .into_iter()
+            .enumerate()
+            .map(|(index, json)| Record {
+                index,
+                id: self
+                    .id
+                    .as_ref()
+                    .and_then(|id| id.single(json))
+                    .and_then(Value::as_str),
+                group: self
+                    .group
+                    .as_ref()
+                    .and_then(|g| g.single(json))
+                    .and_then(Value::as_str),
+                json,
+            })
+            .collect()
+    }
+
+    /// Each record's request body: its bytes as they stand in the event, so
+    /// that nothing parsing drops (digits beyond an `f64`, escapes, spacing)
+    /// is lost on the way to the app. Only a `records` query that needs the
+    /// general JSONPath evaluator (a filter, a slice, `..`) has its records
+    /// written out again from their parsed JSON. `records` are what
+    /// [`records`](Self::records) found in this event's JSON.
+    pub(crate) fn bodies(&self, event: &Event, records: &[Record<'_>]) -> Vec<Bytes> {
+        match self.records.select_raw(event.bytes()) {
+            Some(found) if found.len() == records.len() => found,
+            _ => records
+                .iter()
+                // Serializing a `Value` cannot fail: its keys are strings.
+                .map(|record| Bytes::from(serde_json::to_vec(record.json).unwrap_or_default()))
+                .collect(),
+        }
+    }
+
+    /// The records split into sequences that must each be sent in order:
+    /// the whole batch when ordered, one per group, one per record otherwise.
+    pub(crate) fn sequences<'r, 'e>(&self, records: &'r [Record<'e>]) -> Vec<Vec<&'r Record<'e>>> {
+        if self.ordered {
+            return vec![records.iter().collect()];
+        }
+        let mut sequences: Vec<(Option<&str>, Vec<&Record<'e>>)> = Vec::new();
+        for record in records {
+            match record.group {
+                Some(group) => match sequences.iter_mut().find(|(g, _)| *g == Some(group)) {
+                    Some((_, sequence)) => sequence.push(record),
+                    None => sequences.push((Some(group), vec![record])),
+                },
+                None => sequences.push((None, vec![record])),
+            }
+        }
+        sequences
+            .into_iter()
+            .map(|(_, sequence)| sequence)
+            .collect()
+    }
+}
+
+impl fmt::Display for BatchSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "records {}", self.records)?;
+        if let Some(id) = &self.id {
+            write!(f, " by {id}")?;
+        }
+        if let Some(group) = &self.group {
+            write!(f, ", ordered per {group}")?;
+        }
+        if self.ordered {
+            f.write_str(", in order")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Event, RuleTable};
+    use serde_json::json;
+
+    #[test]
+    fn fifo_groups_are_sequences_and_ungrouped_records_go_alone() {
+        let table = RuleTable::builtin();
+        let spec = table.get("sqs").and_then(|rule| rule.batch()).unwrap();
+        let event = json!({"Records": [
+            {"messageId": "a", "attributes": {"MessageGroupId": "g"}},
+            {"messageId": "b", "attributes": {"MessageGroupId": "g"}},
+            {"messageId": "c"}
+        ]});
+        let records = spec.records(&event);
+        assert_eq!(records[1].id, Some("b"));
+        // FIFO group `g` is one sequence; `c` has no group and goes on its own.
+        assert_eq!(spec.sequences(&records).len(), 2);
+    }
+
+    #[test]
+    fn bodies_are_the_records_as_written() {
+        let table = RuleTable::builtin();
+        let spec = table.get("sqs").and_then(|rule| rule.batch()).unwrap();
+        let event = Event::from_slice(
+            br#"{"Records": [ {"messageId": "a", "n": 12345678901234567890123} ]}"#,
+        )
+        .unwrap();
+        let records = spec.records(event.json());
+        assert_eq!(
+            spec.bodies(&event, &records)[0],
+            r#"{"messageId": "a", "n": 12345678901234567890123}"#
+        );
+    }
+}

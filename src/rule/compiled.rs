@@ -1,0 +1,259 @@
+//! One compiled rule: what it recognises, and where the events it matches go.
+
+use http::{HeaderName, Method};
+
+use super::batch::BatchSpec;
+use super::cloudevent::CloudEventSpec;
+use super::error::Origin;
+use super::predicate::Predicate;
+use super::route::{EventReply, Kind, ReplyMode, Route};
+use super::template::Template;
+
+/// One compiled rule: predicates that recognise an event, and the request it becomes.
+///
+/// ```
+/// use cloud_events_handler::{ReplyMode, RuleTable};
+///
+/// let table = RuleTable::builtin();
+/// let sqs = table.get("sqs").unwrap();
+/// assert_eq!(sqs.reply(), ReplyMode::Batch);
+/// assert_eq!(sqs.origin().file.as_ref(), "rules/records.toml");
+/// assert!(sqs.matches(&serde_json::json!({"Records": [{"eventSource": "aws:sqs"}]})));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub(crate) name: Box<str>,
+    pub(crate) description: Box<str>,
+    pub(crate) origin: Origin,
+    pub(crate) route: Route,
+    pub(crate) method: Option<Method>,
+    pub(crate) headers: Box<[(HeaderName, Template)]>,
+    pub(crate) predicates: Box<[Predicate]>,
+    pub(crate) cloudevent: CloudEventSpec,
+    pub(crate) validate_cloudevent: bool,
+    /// The rule's name as the `ceh-rule` header value, built once.
+    pub(crate) name_header: http::HeaderValue,
+}
+
+impl Rule {
+    /// The rule's unique name, sent to the app in the `ceh-rule` header.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Config, Event, Handler};
+    ///
+    /// let handler = Handler::new(Config::default());
+    /// let event = Event::from_slice(br#"{"Records": [{"eventSource": "aws:s3"}]}"#)?;
+    /// let explained = handler.explain(&event)?;
+    /// assert_eq!(explained.rule().name(), "s3");
+    /// assert_eq!(explained.requests()[0].headers()["ceh-rule"], "s3");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The one-line description from the rule file.
+    ///
+    /// ```
+    /// use cloud_events_handler::RuleTable;
+    ///
+    /// let table = RuleTable::builtin();
+    /// assert_eq!(table.get("s3").map(|rule| rule.description()), Some("S3 event notification"));
+    /// ```
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// Where the rule was written.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", "\n[[rule]]\nname = \"orders\"\npath = \"/orders\"\n[rule.match]\n\"$.source\" = \"shop\"\n")?;
+    /// let origin = config.rules().get("orders").ok_or("the file's rule")?.origin();
+    /// assert_eq!(origin.to_string(), "ceh.toml:2");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// The route or pass-through the rule leads to.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Route, RuleTable};
+    ///
+    /// let table = RuleTable::builtin();
+    /// let route = table.get("eventbridge").ok_or("a built-in rule")?.route();
+    /// assert!(matches!(route, Route::Event { path, .. } if path.as_str() == "/{$.source}"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn route(&self) -> &Route {
+        &self.route
+    }
+
+    /// The event route's path; `None` for an HTTP rule.
+    ///
+    /// ```
+    /// use cloud_events_handler::RuleTable;
+    ///
+    /// let table = RuleTable::builtin();
+    /// assert_eq!(table.get("s3").and_then(|rule| rule.path()).map(|path| path.as_str()), Some("/aws.s3"));
+    /// assert!(table.get("alb").and_then(|rule| rule.path()).is_none());
+    /// ```
+    pub fn path(&self) -> Option<&Template> {
+        match &self.route {
+            Route::Event { path, .. } => Some(path),
+            Route::Http(_) => None,
+        }
+    }
+
+    /// Event route or HTTP pass-through.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Kind, RuleTable};
+    ///
+    /// let table = RuleTable::builtin();
+    /// assert_eq!(table.get("apigateway-v2").map(|rule| rule.kind()), Some(Kind::Http));
+    /// ```
+    pub fn kind(&self) -> Kind {
+        match self.route {
+            Route::Event { .. } => Kind::Event,
+            Route::Http(_) => Kind::Http,
+        }
+    }
+
+    /// The method the rule asks for, if it sets one (otherwise the environment's).
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", r#"
+    ///     [[rule]]
+    ///     name = "orders"
+    ///     path = "/orders"
+    ///     method = "PUT"
+    ///     [rule.match]
+    ///     "$.source" = "shop"
+    /// "#)?;
+    /// assert_eq!(config.rules().get("orders").and_then(|rule| rule.method()), Some(&http::Method::PUT));
+    /// assert_eq!(config.rules().get("s3").and_then(|rule| rule.method()), None);
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
+    pub fn method(&self) -> Option<&Method> {
+        self.method.as_ref()
+    }
+
+    /// The reply the event source gets.
+    ///
+    /// ```
+    /// use cloud_events_handler::{ReplyMode, RuleTable};
+    ///
+    /// let table = RuleTable::builtin();
+    /// assert_eq!(table.get("cognito-user-pool").map(|rule| rule.reply()), Some(ReplyMode::Body));
+    /// ```
+    pub fn reply(&self) -> ReplyMode {
+        match &self.route {
+            Route::Event { reply, .. } => reply.mode(),
+            Route::Http(_) => ReplyMode::Http,
+        }
+    }
+
+    /// Extra request headers, with templated values.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", r#"
+    ///     [[rule]]
+    ///     name = "orders"
+    ///     path = "/orders"
+    ///     headers = { "x-order-id" = "{$.detail.id}" }
+    ///     [rule.match]
+    ///     "$.source" = "shop"
+    /// "#)?;
+    /// let headers = config.rules().get("orders").ok_or("the file's rule")?.headers();
+    /// assert_eq!((headers[0].0.as_str(), headers[0].1.as_str()), ("x-order-id", "{$.detail.id}"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn headers(&self) -> &[(HeaderName, Template)] {
+        &self.headers
+    }
+
+    /// The predicates, all of which must hold.
+    ///
+    /// ```
+    /// use cloud_events_handler::RuleTable;
+    ///
+    /// let table = RuleTable::builtin();
+    /// let predicates = table.get("s3").ok_or("a built-in rule")?.predicates();
+    /// assert_eq!(predicates[0].to_string(), r#"$.Records[0].eventSource == "aws:s3""#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn predicates(&self) -> &[Predicate] {
+        &self.predicates
+    }
+
+    /// How records are found, for `reply = "batch"` rules.
+    ///
+    /// ```
+    /// use cloud_events_handler::RuleTable;
+    ///
+    /// let table = RuleTable::builtin();
+    /// let spec = table.get("sqs").and_then(|rule| rule.batch()).ok_or("sqs is a batch rule")?;
+    /// assert_eq!(spec.to_string(), "records $.Records[*] by $.messageId, ordered per $.attributes.MessageGroupId");
+    /// assert!(table.get("s3").and_then(|rule| rule.batch()).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn batch(&self) -> Option<&BatchSpec> {
+        match &self.route {
+            Route::Event {
+                reply: EventReply::Batch(spec),
+                ..
+            } => Some(spec),
+            _ => None,
+        }
+    }
+
+    /// How the rule's requests are described as CloudEvents.
+    ///
+    /// ```
+    /// use cloud_events_handler::{cloudevent::Mode, RuleTable};
+    ///
+    /// let table = RuleTable::builtin();
+    /// assert_eq!(table.get("cloudevents").ok_or("a built-in rule")?.cloudevent().mode(), Mode::Forward);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn cloudevent(&self) -> &CloudEventSpec {
+        &self.cloudevent
+    }
+
+    /// Whether matched events must be valid CloudEvents (`validate = "cloudevent"`).
+    ///
+    /// ```
+    /// use cloud_events_handler::RuleTable;
+    ///
+    /// let table = RuleTable::builtin();
+    /// assert_eq!(table.get("cloudevents").map(|rule| rule.validates_cloudevents()), Some(true));
+    /// assert_eq!(table.get("s3").map(|rule| rule.validates_cloudevents()), Some(false));
+    /// ```
+    pub fn validates_cloudevents(&self) -> bool {
+        self.validate_cloudevent
+    }
+
+    /// Whether every predicate holds for this event JSON.
+    ///
+    /// ```
+    /// use cloud_events_handler::RuleTable;
+    /// use serde_json::json;
+    ///
+    /// let table = RuleTable::builtin();
+    /// let s3 = table.get("s3").ok_or("a built-in rule")?;
+    /// assert!(s3.matches(&json!({"Records": [{"eventSource": "aws:s3"}]})));
+    /// assert!(!s3.matches(&json!({"Records": [{"eventSource": "aws:sqs"}]})));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn matches(&self, json: &serde_json::Value) -> bool {
+        self.predicates.iter().all(|p| p.holds(json))
+    }
+}

@@ -1,0 +1,84 @@
+//! The ordered table of compiled rules, and the fallback.
+
+use super::compiled::Rule;
+use super::dispatch;
+
+/// The ordered, compiled rules, and the fallback for events no rule matches.
+///
+/// ```
+/// use cloud_events_handler::{Event, RuleTable};
+///
+/// let table = RuleTable::builtin();
+/// let event = Event::from_slice(br#"{"Records": [{"eventSource": "aws:sqs", "body": "hi"}]}"#)?;
+/// assert_eq!(table.classify(&event)?.rule().name(), "sqs");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct RuleTable {
+    pub(crate) rules: Vec<Rule>,
+    pub(crate) fallback: Option<Rule>,
+    pub(crate) dispatch: dispatch::Dispatch,
+}
+
+impl RuleTable {
+    /// A table of `rules`, tried in order, and the fallback (`None`: reject).
+    pub(crate) fn new(rules: Vec<Rule>, fallback: Option<Rule>) -> Self {
+        let dispatch = dispatch::Dispatch::new(&rules);
+        Self {
+            rules,
+            fallback,
+            dispatch,
+        }
+    }
+
+    /// The rules in the order they are tried (the fallback not included).
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", r#"
+    ///     [[rule]]
+    ///     name = "orders"
+    ///     path = "/orders"
+    ///     [rule.match]
+    ///     "$.source" = "shop"
+    /// "#)?;
+    /// assert_eq!(config.rules().rules()[0].name(), "orders", "the file's rules come first");
+    /// assert!(config.rules().rules().iter().all(|rule| rule.name() != "fallback"));
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The rule for events nothing else matches; `None` when such events are rejected.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", "[fallback]\npath = \"/unknown\"\n")?;
+    /// let fallback = config.rules().fallback().ok_or("a fallback path is set")?;
+    /// assert_eq!(fallback.path().map(|path| path.as_str()), Some("/unknown"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fallback(&self) -> Option<&Rule> {
+        self.fallback.as_ref()
+    }
+
+    /// A rule by name, the fallback included.
+    ///
+    /// ```
+    /// use cloud_events_handler::RuleTable;
+    ///
+    /// let table = RuleTable::builtin();
+    /// assert_eq!(table.get("sqs").map(|rule| rule.name()), Some("sqs"));
+    /// assert!(table.get("fallback").is_some());
+    /// assert!(table.get("s4").is_none());
+    /// ```
+    pub fn get(&self, name: &str) -> Option<&Rule> {
+        self.rules
+            .iter()
+            .chain(self.fallback.as_ref())
+            .find(|rule| &*rule.name == name)
+    }
+}
