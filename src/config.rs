@@ -8,6 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::environment::Environment;
+use crate::vars::CONFIG_VAR;
 use crate::passthrough::HttpOptions;
 use crate::reply::ReplyPolicy;
 use crate::rule::{
@@ -25,14 +26,6 @@ use crate::rule::{
 /// ```
 pub const MAX_RULES: usize = 10_000;
 
-/// The setting that names the configuration file.
-///
-/// ```
-/// use cloud_events_handler::CONFIG_VAR;
-///
-/// assert_eq!(CONFIG_VAR, "CEH_CONFIG");
-/// ```
-pub const CONFIG_VAR: &str = "CEH_CONFIG";
 
 /// Everything `ceh` needs to turn events into requests: the rule table and the
 /// environment, loaded and checked in one go.

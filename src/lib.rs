@@ -49,10 +49,11 @@ pub mod rule;
 pub mod serve;
 mod shown;
 mod synthesize;
+mod vars;
 
 pub use app::Echo;
 pub use classify::{ClassifyError, Match};
-pub use config::{Config, CONFIG_VAR, MAX_RULES};
+pub use config::{Config, MAX_RULES};
 pub use environment::{Environment, Settings};
 pub use error::{ErrorKind, HandleError};
 pub use event::{Event, EventError, DEFAULT_MAX_EVENT_BYTES};
@@ -70,3 +71,7 @@ pub use rule::{
     BatchResponse, BatchSpec, EventReply, Kind, LoadError, ReplyMode, Route, Rule, RuleTable,
 };
 pub use synthesize::{synthesize, synthesize_with_body, SynthesizeError};
+pub use vars::{
+    APP_TIMEOUT_VAR, APP_VAR, CONFIG_VAR, DEADLINE_MARGIN_VAR, PORT_VAR, READINESS_PATH_VAR,
+    READINESS_TIMEOUT_VAR, SERVE_TOKEN_VAR,
+};

@@ -22,6 +22,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::app::{App, SendApp};
+use crate::vars::PORT_VAR;
 use crate::{ErrorKind, Event, HandleError, Handler, Invocation, Reply};
 
 /// How `ceh serve` listens and what it accepts.
@@ -131,7 +132,7 @@ where
 
 /// The listener address: `--listen`, else `0.0.0.0:$PORT` (Knative, Cloud Run), else 127.0.0.1:8080.
 pub(crate) fn listen_address(listen: Option<&str>) -> Result<SocketAddr, String> {
-    let text = match (listen, std::env::var("PORT")) {
+    let text = match (listen, std::env::var(PORT_VAR)) {
         (Some(listen), _) => listen.to_owned(),
         (None, Ok(port)) => format!("0.0.0.0:{port}"),
         (None, Err(_)) => "127.0.0.1:8080".to_owned(),

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use http::{Request, StatusCode};
 
-use super::{call_within, App};
+use super::call::{call_within, App};
 
 /// Requests that must reach the app one after another (a FIFO group, a stream
 /// shard), each with its record's index in the batch.

@@ -5,26 +5,8 @@ use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
-use super::Upstream;
+use super::upstream::Upstream;
 
-/// The setting for the path probed until the app answers.
-///
-/// ```
-/// use cloud_events_handler::app::{DEFAULT_READINESS_PATH, READINESS_PATH_VAR};
-///
-/// let path = std::env::var(READINESS_PATH_VAR).unwrap_or_else(|_| DEFAULT_READINESS_PATH.to_owned());
-/// assert_eq!(READINESS_PATH_VAR, "CEH_READINESS_PATH");
-/// assert!(path.starts_with('/'));
-/// ```
-pub const READINESS_PATH_VAR: &str = "CEH_READINESS_PATH";
-/// The setting for how long the app may take to become ready, in milliseconds.
-///
-/// ```
-/// use cloud_events_handler::app::READINESS_TIMEOUT_VAR;
-///
-/// assert_eq!(READINESS_TIMEOUT_VAR, "CEH_READINESS_TIMEOUT_MS");
-/// ```
-pub const READINESS_TIMEOUT_VAR: &str = "CEH_READINESS_TIMEOUT_MS";
 /// Default readiness path.
 ///
 /// ```

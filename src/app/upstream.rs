@@ -14,19 +14,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use super::BoxError;
+use super::call::BoxError;
 
-/// The setting that names the app's base URL.
-///
-/// ```
-/// use cloud_events_handler::app::{Upstream, APP_VAR};
-///
-/// assert_eq!(APP_VAR, "APP");
-/// let app = std::env::var(APP_VAR).ok().map(|url| Upstream::new(&url)).transpose()?;
-/// # let _ = app;
-/// # Ok::<(), cloud_events_handler::app::UpstreamError>(())
-/// ```
-pub const APP_VAR: &str = "APP";
 
 /// An app listening on HTTP, such as a Flask or Express server on
 /// `http://127.0.0.1:8080`.

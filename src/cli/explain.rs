@@ -5,11 +5,12 @@ use std::path::PathBuf;
 
 use crate::describe::RequestDescription;
 use crate::{Event, Handler, Plan};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::json;
 
-use super::{name, read_input, ConfigArg, Failure, Format};
+use super::failure::Failure;
+use super::input::{io_reason, name, read_input, ConfigArg};
 
 #[derive(Args)]
 pub(super) struct ExplainArgs {
@@ -24,6 +25,15 @@ pub(super) struct ExplainArgs {
     /// The event: a JSON file, or - for standard input.
     #[arg(value_name = "FILE")]
     input: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+enum Format {
+    /// For people: an HTTP-like listing.
+    #[default]
+    Text,
+    /// One JSON object.
+    Json,
 }
 
 pub(super) fn run(args: ExplainArgs) -> Result<(), Failure> {
@@ -129,7 +139,7 @@ fn ndjson(handler: &Handler, input: &std::path::Path) -> Result<(), Failure> {
             Failure::usage(format!(
                 "{}: cannot read the events: {}",
                 name(input),
-                super::io_reason(&e)
+                io_reason(&e)
             ))
         })?;
         Box::new(std::io::BufReader::with_capacity(1 << 20, file))

@@ -6,7 +6,8 @@ use crate::app::Upstream;
 use crate::{Echo, Event, Handler};
 use clap::Args;
 
-use super::{name, read_input, ConfigArg, Failure};
+use super::failure::Failure;
+use super::input::{name, read_input, ConfigArg};
 
 #[derive(Args)]
 pub(super) struct InvokeArgs {

@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use crate::app::{
     AppProcess, SendApp, Upstream, DEFAULT_READINESS_PATH, DEFAULT_READINESS_TIMEOUT,
-    READINESS_PATH_VAR, READINESS_TIMEOUT_VAR,
 };
+use crate::vars::{APP_VAR, READINESS_PATH_VAR, READINESS_TIMEOUT_VAR};
 use crate::{lambda, Echo, Handler};
 use clap::Args;
 
-use super::{ConfigArg, Failure};
+use super::failure::Failure;
+use super::input::ConfigArg;
 
 /// The app's address when `ceh` starts the app and `APP` is unset.
 const DEFAULT_APP: &str = "http://127.0.0.1:8080";
@@ -20,7 +21,7 @@ pub(super) struct LambdaArgs {
     #[command(flatten)]
     config: ConfigArg,
     /// The app's base URL [default with a COMMAND: http://127.0.0.1:8080].
-    #[arg(long, value_name = "URL", env = "APP", conflicts_with = "echo")]
+    #[arg(long, value_name = "URL", env = APP_VAR, conflicts_with = "echo")]
     app: Option<String>,
     /// Answer with the built-in echo app instead of an app of your own.
     #[arg(long)]
@@ -35,7 +36,7 @@ impl LambdaArgs {
     pub(super) fn from_env() -> Self {
         Self {
             config: ConfigArg::from_env(),
-            app: std::env::var("APP").ok().filter(|a| !a.is_empty()),
+            app: std::env::var(APP_VAR).ok().filter(|a| !a.is_empty()),
             ..Self::default()
         }
     }

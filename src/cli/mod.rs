@@ -4,18 +4,18 @@
 //! else here is its own.
 
 mod explain;
+mod failure;
+mod input;
 mod invoke;
 mod lambda;
 mod rules;
 mod serve;
 
-use std::fmt::Display;
-use std::io::Read;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::Config;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
+
+use failure::{Failure, USAGE};
 
 /// Route cloud events (S3, SQS, EventBridge, CloudEvents, API Gateway…) to a web app.
 #[derive(Parser)]
@@ -39,50 +39,6 @@ enum Command {
     Lambda(lambda::LambdaArgs),
     /// Accept events over HTTP (CloudEvents or raw event JSON) and send them to APP.
     Serve(serve::ServeArgs),
-}
-
-/// The configuration file option shared by the commands.
-#[derive(Args, Default)]
-struct ConfigArg {
-    /// Configuration file (user rules, fallback, environment); built-in rules only when unset.
-    #[arg(long, short = 'c', value_name = "FILE", env = "CEH_CONFIG")]
-    config: Option<PathBuf>,
-}
-
-#[derive(Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
-enum Format {
-    /// For people: an HTTP-like listing.
-    #[default]
-    Text,
-    /// One JSON object.
-    Json,
-}
-
-/// A failed command: the exit code and the one line said on stderr.
-struct Failure {
-    code: u8,
-    message: String,
-}
-
-/// Exit code for an event (or the app) that could not be handled.
-const EVENT_FAILED: u8 = 1;
-/// Exit code for bad usage or a bad configuration.
-const USAGE: u8 = 2;
-
-impl Failure {
-    fn event(message: impl Display) -> Self {
-        Self {
-            code: EVENT_FAILED,
-            message: message.to_string(),
-        }
-    }
-
-    fn usage(message: impl Display) -> Self {
-        Self {
-            code: USAGE,
-            message: message.to_string(),
-        }
-    }
 }
 
 /// Runs `ceh` with the process's arguments, and returns its exit code.
@@ -126,59 +82,5 @@ pub fn main() -> ExitCode {
             eprintln!("ceh: {}", failure.message);
             ExitCode::from(failure.code)
         }
-    }
-}
-
-impl ConfigArg {
-    /// The configuration named by `CEH_CONFIG`, as clap would read it.
-    fn from_env() -> Self {
-        Self {
-            config: std::env::var_os("CEH_CONFIG").map(PathBuf::from),
-        }
-    }
-
-    fn load(&self) -> Result<Config, Failure> {
-        match &self.config {
-            Some(path) if !path.as_os_str().is_empty() => {
-                Config::load(path).map_err(Failure::usage)
-            }
-            _ => Ok(Config::default()),
-        }
-    }
-}
-
-/// Reads a whole input: a file, or standard input for `-`.
-fn read_input(input: &Path) -> Result<Vec<u8>, Failure> {
-    let mut bytes = Vec::new();
-    let outcome = if input == Path::new("-") {
-        std::io::stdin().lock().read_to_end(&mut bytes).map(|_| ())
-    } else {
-        std::fs::File::open(input).and_then(|mut f| f.read_to_end(&mut bytes).map(|_| ()))
-    };
-    outcome.map_err(|e| {
-        Failure::usage(format!(
-            "{}: cannot read the event: {}",
-            name(input),
-            io_reason(&e)
-        ))
-    })?;
-    Ok(bytes)
-}
-
-/// How a file is named in messages.
-fn name(input: &Path) -> String {
-    if input == Path::new("-") {
-        "<stdin>".to_owned()
-    } else {
-        input.display().to_string()
-    }
-}
-
-/// An I/O error's reason without the "(os error N)" suffix.
-fn io_reason(err: &std::io::Error) -> String {
-    let text = err.to_string();
-    match text.find(" (os error") {
-        Some(at) => text[..at].to_lowercase(),
-        None => text.to_lowercase(),
     }
 }

@@ -6,7 +6,8 @@ use crate::Route;
 use crate::{Config, Rule};
 use clap::{Args, Subcommand};
 
-use super::{ConfigArg, Failure};
+use super::failure::Failure;
+use super::input::ConfigArg;
 
 #[derive(Subcommand)]
 pub(super) enum RulesCommand {

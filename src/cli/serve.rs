@@ -4,10 +4,12 @@ use std::time::Duration;
 
 use crate::app::Upstream;
 use crate::serve::{listen_address, serve, ServeOptions};
+use crate::vars::{APP_VAR, SERVE_TOKEN_VAR};
 use crate::{Echo, Handler};
 use clap::Args;
 
-use super::{ConfigArg, Failure};
+use super::failure::Failure;
+use super::input::{io_reason, ConfigArg};
 
 #[derive(Args)]
 pub(super) struct ServeArgs {
@@ -17,7 +19,7 @@ pub(super) struct ServeArgs {
     #[arg(long, value_name = "ADDR")]
     listen: Option<String>,
     /// The app's base URL.
-    #[arg(long, value_name = "URL", env = "APP", conflicts_with = "echo")]
+    #[arg(long, value_name = "URL", env = APP_VAR, conflicts_with = "echo")]
     app: Option<String>,
     /// Answer with the built-in echo app instead of an app of your own.
     #[arg(long)]
@@ -44,7 +46,7 @@ pub(super) fn run(args: ServeArgs) -> Result<(), Failure> {
         timeout: Duration::from_millis(args.timeout_ms),
         allowed_origins: args.allow_origin,
         // A secret does not belong on a command line: it comes from the environment.
-        token: std::env::var("CEH_SERVE_TOKEN")
+        token: std::env::var(SERVE_TOKEN_VAR)
             .ok()
             .filter(|t| !t.is_empty()),
         max_headers: args.max_headers,
@@ -66,7 +68,7 @@ pub(super) fn run(args: ServeArgs) -> Result<(), Failure> {
         let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
             Failure::usage(format!(
                 "cannot listen on {address}: {}",
-                super::io_reason(&e)
+                io_reason(&e)
             ))
         })?;
         let bound = listener

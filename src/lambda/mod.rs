@@ -3,16 +3,22 @@
 use bytes::Bytes;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::value::RawValue;
-use serde_json::Value;
 
-use crate::app::{App, SendApp};
-use crate::{Config, Event, HandleError, Handler, Invocation, Reply};
+use crate::app::SendApp;
+use crate::vars::{
+    FUNCTION_NAME_VAR, FUNCTION_VERSION_VAR, MAX_CONCURRENCY_VAR, MEMORY_SIZE_VAR, RUNTIME_API_VAR,
+};
+use crate::{Config, Handler, Invocation};
 
+mod invoke;
 mod runtime_api;
 mod timing;
 
+pub use invoke::MAX_REPLY_BYTES;
 pub use runtime_api::RuntimeApiError;
-pub use timing::{Timing, APP_TIMEOUT_VAR, DEADLINE_MARGIN_VAR, DEFAULT_DEADLINE_MARGIN};
+
+use invoke::{invoke, serialize_reply};
+pub use timing::{Timing, DEFAULT_DEADLINE_MARGIN};
 
 /// Serves Lambda invocations with `app`, configured from the environment
 /// (`CEH_CONFIG`, `CEH_DEADLINE_MARGIN_MS`).
@@ -129,63 +135,12 @@ pub async fn serve_with<S: SendApp>(
     lambda_runtime::run_concurrent(service).await
 }
 
-/// Handles one invocation: the payload's bytes, uncopied, become the event, and
-/// the result is the reply Lambda returns, or the error it reports.
-async fn invoke<S: App + Clone>(
-    handler: &Handler,
-    app: S,
-    payload: Bytes,
-    invocation: &Invocation,
-) -> Result<Value, Diagnostic> {
-    let event = Event::from_bytes(payload).map_err(|e| diagnostic("Ceh.InvalidEvent", &e))?;
-    handler
-        .handle_invocation(&event, app, invocation)
-        .await
-        .map(Reply::into_json)
-        .map_err(|e| diagnostic(error_type(&e), &e))
-}
-
-/// The reply as Lambda receives it, refused with a reason when Lambda would
-/// refuse it for its size after the work is done.
-fn serialize_reply(reply: &Value) -> Result<Vec<u8>, Diagnostic> {
-    let bytes = serde_json::to_vec(reply).map_err(|e| diagnostic("Ceh.InvalidReply", &e))?;
-    if bytes.len() > MAX_REPLY_BYTES {
-        let message = format!(
-            "the reply is {} bytes, over Lambda's limit of {MAX_REPLY_BYTES} bytes for a function's result; make the app answer with less",
-            bytes.len()
-        );
-        return Err(diagnostic("Ceh.ReplyTooLarge", &message));
-    }
-    Ok(bytes)
-}
-
-/// Lambda's limit for a synchronous invocation's result (6 MB).
-///
-/// ```
-/// use cloud_events_handler::lambda::MAX_REPLY_BYTES;
-///
-/// assert_eq!(MAX_REPLY_BYTES, 6 * 1024 * 1024);
-/// ```
-pub const MAX_REPLY_BYTES: usize = 6 * 1024 * 1024;
-
-/// The `errorType` Lambda reports for each way an invocation can fail.
-pub(crate) fn error_type(err: &HandleError) -> &'static str {
-    err.kind().error_type()
-}
-
-fn diagnostic(error_type: &str, err: &dyn std::fmt::Display) -> Diagnostic {
-    Diagnostic {
-        error_type: error_type.to_owned(),
-        error_message: err.to_string(),
-    }
-}
-
 /// The settings the Lambda runtime sets for every function, which the runtime loop needs.
 pub(crate) const RUNTIME_VARS: [&str; 4] = [
-    "AWS_LAMBDA_RUNTIME_API",
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-    "AWS_LAMBDA_FUNCTION_VERSION",
+    RUNTIME_API_VAR,
+    FUNCTION_NAME_VAR,
+    MEMORY_SIZE_VAR,
+    FUNCTION_VERSION_VAR,
 ];
 
 /// Fails, naming them, when settings the runtime loop needs are missing or
@@ -202,8 +157,8 @@ pub(crate) fn check_runtime_env() -> Result<(), lambda_runtime::Error> {
         )
         .into());
     }
-    runtime_api::endpoint(&std::env::var("AWS_LAMBDA_RUNTIME_API").unwrap_or_default())?;
-    let memory = std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").unwrap_or_default();
+    runtime_api::endpoint(&std::env::var(RUNTIME_API_VAR).unwrap_or_default())?;
+    let memory = std::env::var(MEMORY_SIZE_VAR).unwrap_or_default();
     if memory.parse::<i32>().is_err() {
         return Err(format!(
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE={memory:?} is not a number of megabytes"
@@ -217,7 +172,7 @@ pub(crate) fn check_runtime_env() -> Result<(), lambda_runtime::Error> {
 /// `AWS_LAMBDA_MAX_CONCURRENCY` (set by Lambda Managed Instances), read as
 /// lambda_runtime reads it, and 1 when it is unset, zero or not a number.
 pub(crate) fn max_concurrency() -> u32 {
-    std::env::var("AWS_LAMBDA_MAX_CONCURRENCY")
+    std::env::var(MAX_CONCURRENCY_VAR)
         .ok()
         .and_then(|v| v.trim().parse::<u32>().ok())
         .filter(|&n| n > 0)
@@ -239,20 +194,12 @@ pub(crate) fn runtime(concurrency: u32) -> std::io::Result<tokio::runtime::Runti
 
 /// Whether this process runs as a Lambda runtime (the runtime API is set).
 pub(crate) fn in_lambda() -> bool {
-    std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
+    std::env::var_os(RUNTIME_API_VAR).is_some()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn errors_are_reported_by_kind() -> Result<(), Box<dyn std::error::Error>> {
-        let handler = Handler::new(Config::parse("ceh.toml", "[fallback]\nreject = true\n")?);
-        let err = handler.explain(&Event::from_slice(b"{}")?).unwrap_err();
-        assert_eq!(error_type(&err), "Ceh.NoRule");
-        Ok(())
-    }
 
     #[test]
     fn a_single_invocation_runs_on_one_thread() -> Result<(), std::io::Error> {

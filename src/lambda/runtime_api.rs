@@ -11,9 +11,11 @@ use http_body_util::BodyExt;
 use lambda_runtime::Diagnostic;
 use lambda_runtime_api_client::{body::Body, build_request, PooledClient};
 
-use super::{invoke, serialize_reply, Timing};
+use super::invoke::{invoke, serialize_reply};
+use super::timing::Timing;
 use crate::app::App;
 use crate::shown::shown;
+use crate::vars::{INITIALIZATION_TYPE_VAR, RUNTIME_API_VAR};
 use crate::{Handler, Invocation};
 
 const NEXT: &str = "/2018-06-01/runtime/invocation/next";
@@ -67,7 +69,7 @@ pub enum RuntimeApiError {
 /// Whether Lambda runs this function with SnapStart, whose restore hooks
 /// only lambda_runtime's loop runs.
 pub(super) fn snap_start() -> bool {
-    std::env::var("AWS_LAMBDA_INITIALIZATION_TYPE").as_deref() == Ok("snap-start")
+    std::env::var(INITIALIZATION_TYPE_VAR).as_deref() == Ok("snap-start")
 }
 
 /// Serves invocations one at a time until the runtime API fails.
@@ -76,7 +78,7 @@ pub(super) async fn serve<S: App + Clone>(
     app: S,
     timing: Timing,
 ) -> Result<(), RuntimeApiError> {
-    let client = client(&std::env::var("AWS_LAMBDA_RUNTIME_API").unwrap_or_default())?;
+    let client = client(&std::env::var(RUNTIME_API_VAR).unwrap_or_default())?;
     loop {
         let next = next(&client, timing).await?;
         let outcome = invoke(&handler, app.clone(), next.payload, &next.invocation)

@@ -3,28 +3,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The setting for the margin kept before the Lambda deadline, in milliseconds.
-///
-/// ```
-/// use std::time::Duration;
-/// use cloud_events_handler::lambda::{Timing, DEADLINE_MARGIN_VAR};
-///
-/// std::env::set_var(DEADLINE_MARGIN_VAR, "500");
-/// assert_eq!(Timing::from_env()?.margin, Duration::from_millis(500));
-/// # Ok::<(), lambda_runtime::Error>(())
-/// ```
-pub const DEADLINE_MARGIN_VAR: &str = "CEH_DEADLINE_MARGIN_MS";
-/// The setting for the longest the app may take for one request, in milliseconds.
-///
-/// ```
-/// use std::time::Duration;
-/// use cloud_events_handler::lambda::{Timing, APP_TIMEOUT_VAR};
-///
-/// std::env::set_var(APP_TIMEOUT_VAR, "2000");
-/// assert_eq!(Timing::from_env()?.app_timeout, Some(Duration::from_secs(2)));
-/// # Ok::<(), lambda_runtime::Error>(())
-/// ```
-pub const APP_TIMEOUT_VAR: &str = "CEH_APP_TIMEOUT_MS";
+use crate::vars::{APP_TIMEOUT_VAR, DEADLINE_MARGIN_VAR};
+
 
 /// The default margin: time left after the app's answer to reply to Lambda.
 ///

@@ -1,0 +1,75 @@
+//! One invocation: the payload becomes an event, the handler's reply the result
+//! Lambda returns, or the `errorType` and message it reports.
+
+use bytes::Bytes;
+use lambda_runtime::Diagnostic;
+use serde_json::Value;
+
+use crate::app::App;
+use crate::{Event, HandleError, Handler, Invocation, Reply};
+
+/// Handles one invocation: the payload's bytes, uncopied, become the event, and
+/// the result is the reply Lambda returns, or the error it reports.
+pub(super) async fn invoke<S: App + Clone>(
+    handler: &Handler,
+    app: S,
+    payload: Bytes,
+    invocation: &Invocation,
+) -> Result<Value, Diagnostic> {
+    let event = Event::from_bytes(payload).map_err(|e| diagnostic("Ceh.InvalidEvent", &e))?;
+    handler
+        .handle_invocation(&event, app, invocation)
+        .await
+        .map(Reply::into_json)
+        .map_err(|e| diagnostic(error_type(&e), &e))
+}
+
+/// The reply as Lambda receives it, refused with a reason when Lambda would
+/// refuse it for its size after the work is done.
+pub(super) fn serialize_reply(reply: &Value) -> Result<Vec<u8>, Diagnostic> {
+    let bytes = serde_json::to_vec(reply).map_err(|e| diagnostic("Ceh.InvalidReply", &e))?;
+    if bytes.len() > MAX_REPLY_BYTES {
+        let message = format!(
+            "the reply is {} bytes, over Lambda's limit of {MAX_REPLY_BYTES} bytes for a function's result; make the app answer with less",
+            bytes.len()
+        );
+        return Err(diagnostic("Ceh.ReplyTooLarge", &message));
+    }
+    Ok(bytes)
+}
+
+/// Lambda's limit for a synchronous invocation's result (6 MB).
+///
+/// ```
+/// use cloud_events_handler::lambda::MAX_REPLY_BYTES;
+///
+/// assert_eq!(MAX_REPLY_BYTES, 6 * 1024 * 1024);
+/// ```
+pub const MAX_REPLY_BYTES: usize = 6 * 1024 * 1024;
+
+/// The `errorType` Lambda reports for each way an invocation can fail.
+pub(crate) fn error_type(err: &HandleError) -> &'static str {
+    err.kind().error_type()
+}
+
+fn diagnostic(error_type: &str, err: &dyn std::fmt::Display) -> Diagnostic {
+    Diagnostic {
+        error_type: error_type.to_owned(),
+        error_message: err.to_string(),
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    #[test]
+    fn errors_are_reported_by_kind() -> Result<(), Box<dyn std::error::Error>> {
+        let handler = Handler::new(Config::parse("ceh.toml", "[fallback]\nreject = true\n")?);
+        let err = handler.explain(&Event::from_slice(b"{}")?).unwrap_err();
+        assert_eq!(error_type(&err), "Ceh.NoRule");
+        Ok(())
+    }
+}

@@ -1,0 +1,95 @@
+//! Every setting ceh reads from its process environment, in one place.
+//!
+//! The `CEH_*` names (and `APP`, `PORT`) are ceh's interface, documented in
+//! docs/configuration.md and docs/lambda.md; the `AWS_LAMBDA_*` ones are
+//! those the Lambda runtime sets for a custom runtime.
+
+/// The setting that names the configuration file.
+///
+/// ```
+/// use cloud_events_handler::CONFIG_VAR;
+///
+/// assert_eq!(CONFIG_VAR, "CEH_CONFIG");
+/// ```
+pub const CONFIG_VAR: &str = "CEH_CONFIG";
+/// The setting that names the app's base URL.
+///
+/// ```
+/// use cloud_events_handler::{app::Upstream, APP_VAR};
+///
+/// assert_eq!(APP_VAR, "APP");
+/// let app = std::env::var(APP_VAR).ok().map(|url| Upstream::new(&url)).transpose()?;
+/// # let _ = app;
+/// # Ok::<(), cloud_events_handler::app::UpstreamError>(())
+/// ```
+pub const APP_VAR: &str = "APP";
+/// The setting for the path probed until the app answers.
+///
+/// ```
+/// use cloud_events_handler::{app::DEFAULT_READINESS_PATH, READINESS_PATH_VAR};
+///
+/// let path = std::env::var(READINESS_PATH_VAR).unwrap_or_else(|_| DEFAULT_READINESS_PATH.to_owned());
+/// assert_eq!(READINESS_PATH_VAR, "CEH_READINESS_PATH");
+/// assert!(path.starts_with('/'));
+/// ```
+pub const READINESS_PATH_VAR: &str = "CEH_READINESS_PATH";
+/// The setting for how long the app may take to become ready, in milliseconds.
+///
+/// ```
+/// use cloud_events_handler::READINESS_TIMEOUT_VAR;
+///
+/// assert_eq!(READINESS_TIMEOUT_VAR, "CEH_READINESS_TIMEOUT_MS");
+/// ```
+pub const READINESS_TIMEOUT_VAR: &str = "CEH_READINESS_TIMEOUT_MS";
+/// The setting for the margin kept before the Lambda deadline, in milliseconds.
+///
+/// ```
+/// use std::time::Duration;
+/// use cloud_events_handler::{lambda::Timing, DEADLINE_MARGIN_VAR};
+///
+/// std::env::set_var(DEADLINE_MARGIN_VAR, "500");
+/// assert_eq!(Timing::from_env()?.margin, Duration::from_millis(500));
+/// # Ok::<(), lambda_runtime::Error>(())
+/// ```
+pub const DEADLINE_MARGIN_VAR: &str = "CEH_DEADLINE_MARGIN_MS";
+/// The setting for the longest the app may take for one request, in milliseconds.
+///
+/// ```
+/// use std::time::Duration;
+/// use cloud_events_handler::{lambda::Timing, APP_TIMEOUT_VAR};
+///
+/// std::env::set_var(APP_TIMEOUT_VAR, "2000");
+/// assert_eq!(Timing::from_env()?.app_timeout, Some(Duration::from_secs(2)));
+/// # Ok::<(), lambda_runtime::Error>(())
+/// ```
+pub const APP_TIMEOUT_VAR: &str = "CEH_APP_TIMEOUT_MS";
+
+/// The setting for the token `ceh serve` requires as `Authorization: Bearer <token>`.
+///
+/// ```
+/// use cloud_events_handler::SERVE_TOKEN_VAR;
+///
+/// assert_eq!(SERVE_TOKEN_VAR, "CEH_SERVE_TOKEN");
+/// ```
+pub const SERVE_TOKEN_VAR: &str = "CEH_SERVE_TOKEN";
+/// The port `ceh serve` listens on, on every address, when `--listen` is not given (Knative, Cloud Run).
+///
+/// ```
+/// use cloud_events_handler::PORT_VAR;
+///
+/// assert_eq!(PORT_VAR, "PORT");
+/// ```
+pub const PORT_VAR: &str = "PORT";
+
+/// The runtime API's `host:port`; its presence means ceh runs as a Lambda runtime.
+pub(crate) const RUNTIME_API_VAR: &str = "AWS_LAMBDA_RUNTIME_API";
+/// The function's name.
+pub(crate) const FUNCTION_NAME_VAR: &str = "AWS_LAMBDA_FUNCTION_NAME";
+/// The function's memory, in megabytes.
+pub(crate) const MEMORY_SIZE_VAR: &str = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
+/// The function's version.
+pub(crate) const FUNCTION_VERSION_VAR: &str = "AWS_LAMBDA_FUNCTION_VERSION";
+/// How many invocations one execution environment serves at once (Lambda Managed Instances).
+pub(crate) const MAX_CONCURRENCY_VAR: &str = "AWS_LAMBDA_MAX_CONCURRENCY";
+/// `snap-start` when the function runs with SnapStart.
+pub(crate) const INITIALIZATION_TYPE_VAR: &str = "AWS_LAMBDA_INITIALIZATION_TYPE";
