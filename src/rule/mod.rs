@@ -15,6 +15,7 @@ mod predicate;
 mod query;
 mod raw;
 mod route;
+mod step;
 mod table;
 mod template;
 

@@ -7,6 +7,8 @@ use jsonpath_rust::parser::parse_json_path;
 use jsonpath_rust::query::js_path_process;
 use serde_json::Value;
 
+use super::step::Step;
+
 /// A JSONPath query, parsed once when the rules load.
 ///
 /// Most rule paths are *singular*: names and indexes only (`$.Records[0].eventSource`).
@@ -36,14 +38,6 @@ enum Plan {
     /// Names, indexes and wildcards: any number of nodes.
     Steps(Box<[Step]>),
     General(Box<JpQuery>),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub(super) enum Step {
-    Name(Box<str>),
-    Index(i64),
-    /// `[*]` or `.*`: every element of an array, every member value of an object.
-    All,
 }
 
 impl Query {

@@ -15,7 +15,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::query::Step;
+use super::step::Step;
 
 /// Every node `steps` reach in `bytes`, in document order, each a slice of
 /// `bytes`; `None` when `bytes` is not one JSON value.

@@ -1,0 +1,13 @@
+//! The steps of a plain query: what both walks take, over a parsed `Value`
+//! ([`Query`](super::Query)) and over the event's bytes ([`raw`](super::raw)).
+
+/// One step of a query that has only names, indexes and wildcards.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Step {
+    /// `.name` or `['name']`: an object's member.
+    Name(Box<str>),
+    /// `[index]`: an array's element; a negative index counts from the end.
+    Index(i64),
+    /// `[*]` or `.*`: every element of an array, every member value of an object.
+    All,
+}
