@@ -85,7 +85,7 @@ use bytes::Bytes;
 use http::{Request, Response};
 use serde_json::Value;
 
-use crate::Event;
+use crate::event::Event;
 
 pub use build::RawEvent;
 pub use error::PassThroughError;
