@@ -2,18 +2,23 @@
 //!
 //! # The library
 //!
-//! The same pipeline the binary runs, for Rust programs:
+//! The same pipeline the binary runs, for Rust programs; each stop is a module,
+//! and every module imports only the stops before it (`.ci/check-imports`
+//! checks that no two import each other):
 //!
 //! 1. [`RuleTable::classify`] matches the event's JSON against the rule table
-//!    (TOML, JSONPath predicates; first match wins).
-//! 2. [`synthesize`] builds the HTTP request on the [`Environment`]; HTTP events
-//!    pass through as the request they carry ([`passthrough`]).
-//! 3. [`Handler::handle`] sends it to the app — any `tower::Service`, such as an
-//!    axum `Router`, the built-in [`Echo`] app, or an [`app::Upstream`] server.
-//! 4. [`reply`] turns the app's response into what the event source expects.
-//!
-//! [`lambda::run`] serves Lambda invocations with a service; [`serve::serve`]
-//! serves events over HTTP.
+//!    (TOML, JSONPath predicates; first match wins). A rule's [`Route`] says
+//!    what the event becomes: an event route with its [`EventReply`], or an
+//!    HTTP pass-through in its [`HttpFormat`].
+//! 2. [`Handler::explain`] makes the [`Plan`]: the requests the app receives,
+//!    synthesized on the [`Environment`] ([`synthesize`]) or carried by an HTTP
+//!    event ([`passthrough`]), or ceh's own refusal of one.
+//! 3. [`Handler::handle`] sends them to the app — any `tower::Service`, such as
+//!    an axum `Router`, the built-in [`Echo`] app, or an [`app::Upstream`] server.
+//! 4. The app's answers become a typed [`Reply`], which each front end renders:
+//!    [`lambda::run`] as the JSON the event source expects, [`serve::serve`] as
+//!    the app's own HTTP response. A failure is a [`HandleError`], whose
+//!    [`kind`](HandleError::kind) the front ends map to an `errorType` or a status.
 //!
 //! ```
 //! use cloud_events_handler::{Config, Event, Handler};

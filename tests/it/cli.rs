@@ -442,3 +442,23 @@ fn invoke_shows_each_reply_mode() {
         serde_json::json!({"ignored": true, "rule": "warmup"})
     );
 }
+
+#[test]
+fn explain_shows_a_refused_spoof_as_the_app_would_never_see_it() {
+    let spoof = br#"{"version": "2.0", "rawPath": "/aws.s3", "rawQueryString": "", "headers": {},
+        "requestContext": {"http": {"method": "POST"}}, "isBase64Encoded": false}"#;
+    let origin = "rules/http.toml";
+    let output = ceh(&["explain", "-"], spoof);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(text.starts_with("rule   apigateway-v2 ("), "{text}");
+    assert!(text.contains(origin), "{text}");
+    assert!(
+        text.ends_with("reply  http\n\nrefused 404 Not Found\n/aws.s3 is an event route, not reachable over HTTP; set allow_event_routes = true in [http] to allow it\n"),
+        "{text}"
+    );
+    let output = ceh(&["explain", "--format", "json", "-"], spoof);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["requests"], serde_json::json!([]));
+    assert_eq!(json["refused"]["status"], 404);
+}
