@@ -1,6 +1,9 @@
 //! When an app's answer counts as a failure, and what the reply then says.
 
 use http::StatusCode;
+use serde::{Deserialize, Deserializer};
+
+use crate::rule::{checked, read_table};
 
 /// The `[reply]` table of the configuration file.
 ///
@@ -125,46 +128,80 @@ impl ReplyPolicy {
         self.concurrency
     }
 
+    /// Reads the `[reply]` table; the error names the key and says what to write.
     pub(crate) fn from_table(table: toml::Table) -> Result<Self, String> {
-        let mut policy = Self::default();
-        for (key, value) in table {
-            match (key.as_str(), value) {
-                ("failure_status", toml::Value::Array(items)) => {
-                    policy.failure = items
-                        .into_iter()
-                        .map(status_match)
-                        .collect::<Result<_, _>>()?;
-                }
-                ("always_succeed", toml::Value::Boolean(b)) => policy.always_succeed = b,
-                ("report_item_failures", toml::Value::Boolean(b)) => policy.report_item_failures = b,
-                ("concurrency", toml::Value::Integer(n)) if (1..=1000).contains(&n) => {
-                    policy.concurrency = usize::try_from(n).unwrap_or(DEFAULT_CONCURRENCY);
-                }
-                ("concurrency", _) => return Err("reply.concurrency: a whole number from 1 to 1000".into()),
-                ("max_records", toml::Value::Integer(n)) if n >= 1 => {
-                    policy.max_records = usize::try_from(n).unwrap_or(usize::MAX);
-                }
-                ("max_records", _) => return Err("reply.max_records: a whole number from 1".into()),
-                ("failure_status", _) => {
-                    return Err("reply.failure_status: a list of status codes and classes, e.g. [\"5xx\", 429]".into())
-                }
-                ("always_succeed" | "report_item_failures", _) => {
-                    return Err(format!("reply.{key}: true or false"))
-                }
-                _ => {
-                    return Err(format!(
-                        "reply.{key}: unknown key; use failure_status, always_succeed, report_item_failures, concurrency or max_records"
-                    ))
-                }
-            }
-        }
-        Ok(policy)
+        let raw = read_table(table).map_err(|e| e.in_table("reply", KEYS))?;
+        Ok(Self::compile(raw))
     }
+
+    /// The policy `raw` sets, the defaults for what it leaves out.
+    fn compile(raw: RawReplyPolicy) -> Self {
+        let default = Self::default();
+        Self {
+            failure: raw.failure_status.unwrap_or(default.failure),
+            always_succeed: raw.always_succeed.unwrap_or(default.always_succeed),
+            report_item_failures: raw
+                .report_item_failures
+                .unwrap_or(default.report_item_failures),
+            concurrency: raw.concurrency.unwrap_or(default.concurrency),
+            max_records: raw.max_records.unwrap_or(default.max_records),
+        }
+    }
+}
+
+/// The `[reply]` table as written, each value checked as it is read.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReplyPolicy {
+    #[serde(default, deserialize_with = "failure_status")]
+    failure_status: Option<Vec<StatusMatch>>,
+    #[serde(default, deserialize_with = "flag")]
+    always_succeed: Option<bool>,
+    #[serde(default, deserialize_with = "flag")]
+    report_item_failures: Option<bool>,
+    #[serde(default, deserialize_with = "concurrency")]
+    concurrency: Option<usize>,
+    #[serde(default, deserialize_with = "max_records")]
+    max_records: Option<usize>,
+}
+
+/// The keys of `[reply]`, as an unknown key's error lists them.
+const KEYS: &str =
+    "failure_status, always_succeed, report_item_failures, concurrency or max_records";
+
+fn failure_status<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<StatusMatch>>, D::Error> {
+    checked(d, |value| match value {
+        toml::Value::Array(items) => items.into_iter().map(status_match).collect(),
+        _ => Err("a list of status codes and classes, e.g. [\"5xx\", 429]".into()),
+    })
+}
+
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    checked(d, |value| {
+        value.as_bool().ok_or_else(|| "true or false".into())
+    })
+}
+
+fn concurrency<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    checked(d, |value| {
+        value
+            .as_integer()
+            .filter(|n| (1..=1000).contains(n))
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| "a whole number from 1 to 1000".into())
+    })
+}
+
+fn max_records<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    checked(d, |value| match value.as_integer() {
+        Some(n) if n >= 1 => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+        _ => Err("a whole number from 1".into()),
+    })
 }
 
 fn status_match(value: toml::Value) -> Result<StatusMatch, String> {
     let bad = |v: &dyn std::fmt::Display| {
-        format!("reply.failure_status: {v} is neither a status code (100-599) nor a class such as \"5xx\"")
+        format!("{v} is neither a status code (100-599) nor a class such as \"5xx\"")
     };
     match value {
         toml::Value::Integer(code) if (100..=599).contains(&code) => {

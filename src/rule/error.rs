@@ -1,6 +1,11 @@
-//! Errors found while loading rule and configuration files.
+//! Errors found while loading rule and configuration files, and the reading of
+//! settings tables that names the key at fault.
 
 use std::fmt;
+
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{DeserializeOwned, DeserializeSeed, Error as _, IntoDeserializer, MapAccess};
+use serde::{Deserialize, Deserializer};
 
 /// Where a rule or setting was written: a file (or built-in rule set) and a line.
 ///
@@ -111,4 +116,116 @@ pub(crate) fn line_of(text: &str, offset: usize) -> usize {
         .filter(|&&b| b == b'\n')
         .count()
         + 1
+}
+
+/// A key of a settings table (`[environment]`, `[reply]`, `[http]`) that
+/// cannot be used, as [`read_table`] found it.
+#[derive(Debug)]
+pub(crate) struct KeyError {
+    /// The key as written (`SERVER_PORT`, `wsgi.url_scheme`…).
+    key: String,
+    /// What is wrong with the key's value; `None` when the key is unknown.
+    problem: Option<String>,
+}
+
+impl KeyError {
+    /// The problem as `table.key: …`; an unknown key is told to use one of `keys`.
+    pub(crate) fn in_table(&self, table: &str, keys: &str) -> String {
+        match &self.problem {
+            Some(problem) => format!("{table}.{}: {problem}", self.key),
+            None => format!("{table}.{}: unknown key; use {keys}", self.key),
+        }
+    }
+}
+
+/// Reads a settings table into its raw form `T`, whose fields are all optional.
+///
+/// These tables report a problem at their header line, naming the key, and
+/// serde's errors do not name it; so the entries are handed to `T` one at a
+/// time and the one being read when an error comes up is the key at fault.
+/// A failing key is one `T` does not know (`deny_unknown_fields`); a failure
+/// between a key and its value, serde finding a setting written twice, under
+/// two of its names (`alias`).
+pub(crate) fn read_table<T: DeserializeOwned>(table: toml::Table) -> Result<T, KeyError> {
+    let mut entries = Entries {
+        iter: table.into_iter(),
+        value: None,
+        key: String::new(),
+        reading: Reading::Value,
+    };
+    T::deserialize(MapAccessDeserializer::new(&mut entries)).map_err(|err| {
+        let message = err.message();
+        let problem = match entries.reading {
+            Reading::Key => None,
+            Reading::Value => Some(message.to_owned()),
+            Reading::Between => Some(format!(
+                "{}; write the setting once, under one of its names",
+                message.replace("duplicate field", "duplicate key")
+            )),
+        };
+        KeyError {
+            key: entries.key,
+            problem,
+        }
+    })
+}
+
+/// Deserializes a setting as TOML and checks it with `check`, whose error is
+/// the problem [`read_table`] reports for the key: for `deserialize_with`,
+/// where serde's own wording would not say what to write.
+pub(crate) fn checked<'de, D: Deserializer<'de>, T>(
+    deserializer: D,
+    check: impl FnOnce(toml::Value) -> Result<T, String>,
+) -> Result<Option<T>, D::Error> {
+    check(toml::Value::deserialize(deserializer)?)
+        .map(Some)
+        .map_err(D::Error::custom)
+}
+
+/// A table's entries as serde reads them, remembering where it is.
+struct Entries {
+    iter: toml::map::IntoIter<String, toml::Value>,
+    /// The value of the key just read, until serde asks for it.
+    value: Option<toml::Value>,
+    key: String,
+    reading: Reading,
+}
+
+/// What [`Entries`] was handing to serde last.
+#[derive(Clone, Copy)]
+enum Reading {
+    Key,
+    Between,
+    Value,
+}
+
+impl<'de> MapAccess<'de> for Entries {
+    type Error = toml::de::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        let Some((key, value)) = self.iter.next() else {
+            return Ok(None);
+        };
+        self.key.clone_from(&key);
+        self.value = Some(value);
+        self.reading = Reading::Key;
+        let key = seed.deserialize(key.into_deserializer())?;
+        self.reading = Reading::Between;
+        Ok(Some(key))
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.reading = Reading::Value;
+        let value = self
+            .value
+            .take()
+            .ok_or_else(|| Self::Error::custom("a value was asked for before its key"))?;
+        seed.deserialize(value)
+    }
 }
