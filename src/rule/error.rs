@@ -182,6 +182,11 @@ pub(crate) fn checked<'de, D: Deserializer<'de>, T>(
         .map_err(D::Error::custom)
 }
 
+/// `expected {what}, found {found's type}`.
+pub(crate) fn expected(what: &str, found: &toml::Value) -> String {
+    format!("expected {what}, found {}", found.type_str())
+}
+
 /// A table's entries as serde reads them, remembering where it is.
 struct Entries {
     iter: toml::map::IntoIter<String, toml::Value>,
