@@ -70,6 +70,9 @@ pub struct Config {
     event_routes: Vec<String>,
 }
 
+/// The file as written. Rules and the settings tables stay TOML tables here:
+/// each is read into its own raw form once its line is known, so a problem is
+/// reported at the line of its table (`rule::read_table`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -201,19 +204,15 @@ impl Config {
         };
         let rules = RuleTable::new(rules, fallback);
 
-        let environment = match raw.environment {
-            Some(table) => {
-                let origin = at(table.span());
-                let names: HashSet<&str> = rules
-                    .rules()
-                    .iter()
-                    .chain(rules.fallback())
-                    .map(|r| r.name())
-                    .collect();
-                Environment::from_table(table.into_inner(), &origin, &names)?
-            }
-            None => Environment::default(),
-        };
+        let environment = section(raw.environment, at, |table| {
+            let names: HashSet<&str> = rules
+                .rules()
+                .iter()
+                .chain(rules.fallback())
+                .map(|r| r.name())
+                .collect();
+            Environment::from_table(table, &names)
+        })?;
         let reply_policy = section(raw.reply, at, ReplyPolicy::from_table)?;
         let http = section(raw.http, at, HttpOptions::from_table)?;
         let event_routes = event_routes(&rules, &environment);

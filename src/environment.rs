@@ -5,10 +5,11 @@ use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use http::header::CONTENT_TYPE;
-use http::uri::{Authority, Scheme};
+use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Version};
+use serde::{Deserialize, Deserializer};
 
-use crate::rule::{LoadError, Origin, Rule};
+use crate::rule::{checked, expected, read_table, unknown_key, Rule};
 
 /// What every synthesized event request is built on.
 ///
@@ -146,63 +147,93 @@ impl Environment {
             .unwrap_or(Method::POST)
     }
 
-    /// Builds the environment from an `[environment]` table, checking that every
-    /// `[environment.rule.<name>]` names a rule in `rule_names`.
+    /// Reads an `[environment]` table: the global settings, then each
+    /// `[environment.rule.<name>]`, whose name must be in `rule_names`.
     pub(crate) fn from_table(
-        table: toml::Table,
-        at: &Origin,
+        mut table: toml::Table,
         rule_names: &HashSet<&str>,
-    ) -> Result<Self, LoadError> {
-        let fail = |problem: String| LoadError::Setting {
-            at: at.clone(),
-            problem,
+    ) -> Result<Self, String> {
+        // The per-rule tables start from the global settings, so those come first.
+        let per_rule_tables = table.remove("rule");
+        let raw = read_table(table, "environment", KEYS)?;
+        let global = Settings::compile(raw, &Settings::default(), "environment")?;
+        let per_rule_tables = match per_rule_tables {
+            None => toml::Table::new(),
+            Some(toml::Value::Table(tables)) => tables,
+            Some(_) => {
+                let example = "e.g. [environment.rule.s3]";
+                return Err(format!(
+                    "environment.rule: must be a table of per-rule tables, {example}"
+                ));
+            }
         };
-        let mut global = Settings::default();
-        let mut per_rule_tables = toml::Table::new();
-        for (key, value) in table {
-            if key == "rule" {
-                per_rule_tables = match value {
-                    toml::Value::Table(t) => t,
-                    _ => return Err(fail("environment.rule: must be a table of per-rule tables, e.g. [environment.rule.s3]".into())),
-                };
-                continue;
-            }
-            global
-                .set(&key, value)
-                .map_err(|p| fail(format!("environment.{key}: {p}")))?;
-        }
-        let mut per_rule = HashMap::new();
-        let mut per_rule_methods = HashMap::new();
-        for (name, value) in per_rule_tables {
-            if !rule_names.contains(name.as_str()) {
-                return Err(fail(format!(
-                    "environment.rule.{name}: there is no rule named `{name}`; `ceh rules list` shows the names"
-                )));
-            }
-            let toml::Value::Table(overrides) = value else {
-                return Err(fail(format!(
-                    "environment.rule.{name}: must be a table of settings"
-                )));
-            };
-            let mut settings = global.clone();
-            settings.method = None;
-            for (key, value) in overrides {
-                settings
-                    .set(&key, value)
-                    .map_err(|p| fail(format!("environment.rule.{name}.{key}: {p}")))?;
-            }
-            if let Some(method) = settings.method.take() {
-                per_rule_methods.insert(name.clone(), method);
-            }
-            per_rule.insert(name, settings);
-        }
-        Ok(Self {
+        // A per-rule method outranks the rule's own `method`, the global one does
+        // not (see `method`), so per-rule settings do not inherit it.
+        let base = Settings {
+            method: None,
+            ..global.clone()
+        };
+        let mut environment = Self {
             global,
-            per_rule,
-            per_rule_methods,
-        })
+            ..Self::default()
+        };
+        for (name, table) in per_rule_tables {
+            let at = format!("environment.rule.{name}");
+            if !rule_names.contains(name.as_str()) {
+                return Err(format!(
+                    "{at}: there is no rule named `{name}`; `ceh rules list` shows the names"
+                ));
+            }
+            let toml::Value::Table(table) = table else {
+                return Err(format!("{at}: must be a table of settings"));
+            };
+            let mut settings = Settings::compile(read_table(table, &at, KEYS)?, &base, &at)?;
+            if let Some(method) = settings.method.take() {
+                environment.per_rule_methods.insert(name.clone(), method);
+            }
+            environment.per_rule.insert(name, settings);
+        }
+        Ok(environment)
     }
 }
+
+/// One environment table as written, `[environment]` or
+/// `[environment.rule.<name>]`: ceh's names, with the seed's WSGI names as
+/// aliases, each value checked as it is read so an error names the key as written.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawSettings {
+    #[serde(alias = "REQUEST_METHOD", deserialize_with = "method")]
+    method: Option<Method>,
+    #[serde(alias = "wsgi.url_scheme", deserialize_with = "scheme")]
+    scheme: Option<String>,
+    #[serde(alias = "SERVER_NAME", deserialize_with = "host")]
+    host: Option<String>,
+    #[serde(alias = "SERVER_PORT", deserialize_with = "port")]
+    port: Option<u16>,
+    #[serde(alias = "SERVER_PROTOCOL", deserialize_with = "protocol")]
+    protocol: Option<Version>,
+    #[serde(alias = "SCRIPT_NAME", deserialize_with = "base_path")]
+    base_path: Option<String>,
+    /// `Some(None)` clears a query the global settings set.
+    #[serde(alias = "QUERY_STRING", deserialize_with = "query")]
+    query: Option<Option<String>>,
+    #[serde(alias = "CONTENT_TYPE", deserialize_with = "content_type")]
+    content_type: Option<HeaderValue>,
+    #[serde(deserialize_with = "headers")]
+    headers: Option<Vec<(HeaderName, HeaderValue)>>,
+    /// `HTTP_*` headers, the WSGI keys that mean nothing here, and unknown keys,
+    /// for `compile` to tell apart: serde cannot `deny_unknown_fields` beside a
+    /// flattened map.
+    #[serde(flatten)]
+    rest: toml::Table,
+}
+
+/// Every key an environment table knows, as an unknown key's error lists them.
+const KEYS: &str = concat!(
+    "method, scheme, host, port, protocol, base_path, query, content_type, headers, or the WSGI names ",
+    "(REQUEST_METHOD, wsgi.url_scheme, SERVER_NAME, SERVER_PORT, SERVER_PROTOCOL, SCRIPT_NAME, QUERY_STRING, CONTENT_TYPE, HTTP_*)"
+);
 
 /// WSGI keys of the seed's default environ that have no meaning here: the
 /// path comes from the rules, the body length from the event.
@@ -309,114 +340,169 @@ impl Settings {
         &self.prepared
     }
 
-    /// Sets one key, then rebuilds the prepared pieces from the new settings.
-    fn set(&mut self, key: &str, value: toml::Value) -> Result<(), String> {
-        self.set_key(key, value)?;
+    /// The settings `raw` makes of `base`.
+    ///
+    /// A header written more than once takes the last of `content_type`, the
+    /// `HTTP_*` keys, `headers`; each adds to `base`'s headers.
+    fn compile(raw: RawSettings, base: &Self, at: &str) -> Result<Self, String> {
+        let mut headers = base.headers.clone();
+        if let Some(value) = raw.content_type {
+            headers.insert(CONTENT_TYPE, value);
+        }
+        for (key, value) in raw.rest {
+            if IGNORED_WSGI_KEYS.contains(&key.as_str()) {
+                continue;
+            }
+            let Some(name) = key.strip_prefix("HTTP_") else {
+                return Err(unknown_key(at, &key, KEYS));
+            };
+            let (name, value) = header(&name.replace('_', "-").to_ascii_lowercase(), &value)
+                .map_err(|problem| format!("{at}.{key}: {problem}"))?;
+            headers.insert(name, value);
+        }
+        for (name, value) in raw.headers.into_iter().flatten() {
+            headers.insert(name, value);
+        }
+        let mut settings = Self {
+            method: raw.method.or_else(|| base.method.clone()),
+            scheme: raw.scheme.unwrap_or_else(|| base.scheme.clone()),
+            host: raw.host.unwrap_or_else(|| base.host.clone()),
+            port: raw.port.or(base.port),
+            version: raw.protocol.unwrap_or(base.version),
+            base_path: raw.base_path.unwrap_or_else(|| base.base_path.clone()),
+            query: raw.query.unwrap_or_else(|| base.query.clone()),
+            headers,
+            prepared: Prepared::default(),
+        };
+        settings.prepared = settings
+            .prepare()
+            .map_err(|problem| format!("{at}: {problem}"))?;
+        Ok(settings)
+    }
+
+    /// The pieces of every request, from the settings.
+    fn prepare(&self) -> Result<Prepared, String> {
         let authority = self.authority();
-        self.prepared = Prepared {
+        Ok(Prepared {
             scheme: Scheme::from_str(&self.scheme).map_err(|e| format!("scheme: {e}"))?,
             host: HeaderValue::from_str(&authority).map_err(|e| format!("host: {e}"))?,
             authority: Authority::from_str(&authority).map_err(|e| format!("host: {e}"))?,
+        })
+    }
+}
+
+fn method<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Method>, D::Error> {
+    text(d, |text| {
+        Method::from_bytes(text.to_ascii_uppercase().as_bytes())
+            .map_err(|_| format!("{text:?} is not an HTTP method"))
+    })
+}
+
+fn scheme<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    text(d, |text| match text {
+        "http" | "https" => Ok(text.to_owned()),
+        _ => Err(format!(
+            "{text:?} is not a scheme; use \"http\" or \"https\""
+        )),
+    })
+}
+
+fn host<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    text(d, |host| match Authority::from_str(host) {
+        Ok(a) if a.port().is_none() && !host.contains('@') => Ok(host.to_owned()),
+        _ => Err(format!(
+            "{host:?} is not a host name; write the port in `port`"
+        )),
+    })
+}
+
+fn port<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
+    checked(d, |value| {
+        // A WSGI environ's SERVER_PORT is a string.
+        let port = match &value {
+            toml::Value::Integer(n) => u16::try_from(*n).ok(),
+            toml::Value::String(s) => s.parse().ok(),
+            _ => None,
         };
-        Ok(())
-    }
+        port.ok_or_else(|| format!("{value:?} is not a port number (0 to 65535)"))
+    })
+}
 
-    fn set_key(&mut self, key: &str, value: toml::Value) -> Result<(), String> {
-        if IGNORED_WSGI_KEYS.contains(&key) {
-            return Ok(());
-        }
-        if let Some(name) = key.strip_prefix("HTTP_") {
-            let name = name.replace('_', "-").to_ascii_lowercase();
-            return self.set_header(&name, &value);
-        }
-        match key {
-            "method" | "REQUEST_METHOD" => {
-                let text = string(&value)?;
-                let method = Method::from_bytes(text.to_ascii_uppercase().as_bytes())
-                    .map_err(|_| format!("{text:?} is not an HTTP method"))?;
-                self.method = Some(method);
-            }
-            "scheme" | "wsgi.url_scheme" => {
-                self.scheme = match string(&value)? {
-                    s @ ("http" | "https") => s.to_owned(),
-                    other => return Err(format!("{other:?} is not a scheme; use \"http\" or \"https\"")),
-                };
-            }
-            "host" | "SERVER_NAME" => {
-                let host = string(&value)?;
-                http::uri::Authority::from_str(host)
-                    .ok()
-                    .filter(|a| a.port().is_none() && !host.contains('@'))
-                    .ok_or_else(|| format!("{host:?} is not a host name; write the port in `port`"))?;
-                self.host = host.to_owned();
-            }
-            "port" | "SERVER_PORT" => {
-                let port = match &value {
-                    toml::Value::Integer(n) => u16::try_from(*n).ok(),
-                    toml::Value::String(s) => s.parse().ok(),
-                    _ => None,
-                };
-                self.port = Some(port.ok_or_else(|| format!("{value:?} is not a port number (0 to 65535)"))?);
-            }
-            "protocol" | "SERVER_PROTOCOL" => {
-                self.version = match string(&value)? {
-                    "HTTP/1.0" => Version::HTTP_10,
-                    "HTTP/1.1" => Version::HTTP_11,
-                    "HTTP/2" | "HTTP/2.0" => Version::HTTP_2,
-                    other => return Err(format!("{other:?} is not a protocol; use \"HTTP/1.0\", \"HTTP/1.1\" or \"HTTP/2\"")),
-                };
-            }
-            "base_path" | "SCRIPT_NAME" => self.base_path = base_path(string(&value)?)?,
-            "query" | "QUERY_STRING" => {
-                let query = string(&value)?.trim_start_matches('?');
-                http::uri::PathAndQuery::from_str(&format!("/?{query}"))
-                    .map_err(|_| format!("{query:?} is not a valid query string; percent-encode it"))?;
-                self.query = (!query.is_empty()).then(|| query.to_owned());
-            }
-            "content_type" | "CONTENT_TYPE" => self.set_header("content-type", &value)?,
-            "headers" => {
-                let toml::Value::Table(headers) = value else {
-                    return Err("must be a table of header names and values".into());
-                };
-                for (name, value) in headers {
-                    self.set_header(&name, &value).map_err(|p| format!("{name}: {p}"))?;
-                }
-            }
-            _ => return Err(format!(
-                "unknown key; use method, scheme, host, port, protocol, base_path, query, content_type, headers, or the WSGI names ({})",
-                "REQUEST_METHOD, wsgi.url_scheme, SERVER_NAME, SERVER_PORT, SERVER_PROTOCOL, SCRIPT_NAME, QUERY_STRING, CONTENT_TYPE, HTTP_*"
-            )),
-        }
-        Ok(())
-    }
+fn protocol<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Version>, D::Error> {
+    text(d, |text| match text {
+        "HTTP/1.0" => Ok(Version::HTTP_10),
+        "HTTP/1.1" => Ok(Version::HTTP_11),
+        "HTTP/2" | "HTTP/2.0" => Ok(Version::HTTP_2),
+        _ => Err(format!(
+            "{text:?} is not a protocol; use \"HTTP/1.0\", \"HTTP/1.1\" or \"HTTP/2\""
+        )),
+    })
+}
 
-    fn set_header(&mut self, name: &str, value: &toml::Value) -> Result<(), String> {
-        let header =
-            HeaderName::from_str(name).map_err(|_| format!("{name:?} is not a header name"))?;
-        if matches!(
-            header.as_str(),
-            "host" | "content-length" | "transfer-encoding" | "ceh-rule"
-        ) {
-            return Err(format!(
-                "`{header}` is set by ceh itself; use `host` for the host name"
-            ));
-        }
-        let text = string(value)?;
-        let value = HeaderValue::from_str(text)
-            .map_err(|_| format!("{text:?} is not a valid header value (no control characters)"))?;
-        self.headers.insert(header, value);
-        Ok(())
+fn base_path<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    text(d, path_prefix)
+}
+
+fn query<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    text(d, |text| {
+        let query = text.trim_start_matches('?');
+        PathAndQuery::from_str(&format!("/?{query}"))
+            .map_err(|_| format!("{query:?} is not a valid query string; percent-encode it"))?;
+        Ok((!query.is_empty()).then(|| query.to_owned()))
+    })
+}
+
+fn content_type<'de, D: Deserializer<'de>>(d: D) -> Result<Option<HeaderValue>, D::Error> {
+    checked(d, |value| header_value(&value))
+}
+
+fn headers<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<(HeaderName, HeaderValue)>>, D::Error> {
+    checked(d, |value| match value {
+        toml::Value::Table(headers) => headers
+            .iter()
+            .map(|(name, value)| header(name, value).map_err(|p| format!("{name}: {p}")))
+            .collect(),
+        _ => Err("must be a table of header names and values".into()),
+    })
+}
+
+/// A string setting, checked by `parse`.
+fn text<'de, D: Deserializer<'de>, T>(
+    d: D,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Option<T>, D::Error> {
+    checked(d, |value| parse(string(&value)?))
+}
+
+/// A header for every event request, which may not be one ceh sets itself.
+fn header(name: &str, value: &toml::Value) -> Result<(HeaderName, HeaderValue), String> {
+    let header =
+        HeaderName::from_str(name).map_err(|_| format!("{name:?} is not a header name"))?;
+    if matches!(
+        header.as_str(),
+        "host" | "content-length" | "transfer-encoding" | "ceh-rule"
+    ) {
+        return Err(format!(
+            "`{header}` is set by ceh itself; use `host` for the host name"
+        ));
     }
+    Ok((header, header_value(value)?))
+}
+
+fn header_value(value: &toml::Value) -> Result<HeaderValue, String> {
+    let text = string(value)?;
+    HeaderValue::from_str(text)
+        .map_err(|_| format!("{text:?} is not a valid header value (no control characters)"))
 }
 
 fn string(value: &toml::Value) -> Result<&str, String> {
-    value
-        .as_str()
-        .ok_or_else(|| format!("expected a string, found {}", value.type_str()))
+    value.as_str().ok_or_else(|| expected("a string", value))
 }
 
 /// Normalizes a base path: leading `/`, no trailing `/`, no `.`/`..` or empty segments.
-fn base_path(text: &str) -> Result<String, String> {
+fn path_prefix(text: &str) -> Result<String, String> {
     let trimmed = text.trim_end_matches('/');
     if trimmed.is_empty() {
         return Ok(String::new());
@@ -426,7 +512,7 @@ fn base_path(text: &str) -> Result<String, String> {
         && trimmed[1..]
             .split('/')
             .all(|s| !s.is_empty() && s != "." && s != "..")
-        && http::uri::PathAndQuery::from_str(trimmed).is_ok();
+        && PathAndQuery::from_str(trimmed).is_ok();
     if valid {
         Ok(trimmed.to_owned())
     } else {

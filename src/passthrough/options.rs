@@ -55,8 +55,7 @@ impl Default for HttpOptions {
 impl HttpOptions {
     /// Reads the `[http]` table; the error names the key and says what to write.
     pub(crate) fn from_table(table: toml::Table) -> Result<Self, String> {
-        let raw = read_table(table).map_err(|e| e.in_table("http", KEYS))?;
-        Ok(Self::compile(raw))
+        Ok(Self::compile(read_table(table, "http", KEYS)?))
     }
 
     /// The options `raw` sets, the defaults for what it leaves out.

@@ -130,8 +130,7 @@ impl ReplyPolicy {
 
     /// Reads the `[reply]` table; the error names the key and says what to write.
     pub(crate) fn from_table(table: toml::Table) -> Result<Self, String> {
-        let raw = read_table(table).map_err(|e| e.in_table("reply", KEYS))?;
-        Ok(Self::compile(raw))
+        Ok(Self::compile(read_table(table, "reply", KEYS)?))
     }
 
     /// The policy `raw` sets, the defaults for what it leaves out.

@@ -118,61 +118,47 @@ pub(crate) fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-/// A key of a settings table (`[environment]`, `[reply]`, `[http]`) that
-/// cannot be used, as [`read_table`] found it.
-#[derive(Debug)]
-pub(crate) struct KeyError {
-    /// The key as written (`SERVER_PORT`, `wsgi.url_scheme`…).
-    key: String,
-    /// What is wrong with the key's value; `None` when the key is unknown.
-    problem: Option<String>,
-}
-
-impl KeyError {
-    /// The problem as `table.key: …`; an unknown key is told to use one of `keys`.
-    pub(crate) fn in_table(&self, table: &str, keys: &str) -> String {
-        match &self.problem {
-            Some(problem) => format!("{table}.{}: {problem}", self.key),
-            None => format!("{table}.{}: unknown key; use {keys}", self.key),
-        }
-    }
-}
-
-/// Reads a settings table into its raw form `T`, whose fields are all optional.
+/// Reads settings table `name` (`reply`, `environment.rule.s3`…) into its raw
+/// form `T`, whose fields are all optional. An error reads `name.key: …`, as
+/// written at the table's line; an unknown key is told to use one of `keys`.
 ///
-/// These tables report a problem at their header line, naming the key, and
-/// serde's errors do not name it; so the entries are handed to `T` one at a
-/// time and the one being read when an error comes up is the key at fault.
-/// A failing key is one `T` does not know (`deny_unknown_fields`); a failure
-/// between a key and its value, serde finding a setting written twice, under
+/// serde's errors do not name the key, so the entries are handed to `T` one
+/// at a time and the one in hand when an error comes up is the key at fault:
+/// failing on the key itself, it is one `T` does not know (`deny_unknown_fields`);
+/// between the key and its value, serde found a setting written twice, under
 /// two of its names (`alias`).
-pub(crate) fn read_table<T: DeserializeOwned>(table: toml::Table) -> Result<T, KeyError> {
+pub(crate) fn read_table<T: DeserializeOwned>(
+    table: toml::Table,
+    name: &str,
+    keys: &str,
+) -> Result<T, String> {
     let mut entries = Entries {
         iter: table.into_iter(),
-        value: None,
         key: String::new(),
+        value: None,
         reading: Reading::Value,
     };
     T::deserialize(MapAccessDeserializer::new(&mut entries)).map_err(|err| {
-        let message = err.message();
-        let problem = match entries.reading {
-            Reading::Key => None,
-            Reading::Value => Some(message.to_owned()),
-            Reading::Between => Some(format!(
-                "{}; write the setting once, under one of its names",
-                message.replace("duplicate field", "duplicate key")
-            )),
-        };
-        KeyError {
-            key: entries.key,
-            problem,
+        let key = &entries.key;
+        match entries.reading {
+            Reading::Key => unknown_key(name, key, keys),
+            Reading::Between => format!(
+                "{name}.{key}: {}; write the setting once, under one of its names",
+                err.message().replace("duplicate field", "duplicate key")
+            ),
+            Reading::Value => format!("{name}.{key}: {}", err.message()),
         }
     })
 }
 
+/// The error for a key settings table `name` has no use for.
+pub(crate) fn unknown_key(name: &str, key: &str, keys: &str) -> String {
+    format!("{name}.{key}: unknown key; use {keys}")
+}
+
 /// Deserializes a setting as TOML and checks it with `check`, whose error is
-/// the problem [`read_table`] reports for the key: for `deserialize_with`,
-/// where serde's own wording would not say what to write.
+/// what [`read_table`] reports for the key: for `deserialize_with`, where
+/// serde's own wording would not say what to write.
 pub(crate) fn checked<'de, D: Deserializer<'de>, T>(
     deserializer: D,
     check: impl FnOnce(toml::Value) -> Result<T, String>,
@@ -190,14 +176,13 @@ pub(crate) fn expected(what: &str, found: &toml::Value) -> String {
 /// A table's entries as serde reads them, remembering where it is.
 struct Entries {
     iter: toml::map::IntoIter<String, toml::Value>,
-    /// The value of the key just read, until serde asks for it.
-    value: Option<toml::Value>,
     key: String,
+    /// The value of `key`, until serde asks for it.
+    value: Option<toml::Value>,
     reading: Reading,
 }
 
 /// What [`Entries`] was handing to serde last.
-#[derive(Clone, Copy)]
 enum Reading {
     Key,
     Between,

@@ -25,7 +25,7 @@ pub use template::{Part, Template, MAX_TEMPLATE_LEN};
 
 pub(crate) use builtin::{builtin_rules, default_fallback};
 pub(crate) use compile::{compile_embedded, compile_rules, fallback_rule, RawFallback};
-pub(crate) use error::{checked, expected, line_of, read_table};
+pub(crate) use error::{checked, expected, line_of, read_table, unknown_key};
 
 /// One compiled rule: predicates that recognise an event, and the request it becomes.
 ///
