@@ -38,17 +38,9 @@ const KEYS: &str =
     "text_content_types, base_path, keep_stage, context_headers or allow_event_routes";
 
 impl Default for HttpOptions {
+    /// The options of an empty `[http]` table.
     fn default() -> Self {
-        Self {
-            text_content_types: DEFAULT_TEXT_CONTENT_TYPES
-                .iter()
-                .filter_map(|text| MediaPattern::parse(text).ok())
-                .collect(),
-            base_path: None,
-            keep_stage: false,
-            context_headers: true,
-            allow_event_routes: false,
-        }
+        Self::compile(RawHttpOptions::default())
     }
 }
 
@@ -58,15 +50,19 @@ impl HttpOptions {
         Ok(Self::compile(read_table(table, "http", KEYS)?))
     }
 
-    /// The options `raw` sets, the defaults for what it leaves out.
+    /// The options `raw` sets, with the defaults for what it leaves out.
     fn compile(raw: RawHttpOptions) -> Self {
-        let default = Self::default();
         Self {
-            text_content_types: raw.text_content_types.unwrap_or(default.text_content_types),
-            base_path: raw.base_path.unwrap_or(default.base_path),
-            keep_stage: raw.keep_stage.unwrap_or(default.keep_stage),
-            context_headers: raw.context_headers.unwrap_or(default.context_headers),
-            allow_event_routes: raw.allow_event_routes.unwrap_or(default.allow_event_routes),
+            text_content_types: raw.text_content_types.unwrap_or_else(|| {
+                DEFAULT_TEXT_CONTENT_TYPES
+                    .iter()
+                    .filter_map(|text| MediaPattern::parse(text).ok())
+                    .collect()
+            }),
+            base_path: raw.base_path.flatten(),
+            keep_stage: raw.keep_stage.unwrap_or(false),
+            context_headers: raw.context_headers.unwrap_or(true),
+            allow_event_routes: raw.allow_event_routes.unwrap_or(false),
         }
     }
 
@@ -224,18 +220,18 @@ impl HttpOptions {
 }
 
 /// The `[http]` table as written, each value checked as it is read.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
 struct RawHttpOptions {
-    #[serde(default, deserialize_with = "text_content_types")]
+    #[serde(deserialize_with = "text_content_types")]
     text_content_types: Option<Vec<MediaPattern>>,
-    #[serde(default, deserialize_with = "path")]
+    #[serde(deserialize_with = "path")]
     base_path: Option<Option<String>>,
-    #[serde(default, deserialize_with = "flag")]
+    #[serde(deserialize_with = "flag")]
     keep_stage: Option<bool>,
-    #[serde(default, deserialize_with = "flag")]
+    #[serde(deserialize_with = "flag")]
     context_headers: Option<bool>,
-    #[serde(default, deserialize_with = "flag")]
+    #[serde(deserialize_with = "flag")]
     allow_event_routes: Option<bool>,
 }
 

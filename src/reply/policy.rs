@@ -57,14 +57,9 @@ pub const DEFAULT_CONCURRENCY: usize = 8;
 pub const DEFAULT_MAX_RECORDS: usize = 10_000;
 
 impl Default for ReplyPolicy {
+    /// The policy of an empty `[reply]` table.
     fn default() -> Self {
-        Self {
-            failure: vec![StatusMatch::Class(5)],
-            always_succeed: false,
-            report_item_failures: false,
-            concurrency: DEFAULT_CONCURRENCY,
-            max_records: DEFAULT_MAX_RECORDS,
-        }
+        Self::compile(RawReplyPolicy::default())
     }
 }
 
@@ -133,34 +128,33 @@ impl ReplyPolicy {
         Ok(Self::compile(read_table(table, "reply", KEYS)?))
     }
 
-    /// The policy `raw` sets, the defaults for what it leaves out.
+    /// The policy `raw` sets, with the defaults for what it leaves out.
     fn compile(raw: RawReplyPolicy) -> Self {
-        let default = Self::default();
         Self {
-            failure: raw.failure_status.unwrap_or(default.failure),
-            always_succeed: raw.always_succeed.unwrap_or(default.always_succeed),
-            report_item_failures: raw
-                .report_item_failures
-                .unwrap_or(default.report_item_failures),
-            concurrency: raw.concurrency.unwrap_or(default.concurrency),
-            max_records: raw.max_records.unwrap_or(default.max_records),
+            failure: raw
+                .failure_status
+                .unwrap_or_else(|| vec![StatusMatch::Class(5)]),
+            always_succeed: raw.always_succeed.unwrap_or(false),
+            report_item_failures: raw.report_item_failures.unwrap_or(false),
+            concurrency: raw.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+            max_records: raw.max_records.unwrap_or(DEFAULT_MAX_RECORDS),
         }
     }
 }
 
 /// The `[reply]` table as written, each value checked as it is read.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
 struct RawReplyPolicy {
-    #[serde(default, deserialize_with = "failure_status")]
+    #[serde(deserialize_with = "failure_status")]
     failure_status: Option<Vec<StatusMatch>>,
-    #[serde(default, deserialize_with = "flag")]
+    #[serde(deserialize_with = "flag")]
     always_succeed: Option<bool>,
-    #[serde(default, deserialize_with = "flag")]
+    #[serde(deserialize_with = "flag")]
     report_item_failures: Option<bool>,
-    #[serde(default, deserialize_with = "concurrency")]
+    #[serde(deserialize_with = "concurrency")]
     concurrency: Option<usize>,
-    #[serde(default, deserialize_with = "max_records")]
+    #[serde(deserialize_with = "max_records")]
     max_records: Option<usize>,
 }
 
@@ -182,12 +176,9 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
 }
 
 fn concurrency<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
-    checked(d, |value| {
-        value
-            .as_integer()
-            .filter(|n| (1..=1000).contains(n))
-            .and_then(|n| usize::try_from(n).ok())
-            .ok_or_else(|| "a whole number from 1 to 1000".into())
+    checked(d, |value| match value.as_integer() {
+        Some(n @ 1..=1000) => Ok(n as usize),
+        _ => Err("a whole number from 1 to 1000".into()),
     })
 }
 
