@@ -519,3 +519,39 @@ fn path_prefix(text: &str) -> Result<String, String> {
         Err(format!("{text:?} is not a base path; write e.g. \"/events\" (percent-encoded, no `.` or `..` segments)"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(text: &str) -> String {
+        let table: toml::Table = toml::from_str(text).unwrap();
+        Environment::from_table(table, &HashSet::from(["s3"])).unwrap_err()
+    }
+
+    #[test]
+    fn the_wsgi_keys_ceh_ignores_take_any_value() {
+        let text = "PATH_INFO = 1\nCONTENT_LENGTH = \"x\"\n\"wsgi.input\" = {}\n\"wsgi.version\" = [1, 0]\n";
+        let table: toml::Table = toml::from_str(text).unwrap();
+        let environment = Environment::from_table(table, &HashSet::new()).unwrap();
+        assert_eq!(
+            environment.settings("s3").headers().len(),
+            1,
+            "content-type only"
+        );
+    }
+
+    #[test]
+    fn a_setting_is_written_once_under_either_name() {
+        assert_eq!(
+            problem("port = 1\nSERVER_PORT = \"2\"\n"),
+            "environment.SERVER_PORT: duplicate key `port`; write the setting once, under one of its names"
+        );
+    }
+
+    #[test]
+    fn a_per_rule_table_has_no_rule_tables_of_its_own() {
+        assert!(problem("[rule.s3]\nrule = {}\n")
+            .starts_with("environment.rule.s3.rule: unknown key; use method, scheme,"));
+    }
+}

@@ -219,3 +219,44 @@ impl<'de> MapAccess<'de> for Entries {
         seed.deserialize(value)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Raw {
+        #[serde(default, alias = "SIZE", deserialize_with = "size")]
+        size: Option<i64>,
+    }
+
+    fn size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        checked(d, |value| {
+            value
+                .as_integer()
+                .ok_or_else(|| expected("a number", &value))
+        })
+    }
+
+    fn read(text: &str) -> Result<Raw, String> {
+        read_table(toml::from_str(text).unwrap(), "t", "size")
+    }
+
+    #[test]
+    fn errors_name_the_key_as_written() {
+        assert_eq!(read("SIZE = 2").unwrap().size, Some(2));
+        assert_eq!(
+            read("SIZE = \"2\"").unwrap_err(),
+            "t.SIZE: expected a number, found string"
+        );
+        assert_eq!(
+            read("colour = 1").unwrap_err(),
+            "t.colour: unknown key; use size"
+        );
+        assert_eq!(
+            read("size = 1\nSIZE = 2").unwrap_err(),
+            "t.SIZE: duplicate key `size`; write the setting once, under one of its names"
+        );
+    }
+}
