@@ -39,7 +39,6 @@ pub mod cli;
 pub mod cloudevent;
 mod config;
 pub mod describe;
-mod environment;
 mod error;
 mod escape;
 mod event;
@@ -58,8 +57,8 @@ mod vars;
 
 pub use app::Echo;
 pub use classify::{ClassifyError, Match};
+pub use config::environment::{Environment, Settings};
 pub use config::{Config, MAX_RULES};
-pub use environment::{Environment, Settings};
 pub use error::{ErrorKind, HandleError};
 pub use event::{Event, EventError, DEFAULT_MAX_EVENT_BYTES};
 pub use handler::Handler;

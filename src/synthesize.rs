@@ -9,7 +9,7 @@ use http::{HeaderMap, HeaderValue, Request, Uri};
 
 use crate::classify::Match;
 use crate::cloudevent::Mode;
-use crate::environment::Environment;
+use crate::config::environment::Environment;
 use crate::escape::{header_value, push_segments};
 use crate::event::Event;
 use crate::headers::RULE_HEADER;

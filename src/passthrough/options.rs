@@ -2,7 +2,10 @@
 
 use std::str::FromStr;
 
+use serde::{Deserialize, Deserializer};
+
 use super::media::{essence, MediaPattern, DEFAULT_TEXT_CONTENT_TYPES};
+use crate::config::table::{checked, expected, read_table};
 
 /// How HTTP events pass through: the `[http]` table of the configuration file.
 ///
@@ -35,60 +38,32 @@ const KEYS: &str =
     "text_content_types, base_path, keep_stage, context_headers or allow_event_routes";
 
 impl Default for HttpOptions {
+    /// The options of an empty `[http]` table.
     fn default() -> Self {
-        Self {
-            text_content_types: DEFAULT_TEXT_CONTENT_TYPES
-                .iter()
-                .filter_map(|text| MediaPattern::parse(text).ok())
-                .collect(),
-            base_path: None,
-            keep_stage: false,
-            context_headers: true,
-            allow_event_routes: false,
-        }
+        Self::compile(RawHttpOptions::default())
     }
 }
 
 impl HttpOptions {
     /// Reads the `[http]` table; the error names the key and says what to write.
     pub(crate) fn from_table(table: toml::Table) -> Result<Self, String> {
-        let mut options = Self::default();
-        for (key, value) in table {
-            let result = match key.as_str() {
-                "text_content_types" => {
-                    let patterns = match &value {
-                        toml::Value::Array(items) => items
-                            .iter()
-                            .map(|item| {
-                                item.as_str()
-                                    .ok_or_else(|| expected("a list of strings", item))
-                            })
-                            .collect::<Result<Vec<_>, _>>(),
-                        other => Err(expected(
-                            "a list of strings, e.g. [\"text/*\", \"application/json\"]",
-                            other,
-                        )),
-                    };
-                    patterns.and_then(|p| options.clone().with_text_content_types(p))
-                }
-                "base_path" => match value.as_str() {
-                    Some(path) => options.clone().with_base_path(path),
-                    None => Err(expected("a string, e.g. \"/api\"", &value)),
-                },
-                "allow_event_routes" => match value.as_bool() {
-                    Some(flag) => Ok(options.clone().with_allow_event_routes(flag)),
-                    None => Err(expected("true or false", &value)),
-                },
-                "keep_stage" | "context_headers" => match value.as_bool() {
-                    Some(flag) if key == "keep_stage" => Ok(options.clone().with_keep_stage(flag)),
-                    Some(flag) => Ok(options.clone().with_context_headers(flag)),
-                    None => Err(expected("true or false", &value)),
-                },
-                _ => Err(format!("unknown key; use {KEYS}")),
-            };
-            options = result.map_err(|problem| format!("http.{key}: {problem}"))?;
+        Ok(Self::compile(read_table(table, "http", KEYS)?))
+    }
+
+    /// The options `raw` sets, with the defaults for what it leaves out.
+    fn compile(raw: RawHttpOptions) -> Self {
+        Self {
+            text_content_types: raw.text_content_types.unwrap_or_else(|| {
+                DEFAULT_TEXT_CONTENT_TYPES
+                    .iter()
+                    .filter_map(|text| MediaPattern::parse(text).ok())
+                    .collect()
+            }),
+            base_path: raw.base_path.flatten(),
+            keep_stage: raw.keep_stage.unwrap_or(false),
+            context_headers: raw.context_headers.unwrap_or(true),
+            allow_event_routes: raw.allow_event_routes.unwrap_or(false),
         }
-        Ok(options)
     }
 
     /// Replaces the text content types. Each is `type/subtype`, `type/*`,
@@ -125,20 +100,7 @@ impl HttpOptions {
     /// # Ok::<(), String>(())
     /// ```
     pub fn with_base_path(mut self, path: &str) -> Result<Self, String> {
-        let trimmed = path.trim_end_matches('/');
-        let valid = trimmed.is_empty()
-            || (trimmed.starts_with('/')
-                && !trimmed.contains(['?', '#'])
-                && trimmed[1..]
-                    .split('/')
-                    .all(|s| !s.is_empty() && s != "." && s != "..")
-                && http::uri::PathAndQuery::from_str(trimmed).is_ok());
-        if !valid {
-            return Err(format!(
-                "{path:?} is not a base path; write e.g. \"/api\" (a leading `/`, no `.` or `..` segments)"
-            ));
-        }
-        self.base_path = (!trimmed.is_empty()).then(|| trimmed.to_owned());
+        self.base_path = base_path(path)?;
         Ok(self)
     }
 
@@ -258,8 +220,73 @@ impl HttpOptions {
     }
 }
 
-fn expected(what: &str, found: &toml::Value) -> String {
-    format!("expected {what}, found {}", found.type_str())
+/// The `[http]` table as written, each value checked as it is read.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawHttpOptions {
+    #[serde(deserialize_with = "text_content_types")]
+    text_content_types: Option<Vec<MediaPattern>>,
+    #[serde(deserialize_with = "path")]
+    base_path: Option<Option<String>>,
+    #[serde(deserialize_with = "flag")]
+    keep_stage: Option<bool>,
+    #[serde(deserialize_with = "flag")]
+    context_headers: Option<bool>,
+    #[serde(deserialize_with = "flag")]
+    allow_event_routes: Option<bool>,
+}
+
+fn text_content_types<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<MediaPattern>>, D::Error> {
+    checked(d, |value| {
+        let toml::Value::Array(items) = &value else {
+            let example = "a list of strings, e.g. [\"text/*\", \"application/json\"]";
+            return Err(expected(example, &value));
+        };
+        // Every item is a string before any is read as a pattern, as the error says.
+        let texts = items
+            .iter()
+            .map(|item| {
+                item.as_str()
+                    .ok_or_else(|| expected("a list of strings", item))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        texts.into_iter().map(MediaPattern::parse).collect()
+    })
+}
+
+fn path<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    checked(d, |value| match value.as_str() {
+        Some(path) => base_path(path),
+        None => Err(expected("a string, e.g. \"/api\"", &value)),
+    })
+}
+
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    checked(d, |value| {
+        value
+            .as_bool()
+            .ok_or_else(|| expected("true or false", &value))
+    })
+}
+
+/// A base path without its trailing `/`, `None` for `""` or `"/"`.
+fn base_path(path: &str) -> Result<Option<String>, String> {
+    let trimmed = path.trim_end_matches('/');
+    let valid = trimmed.is_empty()
+        || (trimmed.starts_with('/')
+            && !trimmed.contains(['?', '#'])
+            && trimmed[1..]
+                .split('/')
+                .all(|s| !s.is_empty() && s != "." && s != "..")
+            && http::uri::PathAndQuery::from_str(trimmed).is_ok());
+    if !valid {
+        return Err(format!(
+            "{path:?} is not a base path; write e.g. \"/api\" (a leading `/`, no `.` or `..` segments)"
+        ));
+    }
+    Ok((!trimmed.is_empty()).then(|| trimmed.to_owned()))
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
 //! When an app's answer counts as a failure, and what the reply then says.
 
 use http::StatusCode;
+use serde::{Deserialize, Deserializer};
+
+use crate::config::table::{checked, read_table};
 
 /// The `[reply]` table of the configuration file.
 ///
@@ -54,14 +57,9 @@ pub const DEFAULT_CONCURRENCY: usize = 8;
 pub const DEFAULT_MAX_RECORDS: usize = 10_000;
 
 impl Default for ReplyPolicy {
+    /// The policy of an empty `[reply]` table.
     fn default() -> Self {
-        Self {
-            failure: vec![StatusMatch::Class(5)],
-            always_succeed: false,
-            report_item_failures: false,
-            concurrency: DEFAULT_CONCURRENCY,
-            max_records: DEFAULT_MAX_RECORDS,
-        }
+        Self::compile(RawReplyPolicy::default())
     }
 }
 
@@ -125,46 +123,75 @@ impl ReplyPolicy {
         self.concurrency
     }
 
+    /// Reads the `[reply]` table; the error names the key and says what to write.
     pub(crate) fn from_table(table: toml::Table) -> Result<Self, String> {
-        let mut policy = Self::default();
-        for (key, value) in table {
-            match (key.as_str(), value) {
-                ("failure_status", toml::Value::Array(items)) => {
-                    policy.failure = items
-                        .into_iter()
-                        .map(status_match)
-                        .collect::<Result<_, _>>()?;
-                }
-                ("always_succeed", toml::Value::Boolean(b)) => policy.always_succeed = b,
-                ("report_item_failures", toml::Value::Boolean(b)) => policy.report_item_failures = b,
-                ("concurrency", toml::Value::Integer(n)) if (1..=1000).contains(&n) => {
-                    policy.concurrency = usize::try_from(n).unwrap_or(DEFAULT_CONCURRENCY);
-                }
-                ("concurrency", _) => return Err("reply.concurrency: a whole number from 1 to 1000".into()),
-                ("max_records", toml::Value::Integer(n)) if n >= 1 => {
-                    policy.max_records = usize::try_from(n).unwrap_or(usize::MAX);
-                }
-                ("max_records", _) => return Err("reply.max_records: a whole number from 1".into()),
-                ("failure_status", _) => {
-                    return Err("reply.failure_status: a list of status codes and classes, e.g. [\"5xx\", 429]".into())
-                }
-                ("always_succeed" | "report_item_failures", _) => {
-                    return Err(format!("reply.{key}: true or false"))
-                }
-                _ => {
-                    return Err(format!(
-                        "reply.{key}: unknown key; use failure_status, always_succeed, report_item_failures, concurrency or max_records"
-                    ))
-                }
-            }
-        }
-        Ok(policy)
+        Ok(Self::compile(read_table(table, "reply", KEYS)?))
     }
+
+    /// The policy `raw` sets, with the defaults for what it leaves out.
+    fn compile(raw: RawReplyPolicy) -> Self {
+        Self {
+            failure: raw
+                .failure_status
+                .unwrap_or_else(|| vec![StatusMatch::Class(5)]),
+            always_succeed: raw.always_succeed.unwrap_or(false),
+            report_item_failures: raw.report_item_failures.unwrap_or(false),
+            concurrency: raw.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+            max_records: raw.max_records.unwrap_or(DEFAULT_MAX_RECORDS),
+        }
+    }
+}
+
+/// The `[reply]` table as written, each value checked as it is read.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawReplyPolicy {
+    #[serde(deserialize_with = "failure_status")]
+    failure_status: Option<Vec<StatusMatch>>,
+    #[serde(deserialize_with = "flag")]
+    always_succeed: Option<bool>,
+    #[serde(deserialize_with = "flag")]
+    report_item_failures: Option<bool>,
+    #[serde(deserialize_with = "concurrency")]
+    concurrency: Option<usize>,
+    #[serde(deserialize_with = "max_records")]
+    max_records: Option<usize>,
+}
+
+/// The keys of `[reply]`, as an unknown key's error lists them.
+const KEYS: &str =
+    "failure_status, always_succeed, report_item_failures, concurrency or max_records";
+
+fn failure_status<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<StatusMatch>>, D::Error> {
+    checked(d, |value| match value {
+        toml::Value::Array(items) => items.into_iter().map(status_match).collect(),
+        _ => Err("a list of status codes and classes, e.g. [\"5xx\", 429]".into()),
+    })
+}
+
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    checked(d, |value| {
+        value.as_bool().ok_or_else(|| "true or false".into())
+    })
+}
+
+fn concurrency<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    checked(d, |value| match value.as_integer() {
+        Some(n @ 1..=1000) => Ok(n as usize),
+        _ => Err("a whole number from 1 to 1000".into()),
+    })
+}
+
+fn max_records<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    checked(d, |value| match value.as_integer() {
+        Some(n) if n >= 1 => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+        _ => Err("a whole number from 1".into()),
+    })
 }
 
 fn status_match(value: toml::Value) -> Result<StatusMatch, String> {
     let bad = |v: &dyn std::fmt::Display| {
-        format!("reply.failure_status: {v} is neither a status code (100-599) nor a class such as \"5xx\"")
+        format!("{v} is neither a status code (100-599) nor a class such as \"5xx\"")
     };
     match value {
         toml::Value::Integer(code) if (100..=599).contains(&code) => {

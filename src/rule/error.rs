@@ -1,4 +1,5 @@
-//! Errors found while loading rule and configuration files.
+//! Errors found while loading rule and configuration files, and the reading of
+//! settings tables that names the key at fault.
 
 use std::fmt;
 

@@ -1,4 +1,5 @@
-//! The configuration file: user rules, the fallback, and the environment.
+//! The configuration file: user rules, the fallback, the environment, the
+//! reply policy and the HTTP options, read and checked in one go.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -7,7 +8,13 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::environment::Environment;
+pub(crate) mod environment;
+mod routes;
+pub(crate) mod table;
+
+use environment::Environment;
+use routes::EventRoutes;
+
 use crate::passthrough::HttpOptions;
 use crate::reply::ReplyPolicy;
 use crate::rule::{
@@ -59,9 +66,12 @@ pub struct Config {
     environment: Environment,
     reply_policy: ReplyPolicy,
     http: HttpOptions,
-    event_routes: Vec<String>,
+    event_routes: EventRoutes,
 }
 
+/// The file as written. Rules and the settings tables stay TOML tables here:
+/// each is read into its own raw form once its line is known, so a problem is
+/// reported at the line of its table (`rule::read_table`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -81,7 +91,7 @@ impl Default for Config {
     fn default() -> Self {
         let rules = RuleTable::builtin();
         let environment = Environment::default();
-        let event_routes = event_routes(&rules, &environment);
+        let event_routes = EventRoutes::new(&rules, &environment);
         Self {
             rules,
             environment,
@@ -193,22 +203,18 @@ impl Config {
         };
         let rules = RuleTable::new(rules, fallback);
 
-        let environment = match raw.environment {
-            Some(table) => {
-                let origin = at(table.span());
-                let names: HashSet<&str> = rules
-                    .rules()
-                    .iter()
-                    .chain(rules.fallback())
-                    .map(|r| r.name())
-                    .collect();
-                Environment::from_table(table.into_inner(), &origin, &names)?
-            }
-            None => Environment::default(),
-        };
+        let environment = section(raw.environment, at, |table| {
+            let names: HashSet<&str> = rules
+                .rules()
+                .iter()
+                .chain(rules.fallback())
+                .map(|r| r.name())
+                .collect();
+            Environment::from_table(table, &names)
+        })?;
         let reply_policy = section(raw.reply, at, ReplyPolicy::from_table)?;
         let http = section(raw.http, at, HttpOptions::from_table)?;
-        let event_routes = event_routes(&rules, &environment);
+        let event_routes = EventRoutes::new(&rules, &environment);
         Ok(Self {
             rules,
             environment,
@@ -236,9 +242,11 @@ impl Config {
         &self.reply_policy
     }
 
-    /// The path prefixes of event routes that HTTP clients may not reach:
-    /// every rule's static path (or the static directory before a placeholder),
-    /// under its base path. The fallback's `/` is not one.
+    /// The path prefixes of event routes that HTTP clients may not reach,
+    /// under their base paths: every rule's static path; each path a templated
+    /// one can take where predicates pin its placeholders to known values
+    /// (`/aws.s3.eventbridge`), else the static directory before its first
+    /// placeholder; and a fallback path other than `/`.
     ///
     /// ```
     /// use cloud_events_handler::Config;
@@ -249,10 +257,12 @@ impl Config {
     /// # Ok::<(), cloud_events_handler::LoadError>(())
     /// ```
     pub fn event_routes(&self) -> &[String] {
-        &self.event_routes
+        self.event_routes.as_slice()
     }
 
-    /// Whether an HTTP request's path falls under an event route.
+    /// Whether an HTTP request's path falls under an event route, as any
+    /// common server might read it: percent-decoded, slashes merged, `.` and
+    /// `..` segments removed, `;` parameters dropped, letter case ignored.
     ///
     /// ```
     /// use cloud_events_handler::Config;
@@ -262,14 +272,12 @@ impl Config {
     /// assert!(config.is_event_route("/aws.s3/anything"));
     /// assert!(!config.is_event_route("/aws.s3x"));
     /// assert!(!config.is_event_route("/users/42"));
+    /// for spoof in ["//aws.s3", "/%61ws.s3", "/x/../aws.s3", "/aws.s3;x", "/AWS.S3", "/aws.s3.eventbridge"] {
+    ///     assert!(config.is_event_route(spoof), "{spoof}");
+    /// }
     /// ```
     pub fn is_event_route(&self, path: &str) -> bool {
-        self.event_routes.iter().any(|route| {
-            path == route
-                || path
-                    .strip_prefix(route.as_str())
-                    .is_some_and(|rest| rest.starts_with('/'))
-        })
+        self.event_routes.reserves(path)
     }
 
     /// How HTTP events pass through.
@@ -316,27 +324,4 @@ fn section<T: Default>(
         }
         None => Ok(T::default()),
     }
-}
-
-fn event_routes(rules: &RuleTable, environment: &Environment) -> Vec<String> {
-    let mut routes: Vec<String> = rules
-        .rules()
-        .iter()
-        .filter_map(|rule| {
-            let path = rule.path()?;
-            let static_part = if path.is_static() {
-                path.as_str().trim_end_matches('/').to_owned()
-            } else {
-                // `/orders/{$.type}` protects `/orders`; `/{$.source}` protects nothing by path.
-                let prefix = path.static_prefix();
-                prefix[..prefix.rfind('/').unwrap_or(0)].to_owned()
-            };
-            let base = environment.settings(rule.name()).base_path();
-            let route = format!("{base}{static_part}");
-            (!route.is_empty()).then_some(route)
-        })
-        .collect();
-    routes.sort();
-    routes.dedup();
-    routes
 }

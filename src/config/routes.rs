@@ -1,0 +1,243 @@
+//! Event routes: the paths ceh sends events to, which no HTTP client may reach.
+//!
+//! A client of an HTTP event (API Gateway, ALB, a function URL) must not pose
+//! as an event source and run the app's `/aws.s3` handler. Servers and
+//! frameworks read a path more loosely than its bytes: they percent-decode
+//! it, merge slashes, remove `.` and `..` segments, drop `;` parameters, and
+//! some route without regard to letter case. So a request path is compared
+//! after every one of those steps ([`normalize`]), against every route a rule
+//! can produce: its static path, each path its placeholders can take when a
+//! predicate pins them to known values, or else the static directory before
+//! its first placeholder, and a configured fallback path.
+
+use std::borrow::Cow;
+
+use super::environment::Environment;
+use crate::rule::{Part, Predicate, Route, Rule, RuleTable, Test};
+
+/// How many paths one rule's placeholders may enumerate before only the
+/// static directory before them is reserved.
+const MAX_ENUMERATED: usize = 1024;
+
+/// How many times a path is percent-decoded: a value encoded twice
+/// (`%252F`) still reaches an app that decodes it twice, so it is
+/// compared as that app would read it.
+const MAX_DECODINGS: usize = 4;
+
+/// The event routes of a configuration, under their base paths.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct EventRoutes {
+    /// As written (sorted, without duplicates), for people to read.
+    written: Vec<String>,
+    /// As compared: normalized.
+    normalized: Vec<String>,
+}
+
+impl EventRoutes {
+    /// Every route the rules and the fallback of `rules` can send an event to.
+    pub(crate) fn new(rules: &RuleTable, environment: &Environment) -> Self {
+        let mut written: Vec<String> = Vec::new();
+        for rule in rules.rules() {
+            let base = environment.settings(rule.name()).base_path();
+            written.extend(
+                route_prefixes(rule)
+                    .into_iter()
+                    .map(|p| format!("{base}{p}")),
+            );
+        }
+        if let Some(fallback) = rules.fallback() {
+            let base = environment.settings(fallback.name()).base_path();
+            if let Some(path) = fallback.path().map(|p| p.as_str().trim_end_matches('/')) {
+                // The default fallback `/` is every path: it reserves nothing.
+                if !path.is_empty() {
+                    written.push(format!("{base}{path}"));
+                }
+            }
+        }
+        written.retain(|route| !route.is_empty());
+        written.sort();
+        written.dedup();
+        let mut normalized: Vec<String> = written.iter().map(|route| normalize(route)).collect();
+        normalized.retain(|route| route != "/");
+        normalized.sort();
+        normalized.dedup();
+        Self {
+            written,
+            normalized,
+        }
+    }
+
+    /// The routes as written in the rules, under their base paths.
+    pub(crate) fn as_slice(&self) -> &[String] {
+        &self.written
+    }
+
+    /// Whether a request to `path` would reach an event route, read the way
+    /// any common server might read it.
+    pub(crate) fn reserves(&self, path: &str) -> bool {
+        let path = normalize(path);
+        self.normalized.iter().any(|route| {
+            path == *route
+                || path
+                    .strip_prefix(route.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    }
+}
+
+/// The path prefixes under which every request of `rule` falls (none for an
+/// HTTP rule, and none for a path that starts with a placeholder no
+/// predicate pins down: `/{$.source}` can be anything).
+fn route_prefixes(rule: &Rule) -> Vec<String> {
+    let Route::Event { path, .. } = rule.route() else {
+        return Vec::new();
+    };
+    if path.is_static() {
+        return vec![path.as_str().trim_end_matches('/').to_owned()];
+    }
+    // A batch rule's placeholders read each record, its predicates the whole event.
+    let pinned = match rule.batch() {
+        Some(_) => None,
+        None => enumerate(path.parts(), rule.predicates()),
+    };
+    match pinned {
+        Some(paths) => paths
+            .into_iter()
+            .map(|p| p.trim_end_matches('/').to_owned())
+            .collect(),
+        None => {
+            // `/orders/{$.type}` reserves `/orders`; `/{$.source}` reserves nothing by path.
+            let prefix = path.static_prefix();
+            vec![prefix[..prefix.rfind('/').unwrap_or(0)].to_owned()]
+        }
+    }
+}
+
+/// Every path a template can produce when each of its placeholders reads a
+/// query that a predicate pins to known strings; `None` when one is free.
+fn enumerate(parts: &[Part], predicates: &[Predicate]) -> Option<Vec<String>> {
+    let mut paths = vec![String::new()];
+    for part in parts {
+        match part {
+            Part::Literal(text) => paths.iter_mut().for_each(|p| p.push_str(text)),
+            Part::Value(query) => {
+                let values = predicates
+                    .iter()
+                    .filter(|p| p.query().as_str() == query.as_str())
+                    .find_map(|p| pinned_values(p.test()))?;
+                if paths.len() * values.len() > MAX_ENUMERATED {
+                    return None;
+                }
+                paths = paths
+                    .iter()
+                    .flat_map(|p| values.iter().map(move |v| format!("{p}{v}")))
+                    .collect();
+            }
+        }
+    }
+    Some(paths)
+}
+
+/// The strings a test admits, when it admits only known strings.
+fn pinned_values(test: &Test) -> Option<Vec<&str>> {
+    match test {
+        Test::Equals(value) => Some(vec![value.as_str()?]),
+        Test::OneOf(values) => values.iter().map(serde_json::Value::as_str).collect(),
+        _ => None,
+    }
+}
+
+/// A path as the loosest common server reads it: percent-decoded (up to
+/// [`MAX_DECODINGS`] times), `\` read as `/`, `;` parameters dropped from
+/// each segment, empty segments merged, `.` and `..` segments removed as
+/// RFC 3986 §5.2.4 does, and letters in lower case.
+///
+/// ```text
+/// //AWS.S3;x  /x/../aws.s3  /%61ws%2Es3  /x/%2e%2e/aws.s3   all read as   /aws.s3
+/// ```
+pub(crate) fn normalize(path: &str) -> String {
+    let mut text: Cow<'_, str> = Cow::Borrowed(path);
+    for _ in 0..MAX_DECODINGS {
+        let decoded = percent_encoding::percent_decode_str(&text).decode_utf8_lossy();
+        if decoded == text {
+            break;
+        }
+        text = Cow::Owned(decoded.into_owned());
+    }
+    let text = text.replace('\\', "/").to_lowercase();
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in text.split('/') {
+        let segment = segment.split(';').next().unwrap_or_default();
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            _ => segments.push(segment),
+        }
+    }
+    format!("/{}", segments.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    #[test]
+    fn every_common_reading_of_a_path_is_compared() {
+        for path in [
+            "/aws.s3",
+            "//aws.s3",
+            "///aws.s3",
+            "/%61ws.s3",
+            "/aws%2Es3",
+            "/%2Faws.s3",
+            "/x/../aws.s3",
+            "/./aws.s3",
+            "/x/%2e%2e/aws.s3",
+            "/aws.s3;x",
+            "/AWS.S3",
+            "/%2561ws.s3",
+            "\\aws.s3",
+            "/aws.s3/",
+            "/aws.s3/anything",
+        ] {
+            let normalized = normalize(path);
+            assert!(
+                normalized == "/aws.s3" || normalized.starts_with("/aws.s3/"),
+                "{path} reads as {normalized}"
+            );
+        }
+        assert_eq!(normalize("/users/42"), "/users/42");
+        assert_eq!(normalize("/../../etc"), "/etc");
+        assert_eq!(normalize(""), "/");
+    }
+
+    #[test]
+    fn static_routes_placeholders_pinned_by_predicates_and_the_fallback_are_reserved() {
+        let config = Config::parse("ceh.toml", "[fallback]\npath = \"/Unmatched\"\n").unwrap();
+        let routes = EventRoutes::new(config.rules(), config.environment());
+        for path in [
+            "/aws.s3",
+            "/aws.s3.eventbridge",
+            "/AWS.SQS.EVENTBRIDGE",
+            "/unmatched",
+            "/x/../unmatched/more",
+        ] {
+            assert!(routes.reserves(path), "{path}");
+        }
+        for path in ["/", "/aws.s3x", "/users/42", "/com.example.orders"] {
+            assert!(!routes.reserves(path), "{path}");
+        }
+        assert!(routes.as_slice().iter().any(|r| r == "/Unmatched"));
+    }
+
+    #[test]
+    fn the_default_fallback_reserves_nothing() {
+        let config = Config::default();
+        let routes = EventRoutes::new(config.rules(), config.environment());
+        assert!(!routes.reserves("/"));
+        assert!(!routes.reserves("/anything"));
+    }
+}
