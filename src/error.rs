@@ -84,6 +84,8 @@ pub enum ErrorKind {
     InvalidHttpEvent,
     /// A batch holds more records than `[reply] max_records` allows.
     TooManyRecords,
+    /// The event's data would lead its request out of its path (a `..` segment).
+    InvalidEvent,
     /// The request for the app could not be built.
     InvalidRequest,
     /// The app did not answer in time.
@@ -104,7 +106,7 @@ impl ErrorKind {
         match self {
             ErrorKind::NoRule | ErrorKind::InvalidCloudEvent => "Ceh.NoRule",
             ErrorKind::InvalidHttpEvent => "Ceh.InvalidHttpEvent",
-            ErrorKind::TooManyRecords => "Ceh.InvalidEvent",
+            ErrorKind::TooManyRecords | ErrorKind::InvalidEvent => "Ceh.InvalidEvent",
             ErrorKind::InvalidRequest => "Ceh.InvalidRequest",
             ErrorKind::AppTimeout => "Ceh.AppTimeout",
             ErrorKind::AppUnreachable => "Ceh.AppUnreachable",
@@ -123,6 +125,7 @@ impl HandleError {
             HandleError::Classify(_) => ErrorKind::InvalidCloudEvent,
             HandleError::PassThrough(_) => ErrorKind::InvalidHttpEvent,
             HandleError::TooManyRecords { .. } => ErrorKind::TooManyRecords,
+            HandleError::Synthesize(SynthesizeError::DotSegment { .. }) => ErrorKind::InvalidEvent,
             HandleError::Synthesize(_) => ErrorKind::InvalidRequest,
             HandleError::App(AppError::Timeout { .. }) => ErrorKind::AppTimeout,
             HandleError::App(AppError::Call(_)) => ErrorKind::AppUnreachable,

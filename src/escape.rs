@@ -112,20 +112,43 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 const HEADER_VALUE: &AsciiSet = &percent_encoding::CONTROLS.add(b'"').add(b'%');
 
 /// Appends a value as path segments: split on `/`, empty segments dropped,
-/// each segment percent-encoded, and `.`/`..` encoded so they stay data.
-pub(crate) fn push_segments(uri: &mut String, value: &str) {
+/// each segment percent-encoded. A segment that a server would read as `.`
+/// or `..` is refused (`Err`), since no encoding keeps every server from
+/// reading it so: RFC 3986 makes `%2E%2E` the same as `..`.
+pub(crate) fn push_segments(uri: &mut String, value: &str) -> Result<(), ()> {
     let mut first = true;
     for segment in value.split('/').filter(|s| !s.is_empty()) {
+        if reads_as_dot_segment(segment) {
+            return Err(());
+        }
         if !first {
             uri.push('/');
         }
         first = false;
-        match segment {
-            "." => uri.push_str("%2E"),
-            ".." => uri.push_str("%2E%2E"),
-            _ => uri.extend(utf8_percent_encode(segment, SEGMENT)),
-        }
+        uri.extend(utf8_percent_encode(segment, SEGMENT));
     }
+    Ok(())
+}
+
+/// How many times a segment is percent-decoded to see what a server reads:
+/// an app behind a proxy may decode twice.
+const MAX_DECODINGS: usize = 4;
+
+/// Whether a server could read `segment` as `.` or `..`: once percent-decoded
+/// (up to [`MAX_DECODINGS`] times), split on `/` and `\`, before any `;` parameter.
+pub(crate) fn reads_as_dot_segment(segment: &str) -> bool {
+    let mut text: Cow<'_, str> = Cow::Borrowed(segment);
+    for _ in 0..MAX_DECODINGS {
+        let decoded = percent_encoding::percent_decode_str(&text).decode_utf8_lossy();
+        if decoded == text {
+            break;
+        }
+        text = Cow::Owned(decoded.into_owned());
+    }
+    text.split(['/', '\\']).any(|piece| {
+        let piece = piece.split(';').next().unwrap_or_default();
+        piece == "." || piece == ".."
+    })
 }
 
 /// A header value from event data: percent-encoded where `http` would refuse it.
@@ -192,8 +215,10 @@ mod tests {
 
     fn segments(value: &str) -> String {
         let mut out = String::new();
-        push_segments(&mut out, value);
-        out
+        match push_segments(&mut out, value) {
+            Ok(()) => out,
+            Err(()) => "refused".to_owned(),
+        }
     }
 
     #[test]
@@ -208,8 +233,18 @@ mod tests {
 
     #[test]
     fn hostile_values_stay_data() {
-        assert_eq!(segments("../../admin"), "%2E%2E/%2E%2E/admin");
-        assert_eq!(segments("a/./b"), "a/%2E/b");
+        for dots in [
+            "../../admin",
+            "a/./b",
+            "..",
+            "%2e%2E",
+            "%252e%252e",
+            "..;x",
+            "a\\..\\b",
+            "x%2F..%2Fy",
+        ] {
+            assert_eq!(segments(dots), "refused", "{dots}");
+        }
         assert_eq!(segments("x?y#z"), "x%3Fy%23z");
         assert_eq!(segments("a\r\nb\0"), "a%0D%0Ab%00");
         assert_eq!(segments("ü 100%"), "%C3%BC%20100%25");

@@ -143,5 +143,45 @@ pub const STAGE_VARIABLES_HEADER: HeaderName = HeaderName::from_static("ceh-stag
 /// The prefix of every header ceh sets; a client's own `ceh-*` headers are dropped.
 pub(crate) const PREFIX: &str = "ceh-";
 
+/// The prefix of CloudEvents attributes in binary mode; a client's own are
+/// dropped unless `[http] allow_event_routes` lets clients pose as events.
+pub(crate) const CLOUDEVENT_PREFIX: &str = "ce-";
+
+/// Whether a header name reads as `prefix…` once a server folds `_` into
+/// `-`, as WSGI servers do (`ceh_rule` reaches a Flask app as `Ceh-Rule`).
+/// Names are in lower case already.
+pub(crate) fn poses_as(name: &HeaderName, prefix: &str) -> bool {
+    let (name, prefix) = (name.as_str().as_bytes(), prefix.as_bytes());
+    name.len() >= prefix.len()
+        && name
+            .iter()
+            .zip(prefix)
+            .all(|(n, p)| n == p || (*n == b'_' && *p == b'-'))
+}
+
 /// Headers neither a rule nor the environment may set: the transport and ceh own them.
 pub(crate) const RESERVED: [HeaderName; 4] = [HOST, CONTENT_LENGTH, TRANSFER_ENCODING, RULE_HEADER];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folded_spellings_pose_as_ceh_headers() {
+        for name in ["ceh-rule", "ceh_rule", "CEH_RULE", "Ceh-Record-Id", "ceh_"] {
+            let name = HeaderName::from_bytes(name.as_bytes()).unwrap();
+            assert!(poses_as(&name, PREFIX), "{name}");
+        }
+        for name in ["ce-source", "ce_source", "CE_SOURCE"] {
+            let name = HeaderName::from_bytes(name.as_bytes()).unwrap();
+            assert!(poses_as(&name, CLOUDEVENT_PREFIX), "{name}");
+        }
+        for name in ["cehrule", "content-type", "ce", "x-ceh-rule", "cookie"] {
+            let name = HeaderName::from_bytes(name.as_bytes()).unwrap();
+            assert!(
+                !poses_as(&name, PREFIX) && !poses_as(&name, CLOUDEVENT_PREFIX),
+                "{name}"
+            );
+        }
+    }
+}

@@ -306,7 +306,12 @@ fn handshake(headers: &HeaderMap, options: &ServeOptions) -> Response<Full<Bytes
 fn failure(err: &HandleError) -> Response<Full<Bytes>> {
     let status = match (err.kind(), err.app_status()) {
         (ErrorKind::NoRule, _) => StatusCode::UNPROCESSABLE_ENTITY,
-        (ErrorKind::InvalidCloudEvent | ErrorKind::InvalidHttpEvent, _) => StatusCode::BAD_REQUEST,
+        (
+            ErrorKind::InvalidCloudEvent | ErrorKind::InvalidHttpEvent | ErrorKind::InvalidEvent,
+            _,
+        ) => StatusCode::BAD_REQUEST,
+        // The batch can never be taken: a retry would fail the same way.
+        (ErrorKind::TooManyRecords, _) => StatusCode::PAYLOAD_TOO_LARGE,
         (ErrorKind::AppTimeout, _) => StatusCode::GATEWAY_TIMEOUT,
         (ErrorKind::AppFailed, Some(status)) if status.is_server_error() => status,
         (ErrorKind::AppUnreachable | ErrorKind::AppFailed, None) => StatusCode::BAD_GATEWAY,

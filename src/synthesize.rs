@@ -15,6 +15,7 @@ use crate::event::Event;
 use crate::headers::RULE_HEADER;
 use crate::passthrough::HttpFormat;
 use crate::rule::{Part, Route};
+use crate::shown::shown;
 
 /// Why a matched event could not become a request.
 ///
@@ -48,6 +49,18 @@ pub enum SynthesizeError {
         index: usize,
         /// The path template.
         path: String,
+    },
+    /// A value for the path holds a segment that a server would read as `.`
+    /// or `..` (after percent-decoding, or before a `;` parameter), which
+    /// would lead the request out of the rule's path and the base path.
+    #[error("rule `{rule}`: the value \"{value}\" for the path {path} has a `.` or `..` segment, which would lead the request out of its path; the event is refused")]
+    DotSegment {
+        /// The rule that matched.
+        rule: String,
+        /// The path template.
+        path: String,
+        /// The value, escaped and cut short.
+        value: String,
     },
     /// HTTP events are passed through by the Lambda front end, not synthesized.
     #[error("rule `{rule}` is an http rule ({format}): its request is the one the event carries, passed through as it is")]
@@ -131,10 +144,16 @@ pub fn synthesize_with_body(
     for part in path.parts() {
         match part {
             Part::Literal(text) => path_and_query.push_str(text),
-            Part::Value(_) => push_segments(
-                &mut path_and_query,
-                values.next().copied().unwrap_or_default(),
-            ),
+            Part::Value(_) => {
+                let value = values.next().copied().unwrap_or_default();
+                push_segments(&mut path_and_query, value).map_err(|()| {
+                    SynthesizeError::DotSegment {
+                        rule: rule.name().to_owned(),
+                        path: path.to_string(),
+                        value: shown(value, 80),
+                    }
+                })?;
+            }
         }
     }
     if let Some(query) = settings.query() {

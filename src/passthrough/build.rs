@@ -15,7 +15,9 @@ use super::options::HttpOptions;
 use super::{headers, path};
 use crate::escape;
 use crate::event::Event;
-use crate::headers::{PREFIX, REQUEST_CONTEXT_HEADER, STAGE_VARIABLES_HEADER};
+use crate::headers::{
+    poses_as, CLOUDEVENT_PREFIX, PREFIX, REQUEST_CONTEXT_HEADER, STAGE_VARIABLES_HEADER,
+};
 
 /// The event a passed-through request came from, as an `http::Extensions` entry.
 ///
@@ -112,8 +114,8 @@ pub(super) fn request(
     let keep_ce = options.allow_event_routes();
     described.headers = headers::retain(&described.headers, |name| {
         name != TRANSFER_ENCODING
-            && !name.as_str().starts_with(PREFIX)
-            && (keep_ce || !name.as_str().starts_with("ce-"))
+            && !poses_as(name, PREFIX)
+            && (keep_ce || !poses_as(name, CLOUDEVENT_PREFIX))
     });
     let headers = &mut described.headers;
     if !described.body.is_empty() || headers.contains_key(CONTENT_LENGTH) {
@@ -121,13 +123,16 @@ pub(super) fn request(
     }
 
     let host = host(headers, described.domain_name.as_deref(), format)?;
-    if !headers.contains_key(HOST) {
-        headers.insert(
-            HOST,
-            HeaderValue::from_str(&host)
-                .map_err(|_| host_error(format, "requestContext.domainName", &host))?,
-        );
-    }
+    // The one Host the app gets is the one checked: a second value (multiValueHeaders
+    // can carry several) would reach the app unchecked.
+    let field = match headers.contains_key(HOST) {
+        true => "headers.host",
+        false => "requestContext.domainName",
+    };
+    headers.insert(
+        HOST,
+        HeaderValue::from_str(&host).map_err(|_| host_error(format, field, &host))?,
+    );
     let scheme = forwarded_proto(headers).unwrap_or(if described.https_only {
         "https"
     } else {

@@ -52,23 +52,25 @@ fn every_fixture_routes_as_the_table_says() {
             Kind::Http => "http",
             _ => "other",
         };
-        let path = match rule.route() {
-            Route::Event { .. } => {
-                let explained = handler
-                    .explain(&event)
-                    .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let (path, refused) = match rule.route() {
+            Route::Event { .. } => match handler.explain(&event) {
                 // A rule that ignores its events sends no request.
-                explained
-                    .requests()
-                    .first()
-                    .map(|r| r.uri().path().to_owned())
-            }
-            _ => None,
+                Ok(explained) => (
+                    explained
+                        .requests()
+                        .first()
+                        .map(|r| r.uri().path().to_owned()),
+                    None,
+                ),
+                Err(err) => (None, Some(err.kind().error_type().to_owned())),
+            },
+            _ => (None, None),
         };
         let got = fixtures::Expected {
             rule: rule.name().to_owned(),
             kind: kind.to_owned(),
             path,
+            refused,
         };
         if got != expected {
             wrong.push(format!("{file}: expected {expected:?}, got {got:?}"));

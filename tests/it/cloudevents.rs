@@ -195,7 +195,7 @@ fn aws_events_carry_binary_mode_attributes() {
 fn every_event_request_is_a_cloudevent() {
     let handler = Handler::new(Config::default());
     for (file, expected) in fixtures::expected() {
-        if expected.kind != "event" {
+        if expected.kind != "event" || expected.refused.is_some() {
             continue;
         }
         let event = Event::from_slice(&fixtures::read(&file)).unwrap();

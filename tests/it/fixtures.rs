@@ -12,6 +12,8 @@ pub struct Expected {
     pub rule: String,
     pub kind: String,
     pub path: Option<String>,
+    /// The `errorType` of ceh's refusal, for an event it refuses.
+    pub refused: Option<String>,
 }
 
 pub fn root() -> PathBuf {

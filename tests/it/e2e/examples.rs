@@ -64,6 +64,8 @@ fn exercise(app: &str, name: &str) {
         "{name}: {err}"
     );
 
+    spoofs_never_reach_the_event_handler(app, name);
+
     let mut hello: Value =
         serde_json::from_slice(&crate::fixtures::read("function-url/request.json")).unwrap();
     hello["rawPath"] = json!("/hello");
@@ -71,6 +73,42 @@ fn exercise(app: &str, name: &str) {
     assert_eq!(code, 0, "{name}: {err}");
     assert_eq!(reply["statusCode"], 200, "{name}");
     assert_eq!(reply["body"], format!("hello from {name}"));
+}
+
+/// Paths a server or framework reads as `/aws.s3`: each is refused by ceh with a 404, so the
+/// app's S3 handler never runs (it would answer `{"handled": "s3", …}`). Express routes without
+/// regard to letter case, Flask merges nothing: ceh refuses them all for both.
+const SPOOFS: [&str; 12] = [
+    "/aws.s3", "//aws.s3", "///aws.s3", "/%61ws.s3", "/aws%2Es3", "/%2Faws.s3", "/x/../aws.s3",
+    "/./aws.s3", "/x/%2e%2e/aws.s3", "/aws.s3;x", "/AWS.S3", "/aws.s3.eventbridge",
+];
+
+fn spoofs_never_reach_the_event_handler(app: &str, name: &str) {
+    let s3 = String::from_utf8(crate::fixtures::read("s3/put.json")).unwrap();
+    for spoof in SPOOFS {
+        // A function URL (payload 2.0), and a REST API behind a stage (payload 1.0).
+        let mut url: Value =
+            serde_json::from_slice(&crate::fixtures::read("function-url/request.json")).unwrap();
+        url["rawPath"] = json!(spoof);
+        url["rawQueryString"] = json!("");
+        url["requestContext"]["http"]["method"] = json!("POST");
+        url["body"] = json!(s3);
+        let mut rest: Value =
+            serde_json::from_slice(&crate::fixtures::read("apigw-v1/proxy.json")).unwrap();
+        rest["path"] = json!(spoof);
+        rest["httpMethod"] = json!("POST");
+        rest["requestContext"]["httpMethod"] = json!("POST");
+        rest["body"] = json!(s3);
+        rest["isBase64Encoded"] = json!(false);
+        for event in [url, rest] {
+            let (code, reply, err) = invoke(app, "", event.to_string().as_bytes());
+            assert_eq!(code, 0, "{name} {spoof}: {err}");
+            assert_eq!(reply["statusCode"], 404, "{name} {spoof}: {reply}");
+            let body = reply["body"].as_str().unwrap_or_default();
+            assert!(body.contains("is an event route"), "{name} {spoof}: {body}");
+            assert!(!body.contains("handled"), "{name} {spoof}: the S3 handler ran");
+        }
+    }
 }
 
 #[test]
