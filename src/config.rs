@@ -8,13 +8,13 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::environment::Environment;
-use crate::vars::CONFIG_VAR;
 use crate::passthrough::HttpOptions;
 use crate::reply::ReplyPolicy;
 use crate::rule::{
     builtin_rules, compile_rules, default_fallback, fallback_rule, line_of, LoadError, Origin,
     RawFallback, RuleTable,
 };
+use crate::vars::CONFIG_VAR;
 
 /// The most rules one configuration file may hold.
 ///
@@ -25,7 +25,6 @@ use crate::rule::{
 /// assert_eq!(err.to_string(), "big.toml:1: the file has 10001 rules, over the limit of 10000");
 /// ```
 pub const MAX_RULES: usize = 10_000;
-
 
 /// Everything `ceh` needs to turn events into requests: the rule table and the
 /// environment, loaded and checked in one go.

@@ -16,7 +16,6 @@ use hyper_util::rt::TokioExecutor;
 
 use super::call::BoxError;
 
-
 /// An app listening on HTTP, such as a Flask or Express server on
 /// `http://127.0.0.1:8080`.
 ///

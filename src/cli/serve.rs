@@ -66,10 +66,7 @@ pub(super) fn run(args: ServeArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::event(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
-            Failure::usage(format!(
-                "cannot listen on {address}: {}",
-                io_reason(&e)
-            ))
+            Failure::usage(format!("cannot listen on {address}: {}", io_reason(&e)))
         })?;
         let bound = listener
             .local_addr()

@@ -59,7 +59,6 @@ fn diagnostic(error_type: &str, err: &dyn std::fmt::Display) -> Diagnostic {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::vars::{APP_TIMEOUT_VAR, DEADLINE_MARGIN_VAR};
 
-
 /// The default margin: time left after the app's answer to reply to Lambda.
 ///
 /// ```
@@ -56,7 +55,8 @@ impl Timing {
     /// From `CEH_DEADLINE_MARGIN_MS` and `CEH_APP_TIMEOUT_MS`.
     ///
     /// ```
-    /// use cloud_events_handler::lambda::{Timing, APP_TIMEOUT_VAR, DEFAULT_DEADLINE_MARGIN};
+    /// use cloud_events_handler::lambda::{Timing, DEFAULT_DEADLINE_MARGIN};
+    /// use cloud_events_handler::APP_TIMEOUT_VAR;
     ///
     /// std::env::set_var(APP_TIMEOUT_VAR, "soon");
     /// let err = Timing::from_env().unwrap_err();
