@@ -74,7 +74,7 @@ pub use reply::{BatchError, Reply};
 pub use rule::{
     BatchResponse, BatchSpec, EventReply, Kind, LoadError, ReplyMode, Route, Rule, RuleTable,
 };
-pub use synthesize::{synthesize, synthesize_with_body, SynthesizeError};
+pub use synthesize::{synthesize, SynthesizeError};
 pub use vars::{
     APP_TIMEOUT_VAR, APP_VAR, CONFIG_VAR, DEADLINE_MARGIN_VAR, PORT_VAR, READINESS_PATH_VAR,
     READINESS_TIMEOUT_VAR, SERVE_TOKEN_VAR,

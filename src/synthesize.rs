@@ -100,20 +100,7 @@ pub fn synthesize(
 
 /// Like [`synthesize`], for a batch record: `json` is what header templates
 /// read (the record) and `body` what the app receives (the record's JSON).
-///
-/// ```
-/// use cloud_events_handler::{synthesize_with_body, Environment, Event, RuleTable};
-///
-/// let table = RuleTable::builtin();
-/// let event = Event::from_slice(br#"{"Records": [{"eventSource": "aws:sqs", "messageId": "m1", "body": "hi"}]}"#)?;
-/// let found = table.classify(&event)?;
-/// let record = &event.json()["Records"][0];
-/// let body = bytes::Bytes::from(record.to_string());
-/// let request = synthesize_with_body(&found, record, body, &Environment::default())?;
-/// assert_eq!(request.headers()["ce-id"], "m1");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn synthesize_with_body(
+pub(crate) fn synthesize_with_body(
     found: &Match<'_, '_>,
     json: &serde_json::Value,
     body: Bytes,
@@ -207,4 +194,25 @@ pub fn synthesize_with_body(
     *request.version_mut() = settings.version();
     *request.headers_mut() = headers;
     Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::RuleTable;
+
+    // The example `synthesize_with_body`'s doc comment carried while it was public.
+    #[test]
+    fn a_record_gets_its_own_headers() -> Result<(), Box<dyn std::error::Error>> {
+        let table = RuleTable::builtin();
+        let event = Event::from_slice(
+            br#"{"Records": [{"eventSource": "aws:sqs", "messageId": "m1", "body": "hi"}]}"#,
+        )?;
+        let found = table.classify(&event)?;
+        let record = &event.json()["Records"][0];
+        let body = bytes::Bytes::from(record.to_string());
+        let request = synthesize_with_body(&found, record, body, &Environment::default())?;
+        assert_eq!(request.headers()["ce-id"], "m1");
+        Ok(())
+    }
 }

@@ -24,12 +24,13 @@ pub use builtin::BUILTIN_FILES;
 pub use cloudevent::CloudEventSpec;
 pub use compiled::Rule;
 pub use error::{LoadError, Origin};
-pub use predicate::{Predicate, Test};
-pub use query::Query;
+pub use predicate::Predicate;
 pub use route::{EventReply, Kind, ReplyMode, Route};
 pub use table::RuleTable;
-pub use template::{Part, Template, MAX_TEMPLATE_LEN};
+pub use template::{Template, MAX_TEMPLATE_LEN};
 
 pub(crate) use builtin::{builtin_rules, default_fallback};
 pub(crate) use compile::{compile_rules, fallback_rule, RawFallback};
 pub(crate) use error::line_of;
+pub(crate) use predicate::Test;
+pub(crate) use template::Part;

@@ -12,13 +12,20 @@ use super::query::Query;
 /// (for `exists = false`: when the query selects nothing).
 ///
 /// ```
-/// use cloud_events_handler::rule::{Predicate, Query, Test};
+/// use cloud_events_handler::Config;
 /// use serde_json::json;
 ///
-/// let predicate = Predicate::new(Query::parse("$.Records[*].eventSource")?, Test::Equals(json!("aws:sqs")));
+/// let config = Config::parse("ceh.toml", r#"
+///     [[rule]]
+///     name = "queue"
+///     path = "/queue"
+///     [rule.match]
+///     "$.Records[*].eventSource" = "aws:sqs"
+/// "#)?;
+/// let predicate = &config.rules().get("queue").ok_or("the file's rule")?.predicates()[0];
 /// assert!(predicate.holds(&json!({"Records": [{"eventSource": "aws:sqs"}]})));
 /// assert_eq!(predicate.to_string(), r#"$.Records[*].eventSource == "aws:sqs""#);
-/// # Ok::<(), String>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct Predicate {
@@ -27,21 +34,8 @@ pub struct Predicate {
 }
 
 /// What a predicate asks of the selected nodes.
-///
-/// ```
-/// use cloud_events_handler::rule::{Predicate, Query, Test};
-/// use serde_json::json;
-///
-/// let event = json!({"source": "aws.s3"});
-/// let holds = |test: Test| Ok::<_, String>(Predicate::new(Query::parse("$.source")?, test).holds(&event));
-/// assert!(holds(Test::OneOf(vec![json!("aws.s3"), json!("aws.sqs")]))?);
-/// assert!(holds(Test::Suffix(".s3".into()))?);
-/// assert!(!holds(Test::Exists(false))?);
-/// # Ok::<(), String>(())
-/// ```
 #[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum Test {
+pub(crate) enum Test {
     /// A node equals this string, number or boolean.
     Equals(Value),
     /// A node equals one of these values.
@@ -56,55 +50,37 @@ pub enum Test {
 
 impl Predicate {
     /// A predicate from a compiled query and a test.
-    ///
-    /// ```
-    /// use cloud_events_handler::rule::{Predicate, Query, Test};
-    /// use serde_json::json;
-    ///
-    /// let predicate = Predicate::new(Query::parse("$.detail.id")?, Test::Exists(true));
-    /// assert!(predicate.holds(&json!({"detail": {"id": null}})), "null exists");
-    /// # Ok::<(), String>(())
-    /// ```
-    pub fn new(query: Query, test: Test) -> Self {
+    pub(crate) fn new(query: Query, test: Test) -> Self {
         Self { query, test }
     }
 
     /// The JSONPath query, as written.
-    ///
-    /// ```
-    /// use cloud_events_handler::rule::{Predicate, Query, Test};
-    ///
-    /// let predicate = Predicate::new(Query::parse("$.source")?, Test::Prefix("aws.".into()));
-    /// assert_eq!(predicate.query().as_str(), "$.source");
-    /// # Ok::<(), String>(())
-    /// ```
-    pub fn query(&self) -> &Query {
+    pub(crate) fn query(&self) -> &Query {
         &self.query
     }
 
     /// The test applied to the selected nodes.
-    ///
-    /// ```
-    /// use cloud_events_handler::rule::{Predicate, Query, Test};
-    ///
-    /// let predicate = Predicate::new(Query::parse("$.source")?, Test::Prefix("aws.".into()));
-    /// assert_eq!(predicate.test(), &Test::Prefix("aws.".into()));
-    /// # Ok::<(), String>(())
-    /// ```
-    pub fn test(&self) -> &Test {
+    pub(crate) fn test(&self) -> &Test {
         &self.test
     }
 
     /// Whether the predicate holds for this event JSON.
     ///
     /// ```
-    /// use cloud_events_handler::rule::{Predicate, Query, Test};
+    /// use cloud_events_handler::Config;
     /// use serde_json::json;
     ///
-    /// let predicate = Predicate::new(Query::parse("$.version")?, Test::Equals(json!(2)));
+    /// let config = Config::parse("ceh.toml", r#"
+    ///     [[rule]]
+    ///     name = "v2"
+    ///     path = "/v2"
+    ///     [rule.match]
+    ///     "$.version" = 2
+    /// "#)?;
+    /// let predicate = &config.rules().get("v2").ok_or("the file's rule")?.predicates()[0];
     /// assert!(predicate.holds(&json!({"version": 2.0})), "1 and 1.0 are the same number");
     /// assert!(!predicate.holds(&json!({"version": "2"})));
-    /// # Ok::<(), String>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn holds(&self, json: &Value) -> bool {
         match &self.test {
@@ -180,6 +156,45 @@ mod tests {
         assert!(check("$.zz", Test::Exists(false), doc.clone()));
         assert!(!check("$.zz", Test::Exists(true), doc.clone()));
         assert!(check("$.r", Test::Exists(true), doc));
+    }
+
+    // The examples the doc comments of `Test`, `Predicate::new`, `Predicate::query`
+    // and `Predicate::test` carried while they were public.
+
+    #[test]
+    fn one_of_suffix_and_absent() -> Result<(), String> {
+        let event = json!({"source": "aws.s3"});
+        let holds = |test: Test| {
+            Ok::<_, String>(Predicate::new(Query::parse("$.source")?, test).holds(&event))
+        };
+        assert!(holds(Test::OneOf(vec![json!("aws.s3"), json!("aws.sqs")]))?);
+        assert!(holds(Test::Suffix(".s3".into()))?);
+        assert!(!holds(Test::Exists(false))?);
+        Ok(())
+    }
+
+    #[test]
+    fn a_null_member_exists() -> Result<(), String> {
+        let predicate = Predicate::new(Query::parse("$.detail.id")?, Test::Exists(true));
+        assert!(
+            predicate.holds(&json!({"detail": {"id": null}})),
+            "null exists"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn query_is_as_written() -> Result<(), String> {
+        let predicate = Predicate::new(Query::parse("$.source")?, Test::Prefix("aws.".into()));
+        assert_eq!(predicate.query().as_str(), "$.source");
+        Ok(())
+    }
+
+    #[test]
+    fn test_is_the_one_given() -> Result<(), String> {
+        let predicate = Predicate::new(Query::parse("$.source")?, Test::Prefix("aws.".into()));
+        assert_eq!(predicate.test(), &Test::Prefix("aws.".into()));
+        Ok(())
     }
 
     #[test]

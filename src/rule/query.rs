@@ -15,18 +15,8 @@ use super::step::Step;
 /// Those, and paths that add wildcards (`$.Records[*]`), are walked directly,
 /// without the general evaluator; anything else (slices, filters,
 /// descendants) goes through jsonpath-rust.
-///
-/// ```
-/// use cloud_events_handler::rule::Query;
-/// use serde_json::json;
-///
-/// let query = Query::parse("$['detail-type']")?;
-/// assert_eq!(query.single(&json!({"detail-type": "Scheduled Event"})), Some(&json!("Scheduled Event")));
-/// assert!(Query::parse("$.detail-type").is_err(), "RFC 9535 wants brackets for `-`");
-/// # Ok::<(), String>(())
-/// ```
 #[derive(Clone)]
-pub struct Query {
+pub(crate) struct Query {
     text: Box<str>,
     plan: Plan,
 }
@@ -42,14 +32,7 @@ enum Plan {
 
 impl Query {
     /// Parses `text` as an RFC 9535 JSONPath query; the error is the parser's reason.
-    ///
-    /// ```
-    /// use cloud_events_handler::rule::Query;
-    ///
-    /// let err = Query::parse("$.detail-type").unwrap_err();
-    /// assert!(err.ends_with("a name with `-` needs brackets, as in $['detail-type']"), "{err}");
-    /// ```
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let plan = match plain_steps(text) {
             Some(steps) => Plan::of_steps(steps),
             None => {
@@ -67,30 +50,13 @@ impl Query {
     }
 
     /// Whether the query is names and indexes only, so it selects at most one node.
-    ///
-    /// ```
-    /// use cloud_events_handler::rule::Query;
-    ///
-    /// assert!(Query::parse("$.Records[0].eventSource")?.is_singular());
-    /// assert!(!Query::parse("$.Records[*].eventSource")?.is_singular());
-    /// # Ok::<(), String>(())
-    /// ```
-    pub fn is_singular(&self) -> bool {
+    pub(crate) fn is_singular(&self) -> bool {
         matches!(self.plan, Plan::Singular(_))
     }
 
     /// For a singular query, the name its first step selects in the root object
     /// (`Records` for `$.Records[0].eventSource`).
-    ///
-    /// ```
-    /// use cloud_events_handler::rule::Query;
-    ///
-    /// assert_eq!(Query::parse("$.Records[0].eventSource")?.root_name(), Some("Records"));
-    /// assert_eq!(Query::parse("$[0]")?.root_name(), None);
-    /// assert_eq!(Query::parse("$.Records[*]")?.root_name(), None, "not singular");
-    /// # Ok::<(), String>(())
-    /// ```
-    pub fn root_name(&self) -> Option<&str> {
+    pub(crate) fn root_name(&self) -> Option<&str> {
         match &self.plan {
             Plan::Singular(steps) => match steps.first() {
                 Some(Step::Name(name)) => Some(name),
@@ -101,30 +67,12 @@ impl Query {
     }
 
     /// The query as written in the rule file.
-    ///
-    /// ```
-    /// use cloud_events_handler::rule::Query;
-    ///
-    /// assert_eq!(Query::parse("$['detail-type']")?.as_str(), "$['detail-type']");
-    /// # Ok::<(), String>(())
-    /// ```
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.text
     }
 
     /// Whether any node the query selects satisfies `test`.
-    ///
-    /// ```
-    /// use cloud_events_handler::rule::Query;
-    /// use serde_json::json;
-    ///
-    /// let query = Query::parse("$.Records[*].eventSource")?;
-    /// let event = json!({"Records": [{"eventSource": "aws:sqs"}, {"eventSource": "aws:sns"}]});
-    /// assert!(query.any(&event, |node| node == "aws:sns"));
-    /// assert!(!query.any(&event, |node| node == "aws:s3"));
-    /// # Ok::<(), String>(())
-    /// ```
-    pub fn any(&self, json: &Value, test: impl FnMut(&Value) -> bool) -> bool {
+    pub(crate) fn any(&self, json: &Value, test: impl FnMut(&Value) -> bool) -> bool {
         match &self.plan {
             Plan::Singular(steps) => walk(steps, json).is_some_and(test),
             Plan::Steps(_) | Plan::General(_) => self.select(json).into_iter().any(test),
@@ -132,17 +80,7 @@ impl Query {
     }
 
     /// The one node the query selects, or `None` when it selects none or several.
-    ///
-    /// ```
-    /// use cloud_events_handler::rule::Query;
-    /// use serde_json::json;
-    ///
-    /// let query = Query::parse("$.Records[*].messageId")?;
-    /// assert_eq!(query.single(&json!({"Records": [{"messageId": "a"}]})), Some(&json!("a")));
-    /// assert_eq!(query.single(&json!({"Records": [{"messageId": "a"}, {"messageId": "b"}]})), None);
-    /// # Ok::<(), String>(())
-    /// ```
-    pub fn single<'v>(&self, json: &'v Value) -> Option<&'v Value> {
+    pub(crate) fn single<'v>(&self, json: &'v Value) -> Option<&'v Value> {
         match &self.plan {
             Plan::Singular(steps) => walk(steps, json),
             Plan::Steps(_) | Plan::General(_) => match self.select(json).as_slice() {
@@ -153,17 +91,7 @@ impl Query {
     }
 
     /// Every node the query selects, in document order.
-    ///
-    /// ```
-    /// use cloud_events_handler::rule::Query;
-    /// use serde_json::json;
-    ///
-    /// let query = Query::parse("$.Records[*].messageId")?;
-    /// let event = json!({"Records": [{"messageId": "a"}, {"messageId": "b"}]});
-    /// assert_eq!(query.select(&event), [&json!("a"), &json!("b")]);
-    /// # Ok::<(), String>(())
-    /// ```
-    pub fn select<'v>(&self, json: &'v Value) -> Vec<&'v Value> {
+    pub(crate) fn select<'v>(&self, json: &'v Value) -> Vec<&'v Value> {
         match &self.plan {
             Plan::Singular(steps) => walk(steps, json).into_iter().collect(),
             Plan::Steps(steps) => walk_all(steps, json),
@@ -364,6 +292,93 @@ fn reason(query: &str, error: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    // The examples `Query`'s doc comments carried while it was public.
+
+    #[test]
+    fn a_name_with_a_dash_is_selected_in_brackets() -> Result<(), String> {
+        let query = Query::parse("$['detail-type']")?;
+        assert_eq!(
+            query.single(&json!({"detail-type": "Scheduled Event"})),
+            Some(&json!("Scheduled Event"))
+        );
+        assert!(
+            Query::parse("$.detail-type").is_err(),
+            "RFC 9535 wants brackets for `-`"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn parse_gives_the_reason_and_a_hint() {
+        let err = Query::parse("$.detail-type").unwrap_err();
+        assert!(
+            err.ends_with("a name with `-` needs brackets, as in $['detail-type']"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn names_and_indexes_are_singular() -> Result<(), String> {
+        assert!(Query::parse("$.Records[0].eventSource")?.is_singular());
+        assert!(!Query::parse("$.Records[*].eventSource")?.is_singular());
+        Ok(())
+    }
+
+    #[test]
+    fn root_name_of_a_singular_query() -> Result<(), String> {
+        assert_eq!(
+            Query::parse("$.Records[0].eventSource")?.root_name(),
+            Some("Records")
+        );
+        assert_eq!(Query::parse("$[0]")?.root_name(), None);
+        assert_eq!(
+            Query::parse("$.Records[*]")?.root_name(),
+            None,
+            "not singular"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn as_str_is_the_query_as_written() -> Result<(), String> {
+        assert_eq!(
+            Query::parse("$['detail-type']")?.as_str(),
+            "$['detail-type']"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn any_node_may_pass() -> Result<(), String> {
+        let query = Query::parse("$.Records[*].eventSource")?;
+        let event = json!({"Records": [{"eventSource": "aws:sqs"}, {"eventSource": "aws:sns"}]});
+        assert!(query.any(&event, |node| node == "aws:sns"));
+        assert!(!query.any(&event, |node| node == "aws:s3"));
+        Ok(())
+    }
+
+    #[test]
+    fn single_is_one_node_or_none() -> Result<(), String> {
+        let query = Query::parse("$.Records[*].messageId")?;
+        assert_eq!(
+            query.single(&json!({"Records": [{"messageId": "a"}]})),
+            Some(&json!("a"))
+        );
+        assert_eq!(
+            query.single(&json!({"Records": [{"messageId": "a"}, {"messageId": "b"}]})),
+            None
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn select_is_every_node_in_document_order() -> Result<(), String> {
+        let query = Query::parse("$.Records[*].messageId")?;
+        let event = json!({"Records": [{"messageId": "a"}, {"messageId": "b"}]});
+        assert_eq!(query.select(&event), [&json!("a"), &json!("b")]);
+        Ok(())
+    }
 
     #[test]
     fn members_are_found_alike_in_small_and_large_objects() {

@@ -243,7 +243,7 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::{json, Value};
 
-    use crate::rule::Query;
+    use crate::rule::query::Query;
 
     /// What `query` selects from `text`, found in the text, read back as JSON.
     fn raw(query: &str, text: &str) -> Option<Vec<Value>> {

@@ -1,5 +1,5 @@
 //! The steps of a plain query: what both walks take, over a parsed `Value`
-//! ([`Query`](super::Query)) and over the event's bytes ([`raw`](super::raw)).
+//! ([`Query`](super::query::Query)) and over the event's bytes ([`raw`](super::raw)).
 
 /// One step of a query that has only names, indexes and wildcards.
 #[derive(Clone, Debug, PartialEq)]

@@ -39,19 +39,8 @@ pub struct Template {
 }
 
 /// A piece of a [`Template`].
-///
-/// ```
-/// use cloud_events_handler::rule::{Part, Template};
-///
-/// let template = Template::parse("/orders/{$.id}")?;
-/// assert!(matches!(
-///     template.parts(),
-///     [Part::Literal(text), Part::Value(query)] if &**text == "/orders/" && query.as_str() == "$.id"
-/// ));
-/// # Ok::<(), String>(())
-/// ```
 #[derive(Clone, Debug)]
-pub enum Part {
+pub(crate) enum Part {
     /// Text copied as it is.
     Literal(Box<str>),
     /// A value taken from the event.
@@ -130,15 +119,7 @@ impl Template {
     }
 
     /// The pieces of the template, in order.
-    ///
-    /// ```
-    /// use cloud_events_handler::rule::{Part, Template};
-    ///
-    /// let template = Template::parse("/{{literal}}")?;
-    /// assert!(matches!(template.parts(), [Part::Literal(text)] if &**text == "/{literal}"));
-    /// # Ok::<(), String>(())
-    /// ```
-    pub fn parts(&self) -> &[Part] {
+    pub(crate) fn parts(&self) -> &[Part] {
         &self.parts
     }
 
@@ -267,6 +248,26 @@ mod tests {
             Some("/aws.s3.eventbridge/{x}")
         );
         assert!(Template::parse("/aws.s3").unwrap().is_static());
+    }
+
+    // The examples the doc comments of `Part` and `Template::parts` carried
+    // while they were public.
+
+    #[test]
+    fn a_literal_then_a_value() -> Result<(), String> {
+        let template = Template::parse("/orders/{$.id}")?;
+        assert!(matches!(
+            template.parts(),
+            [Part::Literal(text), Part::Value(query)] if &**text == "/orders/" && query.as_str() == "$.id"
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn doubled_braces_are_one_literal() -> Result<(), String> {
+        let template = Template::parse("/{{literal}}")?;
+        assert!(matches!(template.parts(), [Part::Literal(text)] if &**text == "/{literal}"));
+        Ok(())
     }
 
     #[test]

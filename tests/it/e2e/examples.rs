@@ -79,8 +79,18 @@ fn exercise(app: &str, name: &str) {
 /// app's S3 handler never runs (it would answer `{"handled": "s3", …}`). Express routes without
 /// regard to letter case, Flask merges nothing: ceh refuses them all for both.
 const SPOOFS: [&str; 12] = [
-    "/aws.s3", "//aws.s3", "///aws.s3", "/%61ws.s3", "/aws%2Es3", "/%2Faws.s3", "/x/../aws.s3",
-    "/./aws.s3", "/x/%2e%2e/aws.s3", "/aws.s3;x", "/AWS.S3", "/aws.s3.eventbridge",
+    "/aws.s3",
+    "//aws.s3",
+    "///aws.s3",
+    "/%61ws.s3",
+    "/aws%2Es3",
+    "/%2Faws.s3",
+    "/x/../aws.s3",
+    "/./aws.s3",
+    "/x/%2e%2e/aws.s3",
+    "/aws.s3;x",
+    "/AWS.S3",
+    "/aws.s3.eventbridge",
 ];
 
 fn spoofs_never_reach_the_event_handler(app: &str, name: &str) {
@@ -106,7 +116,10 @@ fn spoofs_never_reach_the_event_handler(app: &str, name: &str) {
             assert_eq!(reply["statusCode"], 404, "{name} {spoof}: {reply}");
             let body = reply["body"].as_str().unwrap_or_default();
             assert!(body.contains("is an event route"), "{name} {spoof}: {body}");
-            assert!(!body.contains("handled"), "{name} {spoof}: the S3 handler ran");
+            assert!(
+                !body.contains("handled"),
+                "{name} {spoof}: the S3 handler ran"
+            );
         }
     }
 }
