@@ -33,6 +33,18 @@ pub(super) struct ServeArgs {
     /// The most request headers accepted.
     #[arg(long, value_name = "N", default_value_t = 100)]
     max_headers: usize,
+    /// The longest a client may take to send its request headers, in milliseconds; also how long an idle connection is kept.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    header_timeout_ms: u64,
+    /// The longest a client may take to send its request body, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    body_timeout_ms: u64,
+    /// The most requests handled at once; more are answered 503 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    max_in_flight: usize,
+    /// How long requests in flight may take to finish after SIGTERM, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 20_000)]
+    shutdown_timeout_ms: u64,
     /// An origin answered in Azure Event Grid's validation handshake (repeatable; `*` for any).
     #[arg(long, value_name = "ORIGIN", default_values_t = ["eventgrid.azure.net".to_owned()])]
     allow_origin: Vec<String>,
@@ -50,7 +62,12 @@ pub(super) fn run(args: ServeArgs) -> Result<(), Failure> {
             .ok()
             .filter(|t| !t.is_empty()),
         max_headers: args.max_headers,
+        header_timeout: Duration::from_millis(args.header_timeout_ms),
+        body_timeout: Duration::from_millis(args.body_timeout_ms),
+        max_in_flight: args.max_in_flight,
+        shutdown_timeout: Duration::from_millis(args.shutdown_timeout_ms),
     };
+    options.check().map_err(Failure::usage)?;
     let upstream = match (&args.app, args.echo) {
         (_, true) => None,
         (Some(url), false) => Some(Upstream::new(url).map_err(Failure::usage)?),

@@ -12,6 +12,7 @@ mod lifecycle;
 mod routes;
 mod runtime_api;
 mod serve;
+mod serve_limits;
 
 /// `.venv/bin`, with the tools the tests need, for the other areas too.
 pub(crate) use harness::tools;

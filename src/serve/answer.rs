@@ -1,157 +1,34 @@
-//! `ceh serve`: the same rules and app behind an HTTP endpoint — Knative,
-//! Cloud Run, Eventarc, Azure Event Grid, or `curl` during development.
-//!
-//! A request is an event in one of four forms: a CloudEvent in binary mode
-//! (`ce-*` headers), in structured mode (`application/cloudevents+json`), a
-//! batch of them (`application/cloudevents-batch+json`), or raw event JSON
-//! such as an S3 notification. It goes through the rule table to the app,
-//! and the answer tells the sender what to do: 2xx acknowledges, 5xx asks
-//! for a retry, 4xx says the event itself is at fault.
-
-use std::convert::Infallible;
-use std::net::SocketAddr;
-use std::time::Duration;
+//! One request to `ceh serve`: checked, read within its limits, and answered
+//! with the app's own response or the reason it was refused.
 
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
-use crate::app::{App, SendApp};
-use crate::vars::PORT_VAR;
-use crate::{ErrorKind, Event, HandleError, Handler, Invocation, Reply};
+use super::options::ServeOptions;
+use crate::app::App;
+use crate::error::{ErrorKind, HandleError};
+use crate::event::Event;
+use crate::handler::Handler;
+use crate::invocation::Invocation;
+use crate::reply::Reply;
 
-/// How `ceh serve` listens and what it accepts.
-///
-/// ```
-/// use cloud_events_handler::serve::ServeOptions;
-///
-/// let options = ServeOptions { token: Some("s3cret".into()), ..ServeOptions::default() };
-/// assert_eq!(options.max_body, 6 * 1024 * 1024);
-/// assert_eq!(options.allowed_origins, ["eventgrid.azure.net"]);
-/// ```
-#[derive(Clone, Debug)]
-pub struct ServeOptions {
-    /// The largest request body accepted, in bytes.
-    pub max_body: usize,
-    /// The longest the app may take for one event.
-    pub timeout: Duration,
-    /// Origins answered in Azure Event Grid's webhook validation handshake;
-    /// empty answers none.
-    pub allowed_origins: Vec<String>,
-    /// When set, every event must carry `Authorization: Bearer <token>`.
-    pub token: Option<String>,
-    /// The most request headers accepted.
-    pub max_headers: usize,
-}
-
-impl Default for ServeOptions {
-    fn default() -> Self {
-        Self {
-            max_body: crate::DEFAULT_MAX_EVENT_BYTES,
-            timeout: Duration::from_secs(30),
-            allowed_origins: vec!["eventgrid.azure.net".to_owned()],
-            token: None,
-            max_headers: 100,
-        }
-    }
-}
-
-/// Serves events on `listener` until `shutdown` resolves, then finishes the
-/// requests in flight.
-///
-/// ```
-/// use cloud_events_handler::serve::{serve, ServeOptions};
-/// use cloud_events_handler::{Config, Echo, Handler};
-/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
-///
-/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
-/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-/// let address = listener.local_addr()?;
-/// let mut answer = String::new();
-/// // The server stops once this client has read its answer.
-/// let client = async {
-///     let event = r#"{"source": "com.example.orders", "detail-type": "Order Placed", "detail": {}}"#;
-///     let request = format!("POST / HTTP/1.1\r\nhost: ceh\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{event}", event.len());
-///     let Ok(mut stream) = tokio::net::TcpStream::connect(address).await else { return };
-///     if stream.write_all(request.as_bytes()).await.is_ok() {
-///         let _ = stream.read_to_string(&mut answer).await;
-///     }
-/// };
-/// serve(listener, Handler::new(Config::default()), Echo, ServeOptions::default(), client).await?;
-/// assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
-/// assert!(answer.contains("/com.example.orders"));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// # })?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub async fn serve<S>(
-    listener: TcpListener,
-    handler: Handler,
-    app: S,
-    options: ServeOptions,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> std::io::Result<()>
-where
-    S: SendApp + Sync,
-    S::Body: 'static,
-{
-    let graceful = GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let handler = handler.clone();
-                let app = app.clone();
-                let max_headers = options.max_headers;
-                let options = options.clone();
-                let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                    let (handler, app, options) = (handler.clone(), app.clone(), options.clone());
-                    async move { Ok::<_, Infallible>(answer(request, &handler, app, &options).await) }
-                });
-                let connection = hyper::server::conn::http1::Builder::new()
-                    .max_headers(max_headers)
-                    .serve_connection(TokioIo::new(stream), service);
-                let watched = graceful.watch(connection);
-                tokio::spawn(async move {
-                    let _ = watched.await;
-                });
-            }
-            () = &mut shutdown => break,
-        }
-    }
-    drop(listener);
-    graceful.shutdown().await;
-    Ok(())
-}
-
-/// The listener address: `--listen`, else `0.0.0.0:$PORT` (Knative, Cloud Run), else 127.0.0.1:8080.
-pub(crate) fn listen_address(listen: Option<&str>) -> Result<SocketAddr, String> {
-    let text = match (listen, std::env::var(PORT_VAR)) {
-        (Some(listen), _) => listen.to_owned(),
-        (None, Ok(port)) => format!("0.0.0.0:{port}"),
-        (None, Err(_)) => "127.0.0.1:8080".to_owned(),
-    };
-    text.parse()
-        .map_err(|_| format!("{text:?} is not an address to listen on; write e.g. 127.0.0.1:8080"))
-}
-
-async fn answer<S: App + Clone>(
+/// The answer to one request: the event(s) it carries, through the rules to the app.
+pub(super) async fn answer<S: App + Clone>(
     request: Request<Incoming>,
     handler: &Handler,
     app: S,
     options: &ServeOptions,
+    in_flight: &Semaphore,
 ) -> Response<Full<Bytes>> {
     if request.method() == Method::OPTIONS {
         return handshake(request.headers(), options);
     }
     if request.method() != Method::POST {
-        return text(StatusCode::METHOD_NOT_ALLOWED, "send events with POST\n");
+        return refuse(StatusCode::METHOD_NOT_ALLOWED, "send events with POST\n");
     }
     if let Some(token) = &options.token {
         let offered = request
@@ -160,7 +37,7 @@ async fn answer<S: App + Clone>(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
         if !offered.is_some_and(|offered| same_secret(offered, token)) {
-            let mut response = text(
+            let mut response = refuse(
                 StatusCode::UNAUTHORIZED,
                 "this endpoint takes events with its token: Authorization: Bearer <token>\n",
             );
@@ -171,20 +48,47 @@ async fn answer<S: App + Clone>(
             return response;
         }
     }
+    // Over the cap, a request is turned away before its body is read.
+    let Ok(_permit) = in_flight.try_acquire() else {
+        let mut response = refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!(
+                "ceh is handling {} requests already, its limit; retry shortly\n",
+                options.max_in_flight
+            ),
+        );
+        response
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    };
     let (parts, body) = request.into_parts();
-    let bytes = match Limited::new(body, options.max_body).collect().await {
-        Ok(collected) => collected.to_bytes(),
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > options.max_body as u64) {
+        // Refused from its headers: a body that can never be taken is not read.
+        return too_large(options.max_body);
+    }
+    let read = tokio::time::timeout(
+        options.body_timeout,
+        Limited::new(body, options.max_body).collect(),
+    );
+    let bytes = match read.await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(_)) => return too_large(options.max_body),
         Err(_) => {
             let message = format!(
-                "the request body is over the limit of {} bytes, or broke off\n",
-                options.max_body
+                "the request body did not arrive within {} ms\n",
+                options.body_timeout.as_millis()
             );
-            return text(StatusCode::PAYLOAD_TOO_LARGE, &message);
+            return refuse(StatusCode::REQUEST_TIMEOUT, &message);
         }
     };
-    let events = match events(&parts.headers, bytes) {
+    let events = match events(&parts.headers, bytes, options.max_body) {
         Ok(events) => events,
-        Err(reason) => return text(StatusCode::BAD_REQUEST, &format!("{reason}\n")),
+        Err(reason) => return refuse(StatusCode::BAD_REQUEST, &format!("{reason}\n")),
     };
     let invocation = Invocation {
         deadline: Some(std::time::SystemTime::now() + options.timeout),
@@ -225,7 +129,7 @@ fn same_secret(a: &str, b: &str) -> bool {
 }
 
 /// The events a request carries, as structured JSON.
-fn events(headers: &HeaderMap, body: Bytes) -> Result<Vec<Event>, String> {
+fn events(headers: &HeaderMap, body: Bytes, max_body: usize) -> Result<Vec<Event>, String> {
     let content_type = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -247,10 +151,10 @@ fn events(headers: &HeaderMap, body: Bytes) -> Result<Vec<Event>, String> {
         }
         let structured = serde_json::to_vec(&event).map_err(|e| e.to_string())?;
         return Ok(vec![
-            Event::from_bytes(structured.into()).map_err(|e| e.to_string())?
+            Event::from_bytes_limited(structured.into(), max_body).map_err(|e| e.to_string())?
         ]);
     }
-    let event = Event::from_bytes(body).map_err(|e| e.to_string())?;
+    let event = Event::from_bytes_limited(body, max_body).map_err(|e| e.to_string())?;
     if content_type == "application/cloudevents-batch+json" {
         let items = event.json().as_array().ok_or(
             "an application/cloudevents-batch+json body must be a JSON array of CloudEvents",
@@ -317,7 +221,21 @@ fn failure(err: &HandleError) -> Response<Full<Bytes>> {
         (ErrorKind::AppUnreachable | ErrorKind::AppFailed, None) => StatusCode::BAD_GATEWAY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    text(status, &format!("{err}\n"))
+    refuse(status, &format!("{err}\n"))
+}
+
+/// The answer to a body over the limit.
+fn too_large(max_body: usize) -> Response<Full<Bytes>> {
+    let message = format!("the request body is over the limit of {max_body} bytes, or broke off\n");
+    refuse(StatusCode::PAYLOAD_TOO_LARGE, &message)
+}
+
+/// A delivery ceh refuses or fails: the plain-text answer, and one line on
+/// stderr for the operator. The line is the answer's own text, which names
+/// the rule, the status and the cause, never a body or a header's value.
+fn refuse(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
+    eprintln!("ceh serve: {} {}", status.as_u16(), message.trim_end());
+    text(status, message)
 }
 
 fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
@@ -337,15 +255,4 @@ fn json(status: StatusCode, body: &serde_json::Value) -> Response<Full<Bytes>> {
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_listen_address_is_checked() {
-        assert_eq!(listen_address(Some("127.0.0.1:9000")).unwrap().port(), 9000);
-        assert!(listen_address(Some("nowhere")).is_err());
-    }
 }
