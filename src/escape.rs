@@ -130,14 +130,14 @@ pub(crate) fn push_segments(uri: &mut String, value: &str) -> Result<(), ()> {
     Ok(())
 }
 
-/// How many times a segment is percent-decoded to see what a server reads:
-/// an app behind a proxy may decode twice.
+/// How many times text is percent-decoded to see what a server reads: an
+/// app behind a proxy may decode twice (`%252E` is `%2E`, then `.`).
 const MAX_DECODINGS: usize = 4;
 
-/// Whether a server could read `segment` as `.` or `..`: once percent-decoded
-/// (up to [`MAX_DECODINGS`] times), split on `/` and `\`, before any `;` parameter.
-pub(crate) fn reads_as_dot_segment(segment: &str) -> bool {
-    let mut text: Cow<'_, str> = Cow::Borrowed(segment);
+/// `text` percent-decoded until it stays the same, at most [`MAX_DECODINGS`]
+/// times: what the server that decodes most often reads.
+pub(crate) fn decoded_fully(text: &str) -> Cow<'_, str> {
+    let mut text: Cow<'_, str> = Cow::Borrowed(text);
     for _ in 0..MAX_DECODINGS {
         let decoded = percent_encoding::percent_decode_str(&text).decode_utf8_lossy();
         if decoded == text {
@@ -145,7 +145,13 @@ pub(crate) fn reads_as_dot_segment(segment: &str) -> bool {
         }
         text = Cow::Owned(decoded.into_owned());
     }
-    text.split(['/', '\\']).any(|piece| {
+    text
+}
+
+/// Whether a server could read `segment` as `.` or `..`: once percent-decoded
+/// ([`decoded_fully`]), split on `/` and `\`, before any `;` parameter.
+pub(crate) fn reads_as_dot_segment(segment: &str) -> bool {
+    decoded_fully(segment).split(['/', '\\']).any(|piece| {
         let piece = piece.split(';').next().unwrap_or_default();
         piece == "." || piece == ".."
     })

@@ -10,19 +10,13 @@
 //! predicate pins them to known values, or else the static directory before
 //! its first placeholder, and a configured fallback path.
 
-use std::borrow::Cow;
-
 use super::environment::Environment;
+use crate::escape::decoded_fully;
 use crate::rule::{Part, Predicate, Route, Rule, RuleTable, Test};
 
 /// How many paths one rule's placeholders may enumerate before only the
 /// static directory before them is reserved.
 const MAX_ENUMERATED: usize = 1024;
-
-/// How many times a path is percent-decoded: a value encoded twice
-/// (`%252F`) still reaches an app that decodes it twice, so it is
-/// compared as that app would read it.
-const MAX_DECODINGS: usize = 4;
 
 /// The event routes of a configuration, under their base paths.
 #[derive(Clone, Debug, Default)]
@@ -147,8 +141,8 @@ fn pinned_values(test: &Test) -> Option<Vec<&str>> {
     }
 }
 
-/// A path as the loosest common server reads it: percent-decoded (up to
-/// [`MAX_DECODINGS`] times), `\` read as `/`, `;` parameters dropped from
+/// A path as the loosest common server reads it: percent-decoded until it
+/// stays the same ([`decoded_fully`]), `\` read as `/`, `;` parameters dropped from
 /// each segment, empty segments merged, `.` and `..` segments removed as
 /// RFC 3986 §5.2.4 does, and letters in lower case.
 ///
@@ -156,15 +150,7 @@ fn pinned_values(test: &Test) -> Option<Vec<&str>> {
 /// //AWS.S3;x  /x/../aws.s3  /%61ws%2Es3  /x/%2e%2e/aws.s3   all read as   /aws.s3
 /// ```
 pub(crate) fn normalize(path: &str) -> String {
-    let mut text: Cow<'_, str> = Cow::Borrowed(path);
-    for _ in 0..MAX_DECODINGS {
-        let decoded = percent_encoding::percent_decode_str(&text).decode_utf8_lossy();
-        if decoded == text {
-            break;
-        }
-        text = Cow::Owned(decoded.into_owned());
-    }
-    let text = text.replace('\\', "/").to_lowercase();
+    let text = decoded_fully(path).replace('\\', "/").to_lowercase();
     let mut segments: Vec<&str> = Vec::new();
     for segment in text.split('/') {
         let segment = segment.split(';').next().unwrap_or_default();
