@@ -167,6 +167,20 @@ impl AppProcess {
         }
     }
 
+    /// The program's name, as the command gave it.
+    pub fn program(&self) -> &str {
+        &self.program
+    }
+
+    /// Waits until the app exits by itself, and says how it ended
+    /// (`exit status: 3`, `signal: 9 (SIGKILL)`).
+    pub async fn exited(&mut self) -> String {
+        self.child
+            .wait()
+            .await
+            .map_or_else(|e| e.to_string(), |status| status.to_string())
+    }
+
     /// Stops the app: SIGTERM, and SIGKILL if it is still running after `grace`;
     /// then waits for it, so no zombie is left.
     ///

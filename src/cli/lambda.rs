@@ -10,7 +10,7 @@ use crate::vars::{APP_VAR, READINESS_PATH_VAR, READINESS_TIMEOUT_VAR};
 use crate::{lambda, Echo, Handler};
 use clap::Args;
 
-use super::failure::Failure;
+use super::failure::{Failure, USAGE};
 use super::input::ConfigArg;
 
 /// The app's address when `ceh` starts the app and `APP` is unset.
@@ -56,25 +56,40 @@ pub(super) fn run(mut args: LambdaArgs) -> Result<(), Failure> {
                 "cannot start a thread to load the configuration: {e}"
             ))
         })?;
-    let timing = lambda::Timing::from_env().map_err(Failure::usage)?;
+    // Without the runtime API's settings there is nothing to report a failure to.
     lambda::check_runtime_env().map_err(Failure::usage)?;
     let runtime = lambda::runtime(lambda::max_concurrency())
         .map_err(|e| Failure::event(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(serve(args, loading, timing))
+    runtime.block_on(async move {
+        match start(args, loading).await {
+            Ok((handler, timing, app)) => serve_until_stopped(handler, timing, app).await,
+            Err(failure) => Err(init_failed(failure).await),
+        }
+    })
 }
 
-async fn serve(
+/// What ceh sends the invocations to, once it is ready.
+enum Started {
+    /// The built-in echo app.
+    Echo,
+    /// An app over HTTP, and the process ceh started for it, if it did.
+    Upstream(Box<(Upstream, Option<AppProcess>)>),
+}
+
+/// Everything that must be ready before the first invocation: the
+/// configuration, the timing, and the app.
+async fn start(
     args: LambdaArgs,
     loading: tokio::sync::oneshot::Receiver<Result<Handler, Failure>>,
-    timing: lambda::Timing,
-) -> Result<(), Failure> {
+) -> Result<(Handler, lambda::Timing, Started), Failure> {
+    let timing = lambda::Timing::from_env().map_err(Failure::usage)?;
     let handler = async {
         loading.await.map_err(|_| {
             Failure::event("loading the configuration stopped unexpectedly; run `ceh rules list` with the same CEH_CONFIG to see why")
         })?
     };
     if args.echo {
-        return serve_until_stopped(handler.await?, Echo, timing, None).await;
+        return Ok((handler.await?, timing, Started::Echo));
     }
     let url = match (&args.app, args.command.is_empty()) {
         (Some(url), _) => url.clone(),
@@ -97,7 +112,7 @@ async fn serve(
             }
         };
         let (handler, ()) = tokio::try_join!(handler, ready)?;
-        return serve_until_stopped(handler, app, timing, None).await;
+        return Ok((handler, timing, Started::Upstream(Box::new((app, None)))));
     }
     let mut process = AppProcess::spawn(&args.command).map_err(Failure::usage)?;
     let path = readiness_path.unwrap_or_else(|| DEFAULT_READINESS_PATH.to_owned());
@@ -108,7 +123,7 @@ async fn serve(
             .map_err(Failure::event)
     };
     match tokio::try_join!(handler, ready) {
-        Ok((handler, ())) => serve_until_stopped(handler, app, timing, Some(process)).await,
+        Ok((handler, ())) => Ok((handler, timing, Started::Upstream(Box::new((app, Some(process)))))),
         Err(failure) => {
             process.stop(Duration::from_secs(1)).await;
             Err(failure)
@@ -116,27 +131,69 @@ async fn serve(
     }
 }
 
-/// Serves invocations with `app` until the loop ends or SIGTERM/SIGINT
-/// arrives, then stops the app `ceh` started.
+/// Reports a failed start to the runtime API (besides the line on stderr the
+/// failure becomes), so Lambda says why the function could not start.
+async fn init_failed(failure: Failure) -> Failure {
+    let error_type = match failure.code {
+        USAGE => "Ceh.InvalidConfig",
+        _ => "Ceh.InitFailed",
+    };
+    if let Err(err) = lambda::report_init_error(error_type, &failure.message).await {
+        eprintln!("ceh: {err}");
+    }
+    failure
+}
+
+/// Serves invocations until the loop ends, SIGTERM or SIGINT arrives (the
+/// invocation in flight finishes first), or the app ceh started exits, then
+/// stops that app.
 ///
 /// The app is another process, or the echo app, and nothing in `ceh` reads
 /// `_X_AMZN_TRACE_ID`: the app gets the trace id as a header, so the variable
 /// is skipped and memory stays flat (see [`lambda::TraceEnv`]).
 async fn serve_until_stopped(
     handler: Handler,
-    app: impl SendApp,
     timing: lambda::Timing,
-    process: Option<AppProcess>,
+    app: Started,
 ) -> Result<(), Failure> {
-    let serving = lambda::serve_with(handler, app, timing, lambda::TraceEnv::Skip);
+    let (app, mut process) = match app {
+        Started::Echo => return serve_loop(handler, Echo, timing).await,
+        Started::Upstream(started) => *started,
+    };
+    let exited = async {
+        match process.as_mut() {
+            Some(process) => (process.program().to_owned(), process.exited().await),
+            None => std::future::pending().await,
+        }
+    };
     let outcome = tokio::select! {
-        outcome = serving => outcome.map_err(|e| Failure::event(format!("the Lambda runtime loop stopped: {e}"))),
-        () = shutdown_signal() => Ok(()),
+        outcome = serve_loop(handler, app, timing) => outcome,
+        // Every later invocation would fail: stop, and Lambda starts a new environment.
+        (program, status) = exited => Err(Failure::event(format!(
+            "the app `{program}` exited ({status}) after it was ready; ceh stops so that Lambda starts a new execution environment"
+        ))),
     };
     if let Some(process) = process {
         process.stop(Duration::from_millis(1500)).await;
     }
     outcome
+}
+
+/// The runtime loop, until it fails or SIGTERM/SIGINT asks it to stop.
+async fn serve_loop(
+    handler: Handler,
+    app: impl SendApp,
+    timing: lambda::Timing,
+) -> Result<(), Failure> {
+    lambda::serve_until(
+        handler,
+        app,
+        timing,
+        lambda::TraceEnv::Skip,
+        shutdown_signal(),
+    )
+    .await
+    .map_err(|e| Failure::event(format!("the Lambda runtime loop stopped: {e}")))
 }
 
 /// Resolves on SIGTERM or SIGINT.

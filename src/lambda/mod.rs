@@ -15,6 +15,7 @@ mod runtime_api;
 mod timing;
 
 pub use invoke::MAX_REPLY_BYTES;
+pub(crate) use runtime_api::report_init_error;
 pub use runtime_api::RuntimeApiError;
 
 use invoke::{invoke, serialize_reply};
@@ -110,9 +111,25 @@ pub async fn serve_with<S: SendApp>(
     timing: Timing,
     trace_env: TraceEnv,
 ) -> Result<(), lambda_runtime::Error> {
+    serve_until(handler, app, timing, trace_env, std::future::pending()).await
+}
+
+/// Like [`serve_with`], until `stop` resolves (SIGTERM): the invocation in
+/// flight then finishes within its deadline, and no other is taken. ceh's own
+/// loop serves unless SnapStart's hooks need lambda_runtime's, also when
+/// several invocations are served at once, so a payload that is not JSON is
+/// `Ceh.InvalidEvent` however many there are.
+pub(crate) async fn serve_until<S: SendApp>(
+    handler: Handler,
+    app: S,
+    timing: Timing,
+    trace_env: TraceEnv,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), lambda_runtime::Error> {
     check_runtime_env()?;
-    if trace_env == TraceEnv::Skip && max_concurrency() == 1 && !runtime_api::snap_start() {
-        return Ok(runtime_api::serve(handler, app, timing).await?);
+    let workers = max_concurrency();
+    if (trace_env == TraceEnv::Skip || workers > 1) && !runtime_api::snap_start() {
+        return Ok(runtime_api::serve(handler, app, timing, workers, stop).await?);
     }
     let service = service_fn(move |event: LambdaEvent<Box<RawValue>>| {
         let handler = handler.clone();
@@ -132,7 +149,10 @@ pub async fn serve_with<S: SendApp>(
             Ok::<_, Diagnostic>(reply)
         }
     });
-    lambda_runtime::run_concurrent(service).await
+    tokio::select! {
+        served = lambda_runtime::run_concurrent(service) => served,
+        () = stop => Ok(()),
+    }
 }
 
 /// The settings the Lambda runtime sets for every function, which the runtime loop needs.

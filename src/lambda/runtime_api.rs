@@ -1,4 +1,5 @@
-//! ceh's own loop over the Lambda runtime API, one invocation at a time.
+//! ceh's own loop over the Lambda runtime API: one invocation at a time, or
+//! with Lambda Managed Instances as many at once as `AWS_LAMBDA_MAX_CONCURRENCY` says.
 //!
 //! It speaks the protocol lambda_runtime speaks (`GET …/invocation/next`, then
 //! `POST …/{id}/response` or `…/{id}/error`) but leaves `_X_AMZN_TRACE_ID`
@@ -19,6 +20,7 @@ use crate::vars::{INITIALIZATION_TYPE_VAR, RUNTIME_API_VAR};
 use crate::{Handler, Invocation};
 
 const NEXT: &str = "/2018-06-01/runtime/invocation/next";
+const INIT_ERROR: &str = "/2018-06-01/runtime/init/error";
 const REQUEST_ID: &str = "lambda-runtime-aws-request-id";
 const DEADLINE_MS: &str = "lambda-runtime-deadline-ms";
 const FUNCTION_ARN: &str = "lambda-runtime-invoked-function-arn";
@@ -56,6 +58,9 @@ pub enum RuntimeApiError {
     /// An invocation arrived without a request id that a reply could name.
     #[error("the runtime API sent an invocation without a usable lambda-runtime-aws-request-id header ({0:?}), so it cannot be answered")]
     RequestId(String),
+    /// A failed start could not be reported.
+    #[error("cannot tell the runtime API that the start failed: {0}")]
+    InitError(String),
     /// The reply or error report could not be sent.
     #[error("cannot send the outcome of invocation {request_id} to the runtime API: {reason}")]
     Reply {
@@ -72,20 +77,82 @@ pub(super) fn snap_start() -> bool {
     std::env::var(INITIALIZATION_TYPE_VAR).as_deref() == Ok("snap-start")
 }
 
-/// Serves invocations one at a time until the runtime API fails.
+/// Serves invocations until the runtime API fails or `stop` resolves, with
+/// `workers` loops each taking one invocation at a time. A stop ends each
+/// loop while it waits for its next invocation: an invocation in flight
+/// finishes first, within its deadline.
 pub(super) async fn serve<S: App + Clone>(
     handler: Handler,
     app: S,
     timing: Timing,
+    workers: u32,
+    stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), RuntimeApiError> {
     let client = client(&std::env::var(RUNTIME_API_VAR).unwrap_or_default())?;
+    let (stopping, stopped) = tokio::sync::watch::channel(false);
+    let loops = (0..workers.max(1))
+        .map(|_| worker(&client, &handler, app.clone(), timing, stopped.clone()));
+    let mut all = std::pin::pin!(futures_util::future::try_join_all(loops));
+    tokio::select! {
+        served = &mut all => return served.map(drop),
+        () = stop => {}
+    }
+    let _ = stopping.send(true);
+    all.await.map(drop)
+}
+
+/// One loop: the next invocation, its outcome, and again, until a stop.
+async fn worker<S: App + Clone>(
+    client: &PooledClient,
+    handler: &Handler,
+    app: S,
+    timing: Timing,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), RuntimeApiError> {
     loop {
-        let next = next(&client, timing).await?;
-        let outcome = invoke(&handler, app.clone(), next.payload, &next.invocation)
+        let next = tokio::select! {
+            next = next(client, timing) => next?,
+            _ = stopped.wait_for(|stop| *stop) => return Ok(()),
+        };
+        let outcome = invoke(handler, app.clone(), next.payload, &next.invocation)
             .await
             .and_then(|reply| serialize_reply(&reply));
-        answer(&client, &next.request_id, next.invocation_id, outcome).await?;
+        answer(client, &next.request_id, next.invocation_id, outcome).await?;
     }
+}
+
+/// Tells the runtime API that the start failed, as the custom-runtime
+/// contract asks (`POST …/runtime/init/error`): Lambda reports the error to
+/// whoever invoked, and starts a new execution environment for the next try.
+pub(crate) async fn report_init_error(
+    error_type: &str,
+    message: &str,
+) -> Result<(), RuntimeApiError> {
+    let fail = |e: &dyn std::fmt::Display| RuntimeApiError::InitError(e.to_string());
+    let client = client(&std::env::var(RUNTIME_API_VAR).unwrap_or_default())?;
+    let report = Diagnostic {
+        error_type: error_type.to_owned(),
+        error_message: message.to_owned(),
+    };
+    let body = serde_json::to_vec(&report).map_err(|e| fail(&e))?;
+    let request = build_request()
+        .method(Method::POST)
+        .uri(INIT_ERROR)
+        .header(ERROR_TYPE, error_type)
+        .body(Body::from(body))
+        .map_err(|e| fail(&e))?;
+    let response = client.call(request).await.map_err(|e| fail(&e))?;
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| fail(&e))?
+        .to_bytes();
+    if !status.is_success() {
+        return Err(fail(&format!("it answered {status}: {}", excerpt(&body))));
+    }
+    Ok(())
 }
 
 /// A client for the runtime API at `api`, the value of `AWS_LAMBDA_RUNTIME_API`.

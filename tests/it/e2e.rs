@@ -8,6 +8,7 @@ mod examples;
 mod harness;
 mod http_events;
 mod in_process;
+mod lambda_limits;
 mod lifecycle;
 mod routes;
 mod runtime_api;
