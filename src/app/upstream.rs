@@ -15,6 +15,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use super::call::BoxError;
+use crate::shown::redacted;
 
 /// An app listening on HTTP, such as a Flask or Express server on
 /// `http://127.0.0.1:8080`.
@@ -206,7 +207,8 @@ impl tower::Service<Request<Full<Bytes>>> for Upstream {
         let target = self.target(request.uri());
         Box::pin(async move {
             let target = target?;
-            let url = target.to_string();
+            // An event's query may carry a secret: errors name the app's URL without it.
+            let url = redacted(&target.to_string());
             *request.uri_mut() = target;
             // The request line carries the path; `Host` stays what the environment set.
             *request.version_mut() = http::Version::HTTP_11;

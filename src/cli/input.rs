@@ -1,11 +1,12 @@
 //! What the user hands a command: the configuration file, and an event to read.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use super::failure::Failure;
+use crate::event::DEFAULT_MAX_EVENT_BYTES;
 use crate::vars::CONFIG_VAR;
 use crate::Config;
 
@@ -35,22 +36,59 @@ impl ConfigArg {
     }
 }
 
-/// Reads a whole input: a file, or standard input for `-`.
+/// Past the event limit nothing more is kept, but this much more is still
+/// counted, so that an error can say how large the event was; `/dev/zero`
+/// is given up on after it.
+pub(super) const COUNTED_PAST_LIMIT: u64 = 4 * DEFAULT_MAX_EVENT_BYTES as u64;
+
+/// Reads a whole event: a file, or standard input for `-`; at most one byte
+/// more than an event may have is kept.
 pub(super) fn read_input(input: &Path) -> Result<Vec<u8>, Failure> {
-    let mut bytes = Vec::new();
-    let outcome = if input == Path::new("-") {
-        std::io::stdin().lock().read_to_end(&mut bytes).map(|_| ())
-    } else {
-        std::fs::File::open(input).and_then(|mut f| f.read_to_end(&mut bytes).map(|_| ()))
-    };
-    outcome.map_err(|e| {
+    let cannot = |e: std::io::Error| {
         Failure::usage(format!(
             "{}: cannot read the event: {}",
             name(input),
             io_reason(&e)
         ))
-    })?;
+    };
+    let mut reader: Box<dyn Read> = if input == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(input).map_err(cannot)?)
+    };
+    let mut bytes = Vec::new();
+    let limit = DEFAULT_MAX_EVENT_BYTES as u64;
+    (&mut reader)
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > limit {
+        let rest = std::io::copy(&mut reader.take(COUNTED_PAST_LIMIT), &mut std::io::sink())
+            .map_err(cannot)?;
+        return Err(Failure::event(format!(
+            "{}: the event is {}, over the limit of {limit} bytes",
+            name(input),
+            size(bytes.len() as u64 + rest, rest == COUNTED_PAST_LIMIT)
+        )));
+    }
     Ok(bytes)
+}
+
+/// `N bytes`, or `more than N bytes` when counting stopped.
+pub(super) fn size(counted: u64, stopped: bool) -> String {
+    match stopped {
+        true => format!("more than {counted} bytes"),
+        false => format!("{counted} bytes"),
+    }
+}
+
+/// Writes `text` to standard output: a closed or full stdout (`| true`,
+/// `> /dev/full`) is a failure with one line, exit 1, never a panic.
+pub(super) fn print(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::event(format!("cannot write the output: {}", io_reason(&e))))
 }
 
 /// How a file is named in messages.

@@ -7,7 +7,7 @@ use crate::{Echo, Event, Handler};
 use clap::Args;
 
 use super::failure::Failure;
-use super::input::{name, read_input, ConfigArg};
+use super::input::{name, print, read_input, ConfigArg};
 
 #[derive(Args)]
 pub(super) struct InvokeArgs {
@@ -38,6 +38,5 @@ pub(super) fn run(args: InvokeArgs) -> Result<(), Failure> {
         None => runtime.block_on(handler.handle(&event, Echo)),
     };
     let reply = outcome.map_err(|e| Failure::event(format!("{}: {e}", name(&args.input))))?;
-    println!("{:#}", reply.into_json());
-    Ok(())
+    print(&format!("{:#}\n", reply.into_json()))
 }

@@ -123,7 +123,11 @@ async fn start(
             .map_err(Failure::event)
     };
     match tokio::try_join!(handler, ready) {
-        Ok((handler, ())) => Ok((handler, timing, Started::Upstream(Box::new((app, Some(process)))))),
+        Ok((handler, ())) => Ok((
+            handler,
+            timing,
+            Started::Upstream(Box::new((app, Some(process)))),
+        )),
         Err(failure) => {
             process.stop(Duration::from_secs(1)).await;
             Err(failure)

@@ -4,10 +4,12 @@
 //! else here is its own.
 
 mod explain;
+mod explanation;
 mod failure;
 mod input;
 mod invoke;
 mod lambda;
+mod ndjson;
 mod rules;
 mod serve;
 

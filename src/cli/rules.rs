@@ -7,7 +7,7 @@ use crate::{Config, Rule};
 use clap::{Args, Subcommand};
 
 use super::failure::Failure;
-use super::input::ConfigArg;
+use super::input::{print, ConfigArg};
 
 #[derive(Subcommand)]
 pub(super) enum RulesCommand {
@@ -29,10 +29,7 @@ pub(super) struct ListArgs {
 
 pub(super) fn run(command: RulesCommand) -> Result<(), Failure> {
     match command {
-        RulesCommand::List(args) => {
-            print!("{}", table(&args.config.load()?));
-            Ok(())
-        }
+        RulesCommand::List(args) => print(&table(&args.config.load()?)),
         RulesCommand::Check { file } => {
             let config = Config::load(&file).map_err(Failure::usage)?;
             let rules = config.rules();
@@ -45,12 +42,11 @@ pub(super) fn run(command: RulesCommand) -> Result<(), Failure> {
                 Some(path) => format!("fallback {path}"),
                 None => "unmatched events rejected".to_owned(),
             };
-            println!(
-                "{}: ok, {own} rule(s) of its own, {} in all, {fallback}",
+            print(&format!(
+                "{}: ok, {own} rule(s) of its own, {} in all, {fallback}\n",
                 file.display(),
                 rules.rules().len()
-            );
-            Ok(())
+            ))
         }
     }
 }

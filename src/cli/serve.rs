@@ -9,7 +9,7 @@ use crate::{Echo, Handler};
 use clap::Args;
 
 use super::failure::Failure;
-use super::input::{io_reason, ConfigArg};
+use super::input::{io_reason, print, ConfigArg};
 
 #[derive(Args)]
 pub(super) struct ServeArgs {
@@ -89,7 +89,7 @@ pub(super) fn run(args: ServeArgs) -> Result<(), Failure> {
             .local_addr()
             .map_err(|e| Failure::event(e.to_string()))?;
         // The first line says where: with --listen 127.0.0.1:0 the port is chosen here.
-        println!("listening on {bound}");
+        print(&format!("listening on {bound}\n"))?;
         let shutdown = super::lambda::shutdown_signal();
         let served = match upstream {
             Some(app) => serve(listener, handler, app, options, shutdown).await,

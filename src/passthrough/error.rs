@@ -1,6 +1,7 @@
 //! Why an HTTP event could not become the request it describes.
 
 use super::format::HttpFormat;
+use crate::shown::{quoted, redacted};
 
 /// Why an HTTP event could not become a request.
 ///
@@ -49,7 +50,10 @@ pub enum PassThroughError {
         reason: String,
     },
     /// A header name or value that HTTP cannot carry (CR, LF, NUL, a space in a name…).
-    #[error("{format} event: `{field}` is not a valid header {part}: {value:?}")]
+    #[error(
+        "{format} event: `{field}` is not a valid header {part}: {}",
+        quoted(value)
+    )]
     Header {
         /// The format the rule chose.
         format: HttpFormat,
@@ -61,7 +65,7 @@ pub enum PassThroughError {
         value: String,
     },
     /// The method is missing or not an HTTP method.
-    #[error("{format} event: `{field}` is not an HTTP method: {value:?}")]
+    #[error("{format} event: `{field}` is not an HTTP method: {}", quoted(value))]
     Method {
         /// The format the rule chose.
         format: HttpFormat,
@@ -71,7 +75,10 @@ pub enum PassThroughError {
         value: String,
     },
     /// The host the request is for is not a host name.
-    #[error("{format} event: `{field}` is not a host name (with an optional port): {value:?}")]
+    #[error(
+        "{format} event: `{field}` is not a host name (with an optional port): {}",
+        quoted(value)
+    )]
     Host {
         /// The format the rule chose.
         format: HttpFormat,
@@ -81,7 +88,10 @@ pub enum PassThroughError {
         value: String,
     },
     /// A VPC Lattice event with a payload version ceh does not know.
-    #[error("{format} event: `version` is {value:?}; expected \"2.0\", or no `version` for the v1 payload")]
+    #[error(
+        "{format} event: `version` is {}; expected \"2.0\", or no `version` for the v1 payload",
+        quoted(value)
+    )]
     Version {
         /// The format the rule chose.
         format: HttpFormat,
@@ -89,7 +99,10 @@ pub enum PassThroughError {
         value: String,
     },
     /// The pieces did not form a valid request URI (a bug in ceh's escaping if it ever shows).
-    #[error("{format} event: the request URI {uri:?} is invalid: {source}")]
+    #[error(
+        "{format} event: the request URI \"{}\" is invalid: {source}",
+        redacted(uri)
+    )]
     Uri {
         /// The format the rule chose.
         format: HttpFormat,

@@ -462,3 +462,77 @@ fn explain_shows_a_refused_spoof_as_the_app_would_never_see_it() {
     assert_eq!(json["requests"], serde_json::json!([]));
     assert_eq!(json["refused"]["status"], 404);
 }
+
+/// Runs `ceh ARGS` with its stdout sent to `stdout`; the exit code and stderr.
+fn ceh_into(args: &[&str], stdout: Stdio) -> (Option<i32>, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_ceh"))
+        .args(args)
+        .env_remove("CEH_CONFIG")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    (output.status.code(), stderr(&output))
+}
+
+#[test]
+fn a_closed_or_full_stdout_is_one_line_and_exit_1() {
+    let commands: [&[&str]; 4] = [
+        &["invoke", "fixtures/s3/put.json"],
+        &["explain", "fixtures/s3/put.json"],
+        &["rules", "list"],
+        &["explain", "--ndjson", "fixtures/s3/put.json"],
+    ];
+    for args in commands {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let (code, err) = ceh_into(args, Stdio::from(full));
+        assert_eq!(code, Some(1), "{args:?} > /dev/full: {err}");
+        assert!(
+            err.starts_with("ceh: cannot write the output: "),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        // `ceh … | true`: the reader is gone before ceh writes.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let (code, err) = ceh_into(args, Stdio::from(writer));
+        assert_eq!(code, Some(1), "{args:?} | true: {err}");
+        assert!(
+            err.starts_with("ceh: cannot write the output: "),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn an_endless_input_is_read_only_past_the_limit_and_refused() {
+    let started = std::time::Instant::now();
+    let (code, err) = ceh_into(&["explain", "/dev/zero"], Stdio::piped());
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        err,
+        "ceh: /dev/zero: the event is more than 31457281 bytes, over the limit of 6291456 bytes\n"
+    );
+    let output = ceh(&["explain", "--ndjson", "/dev/zero"], b"");
+    assert_eq!(output.status.code(), Some(1));
+    let line: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        line,
+        serde_json::json!({"line": 1, "error": "the event is more than 31457281 bytes, over the limit of 6291456 bytes"})
+    );
+    assert_eq!(
+        stderr(&output),
+        "ceh: /dev/zero: 1 event(s) could not be explained\n"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+}
