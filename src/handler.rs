@@ -154,6 +154,7 @@ impl Handler {
             Action::Ignore => Ok(Reply::Ignored {
                 rule: rule.name().to_owned(),
             }),
+            Action::Answer(answer) => Ok(Reply::Answer(answer)),
             Action::Refuse { response, shape } => Ok(self.http_reply(shape, response)),
             Action::PassThrough { request, shape } => {
                 let response = send(app, request, invocation).await?;

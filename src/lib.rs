@@ -72,7 +72,8 @@ pub use passthrough::{HttpFormat, HttpOptions, PassThroughError};
 pub use plan::Plan;
 pub use reply::{BatchError, Reply};
 pub use rule::{
-    BatchResponse, BatchSpec, EventReply, Kind, LoadError, ReplyMode, Route, Rule, RuleTable,
+    AnswerSpec, BatchResponse, BatchSpec, EventReply, Kind, LoadError, ReplyMode, Route, Rule,
+    RuleTable,
 };
 pub use synthesize::{synthesize, SynthesizeError};
 pub use vars::{

@@ -41,6 +41,8 @@ pub struct Plan<'h, 'e> {
 pub(crate) enum Action<'h, 'e> {
     /// Answered without calling the app.
     Ignore,
+    /// Answered by ceh with this JSON, without calling the app.
+    Answer(serde_json::Value),
     /// One request to an event route, replied to as `reply` says
     /// (never `Batch` or `Ignore`: those have actions of their own).
     Send {
@@ -78,7 +80,28 @@ impl<'h, 'e> Plan<'h, 'e> {
                 std::slice::from_ref(request)
             }
             Action::Batch { requests, .. } => requests,
-            Action::Ignore | Action::Refuse { .. } => &[],
+            Action::Ignore | Action::Answer(_) | Action::Refuse { .. } => &[],
+        }
+    }
+
+    /// The JSON ceh answers the event with itself, for a `reply = "answer"` rule.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Config, Event, Handler};
+    ///
+    /// let handler = Handler::new(Config::default());
+    /// let event = Event::from_slice(br#"[{"id": "1", "topic": "/t", "subject": "", "eventTime": "2026-12-01T00:00:00Z",
+    ///     "eventType": "Microsoft.EventGrid.SubscriptionValidationEvent", "dataVersion": "1", "metadataVersion": "1",
+    ///     "data": {"validationCode": "512d38b6"}}]"#)?;
+    /// let plan = handler.explain(&event)?;
+    /// assert!(plan.requests().is_empty(), "the app is not called");
+    /// assert_eq!(plan.answer(), Some(&serde_json::json!({"validationResponse": "512d38b6"})));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn answer(&self) -> Option<&serde_json::Value> {
+        match &self.action {
+            Action::Answer(answer) => Some(answer),
+            _ => None,
         }
     }
 
@@ -122,6 +145,10 @@ pub(crate) fn plan<'h, 'e>(
             reply: EventReply::Batch(spec),
             ..
         } => batch(config, found, spec, event)?,
+        Route::Event {
+            reply: EventReply::Answer(answer),
+            ..
+        } => Action::Answer(answer.render(event.json())),
         Route::Event { reply, .. } => Action::Send {
             request: synthesize(&found, event, config.environment())?,
             reply,

@@ -60,6 +60,11 @@ fn write_text(out: &mut impl Write, explained: &Plan<'_, '_>) -> std::io::Result
     writeln!(out, "rule   {} ({})", rule.name(), rule.origin())?;
     writeln!(out, "kind   {}", rule.kind())?;
     writeln!(out, "reply  {}", rule.reply())?;
+    if let Some(answer) = explained.answer() {
+        // ceh answers the event itself: the app is never called.
+        writeln!(out)?;
+        writeln!(out, "answer {answer}")?;
+    }
     if let Some(response) = explained.refusal() {
         // ceh answers the event itself: the app is never called.
         writeln!(out)?;

@@ -19,12 +19,16 @@ impl Serialize for ExplanationJson<'_, '_, '_> {
             .iter()
             .map(RequestDescription::new)
             .collect();
-        let refusal = self.0.refusal();
-        let mut map = serializer.serialize_map(Some(4 + usize::from(refusal.is_some())))?;
+        let (refusal, answer) = (self.0.refusal(), self.0.answer());
+        let extra = usize::from(refusal.is_some()) + usize::from(answer.is_some());
+        let mut map = serializer.serialize_map(Some(4 + extra))?;
         map.serialize_entry("rule", rule.name())?;
         map.serialize_entry("kind", &rule.kind().to_string())?;
         map.serialize_entry("reply", &rule.reply().to_string())?;
         map.serialize_entry("requests", &requests)?;
+        if let Some(answer) = answer {
+            map.serialize_entry("answer", answer)?;
+        }
         if let Some(response) = refusal {
             let refused = json!({
                 "status": response.status().as_u16(),

@@ -42,6 +42,8 @@ pub enum Reply {
     Firehose(Vec<FirehoseRecord>),
     /// A CloudFormation custom resource: the document sent to its `ResponseURL`.
     CloudFormation(Value),
+    /// ceh answered the event itself with this JSON (`reply = "answer"`).
+    Answer(Value),
     /// The event was answered without calling the app (a warm-up ping).
     Ignored {
         /// The rule that matched.
@@ -124,7 +126,7 @@ impl Reply {
                     .collect();
                 json!({ "records": items })
             }
-            Reply::CloudFormation(document) => document,
+            Reply::CloudFormation(document) | Reply::Answer(document) => document,
             Reply::Ignored { rule } => json!({ "ignored": true, "rule": rule }),
             Reply::Http { reply, .. } => reply,
         }

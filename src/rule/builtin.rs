@@ -35,6 +35,8 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         "rules/cloudevents.toml",
         include_str!("../../rules/cloudevents.toml"),
     ),
+    ("rules/google.toml", include_str!("../../rules/google.toml")),
+    ("rules/azure.toml", include_str!("../../rules/azure.toml")),
     (
         "rules/eventbridge.toml",
         include_str!("../../rules/eventbridge.toml"),
@@ -43,11 +45,13 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
 
 /// The built-in rule files as `build.rs` embeds them, in JSON, in the order of
 /// [`BUILTIN_FILES`]. The TOML is what people read; this is what loads at start-up.
-const BUILTIN_JSON: [&str; 5] = [
+const BUILTIN_JSON: [&str; 7] = [
     include_str!(concat!(env!("OUT_DIR"), "/rules/triggers.json")),
     include_str!(concat!(env!("OUT_DIR"), "/rules/http.json")),
     include_str!(concat!(env!("OUT_DIR"), "/rules/records.json")),
     include_str!(concat!(env!("OUT_DIR"), "/rules/cloudevents.json")),
+    include_str!(concat!(env!("OUT_DIR"), "/rules/google.json")),
+    include_str!(concat!(env!("OUT_DIR"), "/rules/azure.json")),
     include_str!(concat!(env!("OUT_DIR"), "/rules/eventbridge.json")),
 ];
 

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
 
+use super::answer::AnswerSpec;
 use super::batch::{BatchSpec, RawBatch};
 use super::cloudevent::{CloudEventSpec, RawCloudEvent};
 use super::compiled::Rule;
@@ -36,6 +37,7 @@ struct RawRule {
     #[serde(rename = "match", default)]
     predicates: toml::Table,
     batch: Option<RawBatch>,
+    answer: Option<toml::Table>,
     cloudevent: Option<RawCloudEvent>,
     validate: Option<RawValidation>,
 }
@@ -159,8 +161,15 @@ fn compile_rule(at: Origin, raw: RawRule) -> Result<Rule, LoadError> {
         ));
     }
     let route = match raw.kind.unwrap_or(RawKind::Event) {
-        RawKind::Event => event_route(raw.path, raw.format, raw.reply, raw.batch).map_err(&fail)?,
-        RawKind::Http => http_route(raw.path, raw.format, raw.reply, raw.batch).map_err(&fail)?,
+        RawKind::Event => {
+            event_route(raw.path, raw.format, raw.reply, raw.batch, raw.answer).map_err(&fail)?
+        }
+        RawKind::Http => {
+            if raw.answer.is_some() {
+                return Err(fail("key `answer`: only `reply = \"answer\"` rules answer by themselves; remove [rule.answer]".into()));
+            }
+            http_route(raw.path, raw.format, raw.reply, raw.batch).map_err(&fail)?
+        }
     };
     let cloudevent =
         CloudEventSpec::compile(raw.cloudevent.unwrap_or_default(), &raw.name).map_err(&fail)?;
@@ -198,6 +207,7 @@ fn event_route(
     format: Option<HttpFormat>,
     reply: Option<ReplyMode>,
     batch: Option<RawBatch>,
+    answer: Option<toml::Table>,
 ) -> Result<Route, String> {
     let Some(path) = path else {
         return Err("key `path` is missing: an event rule needs a path such as \"/aws.s3\" or \"/{$.source}\"".into());
@@ -206,7 +216,18 @@ fn event_route(
         return Err("key `format` applies only to `kind = \"http\"` rules; remove it".into());
     }
     let path = path_template(&path)?;
-    let reply = match (reply.unwrap_or(ReplyMode::Dict), batch) {
+    let reply = reply.unwrap_or(ReplyMode::Dict);
+    let answer = match (reply, answer) {
+        (ReplyMode::Answer, Some(table)) => Some(AnswerSpec::compile(table)?),
+        (ReplyMode::Answer, None) => {
+            return Err("key `answer` is missing: a `reply = \"answer\"` rule says what to answer, e.g. [rule.answer] validationResponse = \"{$[0].data.validationCode}\"".into())
+        }
+        (_, Some(_)) => {
+            return Err("key `answer`: only `reply = \"answer\"` rules answer by themselves; remove [rule.answer] or set reply = \"answer\"".into())
+        }
+        (_, None) => None,
+    };
+    let reply = match (reply, batch) {
         (ReplyMode::Batch, Some(spec)) => EventReply::Batch(BatchSpec::compile(spec)?),
         (ReplyMode::Batch, None) => {
             return Err("key `batch` is missing: a `reply = \"batch\"` rule says where its records are, e.g. [rule.batch] records = \"$.Records[*]\", id = \"$.messageId\"".into())
@@ -219,6 +240,10 @@ fn event_route(
         (ReplyMode::Body, None) => EventReply::Body,
         (ReplyMode::Cloudformation, None) => EventReply::CloudFormation,
         (ReplyMode::Ignore, None) => EventReply::Ignore,
+        (ReplyMode::Answer, None) => match answer {
+            Some(answer) => EventReply::Answer(answer),
+            None => return Err("key `answer` is missing".into()),
+        },
     };
     Ok(Route::Event { path, reply })
 }

@@ -4,6 +4,7 @@
 //! [`RuleTable::builtin`] or [`Config`](crate::Config) into a [`RuleTable`], and
 //! tried in order by [`RuleTable::classify`](crate::RuleTable::classify).
 
+mod answer;
 mod batch;
 mod builtin;
 mod cloudevent;
@@ -19,6 +20,7 @@ mod step;
 mod table;
 mod template;
 
+pub use answer::AnswerSpec;
 pub use batch::{BatchResponse, BatchSpec, Record};
 pub use builtin::BUILTIN_FILES;
 pub use cloudevent::CloudEventSpec;

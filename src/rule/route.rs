@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::answer::AnswerSpec;
 use super::batch::BatchSpec;
 use super::template::Template;
 use crate::passthrough::HttpFormat;
@@ -61,6 +62,9 @@ pub enum EventReply {
     CloudFormation,
     /// Answered at once, without calling the app (warm-up pings).
     Ignore,
+    /// Answered by ceh itself with JSON read from the event, without calling
+    /// the app (a subscription handshake).
+    Answer(AnswerSpec),
 }
 
 impl EventReply {
@@ -72,6 +76,7 @@ impl EventReply {
             EventReply::Batch(_) => ReplyMode::Batch,
             EventReply::CloudFormation => ReplyMode::Cloudformation,
             EventReply::Ignore => ReplyMode::Ignore,
+            EventReply::Answer(_) => ReplyMode::Answer,
         }
     }
 }
@@ -119,6 +124,8 @@ pub enum ReplyMode {
     Cloudformation,
     /// Answered at once, without calling the app (warm-up pings).
     Ignore,
+    /// ceh answers with the JSON `[rule.answer]` reads from the event; the app is not called.
+    Answer,
     /// The response in the shape the HTTP event source expects (`kind = "http"` only).
     Http,
 }
@@ -140,6 +147,7 @@ impl fmt::Display for ReplyMode {
             ReplyMode::Batch => "batch",
             ReplyMode::Cloudformation => "cloudformation",
             ReplyMode::Ignore => "ignore",
+            ReplyMode::Answer => "answer",
             ReplyMode::Http => "http",
         })
     }

@@ -13,6 +13,7 @@ mod lifecycle;
 mod routes;
 mod runtime_api;
 mod serve;
+mod serve_clouds;
 mod serve_limits;
 
 /// `.venv/bin`, with the tools the tests need, for the other areas too.

@@ -138,3 +138,27 @@ fn a_refused_spoof_is_shown_by_explain_and_never_reaches_the_app() {
     assert_eq!(reply["statusCode"], 404);
     assert!(received.lock().unwrap().is_empty());
 }
+
+#[test]
+fn answers_are_ceh_s_own_and_match_what_explain_shows() {
+    let handler = Handler::new(Config::default());
+    let event =
+        Event::from_slice(&fixtures::read("eventgrid/subscription-validation.json")).unwrap();
+    let plan = handler.explain(&event).unwrap();
+    assert_eq!(plan.rule().name(), "eventgrid-validation");
+    assert!(plan.requests().is_empty());
+    let expected =
+        serde_json::json!({"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"});
+    assert_eq!(plan.answer(), Some(&expected));
+    let received = Received::default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let reply = runtime
+        .block_on(handler.handle(&event, recorder(received.clone())))
+        .unwrap();
+    assert!(matches!(&reply, Reply::Answer(answer) if *answer == expected));
+    assert_eq!(reply.into_json(), expected);
+    assert!(received.lock().unwrap().is_empty(), "the app is not called");
+}

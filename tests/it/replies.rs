@@ -301,6 +301,21 @@ fn reply_config_errors() {
 }
 
 #[test]
+fn event_grid_validation_is_answered_by_ceh_itself() {
+    let app = Recorder::default();
+    let event: Value = serde_json::from_slice(&crate::fixtures::read(
+        "eventgrid/subscription-validation.json",
+    ))
+    .unwrap();
+    let reply = run(Config::default(), event, app.clone()).unwrap();
+    assert_eq!(
+        reply,
+        json!({"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"})
+    );
+    assert!(app.seen.lock().unwrap().is_empty(), "the app is not called");
+}
+
+#[test]
 fn warmup_pings_never_reach_the_app() {
     let app = Recorder::default();
     let reply = run(

@@ -1,0 +1,90 @@
+//! Google's and Azure's own delivery formats through `ceh serve` to the Flask app: what the
+//! broker gets back is what it acts on (2xx acks, anything else is retried).
+
+use serde_json::{json, Value};
+
+use super::harness::{exchange, flask, listening_port, Process};
+
+fn serve(app_port: u16) -> (Process, u16) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ceh"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--app"])
+        .arg(format!("http://127.0.0.1:{app_port}"))
+        .env_remove("APP")
+        .env_remove("CEH_CONFIG")
+        .env_remove("CEH_SERVE_TOKEN")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let port = listening_port(&mut child);
+    (Process(child), port)
+}
+
+#[test]
+fn pubsub_push_messages_are_acked_by_the_apps_2xx_and_nacked_otherwise() {
+    let (_app, app_port) = flask(0);
+    let (_ceh, port) = serve(app_port);
+    let push = crate::fixtures::read("pubsub/push.json");
+    let (status, _, body) = exchange(
+        port,
+        "POST",
+        "/",
+        &[("content-type", "application/json")],
+        &push,
+    );
+    assert_eq!(status, 200, "{body}");
+    let seen: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(seen["path"], "/google.pubsub");
+    assert_eq!(
+        seen["headers"]["ce-type"],
+        json!(["google.cloud.pubsub.topic.v1.messagePublished"])
+    );
+    assert_eq!(seen["headers"]["ce-id"], json!(["2070443601311540"]));
+    assert_eq!(
+        seen["body"],
+        String::from_utf8(push).unwrap(),
+        "the message as it was pushed"
+    );
+    // The app fails it: Pub/Sub sees a 5xx and redelivers.
+    let mut failing: Value =
+        serde_json::from_slice(&crate::fixtures::read("pubsub/push.json")).unwrap();
+    failing["message"]["attributes"]["mode"] = json!("fail");
+    let (status, _, body) = exchange(port, "POST", "/", &[], failing.to_string().as_bytes());
+    assert_eq!(status, 500, "{body}");
+}
+
+#[test]
+fn event_grid_validation_is_answered_and_a_batch_with_a_failed_event_is_retried() {
+    let (_app, app_port) = flask(0);
+    let (_ceh, port) = serve(app_port);
+    let validation = crate::fixtures::read("eventgrid/subscription-validation.json");
+    let (status, headers, body) = exchange(
+        port,
+        "POST",
+        "/",
+        &[("aeg-event-type", "SubscriptionValidation")],
+        &validation,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(headers.contains(&("content-type".to_owned(), "application/json".to_owned())));
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"})
+    );
+    // Every event taken: 200, one reply per event.
+    let batch = crate::fixtures::read("eventgrid/blob-created.json");
+    let (status, _, body) = exchange(
+        port,
+        "POST",
+        "/",
+        &[("aeg-event-type", "Notification")],
+        &batch,
+    );
+    assert_eq!(status, 200, "{body}");
+    // One event the app fails: the delivery is not acknowledged, so Event Grid retries it.
+    let mut events: Value = serde_json::from_slice(&batch).unwrap();
+    events[1]["data"]["api"] = json!("fail");
+    let (status, _, body) = exchange(port, "POST", "/", &[], events.to_string().as_bytes());
+    assert_eq!(status, 500, "{body}");
+    assert!(body.starts_with("rule `eventgrid`: 1 of 2 records failed (first: record 1 (id 931e1650-001e-001b-66ab-eeb76e069632)"), "{body}");
+}
