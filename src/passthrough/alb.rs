@@ -1,7 +1,6 @@
 //! Application Load Balancer targets.
 
 use aws_lambda_events::alb::AlbTargetGroupRequest;
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::build::{body, EventRequest};
@@ -9,6 +8,7 @@ use super::error::PassThroughError;
 use super::format::HttpFormat;
 use super::headers;
 use super::query::{self, Encoding};
+use super::shape;
 
 /// Reads an ALB event (`AlbTargetGroupRequest`).
 ///
@@ -20,8 +20,7 @@ use super::query::{self, Encoding};
 pub(super) fn alb(json: &Value) -> Result<(EventRequest<'_>, bool), PassThroughError> {
     const FORMAT: HttpFormat = HttpFormat::Alb;
     let (headers, multi) = headers::rest_style(json, FORMAT)?;
-    let event =
-        AlbTargetGroupRequest::deserialize(json).map_err(|e| PassThroughError::shape(FORMAT, e))?;
+    let event = shape::read::<AlbTargetGroupRequest>(json, FORMAT)?;
     let described = EventRequest {
         method: event.http_method,
         path: event.path.unwrap_or_default(),

@@ -114,14 +114,6 @@ pub enum PassThroughError {
 }
 
 impl PassThroughError {
-    /// A deserialization failure of the format's own `aws_lambda_events` type.
-    pub(super) fn shape(format: HttpFormat, error: serde_json::Error) -> Self {
-        Self::Shape {
-            format,
-            reason: error.to_string(),
-        }
-    }
-
     /// A field of the wrong JSON type.
     pub(super) fn field(format: HttpFormat, field: String, expected: &'static str) -> Self {
         Self::Field {

@@ -3,7 +3,6 @@
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use aws_lambda_events::lambda_function_urls::LambdaFunctionUrlRequest;
 use http::Method;
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::build::{body, EventRequest};
@@ -11,6 +10,7 @@ use super::error::PassThroughError;
 use super::format::HttpFormat;
 use super::headers;
 use super::query::{self, Encoding};
+use super::shape;
 
 /// Reads an HTTP API event (`ApiGatewayV2httpRequest`).
 ///
@@ -19,8 +19,7 @@ use super::query::{self, Encoding};
 pub(super) fn api_gateway_v2(json: &Value) -> Result<EventRequest<'_>, PassThroughError> {
     const FORMAT: HttpFormat = HttpFormat::ApiGatewayV2;
     let mut headers = headers::object(json, "headers", FORMAT)?;
-    let event = ApiGatewayV2httpRequest::deserialize(json)
-        .map_err(|e| PassThroughError::shape(FORMAT, e))?;
+    let event = shape::read::<ApiGatewayV2httpRequest>(json, FORMAT)?;
     headers::set_cookies(&mut headers, event.cookies.as_deref(), FORMAT)?;
     let context = event.request_context;
     let http = context.http;
@@ -43,8 +42,7 @@ pub(super) fn api_gateway_v2(json: &Value) -> Result<EventRequest<'_>, PassThrou
 pub(super) fn function_url(json: &Value) -> Result<EventRequest<'_>, PassThroughError> {
     const FORMAT: HttpFormat = HttpFormat::FunctionUrl;
     let mut headers = headers::object(json, "headers", FORMAT)?;
-    let event = LambdaFunctionUrlRequest::deserialize(json)
-        .map_err(|e| PassThroughError::shape(FORMAT, e))?;
+    let event = shape::read::<LambdaFunctionUrlRequest>(json, FORMAT)?;
     headers::set_cookies(&mut headers, event.cookies.as_deref(), FORMAT)?;
     let context = event.request_context;
     let http = context.http;

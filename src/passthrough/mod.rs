@@ -79,6 +79,7 @@ mod path;
 mod query;
 mod response;
 mod rest;
+mod shape;
 mod vpc_lattice;
 
 use bytes::Bytes;

@@ -2,7 +2,6 @@
 
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayWebsocketProxyRequest};
 use http::Method;
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::build::{body, EventRequest};
@@ -10,6 +9,7 @@ use super::error::PassThroughError;
 use super::format::HttpFormat;
 use super::headers;
 use super::query::{self, Encoding};
+use super::shape;
 
 /// Reads an API Gateway REST proxy event (`ApiGatewayProxyRequest`).
 ///
@@ -18,8 +18,7 @@ use super::query::{self, Encoding};
 pub(super) fn api_gateway_v1(json: &Value) -> Result<(EventRequest<'_>, bool), PassThroughError> {
     const FORMAT: HttpFormat = HttpFormat::ApiGatewayV1;
     let (headers, multi) = headers::rest_style(json, FORMAT)?;
-    let event = ApiGatewayProxyRequest::deserialize(json)
-        .map_err(|e| PassThroughError::shape(FORMAT, e))?;
+    let event = shape::read::<ApiGatewayProxyRequest>(json, FORMAT)?;
     let context = event.request_context;
     let described = EventRequest {
         method: event.http_method,
@@ -45,8 +44,7 @@ pub(super) fn api_gateway_v1(json: &Value) -> Result<(EventRequest<'_>, bool), P
 pub(super) fn websocket(json: &Value) -> Result<(EventRequest<'_>, bool), PassThroughError> {
     const FORMAT: HttpFormat = HttpFormat::Websocket;
     let (headers, multi) = headers::rest_style(json, FORMAT)?;
-    let event = ApiGatewayWebsocketProxyRequest::deserialize(json)
-        .map_err(|e| PassThroughError::shape(FORMAT, e))?;
+    let event = shape::read::<ApiGatewayWebsocketProxyRequest>(json, FORMAT)?;
     let context = event.request_context;
     let body = body(event.body, event.is_base64_encoded, FORMAT)?;
     let method = event

@@ -3,7 +3,6 @@
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::vpc_lattice::{VpcLatticeRequestV1, VpcLatticeRequestV2};
 use http::Method;
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::build::{body, EventRequest};
@@ -11,6 +10,7 @@ use super::error::PassThroughError;
 use super::format::HttpFormat;
 use super::headers;
 use super::query::{self, Encoding};
+use super::shape;
 
 const FORMAT: HttpFormat = HttpFormat::VpcLattice;
 
@@ -35,8 +35,7 @@ pub(super) fn vpc_lattice(json: &Value) -> Result<EventRequest<'_>, PassThroughE
 
 fn v1(json: &Value) -> Result<EventRequest<'_>, PassThroughError> {
     let headers = headers::object(json, "headers", FORMAT)?;
-    let event =
-        VpcLatticeRequestV1::deserialize(json).map_err(|e| PassThroughError::shape(FORMAT, e))?;
+    let event = shape::read::<VpcLatticeRequestV1>(json, FORMAT)?;
     let text = match event.body {
         Some(Body::Text(text)) => Some(text),
         // Deserializing from JSON only ever gives text or nothing.
@@ -59,8 +58,7 @@ fn v1(json: &Value) -> Result<EventRequest<'_>, PassThroughError> {
 
 fn v2(json: &Value) -> Result<EventRequest<'_>, PassThroughError> {
     let headers = headers::object(json, "headers", FORMAT)?;
-    let event =
-        VpcLatticeRequestV2::deserialize(json).map_err(|e| PassThroughError::shape(FORMAT, e))?;
+    let event = shape::read::<VpcLatticeRequestV2>(json, FORMAT)?;
     Ok(EventRequest {
         method: method(event.method)?,
         path: event.path.unwrap_or_default(),

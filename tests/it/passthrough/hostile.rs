@@ -126,7 +126,7 @@ fn the_format_is_the_rules_never_a_guess() {
     let err = request(HttpFormat::ApiGatewayV1, &token, &HttpOptions::default()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "api-gateway-v1 event: does not have the api-gateway-v1 shape: missing field `httpMethod`; check that the rule matching it names the right `format`"
+        "api-gateway-v1 event: does not have the api-gateway-v1 shape: `httpMethod` is missing; check that the rule matching it names the right `format`"
     );
     assert!(!err.is_bad_request());
     // An HTTP API event read as a REST one, and the other way round.

@@ -371,3 +371,95 @@ fn vpc_lattice_v2_binary_body() {
     assert_eq!(r.headers()["content-length"], "51");
     assert_eq!(r.headers()["content-encoding"], "gzip");
 }
+
+/// A fixture's JSON with `change` applied, through the whole table: the rule it matches
+/// and the request it becomes, or the error.
+fn patched(name: &str, change: impl FnOnce(&mut serde_json::Value)) -> Result<String, String> {
+    let mut json: serde_json::Value = serde_json::from_slice(&crate::fixtures::read(name)).unwrap();
+    change(&mut json);
+    let event = cloud_events_handler::Event::from_json(json);
+    let handler = cloud_events_handler::Handler::new(cloud_events_handler::Config::default());
+    let plan = handler.explain(&event).map_err(|e| e.to_string())?;
+    let request = plan.requests().first().ok_or("no request")?;
+    Ok(format!(
+        "{} {} {}",
+        plan.rule().name(),
+        request.method(),
+        request.uri().path()
+    ))
+}
+
+/// A fixture, a change to it, and what it must become.
+type Case = (&'static str, Box<dyn FnOnce(&mut serde_json::Value)>, &'static str);
+
+#[test]
+fn what_consoles_and_tools_send_passes_through() {
+    let cases: Vec<Case> = vec![
+        (
+            "alb/request.json",
+            Box::new(|j| {
+                j["multiValueQueryStringParameters"] = json!(null);
+                j["multiValueHeaders"] = json!(null);
+            }),
+            "alb GET /",
+        ),
+        (
+            "apigw-v1/proxy.json",
+            Box::new(|j| {
+                j["requestContext"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("httpMethod");
+            }),
+            "apigateway-v1 POST /hello/world",
+        ),
+        (
+            "apigw-v1/proxy.json",
+            Box::new(|j| j["pathParameters"] = json!("proxy")),
+            "apigateway-v1 POST /hello/world",
+        ),
+        (
+            "apigw-v1/proxy.json",
+            Box::new(|j| {
+                j.as_object_mut().unwrap().remove("requestContext");
+            }),
+            "apigateway-v1 POST /hello/world",
+        ),
+        (
+            "websocket/message.json",
+            Box::new(|j| {
+                j["requestContext"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("connectedAt");
+            }),
+            "apigateway-websocket POST /hello/world",
+        ),
+    ];
+    for (name, change, expected) in cases {
+        assert_eq!(patched(name, change).as_deref(), Ok(expected), "{name}");
+    }
+}
+
+#[test]
+fn a_shape_error_names_the_json_path_of_the_field_at_fault() {
+    let err = patched("apigw-v1/proxy.json", |j| {
+        j["requestContext"]["identity"] = json!(5)
+    })
+    .unwrap_err();
+    assert!(
+        err.contains("api-gateway-v1 event: does not have the api-gateway-v1 shape: `requestContext.identity`: invalid type: integer `5`"),
+        "{err}"
+    );
+    let err = patched("alb/request.json", |j| {
+        j["multiValueQueryStringParameters"] = json!(7)
+    })
+    .unwrap_err();
+    assert!(
+        err.contains(
+            "`multiValueQueryStringParameters`: invalid type: integer `7`, expected an object"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("QueryMap"), "{err}");
+}

@@ -1,0 +1,151 @@
+//! Reading an HTTP event as its format's `aws_lambda_events` type, as leniently
+//! as real senders need, and naming the JSON path of a field at fault.
+//!
+//! The types are stricter than what API Gateway's console, ALB and the tools
+//! people test with send: `null` for an absent map (the console's test invoke
+//! sends `"multiValueHeaders": null`), `pathParameters` as a string, a REST
+//! `requestContext` without its own `httpMethod` (the top-level one is the
+//! same), or none at all, a WebSocket `requestContext` without `connectedAt`.
+//! Those are read as what they mean; the event the app sees in
+//! `ceh-request-context` is the one that was sent, never the one patched here.
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::error::PassThroughError;
+use super::format::HttpFormat;
+
+/// Top-level members that are maps when present: `null` means absent.
+const MAPS: [&str; 6] = [
+    "headers",
+    "multiValueHeaders",
+    "queryStringParameters",
+    "multiValueQueryStringParameters",
+    "pathParameters",
+    "stageVariables",
+];
+
+/// `json` read as `T`, the event's format type.
+pub(super) fn read<T: DeserializeOwned>(
+    json: &Value,
+    format: HttpFormat,
+) -> Result<T, PassThroughError> {
+    let read = |json: &Value| {
+        serde_path_to_error::deserialize(json).map_err(|err| {
+            let path = err.path().to_string();
+            let reason = err.into_inner().to_string();
+            PassThroughError::Shape {
+                format,
+                reason: at_path(&path, &reason),
+            }
+        })
+    };
+    match patched(json, format) {
+        Some(lenient) => read(&lenient),
+        // The usual case: nothing to patch, nothing copied.
+        None => read(json),
+    }
+}
+
+/// A copy of the event with what real senders do differently read as what
+/// it means, or `None` when the event needs none of it.
+fn patched(json: &Value, format: HttpFormat) -> Option<Value> {
+    let object = json.as_object()?;
+    let rest_style = matches!(
+        format,
+        HttpFormat::ApiGatewayV1 | HttpFormat::Websocket | HttpFormat::Alb
+    );
+    let null_maps = rest_style
+        && MAPS.iter().any(|key| {
+            object
+                .get(*key)
+                .is_some_and(|v| v.is_null() || (*key == "pathParameters" && !v.is_object()))
+        });
+    let context = object.get("requestContext");
+    let context_needs = match format {
+        // Only a request with a method of its own can lend it to its context.
+        HttpFormat::ApiGatewayV1 => {
+            object.contains_key("httpMethod")
+                && context.is_none_or(|c| c.get("httpMethod").is_none())
+        }
+        HttpFormat::Websocket => context.is_some_and(|c| c.get("connectedAt").is_none()),
+        _ => false,
+    };
+    if !null_maps && !context_needs {
+        return None;
+    }
+    let mut object: Map<String, Value> = object.clone();
+    if rest_style {
+        for key in MAPS {
+            let drop = object
+                .get(key)
+                .is_some_and(|v| v.is_null() || (key == "pathParameters" && !v.is_object()));
+            if drop {
+                object.remove(key);
+            }
+        }
+    }
+    let method = object.get("httpMethod").cloned();
+    let context = object
+        .entry("requestContext")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Some(context) = context.as_object_mut() {
+        match format {
+            HttpFormat::ApiGatewayV1 => {
+                if let (None, Some(method)) = (context.get("httpMethod"), method) {
+                    context.insert("httpMethod".into(), method);
+                }
+            }
+            HttpFormat::Websocket => {
+                // Only ceh-request-context carries it, and that is the event as sent.
+                context.entry("connectedAt").or_insert(Value::from(0));
+            }
+            _ => {}
+        }
+    }
+    Some(Value::Object(object))
+}
+
+/// serde's reason, with the JSON path of the field at fault in front:
+/// ``requestContext.httpMethod` is missing`, not ``missing field `httpMethod``.
+fn at_path(path: &str, reason: &str) -> String {
+    let reason = reason
+        .replace("expected a QueryMap", "expected an object")
+        .replace("expected a HeaderMap", "expected an object")
+        .replace("expected a map", "expected an object");
+    let inside = |field: &str| match path {
+        "." | "" => field.to_owned(),
+        parent => format!("{parent}.{field}"),
+    };
+    if let Some(field) = reason
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        return format!("`{}` is missing", inside(field));
+    }
+    match path {
+        "." | "" => reason,
+        path => format!("`{path}`: {reason}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_name_the_field_by_its_path() {
+        assert_eq!(
+            at_path("requestContext", "missing field `httpMethod`"),
+            "`requestContext.httpMethod` is missing"
+        );
+        assert_eq!(at_path(".", "missing field `path`"), "`path` is missing");
+        assert_eq!(
+            at_path(
+                "multiValueQueryStringParameters",
+                "invalid type: integer `7`, expected a QueryMap"
+            ),
+            "`multiValueQueryStringParameters`: invalid type: integer `7`, expected an object"
+        );
+    }
+}
