@@ -1,6 +1,7 @@
 //! An incoming event: its original bytes and its parsed JSON, kept together.
 
 use bytes::Bytes;
+use http::HeaderMap;
 use serde_json::Value;
 
 /// The largest event accepted by default: Lambda's limit for a synchronous
@@ -32,6 +33,9 @@ pub const DEFAULT_MAX_EVENT_BYTES: usize = 6 * 1024 * 1024;
 pub struct Event {
     bytes: Bytes,
     json: Value,
+    /// For a CloudEvent that arrived in binary mode: its `ce-*` headers and
+    /// content type, so it leaves in binary mode too.
+    binary: Option<Box<HeaderMap>>,
 }
 
 impl Event {
@@ -83,7 +87,11 @@ impl Event {
             return Err(EventError::Empty);
         }
         let json = serde_json::from_slice(&bytes).map_err(EventError::from_json)?;
-        Ok(Self { bytes, json })
+        Ok(Self {
+            bytes,
+            json,
+            binary: None,
+        })
     }
 
     /// Builds an event from a JSON value, serializing it for the body.
@@ -97,7 +105,28 @@ impl Event {
     pub fn from_json(json: Value) -> Self {
         // Serializing a `Value` cannot fail: its map keys are always strings.
         let bytes = Bytes::from(serde_json::to_vec(&json).unwrap_or_default());
-        Self { bytes, json }
+        Self {
+            bytes,
+            json,
+            binary: None,
+        }
+    }
+
+    /// A CloudEvent that arrived in binary mode: `json` its structured form,
+    /// which the rules read; `data` the body as it came, which the app gets
+    /// byte for byte; `attributes` its `ce-*` headers and content type, which
+    /// the app gets as they came.
+    pub(crate) fn binary_cloudevent(json: Value, data: Bytes, attributes: HeaderMap) -> Self {
+        Self {
+            bytes: data,
+            json,
+            binary: Some(Box::new(attributes)),
+        }
+    }
+
+    /// The `ce-*` headers and content type of a CloudEvent that arrived in binary mode.
+    pub(crate) fn binary_attributes(&self) -> Option<&HeaderMap> {
+        self.binary.as_deref()
     }
 
     /// The original bytes, forwarded unchanged as the request body.

@@ -95,7 +95,11 @@ pub fn synthesize(
     event: &Event,
     environment: &Environment,
 ) -> Result<Request<Bytes>, SynthesizeError> {
-    synthesize_with_body(found, event.json(), event.bytes().clone(), environment)
+    let request = synthesize_with_body(found, event.json(), event.bytes().clone(), environment)?;
+    Ok(match event.binary_attributes() {
+        Some(attributes) => binary_mode(found, request, attributes),
+        None => request,
+    })
 }
 
 /// Like [`synthesize`], for a batch record: `json` is what header templates
@@ -194,6 +198,25 @@ pub(crate) fn synthesize_with_body(
     *request.version_mut() = settings.version();
     *request.headers_mut() = headers;
     Ok(request)
+}
+
+/// A forwarded CloudEvent that arrived in binary mode leaves in binary mode:
+/// its own `ce-*` headers and content type, its data as the body (already
+/// the request's body, byte for byte), instead of a structured envelope.
+fn binary_mode(
+    found: &Match<'_, '_>,
+    mut request: Request<Bytes>,
+    attributes: &HeaderMap,
+) -> Request<Bytes> {
+    if found.rule().cloudevent().mode() != Mode::Forward {
+        return request;
+    }
+    let headers = request.headers_mut();
+    headers.remove(CONTENT_TYPE);
+    for (name, value) in attributes {
+        headers.append(name.clone(), value.clone());
+    }
+    request
 }
 
 #[cfg(test)]

@@ -141,18 +141,28 @@ fn events(headers: &HeaderMap, body: Bytes, max_body: usize) -> Result<Vec<Event
         .to_ascii_lowercase();
     if headers.contains_key("ce-specversion") {
         // Binary mode: the attributes in ce-* headers, the data in the body.
+        if body.len() > max_body {
+            return Err(format!(
+                "the event is {} bytes, over the limit of {max_body} bytes",
+                body.len()
+            ));
+        }
         let mut event = cloudevents::binding::http::to_event(headers, body.to_vec())
             .map_err(|e| format!("not a valid binary-mode CloudEvent: {e}"))?;
-        // JSON data stays JSON in the structured form, rather than base64.
+        // The rules read the structured form, JSON data as JSON rather than base64 …
         if content_type.ends_with("json") {
             if let Ok(data) = serde_json::from_slice::<serde_json::Value>(&body) {
                 event.set_data(content_type.as_str(), data);
             }
         }
-        let structured = serde_json::to_vec(&event).map_err(|e| e.to_string())?;
-        return Ok(vec![
-            Event::from_bytes_limited(structured.into(), max_body).map_err(|e| e.to_string())?
-        ]);
+        let structured = serde_json::to_value(&event).map_err(|e| e.to_string())?;
+        // … and the app gets the event as it came: its attributes, its data byte for byte.
+        let attributes: HeaderMap = headers
+            .iter()
+            .filter(|(name, _)| name.as_str().starts_with("ce-") || *name == CONTENT_TYPE)
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        return Ok(vec![Event::binary_cloudevent(structured, body, attributes)]);
     }
     let event = Event::from_bytes_limited(body, max_body).map_err(|e| e.to_string())?;
     if content_type == "application/cloudevents-batch+json" {

@@ -88,3 +88,57 @@ fn event_grid_validation_is_answered_and_a_batch_with_a_failed_event_is_retried(
     assert_eq!(status, 500, "{body}");
     assert!(body.starts_with("rule `eventgrid`: 1 of 2 records failed (first: record 1 (id 931e1650-001e-001b-66ab-eeb76e069632)"), "{body}");
 }
+
+#[test]
+fn a_binary_mode_cloudevent_reaches_the_app_in_binary_mode_byte_for_byte() {
+    let (_app, app_port) = flask(0);
+    let (_ceh, port) = serve(app_port);
+    let data = br#"{"amount": 123456789012345678901234567890, "note": "caf\u00e9"}"#;
+    let headers = [
+        ("ce-specversion", "1.0"),
+        ("ce-id", "order-7"),
+        (
+            "ce-source",
+            "//pubsub.googleapis.com/projects/p/topics/orders",
+        ),
+        ("ce-type", "google.cloud.pubsub.topic.v1.messagePublished"),
+        ("ce-subject", "orders"),
+        ("ce-time", "2026-12-01T10:00:00Z"),
+        ("content-type", "application/json; charset=utf-8"),
+    ];
+    let (status, _, body) = exchange(port, "POST", "/", &headers, data);
+    assert_eq!(status, 200, "{body}");
+    let seen: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        seen["path"],
+        "/pubsub.googleapis.com/projects/p/topics/orders"
+    );
+    assert_eq!(
+        seen["body"],
+        std::str::from_utf8(data).unwrap(),
+        "the data, byte for byte"
+    );
+    assert_eq!(
+        seen["headers"]["content-type"],
+        json!(["application/json; charset=utf-8"])
+    );
+    for (name, value) in &headers[..6] {
+        assert_eq!(seen["headers"][*name], json!([value]), "{name}");
+    }
+    // Structured stays structured.
+    let structured = crate::fixtures::read("cloudevents/structured-1.0.json");
+    let (status, _, body) = exchange(
+        port,
+        "POST",
+        "/",
+        &[("content-type", "application/cloudevents+json")],
+        &structured,
+    );
+    assert_eq!(status, 200, "{body}");
+    let seen: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        seen["headers"]["content-type"],
+        json!(["application/cloudevents+json"])
+    );
+    assert_eq!(seen["body"], String::from_utf8(structured).unwrap());
+}

@@ -390,7 +390,11 @@ fn patched(name: &str, change: impl FnOnce(&mut serde_json::Value)) -> Result<St
 }
 
 /// A fixture, a change to it, and what it must become.
-type Case = (&'static str, Box<dyn FnOnce(&mut serde_json::Value)>, &'static str);
+type Case = (
+    &'static str,
+    Box<dyn FnOnce(&mut serde_json::Value)>,
+    &'static str,
+);
 
 #[test]
 fn what_consoles_and_tools_send_passes_through() {
