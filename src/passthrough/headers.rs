@@ -44,9 +44,9 @@ pub(super) fn object(
 }
 
 /// Sets the `Cookie` header from the `cookies` of an HTTP API event, joined
-/// with `; `. The list is the source's own account of the client's cookies, so
-/// it replaces a `Cookie` header the event may also carry; an empty or missing
-/// list changes nothing (lambda_http adds an empty header).
+/// with `; `, after the cookies of a `Cookie` header the event also carries
+/// (a cookie in both is sent once); an empty or missing list changes nothing
+/// (lambda_http adds an empty header).
 pub(super) fn set_cookies(
     headers: &mut HeaderMap,
     cookies: Option<&[String]>,
@@ -57,7 +57,23 @@ pub(super) fn set_cookies(
         value(cookie, format, || format!("cookies[{i}]"))?;
     }
     if !cookies.is_empty() {
-        let joined = cookies.join("; ");
+        let mut all: Vec<String> = headers
+            .get_all(COOKIE)
+            .iter()
+            .flat_map(|v| {
+                String::from_utf8_lossy(v.as_bytes())
+                    .split(';')
+                    .map(|c| c.trim().to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|c| !c.is_empty())
+            .collect();
+        for cookie in cookies {
+            if !all.iter().any(|c| c == cookie.trim()) {
+                all.push(cookie.trim().to_owned());
+            }
+        }
+        let joined = all.join("; ");
         headers.insert(COOKIE, value(&joined, format, || "cookies".to_owned())?);
     }
     Ok(())
@@ -226,9 +242,15 @@ mod tests {
         assert_eq!(pairs(&headers), [("cookie".to_owned(), "a=1".to_owned())]);
         let cookies = ["b=2".to_owned(), "c=3".to_owned()];
         set_cookies(&mut headers, Some(&cookies), V1).unwrap();
+        // The event's Cookie header and its cookies list together, each cookie once.
         assert_eq!(
             pairs(&headers),
-            [("cookie".to_owned(), "b=2; c=3".to_owned())]
+            [("cookie".to_owned(), "a=1; b=2; c=3".to_owned())]
+        );
+        set_cookies(&mut headers, Some(&cookies), V1).unwrap();
+        assert_eq!(
+            pairs(&headers),
+            [("cookie".to_owned(), "a=1; b=2; c=3".to_owned())]
         );
         let err = set_cookies(&mut headers, Some(&["d=\n".to_owned()]), V1).unwrap_err();
         assert_eq!(

@@ -30,6 +30,11 @@ pub(super) fn reply(
                 out.insert("multiValueHeaders".into(), multi(&headers));
             } else {
                 out.insert("headers".into(), joined(&headers, true));
+                // API Gateway reads multiValueHeaders in any proxy reply, and merges them
+                // over `headers`: a repeated header (every Set-Cookie) survives there.
+                if let Some(repeated) = repeated(&headers) {
+                    out.insert("multiValueHeaders".into(), repeated);
+                }
             }
         }
         HttpFormat::ApiGatewayV2 | HttpFormat::FunctionUrl => {
@@ -50,7 +55,7 @@ pub(super) fn reply(
             if shape.multi_value_headers() {
                 out.insert("multiValueHeaders".into(), multi(&headers));
             } else {
-                out.insert("headers".into(), joined(&headers, true));
+                out.insert("headers".into(), one_per_name(&headers));
             }
         }
     }
@@ -99,6 +104,58 @@ fn joined(headers: &HeaderMap, set_cookie: bool) -> Value {
         out.insert(name.as_str().to_owned(), value.into());
     }
     Value::Object(out)
+}
+
+/// The headers that have several values, each with all of them; `None` when
+/// no header repeats.
+fn repeated(headers: &HeaderMap) -> Option<Value> {
+    let mut out = Map::new();
+    for name in headers.keys() {
+        if headers.get_all(name).iter().nth(1).is_some() {
+            let values = headers
+                .get_all(name)
+                .iter()
+                .map(|v| Value::String(text(v.as_bytes())))
+                .collect();
+            out.insert(name.as_str().to_owned(), Value::Array(values));
+        }
+    }
+    (!out.is_empty()).then_some(Value::Object(out))
+}
+
+/// Headers for a target without multi-value headers (ALB, VPC Lattice): one
+/// value a name, repeated values joined with `, `; every `Set-Cookie` is kept
+/// under a spelling of its own (`set-cookie`, `Set-cookie`, `sEt-cookie`…),
+/// since header names are read without regard to case and a cookie cannot be
+/// joined. ALB hands each on to the client as a header of its own.
+fn one_per_name(headers: &HeaderMap) -> Value {
+    let Value::Object(mut out) = joined(headers, false) else {
+        return Value::Object(Map::new());
+    };
+    for (i, cookie) in headers.get_all(SET_COOKIE).iter().enumerate() {
+        out.insert(spelling("set-cookie", i), text(cookie.as_bytes()).into());
+    }
+    Value::Object(out)
+}
+
+/// The `n`th spelling of `name` that differs from the others only in letter
+/// case: the bits of `n` say which letters are upper case.
+fn spelling(name: &str, n: usize) -> String {
+    let mut bit = 0;
+    name.chars()
+        .map(|c| {
+            if !c.is_ascii_alphabetic() {
+                return c;
+            }
+            let upper = n >> bit & 1 == 1;
+            bit += 1;
+            if upper {
+                c.to_ascii_uppercase()
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// The names with exactly one value, as strings.
@@ -192,6 +249,18 @@ mod tests {
             serde_json::json!({"vary": "a, b", "etag": "e"})
         );
         assert_eq!(single_valued(&h), serde_json::json!({"etag": "e"}));
+        assert_eq!(
+            repeated(&h),
+            Some(serde_json::json!({"vary": ["a", "b"], "set-cookie": ["x=1", "y=2"]}))
+        );
+        assert_eq!(repeated(&headers(&[("etag", "e")])), None);
+        assert_eq!(
+            one_per_name(&h),
+            serde_json::json!({"vary": "a, b", "etag": "e", "set-cookie": "x=1", "Set-cookie": "y=2"})
+        );
+        let spellings: std::collections::HashSet<String> =
+            (0..512).map(|n| spelling("set-cookie", n)).collect();
+        assert_eq!(spellings.len(), 512, "every cookie its own spelling");
         assert_eq!(
             multi(&h),
             serde_json::json!({"vary": ["a", "b"], "set-cookie": ["x=1", "y=2"], "etag": ["e"]})

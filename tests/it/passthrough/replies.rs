@@ -91,16 +91,22 @@ fn rest_api_v1_with_multi_value_headers() {
 
 #[test]
 fn rest_api_v1_without_multi_value_headers() {
+    // API Gateway reads multiValueHeaders in any proxy reply (the console's test invoke sends
+    // `"multiValueHeaders": null`): every Set-Cookie survives there, none is dropped.
     let reply = reply_for("apigw-v1/no-host.json", &response());
     let expected = json!({
         "statusCode": 201,
         "headers": {"content-type": "application/json", "set-cookie": "b=2", "vary": "accept, origin", "x-one": "1"},
+        "multiValueHeaders": {"set-cookie": ["a=1; Path=/", "b=2"], "vary": ["accept", "origin"]},
         "body": "{\"ok\":true}",
         "isBase64Encoded": false
     });
     assert_eq!(reply.to_string(), expected.to_string());
     let typed: ApiGatewayProxyResponse = serde_json::from_value(reply).unwrap();
-    assert!(typed.multi_value_headers.is_empty());
+    assert_eq!(
+        typed.multi_value_headers.get_all("set-cookie").iter().collect::<Vec<_>>(),
+        ["a=1; Path=/", "b=2"]
+    );
     assert_eq!(typed.headers["vary"], "accept, origin");
 }
 
@@ -170,16 +176,24 @@ fn alb_single_value_headers() {
     let expected = json!({
         "statusCode": 201,
         "statusDescription": "201 Created",
-        "headers": {"content-type": "application/json", "set-cookie": "b=2", "vary": "accept, origin", "x-one": "1"},
+        // One value a name: each Set-Cookie under a spelling of its own, so none is lost.
+        "headers": {"content-type": "application/json", "vary": "accept, origin", "x-one": "1", "set-cookie": "a=1; Path=/", "Set-cookie": "b=2"},
         "body": "{\"ok\":true}",
         "isBase64Encoded": false
     });
     assert_eq!(reply.to_string(), expected.to_string());
+    let cookies: Vec<&str> = reply["headers"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
+        .filter_map(|(_, value)| value.as_str())
+        .collect();
+    assert_eq!(cookies, ["a=1; Path=/", "b=2"]);
     let typed: AlbTargetGroupResponse = serde_json::from_value(reply).unwrap();
     assert_eq!(typed.status_code, 201);
     assert_eq!(typed.status_description.as_deref(), Some("201 Created"));
     assert!(typed.multi_value_headers.is_empty());
-    assert_eq!(typed.headers["set-cookie"], "b=2");
 }
 
 #[test]
