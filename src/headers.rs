@@ -140,6 +140,25 @@ pub const REQUEST_CONTEXT_HEADER: HeaderName = HeaderName::from_static("ceh-requ
 /// ```
 pub const STAGE_VARIABLES_HEADER: HeaderName = HeaderName::from_static("ceh-stage-variables");
 
+/// `x-forwarded-prefix`: the path prefix ceh removed from an HTTP event's
+/// request (the API Gateway stage, `[http] base_path`), as `/prod/api`, so an
+/// app can build absolute URLs as a WSGI app does with `SCRIPT_NAME`. Set
+/// only when something was removed; a client's own is dropped.
+///
+/// ```
+/// use cloud_events_handler::passthrough::{self, HttpOptions};
+/// use cloud_events_handler::{Event, HttpFormat, FORWARDED_PREFIX_HEADER};
+///
+/// let event = Event::from_slice(br#"{"version": "2.0", "rawPath": "/prod/users", "rawQueryString": "",
+///     "headers": {"x-forwarded-prefix": "/evil"},
+///     "requestContext": {"stage": "prod", "http": {"method": "GET"}}, "isBase64Encoded": false}"#)?;
+/// let passed = passthrough::request(HttpFormat::ApiGatewayV2, &event, &HttpOptions::default())?;
+/// assert_eq!(passed.request.uri().path(), "/users");
+/// assert_eq!(passed.request.headers()[FORWARDED_PREFIX_HEADER], "/prod");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const FORWARDED_PREFIX_HEADER: HeaderName = HeaderName::from_static("x-forwarded-prefix");
+
 /// The prefix of every header ceh sets; a client's own `ceh-*` headers are dropped.
 pub(crate) const PREFIX: &str = "ceh-";
 

@@ -16,7 +16,8 @@ use super::{headers, path};
 use crate::escape;
 use crate::event::Event;
 use crate::headers::{
-    poses_as, CLOUDEVENT_PREFIX, PREFIX, REQUEST_CONTEXT_HEADER, STAGE_VARIABLES_HEADER,
+    poses_as, CLOUDEVENT_PREFIX, FORWARDED_PREFIX_HEADER, PREFIX, REQUEST_CONTEXT_HEADER,
+    STAGE_VARIABLES_HEADER,
 };
 
 /// The event a passed-through request came from, as an `http::Extensions` entry.
@@ -161,10 +162,16 @@ pub(super) fn request(
         }
     }
 
-    let mut uri = format!(
-        "{scheme}://{host}{}",
-        path::route(&described.path, described.stage.as_deref(), options)
-    );
+    // What ceh removed from the front of the path, for apps that build absolute URLs (as
+    // SCRIPT_NAME tells a WSGI app); a client's own claim to it is never passed on.
+    let (removed, path) = path::split(&described.path, described.stage.as_deref(), options);
+    headers.remove(FORWARDED_PREFIX_HEADER);
+    if let Ok(prefix) = HeaderValue::from_str(&removed) {
+        if !removed.is_empty() {
+            headers.insert(FORWARDED_PREFIX_HEADER, prefix);
+        }
+    }
+    let mut uri = format!("{scheme}://{host}{path}");
     if !described.query.is_empty() {
         uri.push('?');
         uri.push_str(&described.query);

@@ -77,7 +77,10 @@ impl MediaPattern {
         self.kind.as_deref().is_none_or(|k| k == kind)
             && match &self.subtype {
                 Subtype::Any => true,
-                Subtype::Exact(exact) => **exact == *subtype,
+                // `application/vnd.custom` covers `application/vnd.custom.v2+json` too.
+                Subtype::Exact(exact) => subtype
+                    .strip_prefix(&**exact)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '+'])),
                 Subtype::Suffix(suffix) => {
                     subtype.len() > suffix.len() && subtype.ends_with(&**suffix)
                 }

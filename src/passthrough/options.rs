@@ -2,6 +2,7 @@
 
 use std::str::FromStr;
 
+use http::HeaderName;
 use serde::{Deserialize, Deserializer};
 
 use super::media::{essence, MediaPattern, DEFAULT_TEXT_CONTENT_TYPES};
@@ -15,6 +16,8 @@ use crate::config::table::{checked, expected, read_table};
 /// | `base_path` | none | a path prefix removed from request paths, by whole segments |
 /// | `keep_stage` | `false` | keep the API Gateway stage as the first path segment |
 /// | `context_headers` | `true` | send `requestContext` and `stageVariables` as `ceh-request-context` / `ceh-stage-variables` |
+/// | `base64` | `"by-content-type"` | `"never"`: reply bodies are always text (a body that is not UTF-8 has its bad bytes replaced) |
+/// | `exclude_headers` | none | response headers left out of every reply, e.g. `["server", "x-powered-by"]` |
 ///
 /// ```
 /// use cloud_events_handler::passthrough::HttpOptions;
@@ -32,10 +35,12 @@ pub struct HttpOptions {
     keep_stage: bool,
     context_headers: bool,
     allow_event_routes: bool,
+    never_base64: bool,
+    exclude_headers: Vec<HeaderName>,
 }
 
 const KEYS: &str =
-    "text_content_types, base_path, keep_stage, context_headers or allow_event_routes";
+    "text_content_types, base_path, keep_stage, context_headers, allow_event_routes, base64 or exclude_headers";
 
 impl Default for HttpOptions {
     /// The options of an empty `[http]` table.
@@ -63,7 +68,55 @@ impl HttpOptions {
             keep_stage: raw.keep_stage.unwrap_or(false),
             context_headers: raw.context_headers.unwrap_or(true),
             allow_event_routes: raw.allow_event_routes.unwrap_or(false),
+            never_base64: raw.base64 == Some(Base64::Never),
+            exclude_headers: raw.exclude_headers.unwrap_or_default(),
         }
+    }
+
+    /// Never base64-encodes a reply body (`base64 = "never"`): every body is
+    /// sent as text, a byte that is not UTF-8 replaced by U+FFFD.
+    ///
+    /// ```
+    /// use cloud_events_handler::passthrough::HttpOptions;
+    ///
+    /// assert!(!HttpOptions::default().never_base64());
+    /// assert!(HttpOptions::default().with_never_base64(true).never_base64());
+    /// ```
+    pub fn with_never_base64(mut self, never: bool) -> Self {
+        self.never_base64 = never;
+        self
+    }
+
+    /// Whether reply bodies are always text.
+    pub fn never_base64(&self) -> bool {
+        self.never_base64
+    }
+
+    /// Leaves these response headers out of every reply (names, any case).
+    ///
+    /// ```
+    /// use cloud_events_handler::passthrough::HttpOptions;
+    ///
+    /// let options = HttpOptions::default().with_exclude_headers(["Server", "x-powered-by"])?;
+    /// assert!(options.excludes(&http::header::SERVER));
+    /// assert!(!options.excludes(&http::header::CONTENT_TYPE));
+    /// assert!(HttpOptions::default().with_exclude_headers(["bad name"]).is_err());
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn with_exclude_headers<'a>(
+        mut self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, String> {
+        self.exclude_headers = names
+            .into_iter()
+            .map(header_name)
+            .collect::<Result<_, _>>()?;
+        Ok(self)
+    }
+
+    /// Whether `name` is left out of replies.
+    pub fn excludes(&self, name: &HeaderName) -> bool {
+        self.exclude_headers.contains(name)
     }
 
     /// Replaces the text content types. Each is `type/subtype`, `type/*`,
@@ -234,6 +287,55 @@ struct RawHttpOptions {
     context_headers: Option<bool>,
     #[serde(deserialize_with = "flag")]
     allow_event_routes: Option<bool>,
+    #[serde(deserialize_with = "base64")]
+    base64: Option<Base64>,
+    #[serde(deserialize_with = "header_names")]
+    exclude_headers: Option<Vec<HeaderName>>,
+}
+
+/// `base64 =`: when a reply body is base64-encoded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Base64 {
+    /// When its content type is not a text type, or it is not UTF-8.
+    ByContentType,
+    /// Never.
+    Never,
+}
+
+fn base64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Base64>, D::Error> {
+    checked(d, |value| match value.as_str() {
+        Some("by-content-type") => Ok(Base64::ByContentType),
+        Some("never") => Ok(Base64::Never),
+        Some(other) => Err(format!(
+            "{other:?} is not a base64 policy; write \"by-content-type\" (the default) or \"never\""
+        )),
+        None => Err(expected("\"by-content-type\" or \"never\"", &value)),
+    })
+}
+
+fn header_names<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<HeaderName>>, D::Error> {
+    checked(d, |value| {
+        let toml::Value::Array(items) = &value else {
+            return Err(expected(
+                "a list of header names, e.g. [\"server\"]",
+                &value,
+            ));
+        };
+        items
+            .iter()
+            .map(|item| {
+                item.as_str()
+                    .ok_or_else(|| expected("a list of header names", item))
+                    .and_then(header_name)
+            })
+            .collect()
+    })
+}
+
+/// A header name, in any case; the error says what to write.
+fn header_name(text: &str) -> Result<HeaderName, String> {
+    HeaderName::from_bytes(text.trim().as_bytes())
+        .map_err(|_| format!("{text:?} is not a header name; write e.g. \"server\""))
 }
 
 fn text_content_types<'de, D: Deserializer<'de>>(
@@ -330,7 +432,7 @@ mod tests {
     #[test]
     fn errors_name_the_key_and_say_what_to_write() {
         let cases = [
-            ("colour = 1", "http.colour: unknown key; use text_content_types, base_path, keep_stage, context_headers or allow_event_routes"),
+            ("colour = 1", "http.colour: unknown key; use text_content_types, base_path, keep_stage, context_headers, allow_event_routes, base64 or exclude_headers"),
             ("base_path = \"api\"", "http.base_path: \"api\" is not a base path; write e.g. \"/api\" (a leading `/`, no `.` or `..` segments)"),
             ("base_path = \"/a/../b\"", "http.base_path: \"/a/../b\" is not a base path; write e.g. \"/api\" (a leading `/`, no `.` or `..` segments)"),
             ("base_path = 1", "http.base_path: expected a string, e.g. \"/api\", found integer"),

@@ -9,27 +9,42 @@ use crate::escape;
 /// first segment, or, with `keep_stage`, put first when it is not there
 /// (REST APIs leave it out of `path`; the client's URL has it). The base path
 /// is then removed when the path starts with it, by whole segments.
-pub(super) fn route(path: &str, stage: Option<&str>, options: &HttpOptions) -> String {
+#[cfg(test)]
+fn route(path: &str, stage: Option<&str>, options: &HttpOptions) -> String {
+    split(path, stage, options).1
+}
+
+/// Like [`route`], with what was removed from the front of the path: the
+/// stage and the base path, escaped, as `/prod/api` (empty when nothing
+/// was), which the app gets in `X-Forwarded-Prefix` to build absolute URLs.
+pub(super) fn split(path: &str, stage: Option<&str>, options: &HttpOptions) -> (String, String) {
     let mut path = if path.starts_with('/') {
         path.to_owned()
     } else {
         format!("/{path}")
     };
+    let mut removed = String::new();
     if let Some(stage) = stage.filter(|s| !s.is_empty() && *s != "$default") {
         let prefix = format!("/{stage}");
         match strip_segments(&path, &prefix) {
-            Some(rest) if !options.keep_stage() => path = rest.to_owned(),
+            Some(rest) if !options.keep_stage() => {
+                removed.push_str(&prefix);
+                path = rest.to_owned();
+            }
             None if options.keep_stage() => path.insert_str(0, &prefix),
             _ => {}
         }
     }
-    if let Some(rest) = options
-        .base_path()
-        .and_then(|base| strip_segments(&path, base))
-    {
-        path = rest.to_owned();
+    if let Some(base) = options.base_path() {
+        if let Some(rest) = strip_segments(&path, base) {
+            removed.push_str(base);
+            path = rest.to_owned();
+        }
     }
-    escape::raw(&path, escape::PATH)
+    (
+        escape::raw(&removed, escape::PATH),
+        escape::raw(&path, escape::PATH),
+    )
 }
 
 /// `path` without `prefix` when the prefix is whole segments of it: `/api`
@@ -57,6 +72,18 @@ mod tests {
     fn the_base_path_is_stripped_by_segments() {
         let o = options("/api", false);
         assert_eq!(route("/api/x", None, &o), "/x");
+        assert_eq!(
+            split("/api/x", None, &o),
+            ("/api".to_owned(), "/x".to_owned())
+        );
+        assert_eq!(
+            split("/prod/api/x", Some("prod"), &o),
+            ("/prod/api".to_owned(), "/x".to_owned())
+        );
+        assert_eq!(
+            split("/v1/x", None, &o),
+            (String::new(), "/v1/x".to_owned())
+        );
         assert_eq!(route("/api", None, &o), "/");
         assert_eq!(route("/api/", None, &o), "/");
         assert_eq!(route("/apix", None, &o), "/apix");

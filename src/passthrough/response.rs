@@ -17,7 +17,9 @@ pub(super) fn reply(
     options: &HttpOptions,
 ) -> Value {
     // The body goes back whole, inside JSON: chunked framing means nothing there.
-    let headers = super::headers::retain(response.headers(), |name| name != TRANSFER_ENCODING);
+    let headers = super::headers::retain(response.headers(), |name| {
+        name != TRANSFER_ENCODING && !options.excludes(name)
+    });
     let status = response.status();
     let (body, base64) = body(&headers, response.body(), options);
 
@@ -69,6 +71,9 @@ pub(super) fn reply(
 /// A body with a `Content-Encoding` (gzip…) is binary whatever its type; a
 /// body without a `Content-Type` is text when it is UTF-8.
 fn body(headers: &HeaderMap, body: &Bytes, options: &HttpOptions) -> (String, bool) {
+    if options.never_base64() {
+        return (String::from_utf8_lossy(body).into_owned(), false);
+    }
     let encoded = headers
         .get(CONTENT_ENCODING)
         .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));

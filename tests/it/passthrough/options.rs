@@ -149,3 +149,85 @@ fn context_headers_are_percent_encoded_where_a_header_cannot_carry_them() {
     let json: serde_json::Value = serde_json::from_str(&decoded).unwrap();
     assert_eq!(json, event.json()["stageVariables"]);
 }
+
+#[test]
+fn the_app_learns_the_prefix_that_was_removed() {
+    let options = HttpOptions::default().with_base_path("/api").unwrap();
+    let passed = request(
+        HttpFormat::ApiGatewayV2,
+        &v2("/prod/api/users", "prod"),
+        &options,
+    )
+    .unwrap();
+    assert_eq!(passed.request.uri().path(), "/users");
+    assert_eq!(passed.request.headers()["x-forwarded-prefix"], "/prod/api");
+    // Nothing removed: no header, and a client's own claim is not passed on.
+    let mut event = v2("/users", "$default").json().clone();
+    event["headers"] = json!({"x-forwarded-prefix": "/admin"});
+    let passed = request(
+        HttpFormat::ApiGatewayV2,
+        &Event::from_json(event),
+        &HttpOptions::default(),
+    )
+    .unwrap();
+    assert!(passed.request.headers().get("x-forwarded-prefix").is_none());
+}
+
+#[test]
+fn replies_can_leave_headers_out_and_never_base64() {
+    use cloud_events_handler::passthrough::{reply, ReplyShape};
+    let response = http::Response::builder()
+        .header("server", "gunicorn")
+        .header("x-powered-by", "flask")
+        .header("content-type", "application/octet-stream")
+        .body(bytes::Bytes::from_static(b"\x89PNG ok"))
+        .unwrap();
+    let shape = ReplyShape::new(HttpFormat::ApiGatewayV2);
+    let plain = reply(&shape, &response, &HttpOptions::default());
+    assert_eq!(plain["isBase64Encoded"], true);
+    assert_eq!(plain["headers"]["server"], "gunicorn");
+    let options = HttpOptions::default()
+        .with_exclude_headers(["Server", "X-Powered-By"])
+        .unwrap()
+        .with_never_base64(true);
+    let trimmed = reply(&shape, &response, &options);
+    assert_eq!(
+        trimmed["headers"],
+        json!({"content-type": "application/octet-stream"})
+    );
+    assert_eq!(trimmed["isBase64Encoded"], false);
+    assert_eq!(trimmed["body"], "\u{fffd}PNG ok");
+}
+
+#[test]
+fn a_text_type_covers_its_vendor_variants_and_the_new_keys_load() {
+    let options = HttpOptions::default()
+        .with_text_content_types(["application/vnd.custom"])
+        .unwrap();
+    assert!(options.is_text("application/vnd.custom"));
+    assert!(options.is_text("application/vnd.custom.v2+json; charset=utf-8"));
+    assert!(options.is_text("application/vnd.custom+json"));
+    assert!(!options.is_text("application/vnd.customer"));
+    let config = cloud_events_handler::Config::parse(
+        "ceh.toml",
+        "[http]\nbase64 = \"never\"\nexclude_headers = [\"server\"]\n",
+    )
+    .unwrap();
+    assert!(config.http().never_base64());
+    assert!(config.http().excludes(&http::header::SERVER));
+    let err = cloud_events_handler::Config::parse("ceh.toml", "[http]\nbase64 = \"sometimes\"\n")
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ceh.toml:1: http.base64: \"sometimes\" is not a base64 policy; write \"by-content-type\" (the default) or \"never\""
+    );
+    let err = cloud_events_handler::Config::parse(
+        "ceh.toml",
+        "[http]\nexclude_headers = [\"bad name\"]\n",
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ceh.toml:1: http.exclude_headers: \"bad name\" is not a header name; write e.g. \"server\""
+    );
+}

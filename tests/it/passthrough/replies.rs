@@ -104,7 +104,11 @@ fn rest_api_v1_without_multi_value_headers() {
     assert_eq!(reply.to_string(), expected.to_string());
     let typed: ApiGatewayProxyResponse = serde_json::from_value(reply).unwrap();
     assert_eq!(
-        typed.multi_value_headers.get_all("set-cookie").iter().collect::<Vec<_>>(),
+        typed
+            .multi_value_headers
+            .get_all("set-cookie")
+            .iter()
+            .collect::<Vec<_>>(),
         ["a=1; Path=/", "b=2"]
     );
     assert_eq!(typed.headers["vary"], "accept, origin");
