@@ -117,12 +117,7 @@ fn repeated(headers: &HeaderMap) -> Option<Value> {
     let mut out = Map::new();
     for name in headers.keys() {
         if headers.get_all(name).iter().nth(1).is_some() {
-            let values = headers
-                .get_all(name)
-                .iter()
-                .map(|v| Value::String(text(v.as_bytes())))
-                .collect();
-            out.insert(name.as_str().to_owned(), Value::Array(values));
+            out.insert(name.as_str().to_owned(), values(headers, name));
         }
     }
     (!out.is_empty()).then_some(Value::Object(out))
@@ -179,14 +174,19 @@ fn single_valued(headers: &HeaderMap) -> Value {
 fn multi(headers: &HeaderMap) -> Value {
     let mut out = Map::new();
     for name in headers.keys() {
-        let values = headers
-            .get_all(name)
-            .iter()
-            .map(|v| Value::String(text(v.as_bytes())))
-            .collect();
-        out.insert(name.as_str().to_owned(), Value::Array(values));
+        out.insert(name.as_str().to_owned(), values(headers, name));
     }
     Value::Object(out)
+}
+
+/// Every value of `name`, as an array of strings.
+fn values(headers: &HeaderMap, name: &http::HeaderName) -> Value {
+    let values = headers
+        .get_all(name)
+        .iter()
+        .map(|v| Value::String(text(v.as_bytes())))
+        .collect();
+    Value::Array(values)
 }
 
 fn text(bytes: &[u8]) -> String {

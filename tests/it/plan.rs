@@ -39,6 +39,14 @@ fn recorder(
     })
 }
 
+/// A runtime for one test's calls.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// A request's method, URI, headers and body, to compare two requests whole.
 fn described(request: &Request<Bytes>) -> String {
     let mut text = format!(
@@ -68,10 +76,7 @@ fn record_order(requests: &mut [Request<Bytes>]) {
 #[test]
 fn explain_and_the_lambda_path_agree_on_every_fixture() {
     let handler = Handler::new(Config::default());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let mut compared = 0;
     for file in fixtures::all() {
         let mut json: serde_json::Value = serde_json::from_slice(&fixtures::read(&file)).unwrap();
@@ -127,10 +132,7 @@ fn a_refused_spoof_is_shown_by_explain_and_never_reaches_the_app() {
     assert_eq!(refusal.status(), 404);
     assert!(String::from_utf8_lossy(refusal.body()).starts_with("/aws.sqs is an event route"));
     let received = Received::default();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let reply = runtime
         .block_on(handler.handle(&event, recorder(received.clone())))
         .unwrap()
@@ -151,10 +153,7 @@ fn answers_are_ceh_s_own_and_match_what_explain_shows() {
         serde_json::json!({"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"});
     assert_eq!(plan.answer(), Some(&expected));
     let received = Received::default();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let reply = runtime
         .block_on(handler.handle(&event, recorder(received.clone())))
         .unwrap();

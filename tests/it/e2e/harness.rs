@@ -353,3 +353,22 @@ pub fn inner(reply: &serde_json::Value, field: &str) -> serde_json::Value {
     )
     .unwrap()
 }
+
+/// `ceh serve --listen 127.0.0.1:0 ARGS…` with extra settings and none of the
+/// caller's own, and the port it listens on.
+pub fn ceh_serve(args: &[&str], env: &[(&str, &str)]) -> (Process, u16) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ceh"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("APP")
+        .env_remove("CEH_CONFIG")
+        .env_remove("CEH_SERVE_TOKEN")
+        .env_remove("PORT")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let port = listening_port(&mut child);
+    (Process(child), port)
+}

@@ -1,11 +1,11 @@
 //! `ceh serve` on 127.0.0.1:0 in front of the Flask app: every way an event arrives over HTTP.
 
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{json, Value};
 
-use super::harness::{exchange, flask, inner, listening_port, Process};
+use super::harness::{ceh_serve, exchange, flask, inner, Process};
 
 struct Server {
     process: Process,
@@ -17,22 +17,8 @@ fn start(args: &[&str]) -> Server {
 }
 
 fn start_with(args: &[&str], env: &[(&str, &str)]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ceh"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(args)
-        .env_remove("APP")
-        .env_remove("CEH_CONFIG")
-        .env_remove("PORT")
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let port = listening_port(&mut child);
-    Server {
-        process: Process(child),
-        port,
-    }
+    let (process, port) = ceh_serve(args, env);
+    Server { process, port }
 }
 
 /// One HTTP/1.1 exchange with the server's root path.

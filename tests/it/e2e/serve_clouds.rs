@@ -3,21 +3,10 @@
 
 use serde_json::{json, Value};
 
-use super::harness::{exchange, flask, listening_port, Process};
+use super::harness::{ceh_serve, exchange, flask, Process};
 
 fn serve(app_port: u16) -> (Process, u16) {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ceh"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--app"])
-        .arg(format!("http://127.0.0.1:{app_port}"))
-        .env_remove("APP")
-        .env_remove("CEH_CONFIG")
-        .env_remove("CEH_SERVE_TOKEN")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let port = listening_port(&mut child);
-    (Process(child), port)
+    ceh_serve(&["--app", &format!("http://127.0.0.1:{app_port}")], &[])
 }
 
 #[test]
