@@ -5,7 +5,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Request, Response};
 
-use crate::app::{call_within, fanout, App, AppError};
+use crate::app::{call_within, fanout, open, App, AppError};
 use crate::config::Config;
 use crate::error::HandleError;
 use crate::event::Event;
@@ -218,6 +218,28 @@ impl Handler {
         }
     }
 
+    /// Like [`Handler::handle_invocation`], but an HTTP event's response is
+    /// handed back as it starts to arrive, its body still to be read, for
+    /// streaming it on; every other event is handled whole.
+    pub(crate) async fn open_stream<S: App + Clone>(
+        &self,
+        event: &Event,
+        app: S,
+        invocation: &Invocation,
+    ) -> Result<Streamed<S::Body>, HandleError> {
+        let plan = self.explain(event)?;
+        match plan.action {
+            Action::PassThrough { mut request, .. } => {
+                invocation.add_headers(request.headers_mut());
+                let response = open(app, request, invocation.remaining()).await?;
+                Ok(Streamed::Http(response))
+            }
+            _ => Ok(Streamed::Whole(
+                self.deliver(plan, event, app, invocation).await?,
+            )),
+        }
+    }
+
     /// An HTTP event's reply, in its source's shape.
     fn http_reply(&self, shape: ReplyShape, response: Response<Bytes>) -> Reply {
         let reply = passthrough::reply(&shape, &response, self.config.http());
@@ -250,4 +272,12 @@ async fn cloudformation_reply(
     };
     cloudformation::send(rule.name(), event.json(), &document).await?;
     Ok(Reply::CloudFormation(document))
+}
+
+/// What [`Handler::open_stream`] hands back.
+pub(crate) enum Streamed<B> {
+    /// An HTTP event's response, as it starts to arrive.
+    Http(Response<B>),
+    /// Any other event's whole reply.
+    Whole(Reply),
 }

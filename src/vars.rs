@@ -93,3 +93,15 @@ pub(crate) const FUNCTION_VERSION_VAR: &str = "AWS_LAMBDA_FUNCTION_VERSION";
 pub(crate) const MAX_CONCURRENCY_VAR: &str = "AWS_LAMBDA_MAX_CONCURRENCY";
 /// `snap-start` when the function runs with SnapStart.
 pub(crate) const INITIALIZATION_TYPE_VAR: &str = "AWS_LAMBDA_INITIALIZATION_TYPE";
+
+/// How the function answers: `buffered` (the default) or `response_stream`
+/// for a function URL with `InvokeMode: RESPONSE_STREAM`.
+///
+/// ```
+/// use cloud_events_handler::INVOKE_MODE_VAR;
+///
+/// assert_eq!(INVOKE_MODE_VAR, "CEH_INVOKE_MODE");
+/// ```
+pub const INVOKE_MODE_VAR: &str = "CEH_INVOKE_MODE";
+/// Lambda Web Adapter's name for [`INVOKE_MODE_VAR`], read when it is unset.
+pub(crate) const LWA_INVOKE_MODE_VAR: &str = "AWS_LWA_INVOKE_MODE";

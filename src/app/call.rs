@@ -174,3 +174,21 @@ pub(crate) async fn call_within<S: App>(
         None => call(app, request).await,
     }
 }
+
+/// Sends `request` to the app and hands back its response as it starts to
+/// arrive, the body still to be read: for streaming it on. Gives up after
+/// `remaining` when the response has not started by then.
+pub(crate) async fn open<S: App>(
+    app: S,
+    request: Request<Bytes>,
+    remaining: Option<std::time::Duration>,
+) -> Result<Response<S::Body>, AppError> {
+    let started = app.oneshot(request.map(Full::new));
+    let response = match remaining {
+        Some(left) => tokio::time::timeout(left, started)
+            .await
+            .map_err(|_| AppError::Timeout { after: left })?,
+        None => started.await,
+    };
+    response.map_err(|e| AppError::Call(e.into()))
+}

@@ -9,8 +9,8 @@ pub(crate) mod fanout;
 mod process;
 pub(crate) mod upstream;
 
-pub(crate) use call::call_within;
 pub use call::{call, App, AppError, BoxError, SendApp, MAX_RESPONSE_BYTES};
+pub(crate) use call::{call_within, open};
 pub use echo::Echo;
 pub use process::{AppProcess, ProcessError, DEFAULT_READINESS_PATH, DEFAULT_READINESS_TIMEOUT};
 pub(crate) use upstream::innermost;

@@ -52,7 +52,7 @@ pub(crate) fn error_type(err: &HandleError) -> &'static str {
     err.kind().error_type()
 }
 
-fn diagnostic(error_type: &str, err: &dyn std::fmt::Display) -> Diagnostic {
+pub(super) fn diagnostic(error_type: &str, err: &dyn std::fmt::Display) -> Diagnostic {
     Diagnostic {
         error_type: error_type.to_owned(),
         error_message: err.to_string(),

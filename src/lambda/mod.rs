@@ -12,7 +12,9 @@ use crate::{Config, Handler, Invocation};
 
 mod invoke;
 mod runtime_api;
+mod stream;
 mod timing;
+mod workers;
 
 pub use invoke::MAX_REPLY_BYTES;
 pub(crate) use runtime_api::report_init_error;
@@ -129,7 +131,7 @@ pub(crate) async fn serve_until<S: SendApp>(
     check_runtime_env()?;
     let workers = max_concurrency();
     if (trace_env == TraceEnv::Skip || workers > 1) && !runtime_api::snap_start() {
-        return Ok(runtime_api::serve(handler, app, timing, workers, stop).await?);
+        return Ok(workers::serve(handler, app, timing, workers, stop).await?);
     }
     let service = service_fn(move |event: LambdaEvent<Box<RawValue>>| {
         let handler = handler.clone();

@@ -1,5 +1,5 @@
-//! ceh's own loop over the Lambda runtime API: one invocation at a time, or
-//! with Lambda Managed Instances as many at once as `AWS_LAMBDA_MAX_CONCURRENCY` says.
+//! The Lambda runtime API as ceh's own loop speaks it: the next invocation,
+//! and its outcome or a failed start.
 //!
 //! It speaks the protocol lambda_runtime speaks (`GET …/invocation/next`, then
 //! `POST …/{id}/response` or `…/{id}/error`) but leaves `_X_AMZN_TRACE_ID`
@@ -12,12 +12,10 @@ use http_body_util::BodyExt;
 use lambda_runtime::Diagnostic;
 use lambda_runtime_api_client::{body::Body, build_request, PooledClient};
 
-use super::invoke::{invoke, serialize_reply};
 use super::timing::Timing;
-use crate::app::App;
 use crate::shown::shown;
 use crate::vars::{INITIALIZATION_TYPE_VAR, RUNTIME_API_VAR};
-use crate::{Handler, Invocation};
+use crate::Invocation;
 
 const NEXT: &str = "/2018-06-01/runtime/invocation/next";
 const INIT_ERROR: &str = "/2018-06-01/runtime/init/error";
@@ -26,7 +24,7 @@ const DEADLINE_MS: &str = "lambda-runtime-deadline-ms";
 const FUNCTION_ARN: &str = "lambda-runtime-invoked-function-arn";
 const TRACE_ID: &str = "lambda-runtime-trace-id";
 /// Sent by Lambda Managed Instances, and echoed on the reply.
-const INVOCATION_ID: &str = "lambda-runtime-invocation-id";
+pub(super) const INVOCATION_ID: &str = "lambda-runtime-invocation-id";
 const ERROR_TYPE: &str = "lambda-runtime-function-error-type";
 
 /// Why ceh's runtime loop stopped. Lambda starts a new execution environment
@@ -58,6 +56,9 @@ pub enum RuntimeApiError {
     /// An invocation arrived without a request id that a reply could name.
     #[error("the runtime API sent an invocation without a usable lambda-runtime-aws-request-id header ({0:?}), so it cannot be answered")]
     RequestId(String),
+    /// A setting of the runtime loop is not one it can use.
+    #[error("{0}")]
+    Setting(String),
     /// A failed start could not be reported.
     #[error("cannot tell the runtime API that the start failed: {0}")]
     InitError(String),
@@ -75,50 +76,6 @@ pub enum RuntimeApiError {
 /// only lambda_runtime's loop runs.
 pub(super) fn snap_start() -> bool {
     std::env::var(INITIALIZATION_TYPE_VAR).as_deref() == Ok("snap-start")
-}
-
-/// Serves invocations until the runtime API fails or `stop` resolves, with
-/// `workers` loops each taking one invocation at a time. A stop ends each
-/// loop while it waits for its next invocation: an invocation in flight
-/// finishes first, within its deadline.
-pub(super) async fn serve<S: App + Clone>(
-    handler: Handler,
-    app: S,
-    timing: Timing,
-    workers: u32,
-    stop: impl std::future::Future<Output = ()>,
-) -> Result<(), RuntimeApiError> {
-    let client = client(&std::env::var(RUNTIME_API_VAR).unwrap_or_default())?;
-    let (stopping, stopped) = tokio::sync::watch::channel(false);
-    let loops = (0..workers.max(1))
-        .map(|_| worker(&client, &handler, app.clone(), timing, stopped.clone()));
-    let mut all = std::pin::pin!(futures_util::future::try_join_all(loops));
-    tokio::select! {
-        served = &mut all => return served.map(drop),
-        () = stop => {}
-    }
-    let _ = stopping.send(true);
-    all.await.map(drop)
-}
-
-/// One loop: the next invocation, its outcome, and again, until a stop.
-async fn worker<S: App + Clone>(
-    client: &PooledClient,
-    handler: &Handler,
-    app: S,
-    timing: Timing,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
-) -> Result<(), RuntimeApiError> {
-    loop {
-        let next = tokio::select! {
-            next = next(client, timing) => next?,
-            _ = stopped.wait_for(|stop| *stop) => return Ok(()),
-        };
-        let outcome = invoke(handler, app.clone(), next.payload, &next.invocation)
-            .await
-            .and_then(|reply| serialize_reply(&reply));
-        answer(client, &next.request_id, next.invocation_id, outcome).await?;
-    }
 }
 
 /// Tells the runtime API that the start failed, as the custom-runtime
@@ -156,7 +113,7 @@ pub(crate) async fn report_init_error(
 }
 
 /// A client for the runtime API at `api`, the value of `AWS_LAMBDA_RUNTIME_API`.
-fn client(api: &str) -> Result<PooledClient, RuntimeApiError> {
+pub(super) fn client(api: &str) -> Result<PooledClient, RuntimeApiError> {
     Ok(PooledClient::builder()
         .with_endpoint(endpoint(api)?)
         .build())
@@ -172,14 +129,14 @@ pub(super) fn endpoint(api: &str) -> Result<Uri, RuntimeApiError> {
 }
 
 /// One invocation as the runtime API hands it over.
-struct Next {
-    request_id: String,
-    invocation_id: Option<HeaderValue>,
-    invocation: Invocation,
-    payload: Bytes,
+pub(super) struct Next {
+    pub(super) request_id: String,
+    pub(super) invocation_id: Option<HeaderValue>,
+    pub(super) invocation: Invocation,
+    pub(super) payload: Bytes,
 }
 
-async fn next(client: &PooledClient, timing: Timing) -> Result<Next, RuntimeApiError> {
+pub(super) async fn next(client: &PooledClient, timing: Timing) -> Result<Next, RuntimeApiError> {
     let request = build_request()
         .method(Method::GET)
         .uri(NEXT)
@@ -259,7 +216,7 @@ fn invocation(
 /// Sends the reply, or the error Lambda reports. A refusal is written to
 /// stderr and the loop goes on, as lambda_runtime's does: the invocation is
 /// over either way, and a runtime API that is really gone fails the next `GET`.
-async fn answer(
+pub(super) async fn answer(
     client: &PooledClient,
     request_id: &str,
     invocation_id: Option<HeaderValue>,
@@ -270,6 +227,19 @@ async fn answer(
         reason,
     };
     let request = outcome_request(request_id, invocation_id, outcome).map_err(fail)?;
+    send(client, request_id, request).await
+}
+
+/// Sends an invocation's outcome, reading the runtime API's answer to the end.
+pub(super) async fn send(
+    client: &PooledClient,
+    request_id: &str,
+    request: Request<Body>,
+) -> Result<(), RuntimeApiError> {
+    let fail = |reason: String| RuntimeApiError::Reply {
+        request_id: request_id.to_owned(),
+        reason,
+    };
     let response = client
         .call(request)
         .await
@@ -293,7 +263,7 @@ async fn answer(
 
 /// `POST …/{id}/response` with the reply, or `POST …/{id}/error` with the
 /// diagnostic, in the shape Lambda reports (`errorType`, `errorMessage`).
-fn outcome_request(
+pub(super) fn outcome_request(
     request_id: &str,
     invocation_id: Option<HeaderValue>,
     outcome: Result<Vec<u8>, Diagnostic>,

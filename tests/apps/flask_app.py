@@ -4,7 +4,8 @@ Routes: every event route echoes the request as JSON (a body that contains
 "fail" gets a 500, one with a "slow" key waits 3 s first), GET /health answers
 "ok", GET /hello text, POST /fail a 500, GET /slow?seconds=N sleeps first,
 POST /overlap holds each request a second and GET /overlap tells how many
-were there at once.
+were there at once, GET /stream sends two server-sent events, the second once
+the file named by `?flag=` exists.
 
 Run: python flask_app.py [PORT]  (PORT 0 picks a free one). The first line
 on stdout is "listening on 127.0.0.1:PORT".
@@ -70,6 +71,24 @@ def overlap_seen():
 def slow():
     time.sleep(float(request.args.get("seconds", "5")))
     return "slow"
+
+
+@app.get("/stream")
+def stream():
+    # Server-sent events: the first at once, the second only once the test has
+    # seen the first (it creates the file named by `flag`), or "late" after 10 s.
+    flag = request.args.get("flag", "")
+
+    def events():
+        yield "data: 1\n\n"
+        for _ in range(200):
+            if flag and os.path.exists(flag):
+                yield "data: 2\n\n"
+                return
+            time.sleep(0.05)
+        yield "data: late\n\n"
+
+    return Response(events(), mimetype="text/event-stream")
 
 
 @app.route("/", defaults={"path": ""}, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])

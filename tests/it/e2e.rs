@@ -15,6 +15,7 @@ mod runtime_api;
 mod serve;
 mod serve_clouds;
 mod serve_limits;
+mod streaming;
 
 /// `.venv/bin`, with the tools the tests need, for the other areas too.
 pub(crate) use harness::tools;
