@@ -156,7 +156,10 @@ impl Handler {
             }),
             Action::Answer(answer) => Ok(Reply::Answer(answer)),
             Action::Refuse { response, shape } => Ok(self.http_reply(shape, response)),
-            Action::PassThrough { request, shape } => {
+            Action::PassThrough { mut request, shape } => {
+                if self.config.http().lwa_context_headers() {
+                    invocation.add_lwa_context(request.headers_mut());
+                }
                 let response = send(app, request, invocation).await?;
                 Ok(self.http_reply(shape, response))
             }
@@ -230,6 +233,9 @@ impl Handler {
         let plan = self.explain(event)?;
         match plan.action {
             Action::PassThrough { mut request, .. } => {
+                if self.config.http().lwa_context_headers() {
+                    invocation.add_lwa_context(request.headers_mut());
+                }
                 invocation.add_headers(request.headers_mut());
                 let response = open(app, request, invocation.remaining()).await?;
                 Ok(Streamed::Http(response))

@@ -159,6 +159,15 @@ pub const STAGE_VARIABLES_HEADER: HeaderName = HeaderName::from_static("ceh-stag
 /// ```
 pub const FORWARDED_PREFIX_HEADER: HeaderName = HeaderName::from_static("x-forwarded-prefix");
 
+/// `x-amzn-request-context`: Lambda Web Adapter's name for
+/// [`REQUEST_CONTEXT_HEADER`], sent with `[http] lwa_context_headers = true`.
+pub const LWA_REQUEST_CONTEXT_HEADER: HeaderName =
+    HeaderName::from_static("x-amzn-request-context");
+/// `x-amzn-lambda-context`: Lambda Web Adapter's JSON of the invocation
+/// (`request_id`, `deadline`, `invoked_function_arn`, `xray_trace_id`), sent
+/// with `[http] lwa_context_headers = true`.
+pub const LWA_LAMBDA_CONTEXT_HEADER: HeaderName = HeaderName::from_static("x-amzn-lambda-context");
+
 /// The prefix of every header ceh sets; a client's own `ceh-*` headers are dropped.
 pub(crate) const PREFIX: &str = "ceh-";
 

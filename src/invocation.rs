@@ -4,8 +4,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderValue};
 
-use crate::escape::header_value;
-use crate::headers::{DEADLINE_HEADER, FUNCTION_ARN_HEADER, REQUEST_ID_HEADER, TRACE_ID_HEADER};
+use crate::escape::{header_text, header_value};
+use crate::headers::{
+    DEADLINE_HEADER, FUNCTION_ARN_HEADER, LWA_LAMBDA_CONTEXT_HEADER, REQUEST_ID_HEADER,
+    TRACE_ID_HEADER,
+};
 
 /// What is known about the invocation an event arrived with.
 ///
@@ -57,6 +60,26 @@ impl Invocation {
             .and_then(|d| d.duration_since(UNIX_EPOCH).ok())
         {
             headers.insert(DEADLINE_HEADER, HeaderValue::from(ms.as_millis() as u64));
+        }
+    }
+
+    /// Adds `x-amzn-lambda-context`: the invocation as Lambda Web Adapter's
+    /// apps read it, `{"request_id", "deadline", "invoked_function_arn", "xray_trace_id"}`
+    /// (`deadline` in milliseconds since the epoch, 0 when there is none).
+    pub(crate) fn add_lwa_context(&self, headers: &mut HeaderMap) {
+        let deadline = self
+            .deadline
+            .and_then(|d| d.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |ms| ms.as_millis() as u64);
+        let context = serde_json::json!({
+            "request_id": self.request_id,
+            "deadline": deadline,
+            "invoked_function_arn": self.function_arn,
+            "xray_trace_id": self.trace_id,
+        });
+        // JSON as LWA sends it: quotes kept, only what HTTP cannot carry escaped.
+        if let Ok(value) = HeaderValue::from_str(&header_text(&context.to_string())) {
+            headers.insert(LWA_LAMBDA_CONTEXT_HEADER, value);
         }
     }
 

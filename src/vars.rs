@@ -105,3 +105,13 @@ pub(crate) const INITIALIZATION_TYPE_VAR: &str = "AWS_LAMBDA_INITIALIZATION_TYPE
 pub const INVOKE_MODE_VAR: &str = "CEH_INVOKE_MODE";
 /// Lambda Web Adapter's name for [`INVOKE_MODE_VAR`], read when it is unset.
 pub(crate) const LWA_INVOKE_MODE_VAR: &str = "AWS_LWA_INVOKE_MODE";
+
+/// Lambda Web Adapter's settings that mean what ceh's do, read where ceh's
+/// own are unset, so switching the binary is enough (docs/migrating.md).
+///
+/// `AWS_LWA_PORT`: the app's port on 127.0.0.1, when `APP` is unset.
+pub(crate) const LWA_PORT_VAR: &str = "AWS_LWA_PORT";
+/// `AWS_LWA_READINESS_CHECK_PATH`: the readiness path, when `CEH_READINESS_PATH` is unset.
+pub(crate) const LWA_READINESS_CHECK_PATH_VAR: &str = "AWS_LWA_READINESS_CHECK_PATH";
+/// `AWS_LWA_REMOVE_BASE_PATH`: `[http] base_path`, when the configuration sets none.
+pub(crate) const LWA_REMOVE_BASE_PATH_VAR: &str = "AWS_LWA_REMOVE_BASE_PATH";

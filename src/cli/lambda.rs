@@ -6,7 +6,10 @@ use std::time::Duration;
 use crate::app::{
     AppProcess, SendApp, Upstream, DEFAULT_READINESS_PATH, DEFAULT_READINESS_TIMEOUT,
 };
-use crate::vars::{APP_VAR, READINESS_PATH_VAR, READINESS_TIMEOUT_VAR};
+use crate::vars::{
+    APP_VAR, LWA_PORT_VAR, LWA_READINESS_CHECK_PATH_VAR, LWA_REMOVE_BASE_PATH_VAR,
+    READINESS_PATH_VAR, READINESS_TIMEOUT_VAR,
+};
 use crate::{lambda, Echo, Handler};
 use clap::Args;
 
@@ -50,7 +53,7 @@ pub(super) fn run(mut args: LambdaArgs) -> Result<(), Failure> {
     let (loaded, loading) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("ceh-config".into())
-        .spawn(move || loaded.send(config.load().map(Handler::new)))
+        .spawn(move || loaded.send(config.load().and_then(lwa_base_path).map(Handler::new)))
         .map_err(|e| {
             Failure::event(format!(
                 "cannot start a thread to load the configuration: {e}"
@@ -91,17 +94,24 @@ async fn start(
     if args.echo {
         return Ok((handler.await?, timing, Started::Echo));
     }
-    let url = match (&args.app, args.command.is_empty()) {
-        (Some(url), _) => url.clone(),
-        (None, false) => DEFAULT_APP.to_owned(),
-        (None, true) => {
+    let lwa_port = std::env::var(LWA_PORT_VAR)
+        .ok()
+        .filter(|p| !p.trim().is_empty());
+    let url = match (&args.app, lwa_port, args.command.is_empty()) {
+        (Some(url), _, _) => url.clone(),
+        // Lambda Web Adapter's setting, for an app that already reads it.
+        (None, Some(port), _) => format!("http://127.0.0.1:{}", port.trim()),
+        (None, None, false) => DEFAULT_APP.to_owned(),
+        (None, None, true) => {
             return Err(Failure::usage(
                 "no app: set APP=http://127.0.0.1:PORT, start one with `ceh lambda -- COMMAND`, or pass --echo",
             ))
         }
     };
     let app = Upstream::new(&url).map_err(Failure::usage)?;
-    let readiness_path = std::env::var(READINESS_PATH_VAR).ok();
+    let readiness_path = std::env::var(READINESS_PATH_VAR)
+        .or_else(|_| std::env::var(LWA_READINESS_CHECK_PATH_VAR))
+        .ok();
     let timeout = readiness_timeout()?;
     if args.command.is_empty() {
         // An app started by something else is waited for only when asked to.
@@ -228,5 +238,20 @@ fn readiness_timeout() -> Result<Duration, Failure> {
                 ))
             }),
         Err(_) => Ok(DEFAULT_READINESS_TIMEOUT),
+    }
+}
+
+/// `AWS_LWA_REMOVE_BASE_PATH` as `[http] base_path`, when the configuration sets none.
+fn lwa_base_path(config: crate::Config) -> Result<crate::Config, Failure> {
+    match std::env::var(LWA_REMOVE_BASE_PATH_VAR) {
+        Ok(path) if config.http().base_path().is_none() && !path.trim().is_empty() => {
+            let http = config
+                .http()
+                .clone()
+                .with_base_path(path.trim())
+                .map_err(|e| Failure::usage(format!("{LWA_REMOVE_BASE_PATH_VAR}={path:?}: {e}")))?;
+            Ok(config.with_http(http))
+        }
+        _ => Ok(config),
     }
 }

@@ -280,6 +280,12 @@ impl Config {
         self.event_routes.reserves(path)
     }
 
+    /// The configuration with other HTTP options.
+    pub(crate) fn with_http(mut self, http: HttpOptions) -> Self {
+        self.http = http;
+        self
+    }
+
     /// How HTTP events pass through.
     ///
     /// ```

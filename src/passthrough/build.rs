@@ -16,8 +16,8 @@ use super::{headers, path};
 use crate::escape;
 use crate::event::Event;
 use crate::headers::{
-    poses_as, CLOUDEVENT_PREFIX, FORWARDED_PREFIX_HEADER, PREFIX, REQUEST_CONTEXT_HEADER,
-    STAGE_VARIABLES_HEADER,
+    poses_as, CLOUDEVENT_PREFIX, FORWARDED_PREFIX_HEADER, LWA_REQUEST_CONTEXT_HEADER, PREFIX,
+    REQUEST_CONTEXT_HEADER, STAGE_VARIABLES_HEADER,
 };
 
 /// The event a passed-through request came from, as an `http::Extensions` entry.
@@ -147,6 +147,13 @@ pub(super) fn request(
         described.https_only,
     );
 
+    if options.lwa_context_headers() {
+        if let Some(json) = described.context.filter(|j| !j.is_null()) {
+            if let Ok(value) = HeaderValue::from_str(&escape::header_text(&json.to_string())) {
+                headers.insert(LWA_REQUEST_CONTEXT_HEADER, value);
+            }
+        }
+    }
     if options.context_headers() {
         for (name, json) in [
             (REQUEST_CONTEXT_HEADER, described.context),

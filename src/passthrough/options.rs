@@ -18,6 +18,7 @@ use crate::config::table::{checked, expected, read_table};
 /// | `context_headers` | `true` | send `requestContext` and `stageVariables` as `ceh-request-context` / `ceh-stage-variables` |
 /// | `base64` | `"by-content-type"` | `"never"`: reply bodies are always text (a body that is not UTF-8 has its bad bytes replaced) |
 /// | `exclude_headers` | none | response headers left out of every reply, e.g. `["server", "x-powered-by"]` |
+/// | `lwa_context_headers` | `false` | also send `x-amzn-request-context` and `x-amzn-lambda-context`, as Lambda Web Adapter does |
 ///
 /// ```
 /// use cloud_events_handler::passthrough::HttpOptions;
@@ -37,10 +38,11 @@ pub struct HttpOptions {
     allow_event_routes: bool,
     never_base64: bool,
     exclude_headers: Vec<HeaderName>,
+    lwa_context_headers: bool,
 }
 
 const KEYS: &str =
-    "text_content_types, base_path, keep_stage, context_headers, allow_event_routes, base64 or exclude_headers";
+    "text_content_types, base_path, keep_stage, context_headers, allow_event_routes, base64, exclude_headers or lwa_context_headers";
 
 impl Default for HttpOptions {
     /// The options of an empty `[http]` table.
@@ -70,7 +72,28 @@ impl HttpOptions {
             allow_event_routes: raw.allow_event_routes.unwrap_or(false),
             never_base64: raw.base64 == Some(Base64::Never),
             exclude_headers: raw.exclude_headers.unwrap_or_default(),
+            lwa_context_headers: raw.lwa_context_headers.unwrap_or(false),
         }
+    }
+
+    /// Also sends the context headers Lambda Web Adapter's apps read:
+    /// `x-amzn-request-context` (the event's `requestContext`) and
+    /// `x-amzn-lambda-context` (the invocation: request id, deadline, ARN, trace id).
+    ///
+    /// ```
+    /// use cloud_events_handler::passthrough::HttpOptions;
+    ///
+    /// assert!(!HttpOptions::default().lwa_context_headers());
+    /// assert!(HttpOptions::default().with_lwa_context_headers(true).lwa_context_headers());
+    /// ```
+    pub fn with_lwa_context_headers(mut self, send: bool) -> Self {
+        self.lwa_context_headers = send;
+        self
+    }
+
+    /// Whether Lambda Web Adapter's context headers are sent.
+    pub fn lwa_context_headers(&self) -> bool {
+        self.lwa_context_headers
     }
 
     /// Never base64-encodes a reply body (`base64 = "never"`): every body is
@@ -291,6 +314,8 @@ struct RawHttpOptions {
     base64: Option<Base64>,
     #[serde(deserialize_with = "header_names")]
     exclude_headers: Option<Vec<HeaderName>>,
+    #[serde(deserialize_with = "flag")]
+    lwa_context_headers: Option<bool>,
 }
 
 /// `base64 =`: when a reply body is base64-encoded.
@@ -432,7 +457,7 @@ mod tests {
     #[test]
     fn errors_name_the_key_and_say_what_to_write() {
         let cases = [
-            ("colour = 1", "http.colour: unknown key; use text_content_types, base_path, keep_stage, context_headers, allow_event_routes, base64 or exclude_headers"),
+            ("colour = 1", "http.colour: unknown key; use text_content_types, base_path, keep_stage, context_headers, allow_event_routes, base64, exclude_headers or lwa_context_headers"),
             ("base_path = \"api\"", "http.base_path: \"api\" is not a base path; write e.g. \"/api\" (a leading `/`, no `.` or `..` segments)"),
             ("base_path = \"/a/../b\"", "http.base_path: \"/a/../b\" is not a base path; write e.g. \"/api\" (a leading `/`, no `.` or `..` segments)"),
             ("base_path = 1", "http.base_path: expected a string, e.g. \"/api\", found integer"),

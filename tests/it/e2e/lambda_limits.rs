@@ -190,3 +190,50 @@ fn sigterm_lets_the_invocation_in_flight_finish() {
     assert_eq!(exit.code(), Some(0));
     drop::<Process>(ceh);
 }
+
+#[test]
+fn an_lwa_app_keeps_its_settings() {
+    let emulator = Emulator::start();
+    let port = free_port();
+    let config = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(config.path(), "[http]\nlwa_context_headers = true\n").unwrap();
+    let command = flask_command(port);
+    let _ceh = ceh_lambda(
+        &emulator,
+        &[
+            ("AWS_LWA_PORT", port.to_string()),
+            ("AWS_LWA_READINESS_CHECK_PATH", "/health".into()),
+            ("AWS_LWA_REMOVE_BASE_PATH", "/api".into()),
+            ("CEH_CONFIG", config.path().display().to_string()),
+        ],
+        &command.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let mut event: Value =
+        serde_json::from_slice(&crate::fixtures::read("function-url/request.json")).unwrap();
+    event["rawPath"] = json!("/api/orders/7");
+    let reply = emulator.invoke(event.to_string().as_bytes()).unwrap();
+    assert_eq!(reply["statusCode"], 200, "{reply}");
+    let seen = inner(&reply, "body");
+    assert_eq!(seen["path"], "/orders/7", "AWS_LWA_REMOVE_BASE_PATH");
+    assert_eq!(seen["headers"]["x-forwarded-prefix"], json!(["/api"]));
+    let context: Value = serde_json::from_str(
+        seen["headers"]["x-amzn-request-context"][0]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(context["http"]["method"], "GET");
+    let lambda: Value = serde_json::from_str(
+        seen["headers"]["x-amzn-lambda-context"][0]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        lambda["request_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{lambda}"
+    );
+    assert!(lambda["deadline"].as_u64().is_some(), "{lambda}");
+}
