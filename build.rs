@@ -15,6 +15,21 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("cargo::rerun-if-changed=rules");
     let out = Path::new(&std::env::var("OUT_DIR")?).join("rules");
     std::fs::create_dir_all(&out)?;
+    let mut files: Vec<_> = std::fs::read_dir("rules")?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    files.sort();
+    // The built-in rule table's revision, for `ceh --version`: FNV-1a of every rule file.
+    let mut revision: u64 = 0xcbf2_9ce4_8422_2325;
+    for path in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+    {
+        for byte in std::fs::read(path)? {
+            revision = (revision ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    println!("cargo::rustc-env=CEH_RULES_REVISION={revision:016x}");
     for entry in std::fs::read_dir("rules")? {
         let path = entry?.path();
         if path.extension().is_none_or(|ext| ext != "toml") {

@@ -26,7 +26,7 @@ pub(super) struct ExplainArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
-enum Format {
+pub(super) enum Format {
     /// For people: an HTTP-like listing.
     #[default]
     Text,

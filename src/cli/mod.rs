@@ -21,7 +21,7 @@ use failure::{Failure, USAGE};
 
 /// Route cloud events (S3, SQS, EventBridge, CloudEvents, API Gateway…) to a web app.
 #[derive(Parser)]
-#[command(name = "ceh", version, about, max_term_width = 100)]
+#[command(name = "ceh", version = VERSION, about, max_term_width = 100)]
 struct Cli {
     /// With no command, ceh runs as a Lambda bootstrap when AWS_LAMBDA_RUNTIME_API is set.
     #[command(subcommand)]
@@ -41,7 +41,21 @@ enum Command {
     Lambda(lambda::LambdaArgs),
     /// Accept events over HTTP (CloudEvents or raw event JSON) and send them to APP.
     Serve(serve::ServeArgs),
+    /// Print a completion script for a shell: bash, zsh, fish, elvish or powershell.
+    Completions {
+        /// The shell.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
 }
+
+/// `ceh --version`: the version, and the revision of the built-in rule table it carries.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (rules ",
+    env!("CEH_RULES_REVISION"),
+    ")"
+);
 
 /// Runs `ceh` with the process's arguments, and returns its exit code.
 pub fn main() -> ExitCode {
@@ -73,6 +87,7 @@ pub fn main() -> ExitCode {
         Some(Command::Rules(command)) => rules::run(command),
         Some(Command::Lambda(args)) => lambda::run(args),
         Some(Command::Serve(args)) => serve::run(args),
+        Some(Command::Completions { shell }) => completions(shell),
         None if crate::lambda::in_lambda() => lambda::run(lambda::LambdaArgs::from_env()),
         None => Err(Failure::usage(
             "no command given; try ceh explain FILE, ceh invoke FILE or ceh --help",
@@ -85,4 +100,16 @@ pub fn main() -> ExitCode {
             ExitCode::from(failure.code)
         }
     }
+}
+
+/// `ceh completions SHELL`: the completion script, generated from the argument definitions.
+fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {
+    let mut script = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut <Cli as clap::CommandFactory>::command(),
+        "ceh",
+        &mut script,
+    );
+    input::print(&String::from_utf8_lossy(&script))
 }

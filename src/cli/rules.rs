@@ -6,6 +6,7 @@ use crate::Route;
 use crate::{Config, Rule};
 use clap::{Args, Subcommand};
 
+use super::explain::Format;
 use super::failure::Failure;
 use super::input::{print, ConfigArg};
 
@@ -25,11 +26,20 @@ pub(super) enum RulesCommand {
 pub(super) struct ListArgs {
     #[command(flatten)]
     config: ConfigArg,
+    /// Output format: aligned columns, or one JSON array for scripts.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
 }
 
 pub(super) fn run(command: RulesCommand) -> Result<(), Failure> {
     match command {
-        RulesCommand::List(args) => print(&table(&args.config.load()?)),
+        RulesCommand::List(args) => {
+            let config = args.config.load()?;
+            match args.format {
+                Format::Text => print(&table(&config)),
+                Format::Json => print(&format!("{:#}\n", listing(&config))),
+            }
+        }
         RulesCommand::Check { file } => {
             let config = Config::load(&file).map_err(Failure::usage)?;
             let rules = config.rules();
@@ -49,6 +59,38 @@ pub(super) fn run(command: RulesCommand) -> Result<(), Failure> {
             ))
         }
     }
+}
+
+/// The rule table as JSON, in precedence order: one object a rule, the
+/// fallback last (`"position": null`; `"route": null` when it rejects).
+fn listing(config: &Config) -> serde_json::Value {
+    let rules = config.rules();
+    let row = |position: Option<usize>, rule: &Rule| {
+        let route = match rule.route() {
+            Route::Event { path, .. } => serde_json::json!(path.to_string()),
+            Route::Http(format) => serde_json::json!(format!("(pass-through: {format})")),
+        };
+        serde_json::json!({
+            "position": position,
+            "name": rule.name(),
+            "description": rule.description(),
+            "kind": rule.kind().to_string(),
+            "reply": rule.reply().to_string(),
+            "route": route,
+            "defined_at": rule.origin().to_string(),
+        })
+    };
+    let mut rows: Vec<serde_json::Value> = rules
+        .rules()
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| row(Some(i + 1), rule))
+        .collect();
+    rows.push(match rules.fallback() {
+        Some(fallback) => row(None, fallback),
+        None => serde_json::json!({"position": null, "name": "fallback", "route": null}),
+    });
+    serde_json::Value::Array(rows)
 }
 
 /// The rule table as aligned columns, in precedence order.

@@ -536,3 +536,78 @@ fn an_endless_input_is_read_only_past_the_limit_and_refused() {
         started.elapsed()
     );
 }
+
+#[test]
+fn version_names_the_rule_table_revision() {
+    let output = ceh(&["--version"], b"");
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        text.starts_with(&format!("ceh {version} (rules ")),
+        "{text}"
+    );
+    let revision = text
+        .trim_end()
+        .trim_end_matches(')')
+        .rsplit(' ')
+        .next()
+        .unwrap();
+    assert_eq!(revision.len(), 16, "{text}");
+    assert!(revision.bytes().all(|b| b.is_ascii_hexdigit()), "{text}");
+}
+
+#[test]
+fn rules_list_as_json_for_scripts() {
+    let output = ceh(&["rules", "list", "--format", "json"], b"");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let rules: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rules = rules.as_array().unwrap();
+    let table = cloud_events_handler::RuleTable::builtin();
+    assert_eq!(
+        rules.len(),
+        table.rules().len() + 1,
+        "every rule and the fallback"
+    );
+    assert_eq!(rules[0]["position"], 1);
+    assert_eq!(rules[0]["name"], table.rules()[0].name());
+    assert_eq!(rules[0]["defined_at"], "rules/triggers.toml:6");
+    let last = rules.last().unwrap();
+    assert_eq!(
+        (&last["name"], &last["position"], &last["route"]),
+        (
+            &serde_json::json!("fallback"),
+            &serde_json::Value::Null,
+            &serde_json::json!("/")
+        )
+    );
+    let s3 = rules.iter().find(|r| r["name"] == "s3").unwrap();
+    assert_eq!(
+        (&s3["kind"], &s3["reply"], &s3["route"]),
+        (
+            &serde_json::json!("event"),
+            &serde_json::json!("dict"),
+            &serde_json::json!("/aws.s3")
+        )
+    );
+}
+
+#[test]
+fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let output = ceh(&["completions", shell], b"");
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{shell}: {}",
+            stderr(&output)
+        );
+        let script = stdout(&output);
+        assert!(script.len() > 500, "{shell}: {script}");
+        for word in ["explain", "invoke", "serve", "rules"] {
+            assert!(script.contains(word), "{shell} completes no `{word}`");
+        }
+    }
+    let output = ceh(&["completions", "tcsh"], b"");
+    assert_eq!(output.status.code(), Some(2));
+}
