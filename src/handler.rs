@@ -136,8 +136,37 @@ impl Handler {
         app: S,
         invocation: &Invocation,
     ) -> Result<Reply, HandleError> {
-        let plan = self.explain(event)?;
-        self.deliver(plan, event, app, invocation).await
+        let started = std::time::Instant::now();
+        let request_id = invocation.request_id.as_deref().unwrap_or_default();
+        let plan = self.explain(event).inspect_err(|err| {
+            tracing::warn!(requestId = request_id, kind = err.kind().error_type(), error = %err, "event refused");
+        })?;
+        let rule = plan.rule().name();
+        // The path only, never the query (secrets live there); built only when it is logged.
+        let path = tracing::enabled!(tracing::Level::DEBUG)
+            .then(|| plan.requests().first().map(|r| r.uri().path().to_owned()))
+            .flatten();
+        let outcome = self.deliver(plan, event, app, invocation).await;
+        let millis = started.elapsed().as_millis() as u64;
+        match &outcome {
+            Ok(reply) => tracing::debug!(
+                requestId = request_id,
+                rule,
+                path = path.as_deref().unwrap_or(""),
+                status = reply.response().map_or(0, |r| r.status().as_u16()),
+                duration_ms = millis,
+                "event handled"
+            ),
+            Err(err) => tracing::warn!(
+                requestId = request_id,
+                rule,
+                kind = err.kind().error_type(),
+                error = %err,
+                duration_ms = millis,
+                "event failed"
+            ),
+        }
+        outcome
     }
 
     /// Sends a plan's requests to the app, and makes the reply of its answers.

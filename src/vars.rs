@@ -115,3 +115,18 @@ pub(crate) const LWA_PORT_VAR: &str = "AWS_LWA_PORT";
 pub(crate) const LWA_READINESS_CHECK_PATH_VAR: &str = "AWS_LWA_READINESS_CHECK_PATH";
 /// `AWS_LWA_REMOVE_BASE_PATH`: `[http] base_path`, when the configuration sets none.
 pub(crate) const LWA_REMOVE_BASE_PATH_VAR: &str = "AWS_LWA_REMOVE_BASE_PATH";
+
+/// Which log events ceh writes to stderr, as a `RUST_LOG`-style filter
+/// (`warn`, `debug`, `cloud_events_handler=debug,info`); on Lambda,
+/// `AWS_LAMBDA_LOG_LEVEL` comes first.
+///
+/// ```
+/// use cloud_events_handler::LOG_VAR;
+///
+/// assert_eq!(LOG_VAR, "CEH_LOG");
+/// ```
+pub const LOG_VAR: &str = "CEH_LOG";
+/// Lambda's advanced logging controls: `JSON` or `Text`.
+pub(crate) const LAMBDA_LOG_FORMAT_VAR: &str = "AWS_LAMBDA_LOG_FORMAT";
+/// Lambda's advanced logging controls: `TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR` or `FATAL`.
+pub(crate) const LAMBDA_LOG_LEVEL_VAR: &str = "AWS_LAMBDA_LOG_LEVEL";

@@ -9,6 +9,7 @@ mod failure;
 mod input;
 mod invoke;
 mod lambda;
+mod logging;
 mod ndjson;
 mod rules;
 mod serve;
@@ -81,6 +82,13 @@ pub fn main() -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
+    let front = match &cli.command {
+        Some(Command::Lambda(_)) => logging::Front::Lambda,
+        None if crate::lambda::in_lambda() => logging::Front::Lambda,
+        _ => logging::Front::Other,
+    };
+    let serving = matches!(cli.command, Some(Command::Serve(_)));
+    logging::init(front, logging::default_filter(front, serving));
     let outcome = match cli.command {
         Some(Command::Explain(args)) => explain::run(args),
         Some(Command::Invoke(args)) => invoke::run(args),

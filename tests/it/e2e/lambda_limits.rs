@@ -237,3 +237,66 @@ fn an_lwa_app_keeps_its_settings() {
     );
     assert!(lambda["deadline"].as_u64().is_some(), "{lambda}");
 }
+
+#[test]
+fn logs_follow_lambdas_logging_controls_and_carry_no_bodies() {
+    let emulator = Emulator::start();
+    let mut ceh = ceh_lambda(
+        &emulator,
+        &[
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON".into()),
+            ("AWS_LAMBDA_LOG_LEVEL", "DEBUG".into()),
+        ],
+        &["--echo"],
+    );
+    assert!(emulator.invoke(S3).is_ok());
+    // A CloudEvent without its id is refused: a failure, logged at warn with its cause.
+    let refused = emulator.invoke(br#"{"specversion": "1.0", "source": "/s", "type": "t"}"#);
+    assert!(refused.is_err());
+    let pid = ceh.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let (_, stderr) = exit_within(&mut ceh, 10, "ceh did not stop on SIGTERM");
+    let lines: Vec<Value> = stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    let handled = lines
+        .iter()
+        .find(|l| l["message"] == "event handled")
+        .unwrap_or_else(|| panic!("no event handled in {stderr}"));
+    assert_eq!(handled["level"], "DEBUG");
+    assert!(
+        handled["timestamp"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("20")),
+        "{handled}"
+    );
+    assert!(
+        handled["requestId"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{handled}"
+    );
+    assert_eq!(
+        (&handled["rule"], &handled["path"], &handled["status"]),
+        (&json!("s3"), &json!("/aws.s3"), &json!(200))
+    );
+    let refused = lines
+        .iter()
+        .find(|l| l["message"] == "event refused")
+        .unwrap_or_else(|| panic!("no event refused in {stderr}"));
+    assert_eq!(refused["level"], "WARN");
+    assert_eq!(refused["kind"], "Ceh.NoRule");
+    assert!(refused["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("attribute `id` is missing")));
+    // The event's own data never reaches the log.
+    assert!(
+        !stderr.contains("\"key\": \"k\"") && !stderr.contains("eventSource"),
+        "{stderr}"
+    );
+}
