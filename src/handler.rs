@@ -186,9 +186,7 @@ impl Handler {
             Action::Answer(answer) => Ok(Reply::Answer(answer)),
             Action::Refuse { response, shape } => Ok(self.http_reply(shape, response)),
             Action::PassThrough { mut request, shape } => {
-                if self.config.http().lwa_context_headers() {
-                    invocation.add_lwa_context(request.headers_mut());
-                }
+                self.add_lwa_context(&mut request, invocation);
                 let response = send(app, request, invocation).await?;
                 Ok(self.http_reply(shape, response))
             }
@@ -262,9 +260,7 @@ impl Handler {
         let plan = self.explain(event)?;
         match plan.action {
             Action::PassThrough { mut request, .. } => {
-                if self.config.http().lwa_context_headers() {
-                    invocation.add_lwa_context(request.headers_mut());
-                }
+                self.add_lwa_context(&mut request, invocation);
                 invocation.add_headers(request.headers_mut());
                 let response = open(app, request, invocation.remaining()).await?;
                 Ok(Streamed::Http(response))
@@ -272,6 +268,13 @@ impl Handler {
             _ => Ok(Streamed::Whole(
                 self.deliver(plan, event, app, invocation).await?,
             )),
+        }
+    }
+
+    /// Lambda Web Adapter's `x-amzn-lambda-context`, when `[http]` asks for it.
+    fn add_lwa_context(&self, request: &mut Request<Bytes>, invocation: &Invocation) {
+        if self.config.http().lwa_context_headers() {
+            invocation.add_lwa_context(request.headers_mut());
         }
     }
 

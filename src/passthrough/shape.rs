@@ -56,11 +56,9 @@ fn patched(json: &Value, format: HttpFormat) -> Option<Value> {
         HttpFormat::ApiGatewayV1 | HttpFormat::Websocket | HttpFormat::Alb
     );
     let null_maps = rest_style
-        && MAPS.iter().any(|key| {
-            object
-                .get(*key)
-                .is_some_and(|v| v.is_null() || (*key == "pathParameters" && !v.is_object()))
-        });
+        && MAPS
+            .iter()
+            .any(|key| object.get(*key).is_some_and(|v| means_absent(key, v)));
     let context = object.get("requestContext");
     let context_needs = match format {
         // Only a request with a method of its own can lend it to its context.
@@ -77,10 +75,7 @@ fn patched(json: &Value, format: HttpFormat) -> Option<Value> {
     let mut object: Map<String, Value> = object.clone();
     if rest_style {
         for key in MAPS {
-            let drop = object
-                .get(key)
-                .is_some_and(|v| v.is_null() || (key == "pathParameters" && !v.is_object()));
-            if drop {
+            if object.get(key).is_some_and(|v| means_absent(key, v)) {
                 object.remove(key);
             }
         }
@@ -104,6 +99,12 @@ fn patched(json: &Value, format: HttpFormat) -> Option<Value> {
         }
     }
     Some(Value::Object(object))
+}
+
+/// Whether a top-level map member means "none": `null`, or a `pathParameters`
+/// that is not an object (the request does not use it).
+fn means_absent(key: &str, value: &Value) -> bool {
+    value.is_null() || (key == "pathParameters" && !value.is_object())
 }
 
 /// serde's reason, with the JSON path of the field at fault in front:
