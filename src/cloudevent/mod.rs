@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::escape::ce_header_value;
 
+mod google;
 mod validate;
 
 pub use validate::{validate, InvalidCloudEvent};
@@ -45,6 +46,56 @@ pub enum Mode {
     /// The event is a CloudEvent already: its bytes go as a structured-mode
     /// body (`application/cloudevents+json`), unchanged.
     Forward,
+}
+
+/// A documented mapping from a source's own format to CloudEvents
+/// attributes, for what templates cannot say (`[rule.cloudevent] derive`).
+///
+/// ```
+/// use cloud_events_handler::RuleTable;
+///
+/// let table = RuleTable::builtin();
+/// let spec = table.get("gcf-background").ok_or("a built-in rule")?.cloudevent();
+/// let event = serde_json::json!({"context": {"eventId": "1", "eventType": "google.storage.object.finalize",
+///     "resource": {"service": "storage.googleapis.com", "name": "projects/_/buckets/b/objects/x.txt"}}, "data": {}});
+/// let attributes = spec.attributes("gcf-background", &event, b"{}");
+/// assert_eq!(attributes.kind, "google.cloud.storage.object.v1.finalized");
+/// assert_eq!(attributes.source, "//storage.googleapis.com/projects/_/buckets/b");
+/// assert_eq!(attributes.subject.as_deref(), Some("objects/x.txt"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Derivation {
+    /// Google's mapping of Cloud Functions (1st gen) background events, in
+    /// either form: the CloudEvent `type`, `source` and `subject` Google
+    /// gives each legacy event type.
+    GoogleBackground,
+}
+
+impl Derivation {
+    /// The attributes this mapping gives `event`; none where it does not apply.
+    pub(crate) fn apply(self, event: &Value) -> Mapped {
+        match self {
+            Self::GoogleBackground => {
+                google::background(event).map_or_else(Mapped::default, |b| Mapped {
+                    kind: Some(b.kind.to_owned()),
+                    source: Some(b.source),
+                    subject: b.subject,
+                })
+            }
+        }
+    }
+}
+
+/// The attributes a [`Derivation`] gives an event; the rule's templates and
+/// defaults fill the rest.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Mapped {
+    pub(crate) kind: Option<String>,
+    pub(crate) source: Option<String>,
+    pub(crate) subject: Option<String>,
 }
 
 /// The attributes of one request's CloudEvent.

@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::template::Template;
 use crate::cloudevent::{
-    digest, digest_value, Attributes, Mode, CE_ID, CE_SOURCE, CE_SPECVERSION, CE_SUBJECT, CE_TIME,
-    CE_TYPE,
+    digest, digest_value, Attributes, Derivation, Mapped, Mode, CE_ID, CE_SOURCE, CE_SPECVERSION,
+    CE_SUBJECT, CE_TIME, CE_TYPE,
 };
 use crate::escape::ce_header_value as ce_value;
 
@@ -40,6 +40,8 @@ pub struct CloudEventSpec {
     time: Option<Template>,
     subject: Option<Template>,
     mode: Mode,
+    /// A documented mapping that gives the attributes its templates leave out.
+    derive: Option<Derivation>,
     /// `ce-source` and `ce-type` when their templates do not resolve, built
     /// once when the rule loads rather than on every event.
     default_source: HeaderValue,
@@ -57,6 +59,7 @@ pub(crate) struct RawCloudEvent {
     time: Option<String>,
     subject: Option<String>,
     mode: Option<Mode>,
+    derive: Option<Derivation>,
 }
 
 impl CloudEventSpec {
@@ -74,6 +77,7 @@ impl CloudEventSpec {
             time: template("time", raw.time)?,
             subject: template("subject", raw.subject)?,
             mode: raw.mode.unwrap_or_default(),
+            derive: raw.derive,
             default_source: ce_value(Cow::Owned(format!("ceh:{rule}"))),
             default_kind: ce_value(Cow::Owned(format!("ceh.{rule}"))),
         })
@@ -113,13 +117,22 @@ impl CloudEventSpec {
                 .and_then(|t| t.render_raw(json))
                 .filter(|v| !v.is_empty())
         };
+        let Mapped {
+            kind,
+            source,
+            subject,
+        } = self.mapped(json);
         Attributes {
             id: render(&self.id).unwrap_or_else(|| digest(rule, body)),
-            source: render(&self.source).unwrap_or_else(|| format!("ceh:{rule}")),
-            kind: render(&self.kind).unwrap_or_else(|| format!("ceh.{rule}")),
+            source: source
+                .or_else(|| render(&self.source))
+                .unwrap_or_else(|| format!("ceh:{rule}")),
+            kind: kind
+                .or_else(|| render(&self.kind))
+                .unwrap_or_else(|| format!("ceh.{rule}")),
             // `time` is optional, and must be RFC 3339: a source's other formats are left out.
             time: render(&self.time).filter(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()),
-            subject: render(&self.subject),
+            subject: subject.or_else(|| render(&self.subject)),
         }
     }
 
@@ -139,20 +152,40 @@ impl CloudEventSpec {
                 .and_then(|t| t.render(json))
                 .filter(|v| !v.is_empty())
         };
+        let mapped = self.mapped(json);
         headers.insert(CE_SPECVERSION, HeaderValue::from_static("1.0"));
         let id = render(&self.id).map_or_else(|| digest_value(rule, body), ce_value);
         headers.insert(CE_ID, id);
-        let source = render(&self.source).map_or_else(|| self.default_source.clone(), ce_value);
+        let source = mapped
+            .source
+            .map(Cow::Owned)
+            .or_else(|| render(&self.source))
+            .map_or_else(|| self.default_source.clone(), ce_value);
         headers.insert(CE_SOURCE, source);
-        let kind = render(&self.kind).map_or_else(|| self.default_kind.clone(), ce_value);
+        let kind = mapped
+            .kind
+            .map(Cow::Owned)
+            .or_else(|| render(&self.kind))
+            .map_or_else(|| self.default_kind.clone(), ce_value);
         headers.insert(CE_TYPE, kind);
         if let Some(time) =
             render(&self.time).filter(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok())
         {
             headers.insert(CE_TIME, ce_value(time));
         }
-        if let Some(subject) = render(&self.subject) {
+        if let Some(subject) = mapped
+            .subject
+            .map(Cow::Owned)
+            .or_else(|| render(&self.subject))
+        {
             headers.insert(CE_SUBJECT, ce_value(subject));
         }
+    }
+
+    /// What the rule's mapping, if it has one, gives this event.
+    fn mapped(&self, json: &Value) -> Mapped {
+        self.derive
+            .map(|derivation| derivation.apply(json))
+            .unwrap_or_default()
     }
 }

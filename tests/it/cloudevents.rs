@@ -191,6 +191,32 @@ fn aws_events_carry_binary_mode_attributes() {
     }
 }
 
+/// Google's conformance pairs: each legacy background event, in either form, gets the
+/// CloudEvent attributes Google's own frameworks give it (`fixtures/gcf/conformance/`).
+#[test]
+fn google_background_events_carry_the_attributes_googles_mapping_gives() {
+    let handler = Handler::new(Config::default());
+    let expected: toml::Table = toml::from_str(
+        &String::from_utf8(fixtures::read("gcf/conformance/expected.toml")).unwrap(),
+    )
+    .unwrap();
+    assert!(expected.len() >= 17, "the conformance pairs are all here");
+    for (name, attributes) in &expected {
+        let file = format!("gcf/conformance/{name}.json");
+        let event = Event::from_slice(&fixtures::read(&file)).unwrap();
+        let explained = handler.explain(&event).unwrap();
+        let request = &explained.requests()[0];
+        for key in ["id", "source", "type", "subject", "time"] {
+            let seen = request
+                .headers()
+                .get(format!("ce-{key}"))
+                .map(|v| v.to_str().unwrap());
+            let wanted = attributes.get(key).and_then(|v| v.as_str());
+            assert_eq!(seen, wanted, "{file}: ce-{key}");
+        }
+    }
+}
+
 #[test]
 fn every_event_request_is_a_cloudevent() {
     let handler = Handler::new(Config::default());
