@@ -154,6 +154,54 @@ fn sqs_reports_exactly_the_failed_records() {
     );
 }
 
+/// EventBridge Pipes hands a Lambda the bare array of SQS, Kinesis or DynamoDB records: each
+/// goes where its source's own rule sends it, and only the failed ones are reported.
+#[test]
+fn pipes_batches_report_exactly_the_failed_records_by_their_sources_id() {
+    let cases = [
+        (
+            sqs(&ten_with_3_and_7_failing(), None)["Records"].clone(),
+            "/aws.sqs",
+            vec!["m3", "m7"],
+        ),
+        (
+            json!([
+                {"eventSource": "aws:kinesis", "sequenceNumber": "s1", "partitionKey": "p", "data": "b2s="},
+                {"eventSource": "aws:kinesis", "sequenceNumber": "s2", "partitionKey": "p", "data": "fail"},
+                {"eventSource": "aws:kinesis", "sequenceNumber": "s3", "partitionKey": "p", "data": "b2s="}
+            ]),
+            "/aws.kinesis",
+            vec!["s2"],
+        ),
+        (
+            json!([
+                {"eventSource": "aws:dynamodb", "eventName": "INSERT", "dynamodb": {"SequenceNumber": "d1", "note": "fail"}},
+                {"eventSource": "aws:dynamodb", "eventName": "INSERT", "dynamodb": {"SequenceNumber": "d2"}}
+            ]),
+            "/aws.dynamodb",
+            vec!["d1"],
+        ),
+    ];
+    let config = || config("[reply]\nreport_item_failures = true\n");
+    for (event, path, failed) in cases {
+        let handler = Handler::new(config());
+        let parsed = Event::from_json(event.clone());
+        let explained = handler.explain(&parsed).unwrap();
+        assert!(
+            explained.requests().iter().all(|r| r.uri().path() == path),
+            "{path}"
+        );
+        let reply = run(config(), event, Recorder::default()).unwrap();
+        let ids: Vec<&str> = reply["batchItemFailures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["itemIdentifier"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, failed, "{path}");
+    }
+}
+
 #[test]
 fn without_report_batch_item_failures_the_whole_batch_fails() {
     let event = sqs(&ten_with_3_and_7_failing(), None);
