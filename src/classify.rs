@@ -21,6 +21,8 @@ pub struct Match<'t, 'e> {
     rule: &'t Rule,
     values: Vec<&'e str>,
     records: Vec<Record<'e>>,
+    /// What of the event's JSON the rule reads (all of it, or only that).
+    json: &'e serde_json::Value,
 }
 
 impl<'t, 'e> Match<'t, 'e> {
@@ -50,6 +52,12 @@ impl<'t, 'e> Match<'t, 'e> {
     /// ```
     pub fn records(&self) -> &[Record<'e>] {
         &self.records
+    }
+
+    /// The event's JSON as the rule reads it: the parts its queries name,
+    /// or all of it. What the request is built from.
+    pub(crate) fn json(&self) -> &'e serde_json::Value {
+        self.json
     }
 
     /// The records, taken out of the match.
@@ -105,16 +113,17 @@ impl RuleTable {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn classify<'t, 'e>(&'t self, event: &'e Event) -> Result<Match<'t, 'e>, ClassifyError> {
-        let json = event.json();
-        for rule in self
+        let classified = self.classify_view(event);
+        for (position, rule) in self
             .dispatch
-            .candidates(json)
+            .candidates(classified)
             .into_iter()
-            .filter_map(|i| self.rules.get(i))
+            .filter_map(|i| Some((i, self.rules.get(i)?)))
         {
-            if !rule.matches(json) {
+            if !rule.matches(classified) {
                 continue;
             }
+            let json = self.matched_view(event, position, classified);
             let records = match rule.batch() {
                 Some(spec) => spec.records(json),
                 None => Vec::new(),
@@ -135,6 +144,7 @@ impl RuleTable {
                 rule,
                 values,
                 records,
+                json,
             });
         }
         match &self.fallback {
@@ -142,6 +152,7 @@ impl RuleTable {
                 rule,
                 values: Vec::new(),
                 records: Vec::new(),
+                json: self.matched_view(event, self.rules.len(), classified),
             }),
             None => Err(ClassifyError::NoMatch),
         }
@@ -163,6 +174,7 @@ impl<'t, 'e> Match<'t, 'e> {
             rule,
             values,
             records: Vec::new(),
+            json,
         })
     }
 }

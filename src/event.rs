@@ -1,7 +1,12 @@
-//! An incoming event: its original bytes and its parsed JSON, kept together.
+//! An incoming event: its original bytes, checked to be JSON, and the parts
+//! of its JSON that the rules read, built when they are first read.
+
+use std::fmt;
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use http::HeaderMap;
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 /// The largest event accepted by default: Lambda's limit for a synchronous
@@ -16,10 +21,11 @@ use serde_json::Value;
 /// ```
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 6 * 1024 * 1024;
 
-/// An event as it arrived: the raw bytes and the JSON parsed from them.
+/// An event as it arrived: the raw bytes, checked to be one JSON value.
 ///
-/// The bytes are what the app receives as the request body, byte for byte;
-/// the JSON is what rules look at.
+/// The bytes are what the app receives as the request body, byte for byte.
+/// Routing reads only the parts of the JSON its rules name, built from the
+/// bytes when first needed; [`Event::json`] builds all of it, once.
 ///
 /// ```
 /// use cloud_events_handler::Event;
@@ -32,7 +38,14 @@ pub const DEFAULT_MAX_EVENT_BYTES: usize = 6 * 1024 * 1024;
 #[derive(Clone, Debug)]
 pub struct Event {
     bytes: Bytes,
-    json: Value,
+    /// All of the JSON, built on first use.
+    json: OnceLock<Value>,
+    /// Whether the JSON was given rather than read from the bytes, which are
+    /// then not (or not only) that JSON: only `json` describes the event.
+    given: bool,
+    /// What a rule table reads of the JSON: while classifying, and once a rule
+    /// that reads more has matched. Each is built at most once per event.
+    views: [OnceLock<View>; 2],
     /// For a CloudEvent that arrived in binary mode: its `ce-*` headers and
     /// content type, so it leaves in binary mode too.
     binary: Option<Box<HeaderMap>>,
@@ -86,10 +99,12 @@ impl Event {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(EventError::Empty);
         }
-        let json = serde_json::from_slice(&bytes).map_err(EventError::from_json)?;
+        check(&bytes).map_err(EventError::from_json)?;
         Ok(Self {
             bytes,
-            json,
+            json: OnceLock::new(),
+            given: false,
+            views: Default::default(),
             binary: None,
         })
     }
@@ -105,10 +120,16 @@ impl Event {
     pub fn from_json(json: Value) -> Self {
         // Serializing a `Value` cannot fail: its map keys are always strings.
         let bytes = Bytes::from(serde_json::to_vec(&json).unwrap_or_default());
+        Self::given(bytes, json, None)
+    }
+
+    fn given(bytes: Bytes, json: Value, binary: Option<Box<HeaderMap>>) -> Self {
         Self {
             bytes,
-            json,
-            binary: None,
+            json: OnceLock::from(json),
+            given: true,
+            views: Default::default(),
+            binary,
         }
     }
 
@@ -117,11 +138,7 @@ impl Event {
     /// byte for byte; `attributes` its `ce-*` headers and content type, which
     /// the app gets as they came.
     pub(crate) fn binary_cloudevent(json: Value, data: Bytes, attributes: HeaderMap) -> Self {
-        Self {
-            bytes: data,
-            json,
-            binary: Some(Box::new(attributes)),
-        }
+        Self::given(data, json, Some(Box::new(attributes)))
     }
 
     /// The `ce-*` headers and content type of a CloudEvent that arrived in binary mode.
@@ -134,9 +151,109 @@ impl Event {
         &self.bytes
     }
 
-    /// The parsed JSON the rules are matched against.
+    /// All of the event's JSON, built from the bytes on the first call.
+    /// Routing does not need it: it reads only what its rules name.
     pub fn json(&self) -> &Value {
-        &self.json
+        self.json.get_or_init(|| {
+            // The bytes were checked to parse as one JSON value when the event was made.
+            serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
+        })
+    }
+
+    /// What a rule table reads of the JSON, built by `build` from the bytes
+    /// the first time this `slot` is asked for; `key` names the table and
+    /// the rule. Another key, or an event whose JSON was given, gets all of it.
+    pub(crate) fn view(
+        &self,
+        slot: ViewSlot,
+        key: (u64, usize),
+        build: impl FnOnce(&[u8]) -> Option<Value>,
+    ) -> &Value {
+        if self.given {
+            return self.json();
+        }
+        let cell = &self.views[slot as usize];
+        if cell.get().is_none() {
+            if let Some(json) = build(&self.bytes) {
+                let _ = cell.set(View { key, json });
+            }
+        }
+        match cell.get() {
+            Some(view) if view.key == key => &view.json,
+            _ => self.json(),
+        }
+    }
+}
+
+/// Which of an event's partial views of its JSON ([`Event::view`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ViewSlot {
+    /// What classification reads.
+    Classify = 0,
+    /// What the matched rule reads, when more.
+    Matched = 1,
+}
+
+/// Part of an event's JSON, and the rule table it was built for.
+#[derive(Clone, Debug)]
+struct View {
+    key: (u64, usize),
+    json: Value,
+}
+
+/// Checks that `bytes` are one JSON value exactly as parsing them into a
+/// `Value` would (strings, escapes, numbers, depth), building nothing.
+fn check(bytes: &[u8]) -> Result<(), serde_json::Error> {
+    let mut json = serde_json::Deserializer::from_slice(bytes);
+    Check.deserialize(&mut json)?;
+    json.end()
+}
+
+/// Reads one JSON value through the visitor a `Value` would use, keeping nothing.
+#[derive(Clone, Copy)]
+struct Check;
+
+impl<'de> DeserializeSeed<'de> for Check {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, json: D) -> Result<(), D::Error> {
+        json.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Check {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(self)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key_seed(self)?.is_some() {
+            map.next_value_seed(self)?;
+        }
+        Ok(())
     }
 }
 

@@ -207,31 +207,25 @@ impl Handler {
                     _ => Reply::Dict(response),
                 })
             }
-            Action::Batch {
-                spec,
-                records,
-                mut requests,
-            } => {
-                for request in &mut requests {
-                    invocation.add_headers(request.headers_mut());
-                }
-                let mut slots: Vec<Option<Request<Bytes>>> =
-                    requests.into_iter().map(Some).collect();
-                let sequences: Vec<fanout::Sequence> = spec
-                    .sequences(&records)
+            Action::Batch(batch) => {
+                let sequences: Vec<fanout::Sequence> = batch
+                    .spec
+                    .sequences(&batch.records)
                     .into_iter()
-                    .map(|sequence| {
-                        sequence
-                            .into_iter()
-                            .filter_map(|record| {
-                                Some((record.index, slots.get_mut(record.index)?.take()?))
-                            })
-                            .collect()
-                    })
+                    .map(|sequence| sequence.into_iter().map(|record| record.index).collect())
                     .collect();
+                let request = |index: usize| match batch.request(index) {
+                    Some(Ok(mut request)) => {
+                        invocation.add_headers(request.headers_mut());
+                        Ok(request)
+                    }
+                    Some(Err(err)) => Err(err.to_string()),
+                    None => Err(format!("no record {index} in the batch")),
+                };
                 let deliveries = fanout::deliver(
                     app,
                     sequences,
+                    &request,
                     policy.concurrency(),
                     || invocation.remaining(),
                     |status| policy.is_failure(status),
@@ -239,8 +233,8 @@ impl Handler {
                 .await;
                 Ok(reply::batch::reply(
                     rule,
-                    spec,
-                    &records,
+                    batch.spec,
+                    &batch.records,
                     &deliveries,
                     policy,
                 )?)

@@ -2,6 +2,8 @@
 //! `ceh explain`, `ceh invoke`, the Lambda loop and `ceh serve` alike, so what
 //! `explain` shows is exactly what the app would get, refusals included.
 
+use std::sync::OnceLock;
+
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
 
@@ -49,12 +51,10 @@ pub(crate) enum Action<'h, 'e> {
         request: Request<Bytes>,
         reply: &'h EventReply,
     },
-    /// One request per record, in record order.
-    Batch {
-        spec: &'h BatchSpec,
-        records: Vec<Record<'e>>,
-        requests: Vec<Request<Bytes>>,
-    },
+    /// One request per record, in record order, each built when it is
+    /// needed: all at once only when they are shown, one per record in
+    /// flight when they are sent.
+    Batch(Batch<'h, 'e>),
     /// An HTTP event's own request.
     PassThrough {
         request: Request<Bytes>,
@@ -79,7 +79,7 @@ impl<'h, 'e> Plan<'h, 'e> {
             Action::Send { request, .. } | Action::PassThrough { request, .. } => {
                 std::slice::from_ref(request)
             }
-            Action::Batch { requests, .. } => requests,
+            Action::Batch(batch) => batch.requests(),
             Action::Ignore | Action::Answer(_) | Action::Refuse { .. } => &[],
         }
     }
@@ -148,7 +148,7 @@ pub(crate) fn plan<'h, 'e>(
         Route::Event {
             reply: EventReply::Answer(answer),
             ..
-        } => Action::Answer(answer.render(event.json())),
+        } => Action::Answer(answer.render(found.json())),
         Route::Event { reply, .. } => Action::Send {
             request: synthesize(&found, event, config.environment())?,
             reply,
@@ -207,8 +207,68 @@ fn refusal(
         })
 }
 
-/// A batch: one request per record, each on the path its own JSON gives, with
-/// the record's bytes as they stand in the event as its body.
+/// A batch's records, the bodies they go with, and what builds their requests.
+#[derive(Debug)]
+pub(crate) struct Batch<'h, 'e> {
+    config: &'h Config,
+    rule: &'h Rule,
+    pub(crate) spec: &'h BatchSpec,
+    pub(crate) records: Vec<Record<'e>>,
+    bodies: Vec<Bytes>,
+    /// Every request, built when first shown.
+    shown: OnceLock<Vec<Request<Bytes>>>,
+}
+
+impl Batch<'_, '_> {
+    /// The request of the record at `index` (`None` past the last): on the
+    /// path its own JSON gives, with the record's bytes as they stand in the
+    /// event as its body.
+    pub(crate) fn request(&self, index: usize) -> Option<Result<Request<Bytes>, SynthesizeError>> {
+        let record = self.records.get(index)?;
+        let body = self.bodies.get(index)?.clone();
+        Some(self.request_for(record, body))
+    }
+
+    fn request_for(
+        &self,
+        record: &Record<'_>,
+        body: Bytes,
+    ) -> Result<Request<Bytes>, SynthesizeError> {
+        let rule = self.rule;
+        let record_match =
+            Match::resolve(rule, record.json).ok_or_else(|| SynthesizeError::Unresolved {
+                rule: rule.name().to_owned(),
+                index: record.index,
+                path: rule.path().map(ToString::to_string).unwrap_or_default(),
+            })?;
+        let mut request =
+            synthesize_with_body(&record_match, record.json, body, self.config.environment())?;
+        let headers = request.headers_mut();
+        headers.insert(RECORD_INDEX_HEADER, HeaderValue::from(record.index));
+        if let Some(id) = record.id {
+            headers.insert(RECORD_ID_HEADER, header_value(id));
+        }
+        if let Some(group) = record.group {
+            headers.insert(RECORD_GROUP_HEADER, header_value(group));
+        }
+        Ok(request)
+    }
+
+    /// Every record's request, in record order.
+    fn requests(&self) -> &[Request<Bytes>] {
+        self.shown.get_or_init(|| {
+            // Each was built once already when the plan was made: none fails.
+            (0..self.records.len())
+                .filter_map(|index| self.request(index)?.ok())
+                .collect()
+        })
+    }
+}
+
+/// A batch: one request per record. Each is built once here, so that a
+/// record no request can be made for refuses the event before the app is
+/// called, and dropped again: a batch of 10,000 holds its records, not
+/// 10,000 requests.
 fn batch<'h, 'e>(
     config: &'h Config,
     found: Match<'h, 'e>,
@@ -226,29 +286,16 @@ fn batch<'h, 'e>(
         });
     }
     let bodies = spec.bodies(event, &records);
-    let mut requests = Vec::with_capacity(records.len());
-    for (record, body) in records.iter().zip(bodies) {
-        let record_match =
-            Match::resolve(rule, record.json).ok_or_else(|| SynthesizeError::Unresolved {
-                rule: rule.name().to_owned(),
-                index: record.index,
-                path: rule.path().map(ToString::to_string).unwrap_or_default(),
-            })?;
-        let mut request =
-            synthesize_with_body(&record_match, record.json, body, config.environment())?;
-        let headers = request.headers_mut();
-        headers.insert(RECORD_INDEX_HEADER, HeaderValue::from(record.index));
-        if let Some(id) = record.id {
-            headers.insert(RECORD_ID_HEADER, header_value(id));
-        }
-        if let Some(group) = record.group {
-            headers.insert(RECORD_GROUP_HEADER, header_value(group));
-        }
-        requests.push(request);
-    }
-    Ok(Action::Batch {
+    let batch = Batch {
+        config,
+        rule,
         spec,
         records,
-        requests,
-    })
+        bodies,
+        shown: OnceLock::new(),
+    };
+    for (record, body) in batch.records.iter().zip(&batch.bodies) {
+        batch.request_for(record, body.clone())?;
+    }
+    Ok(Action::Batch(batch))
 }

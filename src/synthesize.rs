@@ -95,7 +95,7 @@ pub fn synthesize(
     event: &Event,
     environment: &Environment,
 ) -> Result<Request<Bytes>, SynthesizeError> {
-    let request = synthesize_with_body(found, event.json(), event.bytes().clone(), environment)?;
+    let request = synthesize_with_body(found, found.json(), event.bytes().clone(), environment)?;
     Ok(match event.binary_attributes() {
         Some(attributes) => binary_mode(found, request, attributes),
         None => request,

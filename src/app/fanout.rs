@@ -9,9 +9,9 @@ use http::{Request, StatusCode};
 
 use super::call::{call_within, App};
 
-/// Requests that must reach the app one after another (a FIFO group, a stream
-/// shard), each with its record's index in the batch.
-pub(crate) type Sequence = Vec<(usize, Request<Bytes>)>;
+/// Records whose requests must reach the app one after another (a FIFO
+/// group, a stream shard), by their index in the batch.
+pub(crate) type Sequence = Vec<usize>;
 
 /// What became of one record's request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,11 +26,14 @@ pub(crate) enum Delivery {
 
 /// Sends every sequence, at most `concurrency` at once, each record within
 /// `remaining()` of the invocation's deadline; a sequence stops at its first
-/// failure. An answer counts as a failure when `is_failure(status)` says so.
-/// The deliveries come back in record order.
+/// failure. A record's request is built by `request(index)` just before it
+/// is sent, so only the requests in flight are held. An answer counts as a
+/// failure when `is_failure(status)` says so. The deliveries come back in
+/// record order.
 pub(crate) async fn deliver<S: App + Clone>(
     app: S,
     sequences: Vec<Sequence>,
+    request: impl Fn(usize) -> Result<Request<Bytes>, String> + Copy,
     concurrency: usize,
     remaining: impl Fn() -> Option<Duration> + Copy,
     is_failure: impl Fn(StatusCode) -> bool + Copy,
@@ -44,11 +47,19 @@ pub(crate) async fn deliver<S: App + Clone>(
         .map(|(app, sequence)| async move {
             let mut deliveries = Vec::with_capacity(sequence.len());
             let mut blocked = false;
-            for (index, request) in sequence {
+            for index in sequence {
                 if blocked {
                     deliveries.push((index, Delivery::HeldBack));
                     continue;
                 }
+                let request = match request(index) {
+                    Ok(request) => request,
+                    Err(reason) => {
+                        blocked = true;
+                        deliveries.push((index, Delivery::Failed(reason)));
+                        continue;
+                    }
+                };
                 let delivery = match call_within(app.clone(), request, remaining()).await {
                     Ok(response) if is_failure(response.status()) => {
                         Delivery::Failed(format!("the app answered {}", response.status()))

@@ -48,6 +48,11 @@ impl AnswerSpec {
         Ok(Self { members })
     }
 
+    /// The templates of its members, in order.
+    pub(super) fn templates(&self) -> impl Iterator<Item = &Template> {
+        self.members.iter().map(|(_, template)| template)
+    }
+
     /// The answer for `event`: each member's template rendered from it, or
     /// `null` where the event lacks what it reads.
     pub fn render(&self, event: &Value) -> Value {

@@ -104,6 +104,16 @@ pub struct Record<'e> {
 }
 
 impl BatchSpec {
+    /// Where the records are.
+    pub(super) fn records_query(&self) -> &Query {
+        &self.records
+    }
+
+    /// What it reads in each record: the id and the group.
+    pub(super) fn record_queries(&self) -> impl Iterator<Item = &Query> {
+        self.id.iter().chain(&self.group)
+    }
+
     pub(crate) fn compile(raw: RawBatch) -> Result<Self, String> {
         let query = |key: &str, text: &str| {
             Query::parse(text).map_err(|e| format!("key `batch.{key}`: not a valid JSONPath ({e})"))

@@ -83,6 +83,24 @@ impl CloudEventSpec {
         })
     }
 
+    /// The attribute templates it has.
+    pub(super) fn templates(&self) -> impl Iterator<Item = &Template> {
+        [
+            &self.id,
+            &self.source,
+            &self.kind,
+            &self.time,
+            &self.subject,
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// Whether a documented mapping reads the event too.
+    pub(super) fn derives(&self) -> bool {
+        self.derive.is_some()
+    }
+
     /// How requests carry the CloudEvent.
     ///
     /// ```

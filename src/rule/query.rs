@@ -66,6 +66,15 @@ impl Query {
         }
     }
 
+    /// The steps of a query that has only names, indexes and wildcards;
+    /// `None` for one that needs the general evaluator.
+    pub(super) fn steps(&self) -> Option<&[Step]> {
+        match &self.plan {
+            Plan::Singular(steps) | Plan::Steps(steps) => Some(steps),
+            Plan::General(_) => None,
+        }
+    }
+
     /// The query as written in the rule file.
     pub(crate) fn as_str(&self) -> &str {
         &self.text

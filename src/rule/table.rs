@@ -1,7 +1,12 @@
 //! The ordered table of compiled rules, and the fallback.
 
+use serde_json::Value;
+
 use super::compiled::Rule;
 use super::dispatch;
+use super::needs::Needs;
+use super::prune::prune;
+use crate::event::{Event, ViewSlot};
 
 /// The ordered, compiled rules, and the fallback for events no rule matches.
 ///
@@ -18,16 +23,46 @@ pub struct RuleTable {
     pub(crate) rules: Vec<Rule>,
     pub(crate) fallback: Option<Rule>,
     pub(crate) dispatch: dispatch::Dispatch,
+    pub(crate) needs: Needs,
 }
 
 impl RuleTable {
     /// A table of `rules`, tried in order, and the fallback (`None`: reject).
     pub(crate) fn new(rules: Vec<Rule>, fallback: Option<Rule>) -> Self {
         let dispatch = dispatch::Dispatch::new(&rules);
+        let needs = Needs::of(&rules, fallback.as_ref());
         Self {
             rules,
             fallback,
             dispatch,
+            needs,
+        }
+    }
+
+    /// What classification reads of `event`'s JSON.
+    pub(crate) fn classify_view<'e>(&self, event: &'e Event) -> &'e Value {
+        let need = &self.needs.first;
+        event.view(ViewSlot::Classify, (self.needs.key, 0), |bytes| {
+            prune(bytes, need)
+        })
+    }
+
+    /// What the rule at `position` (the fallback after the rules) reads of
+    /// `event`'s JSON once it has matched: `classified` when that is enough.
+    pub(crate) fn matched_view<'e>(
+        &self,
+        event: &'e Event,
+        position: usize,
+        classified: &'e Value,
+    ) -> &'e Value {
+        match self.needs.matched.get(position) {
+            Some(Some(need)) if need.is_all() => event.json(),
+            Some(Some(need)) => {
+                event.view(ViewSlot::Matched, (self.needs.key, position), |bytes| {
+                    prune(bytes, need)
+                })
+            }
+            _ => classified,
         }
     }
 

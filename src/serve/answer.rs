@@ -6,6 +6,7 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
+use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 
 use super::options::ServeOptions;
@@ -166,13 +167,18 @@ fn events(headers: &HeaderMap, body: Bytes, max_body: usize) -> Result<Vec<Event
     }
     let event = Event::from_bytes_limited(body, max_body).map_err(|e| e.to_string())?;
     if content_type == "application/cloudevents-batch+json" {
-        let items = event.json().as_array().ok_or(
-            "an application/cloudevents-batch+json body must be a JSON array of CloudEvents",
-        )?;
-        return Ok(items
+        // Each item goes on as it was sent: a slice of the body, not a re-serialized value.
+        let items: Vec<&RawValue> = serde_json::from_slice(event.bytes()).map_err(|_| {
+            "an application/cloudevents-batch+json body must be a JSON array of CloudEvents"
+        })?;
+        return items
             .iter()
-            .map(|item| Event::from_json(item.clone()))
-            .collect());
+            .map(|item| {
+                // A borrowed `RawValue` is always a slice of the bytes it was read from.
+                let bytes = event.bytes().slice_ref(item.get().as_bytes());
+                Event::from_bytes_limited(bytes, max_body).map_err(|e| e.to_string())
+            })
+            .collect();
     }
     Ok(vec![event])
 }

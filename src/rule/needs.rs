@@ -1,0 +1,308 @@
+//! What of an event the rule table can ever read: the union of its queries
+//! as a tree of names and indexes, so that routing builds only those parts
+//! of the event's JSON ([`prune`](super::prune)) instead of all of it.
+//!
+//! Classification reads the table's [`Needs::first`]: every predicate, and
+//! every query a rule reads at one known place (`$.Records[0].s3.bucket.name`).
+//! A rule that reads more — a batch's records, an HTTP event's every field,
+//! a query only the general evaluator can answer — has a second tree of its
+//! own, built once the rule has matched.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::compiled::Rule;
+use super::predicate::Test;
+use super::query::Query;
+use super::route::{EventReply, Route};
+use super::step::Step;
+use super::template::{Part, Template};
+
+/// What is kept of one JSON value.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Need {
+    /// The value if it is a scalar; an array or object only as an empty one.
+    /// What a predicate or template at this place can see: they test
+    /// strings, numbers, booleans and existence, never a container's insides.
+    Shallow,
+    /// The members and elements listed, each with its own need.
+    Members(Box<Members>),
+    /// All of it.
+    All,
+}
+
+/// The parts of an array or object that are kept.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Members {
+    pub(crate) names: HashMap<Box<str>, Need>,
+    pub(crate) indexes: BTreeMap<usize, Need>,
+    /// What every element and member value needs (a wildcard, or a negative
+    /// index, which counts from an end not known until the array is read).
+    /// Once settled, the named ones include it.
+    pub(crate) every: Option<Need>,
+}
+
+impl Need {
+    /// Whether this keeps the whole value.
+    pub(crate) fn is_all(&self) -> bool {
+        matches!(self, Need::All)
+    }
+
+    /// Adds what `other` keeps.
+    fn merge(&mut self, other: Need) {
+        match (&mut *self, other) {
+            (Need::All, _) | (_, Need::Shallow) => {}
+            (_, Need::All) => *self = Need::All,
+            (Need::Shallow, members @ Need::Members(_)) => *self = members,
+            (Need::Members(mine), Need::Members(theirs)) => {
+                let Members {
+                    names,
+                    indexes,
+                    every,
+                } = *theirs;
+                for (name, need) in names {
+                    mine.names.entry(name).or_insert(Need::Shallow).merge(need);
+                }
+                for (index, need) in indexes {
+                    mine.indexes
+                        .entry(index)
+                        .or_insert(Need::Shallow)
+                        .merge(need);
+                }
+                if let Some(need) = every {
+                    mine.every.get_or_insert(Need::Shallow).merge(need);
+                }
+            }
+        }
+    }
+
+    /// Gives each named member and index what every one needs too, so that
+    /// pruning looks up one need per place.
+    fn settle(&mut self) {
+        if let Need::Members(members) = self {
+            if let Some(every) = &mut members.every {
+                every.settle();
+                let every = every.clone();
+                for need in members
+                    .names
+                    .values_mut()
+                    .chain(members.indexes.values_mut())
+                {
+                    need.merge(every.clone());
+                }
+            }
+            for need in members
+                .names
+                .values_mut()
+                .chain(members.indexes.values_mut())
+            {
+                need.settle();
+            }
+        }
+    }
+
+    /// What keeping `leaf` at the end of `query` needs; everything, for a
+    /// query that needs the general evaluator (a filter can look anywhere).
+    fn of_query(query: &Query, leaf: Need) -> Need {
+        let Some(steps) = query.steps() else {
+            return Need::All;
+        };
+        steps.iter().rev().fold(leaf, |inner, step| {
+            let mut members = Members::default();
+            match step {
+                Step::Name(name) => {
+                    members.names.insert(name.clone(), inner);
+                }
+                Step::Index(index) => match usize::try_from(*index) {
+                    Ok(index) => {
+                        members.indexes.insert(index, inner);
+                    }
+                    Err(_) => members.every = Some(inner),
+                },
+                Step::All => members.every = Some(inner),
+            }
+            Need::Members(Box::new(members))
+        })
+    }
+
+    /// What a template's placeholders read.
+    fn of_template(template: &Template) -> Need {
+        let mut need = Need::Shallow;
+        for part in template.parts() {
+            if let Part::Value(query) = part {
+                need.merge(Need::of_query(query, Need::Shallow));
+            }
+        }
+        need
+    }
+}
+
+/// A rule table's needs: what classification reads, and what each rule
+/// that reads more needs once it has matched.
+#[derive(Clone, Debug)]
+pub(crate) struct Needs {
+    /// Tells one table's pruned JSON from another's (clones share it).
+    pub(crate) key: u64,
+    pub(crate) first: Need,
+    /// By rule position; the fallback last. `None`: [`Needs::first`] is enough.
+    pub(crate) matched: Vec<Option<Need>>,
+}
+
+impl Needs {
+    /// The needs of `rules` and the fallback.
+    pub(crate) fn of(rules: &[Rule], fallback: Option<&Rule>) -> Self {
+        static KEYS: AtomicU64 = AtomicU64::new(1);
+        let all: Vec<&Rule> = rules.iter().chain(fallback).collect();
+        let mut first = Need::Shallow;
+        let mut more = Vec::with_capacity(all.len());
+        for rule in &all {
+            for predicate in rule.predicates() {
+                let leaf = match predicate.test() {
+                    Test::Equals(value) if value.is_array() || value.is_object() => Need::All,
+                    Test::OneOf(values) if values.iter().any(|v| v.is_array() || v.is_object()) => {
+                        Need::All
+                    }
+                    _ => Need::Shallow,
+                };
+                first.merge(Need::of_query(predicate.query(), leaf));
+            }
+            let (singular, wide) = reads(rule);
+            first.merge(singular);
+            more.push(wide);
+        }
+        let matched = more
+            .into_iter()
+            .map(|wide| {
+                wide.map(|mut need| {
+                    need.merge(first.clone());
+                    need.settle();
+                    need
+                })
+            })
+            .collect();
+        first.settle();
+        Self {
+            key: KEYS.fetch_add(1, Ordering::Relaxed),
+            first,
+            matched,
+        }
+    }
+}
+
+/// What a rule reads once it has matched: the part every event of it needs
+/// (read at known places), and the part only a matched event should pay for
+/// (`None` when there is none).
+fn reads(rule: &Rule) -> (Need, Option<Need>) {
+    let mut singular = Need::Shallow;
+    let mut wide: Option<Need> = None;
+    let mut add = |need: Need, singular: &mut Need| {
+        if is_narrow(&need) {
+            singular.merge(need);
+        } else {
+            wide.get_or_insert(Need::Shallow).merge(need);
+        }
+    };
+    let per_event: Vec<&Template> = rule.headers().iter().map(|(_, t)| t).collect();
+    let cloudevent = rule.cloudevent();
+    let whole = rule.validates_cloudevents() || cloudevent.derives();
+    match rule.route() {
+        Route::Http(_) => return (singular, Some(Need::All)),
+        Route::Event {
+            reply: EventReply::CloudFormation,
+            ..
+        } => return (singular, Some(Need::All)),
+        Route::Event {
+            path,
+            reply: EventReply::Batch(spec),
+        } => {
+            // Each record's templates read the record, wherever the records are.
+            let mut record = if whole { Need::All } else { Need::Shallow };
+            for template in per_event
+                .iter()
+                .copied()
+                .chain(cloudevent.templates())
+                .chain([path])
+            {
+                record.merge(Need::of_template(template));
+            }
+            for query in spec.record_queries() {
+                record.merge(Need::of_query(query, Need::Shallow));
+            }
+            add(Need::of_query(spec.records_query(), record), &mut singular);
+        }
+        Route::Event { path, reply } => {
+            if whole {
+                return (singular, Some(Need::All));
+            }
+            let answer = match reply {
+                EventReply::Answer(answer) => answer.templates().collect(),
+                _ => Vec::new(),
+            };
+            for template in per_event
+                .iter()
+                .copied()
+                .chain(cloudevent.templates())
+                .chain([path])
+                .chain(answer)
+            {
+                add(Need::of_template(template), &mut singular);
+            }
+        }
+    }
+    (singular, wide)
+}
+
+/// Whether a need keeps at most a few scalars: no wildcard, nothing whole.
+fn is_narrow(need: &Need) -> bool {
+    match need {
+        Need::Shallow => true,
+        Need::All => false,
+        Need::Members(members) => {
+            members.every.is_none()
+                && members.names.values().all(is_narrow)
+                && members.indexes.values().all(is_narrow)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RuleTable;
+
+    #[test]
+    fn classification_reads_only_known_places_and_batches_read_more_once_matched() {
+        let table = RuleTable::builtin();
+        let needs = &table.needs;
+        assert!(!needs.first.is_all(), "{:?}", needs.first);
+        assert!(is_narrow(&needs.first), "no wildcard before a rule matches");
+        let position = |name: &str| table.rules().iter().position(|r| r.name() == name);
+        let matched = |name: &str| position(name).and_then(|at| needs.matched[at].as_ref());
+        assert_eq!(matched("s3"), None, "an S3 event needs nothing more");
+        assert!(
+            matched("sqs").is_some_and(|n| !n.is_all()),
+            "the records' ids"
+        );
+        assert!(matched("apigateway-v1").is_some_and(Need::is_all));
+        assert!(matched("cloudformation").is_some_and(Need::is_all));
+    }
+
+    #[test]
+    fn merging_keeps_the_larger_need() {
+        let query = |text: &str| Query::parse(text).unwrap();
+        let mut need = Need::of_query(&query("$.a.b"), Need::Shallow);
+        need.merge(Need::of_query(&query("$.a[*].c"), Need::Shallow));
+        need.merge(Need::of_query(&query("$.d"), Need::All));
+        let Need::Members(members) = &need else {
+            panic!("{need:?}")
+        };
+        assert_eq!(members.names["d"], Need::All);
+        let Need::Members(a) = &members.names["a"] else {
+            panic!("{need:?}")
+        };
+        assert!(a.names.contains_key("b") && a.every.is_some());
+        let mut general = Need::Shallow;
+        general.merge(Need::of_query(&query("$..x"), Need::Shallow));
+        assert!(general.is_all(), "a descendant query can look anywhere");
+    }
+}

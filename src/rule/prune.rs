@@ -1,0 +1,232 @@
+//! The parts of an event's JSON that a [`Need`] keeps, built straight from
+//! its bytes: whatever no rule reads is read past, never built. A 6 MiB
+//! array of small numbers costs the few values its first element gives,
+//! not the 30-odd bytes a `Value` takes for each of them.
+//!
+//! Every query over the pruned value selects what it would over the whole
+//! one, for the queries the need was built from: a kept object has every
+//! member they name, a kept array every element up to the last index they
+//! name (the ones before it that nothing reads as `null`), or all of them
+//! under a wildcard.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::needs::{Members, Need};
+
+/// What `need` keeps of the JSON in `bytes`; `None` when `bytes` are not
+/// one JSON value (an [`Event`](crate::Event) is checked before it gets here).
+pub(crate) fn prune(bytes: &[u8], need: &Need) -> Option<Value> {
+    let mut json = serde_json::Deserializer::from_slice(bytes);
+    let value = Keep(need).deserialize(&mut json).ok()?;
+    json.end().ok()?;
+    Some(value)
+}
+
+/// Keeps what a need asks for of one value.
+struct Keep<'n>(&'n Need);
+
+impl<'de> DeserializeSeed<'de> for Keep<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, json: D) -> Result<Value, D::Error> {
+        match self.0 {
+            Need::All => Value::deserialize(json),
+            Need::Shallow => json.deserialize_any(Shallow),
+            Need::Members(members) => json.deserialize_any(Part(members)),
+        }
+    }
+}
+
+/// A scalar as it is; a container emptied.
+struct Shallow;
+
+/// The members of a container that a need names.
+struct Part<'n>(&'n Members);
+
+/// A scalar, the same whichever visitor meets it.
+macro_rules! scalars {
+    () => {
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_owned()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+    };
+}
+
+impl<'de> Visitor<'de> for Shallow {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    scalars!();
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Value::Array(Vec::new()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Value::Object(Map::new()))
+    }
+}
+
+impl<'de> Visitor<'de> for Part<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    scalars!();
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let members = self.0;
+        // Past the last index named, only a wildcard keeps elements.
+        let last = members.indexes.keys().next_back().copied();
+        let mut kept = Vec::new();
+        let mut index = 0;
+        loop {
+            let need = members.indexes.get(&index).or(members.every.as_ref());
+            match need {
+                Some(need) => match seq.next_element_seed(Keep(need))? {
+                    Some(value) => kept.push(value),
+                    None => break,
+                },
+                None => {
+                    if seq.next_element::<IgnoredAny>()?.is_none() {
+                        break;
+                    }
+                    if last.is_some_and(|last| index < last) {
+                        kept.push(Value::Null);
+                    }
+                }
+            }
+            index += 1;
+        }
+        Ok(Value::Array(kept))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let members = self.0;
+        let mut kept = Map::new();
+        while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
+            match members.names.get(name.as_ref()).or(members.every.as_ref()) {
+                Some(need) => {
+                    let value = map.next_value_seed(Keep(need))?;
+                    kept.insert(name.into_owned(), value);
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Value::Object(kept))
+    }
+}
+
+/// A member name, borrowed from the bytes when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(json: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl<'de> Visitor<'de> for Name {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        json.deserialize_str(Name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RuleTable;
+    use serde_json::json;
+
+    fn first(bytes: &[u8]) -> Value {
+        prune(bytes, &RuleTable::builtin().needs.first).unwrap()
+    }
+
+    #[test]
+    fn only_what_the_rules_read_is_built() {
+        let numbers = format!("[{}1]", "1,".repeat(1000));
+        let kept = first(numbers.as_bytes());
+        assert!(kept.as_array().is_some_and(|a| a.len() <= 1), "{kept}");
+        let s3 = br#"{"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+            "s3": {"bucket": {"name": "b", "arn": "arn:aws:s3:::b"}, "object": {"key": "k", "size": 7}}}],
+            "unread": {"deep": [1, 2, 3]}}"#;
+        let kept = first(s3);
+        assert_eq!(kept["Records"][0]["eventSource"], "aws:s3");
+        assert_eq!(kept["Records"][0]["s3"]["bucket"]["name"], "b");
+        assert!(kept.get("unread").is_none(), "{kept}");
+    }
+
+    #[test]
+    fn indexes_keep_their_places_and_wildcards_keep_every_element() {
+        let mut members = Members::default();
+        members.indexes.insert(2, Need::Shallow);
+        let kept = prune(b"[0, 1, 2, 3]", &Need::Members(Box::new(members))).unwrap();
+        assert_eq!(kept, json!([null, null, 2]));
+        let members = Members {
+            every: Some(Need::Shallow),
+            ..Members::default()
+        };
+        let kept = prune(br#"[{"a": 1}, 2, [3]]"#, &Need::Members(Box::new(members))).unwrap();
+        assert_eq!(kept, json!([{}, 2, []]));
+    }
+
+    #[test]
+    fn a_repeated_name_keeps_its_last_value_in_its_first_place_as_a_full_parse_does() {
+        let mut members = Members::default();
+        members.names.insert("a".into(), Need::Shallow);
+        members.names.insert("b".into(), Need::Shallow);
+        let bytes = br#"{"a": 1, "b": 2, "a": 3}"#;
+        let kept = prune(bytes, &Need::Members(Box::new(members))).unwrap();
+        let full: Value = serde_json::from_slice(bytes).unwrap();
+        assert_eq!(kept, full);
+        assert_eq!(
+            kept.as_object()
+                .map(|o| o.keys().cloned().collect::<Vec<_>>()),
+            full.as_object()
+                .map(|o| o.keys().cloned().collect::<Vec<_>>())
+        );
+        assert_eq!(prune(b"[1,", &Need::Shallow), None);
+    }
+}

@@ -1,0 +1,112 @@
+//! Memory per event: handling a 6 MiB event as the Lambda front end does
+//! (classifying it, building each request the app gets, sending it to an
+//! in-process app, building the reply) allocates at most 3× its size,
+//! measured by the allocator itself. Its own test binary, one test, so
+//! nothing else allocates while it counts.
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use cloud_events_handler::{Config, Event, Handler};
+use http::{Request, Response};
+use http_body_util::Full;
+use peak_alloc::PeakAlloc;
+use serde_json::json;
+
+#[global_allocator]
+static ALLOCATOR: PeakAlloc = PeakAlloc;
+
+const SIZE: usize = 6 * 1024 * 1024;
+
+/// `[1,1,…]`: every element is a `Value` of 32 bytes or more for 2 bytes of text.
+fn small_numbers() -> Vec<u8> {
+    let mut text = String::with_capacity(SIZE);
+    text.push('[');
+    while text.len() < SIZE - 4 {
+        text.push_str("1,");
+    }
+    text.push_str("1]");
+    text.into_bytes()
+}
+
+/// 10,000 SQS messages, each a request of its own.
+fn sqs_records() -> Vec<u8> {
+    let records: Vec<_> = (0..10_000)
+        .map(|i| {
+            json!({
+                "messageId": format!("{i:08}-6a0f-4b3c-9d4e-1f2a3b4c5d6e"),
+                "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a".repeat(4),
+                "body": format!("{{\"order\": {i}, \"items\": [1, 2, 3], \"note\": \"{}\"}}", "x".repeat(5)),
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1545082649183",
+                               "SenderId": "AIDAIENQZJOLO23YVJ4VO", "ApproximateFirstReceiveTimestamp": "1545082649185"},
+                "messageAttributes": {},
+                "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-2:123456789012:my-queue",
+                "awsRegion": "us-east-2"
+            })
+        })
+        .collect();
+    serde_json::to_vec(&json!({ "Records": records })).unwrap()
+}
+
+/// Objects nested 100 deep (the parser allows 128), side by side until 6 MiB.
+fn deep_nesting() -> Vec<u8> {
+    let one = format!("{}1{}", "{\"a\":[".repeat(50), "]}".repeat(50));
+    let mut text = String::from("[");
+    while text.len() + 2 * one.len() + 2 < SIZE {
+        text.push_str(&one);
+        text.push(',');
+    }
+    text.push_str(&one);
+    text.push(']');
+    text.into_bytes()
+}
+
+/// An app that takes every request and answers 200 with no body.
+fn app() -> impl tower::Service<
+    Request<Full<Bytes>>,
+    Response = Response<Full<Bytes>>,
+    Error = Infallible,
+    Future = impl Send,
+> + Clone
+       + Send
+       + 'static {
+    tower::service_fn(|_: Request<Full<Bytes>>| async {
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
+    })
+}
+
+#[test]
+fn handling_a_6_mib_event_allocates_at_most_3x_its_size() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let handler =
+        Handler::new(Config::parse("ceh.toml", "[reply]\nreport_item_failures = true\n").unwrap());
+    // Warm up whatever is built once per process.
+    let warm =
+        Event::from_slice(br#"{"source": "warm", "detail-type": "up", "detail": {}}"#).unwrap();
+    runtime.block_on(handler.handle(&warm, app())).unwrap();
+    for (name, bytes) in [
+        ("an array of small numbers", small_numbers()),
+        ("10,000 SQS records", sqs_records()),
+        ("deep nesting", deep_nesting()),
+    ] {
+        let size = bytes.len();
+        let event = Event::from_bytes(bytes.into()).unwrap();
+        let baseline = ALLOCATOR.current_usage();
+        ALLOCATOR.reset_peak_usage();
+        let reply = runtime.block_on(handler.handle(&event, app()));
+        let peak = ALLOCATOR.peak_usage() - baseline;
+        assert!(reply.is_ok(), "{name}: {reply:?}");
+        drop(reply);
+        let ratio = peak as f64 / size as f64;
+        println!("{name}: {size} bytes, handling it peaked at {peak} bytes more ({ratio:.2}×)");
+        assert!(
+            peak <= 3 * size,
+            "{name}: handling a {size}-byte event peaked at {peak} bytes more ({ratio:.2}×, over 3×)"
+        );
+    }
+}
