@@ -6,8 +6,8 @@ use http::{HeaderMap, HeaderValue};
 
 use crate::escape::{header_text, header_value};
 use crate::headers::{
-    DEADLINE_HEADER, FUNCTION_ARN_HEADER, FUNCTION_NAME_HEADER, LWA_LAMBDA_CONTEXT_HEADER, REQUEST_ID_HEADER,
-    TRACE_ID_HEADER,
+    DEADLINE_HEADER, FUNCTION_ARN_HEADER, FUNCTION_NAME_HEADER, LWA_LAMBDA_CONTEXT_HEADER,
+    REQUEST_ID_HEADER, TRACE_ID_HEADER,
 };
 
 /// What is known about the invocation an event arrived with.

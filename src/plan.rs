@@ -11,9 +11,7 @@ use crate::config::Config;
 use crate::error::HandleError;
 use crate::escape::header_value;
 use crate::event::Event;
-use crate::headers::{
-    METADATA_HEADER, RECORD_GROUP_HEADER, RECORD_ID_HEADER, RECORD_INDEX_HEADER,
-};
+use crate::headers::{METADATA_HEADER, RECORD_GROUP_HEADER, RECORD_ID_HEADER, RECORD_INDEX_HEADER};
 use crate::passthrough::{self, HttpFormat, ReplyShape};
 use crate::rule::{BatchSpec, Body, EventReply, Record, Route, Rule};
 use crate::synthesize::{synthesize, synthesize_with_body, SynthesizeError};
@@ -195,7 +193,9 @@ fn with_body(
     config: &Config,
 ) -> Result<Request<Bytes>, SynthesizeError> {
     let mut request = synthesize_with_body(found, json, body.bytes, config.environment())?;
-    request.headers_mut().insert(CONTENT_TYPE, body.content_type);
+    request
+        .headers_mut()
+        .insert(CONTENT_TYPE, body.content_type);
     let length = HeaderValue::from(request.body().len());
     request.headers_mut().insert(CONTENT_LENGTH, length);
     Ok(request)
@@ -296,7 +296,8 @@ fn batch<'h, 'e>(
             }
         };
         let metadata = rule.metadata.as_ref();
-        if let Some(value) = metadata.and_then(|spec| spec.header(event.json(), Some(record.index))) {
+        if let Some(value) = metadata.and_then(|spec| spec.header(event.json(), Some(record.index)))
+        {
             request.headers_mut().insert(METADATA_HEADER, value);
         }
         let headers = request.headers_mut();

@@ -63,7 +63,9 @@ pub enum SynthesizeError {
         value: String,
     },
     /// The rule's `body` query selects nothing in the event (or record).
-    #[error("rule `{rule}`: the event has nothing at {path}, the rule's `body`; the event is refused")]
+    #[error(
+        "rule `{rule}`: the event has nothing at {path}, the rule's `body`; the event is refused"
+    )]
     NoBody {
         /// The rule that matched.
         rule: String,

@@ -94,7 +94,13 @@ mod tests {
         assert_eq!(described.body, "hi");
         assert_eq!(described.domain_name.as_deref(), Some("localhost:7071"));
         let broken = json!({"Data": {"req": {"Url": "http://h/", "Method": "GE T"}}});
-        assert!(matches!(azure_functions(&broken), Err(PassThroughError::Method { .. })));
-        assert!(matches!(azure_functions(&json!({"Data": {}})), Err(PassThroughError::Shape { .. })));
+        assert!(matches!(
+            azure_functions(&broken),
+            Err(PassThroughError::Method { .. })
+        ));
+        assert!(matches!(
+            azure_functions(&json!({"Data": {}})),
+            Err(PassThroughError::Shape { .. })
+        ));
     }
 }

@@ -99,14 +99,27 @@ mod tests {
             Some(("hello".into(), "text/plain; charset=utf-8".into()))
         );
         assert_eq!(
-            body("$.Data.msg", r#"{"Data": {"msg": "{\"a\": \"caf\u00e9\"}"}}"#).map(|b| b.0),
+            body(
+                "$.Data.msg",
+                r#"{"Data": {"msg": "{\"a\": \"caf\u00e9\"}"}}"#
+            )
+            .map(|b| b.0),
             Some(r#"{"a": "café"}"#.into())
         );
         assert_eq!(
-            body("$.Data.*", r#"{"Data": {"doc": {"n": 1.50, "big": 123456789012345678901234}}}"#),
-            Some((r#"{"n": 1.50, "big": 123456789012345678901234}"#.into(), "application/json".into()))
+            body(
+                "$.Data.*",
+                r#"{"Data": {"doc": {"n": 1.50, "big": 123456789012345678901234}}}"#
+            ),
+            Some((
+                r#"{"n": 1.50, "big": 123456789012345678901234}"#.into(),
+                "application/json".into()
+            ))
         );
-        assert_eq!(body("$.Data.*", r#"{"Data": {"msg": ""}}"#).map(|b| b.0), Some(String::new()));
+        assert_eq!(
+            body("$.Data.*", r#"{"Data": {"msg": ""}}"#).map(|b| b.0),
+            Some(String::new())
+        );
         assert_eq!(body("$.Data.*", r#"{"Data": {}}"#), None, "{text}");
     }
 }

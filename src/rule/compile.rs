@@ -178,7 +178,12 @@ fn compile_rule(at: Origin, raw: RawRule) -> Result<Rule, LoadError> {
     if raw.kind == Some(RawKind::Http) && (raw.body.is_some() || raw.metadata.is_some()) {
         return Err(fail("keys `body` and `metadata` apply to event rules: an http rule passes its request's own body through; remove them".into()));
     }
-    let body = raw.body.as_deref().map(BodySpec::compile).transpose().map_err(&fail)?;
+    let body = raw
+        .body
+        .as_deref()
+        .map(BodySpec::compile)
+        .transpose()
+        .map_err(&fail)?;
     let metadata = raw
         .metadata
         .as_deref()

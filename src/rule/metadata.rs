@@ -37,7 +37,9 @@ impl MetadataSpec {
     pub(crate) fn header(&self, json: &Value, record: Option<usize>) -> Option<HeaderValue> {
         let node = *self.query.select(json).first()?;
         let text = match (record, node) {
-            (Some(index), Value::Object(members)) => Value::Object(of_record(members, index)).to_string(),
+            (Some(index), Value::Object(members)) => {
+                Value::Object(of_record(members, index)).to_string()
+            }
             _ => node.to_string(),
         };
         // Percent-encoded where HTTP cannot carry it, quotes kept: JSON as the app reads it.
@@ -73,7 +75,9 @@ mod tests {
             header.to_str().unwrap(),
             r#"{"SequenceNumber":8,"PartitionContext":{"PartitionId":"0"},"Array":[1]}"#
         );
-        let whole = spec.header(&json!({"Metadata": {"Id": "ü\n"}}), None).unwrap();
+        let whole = spec
+            .header(&json!({"Metadata": {"Id": "ü\n"}}), None)
+            .unwrap();
         assert_eq!(whole.to_str().unwrap(), r#"{"Id":"%C3%BC\n"}"#);
         assert!(spec.header(&json!({}), None).is_none());
     }
