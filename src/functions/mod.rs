@@ -12,7 +12,7 @@
 //!
 //! With `enableForwardingHttpRequest`, an HTTP trigger's request arrives as
 //! itself, at its own path: it goes to the app as it came, and the app's
-//! response back as it is. docs/functions.md describes it all.
+//! response back as it is. docs/deploy.md describes it all.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
