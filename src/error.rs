@@ -125,7 +125,9 @@ impl HandleError {
             HandleError::Classify(_) => ErrorKind::InvalidCloudEvent,
             HandleError::PassThrough(_) => ErrorKind::InvalidHttpEvent,
             HandleError::TooManyRecords { .. } => ErrorKind::TooManyRecords,
-            HandleError::Synthesize(SynthesizeError::DotSegment { .. }) => ErrorKind::InvalidEvent,
+            HandleError::Synthesize(
+                SynthesizeError::DotSegment { .. } | SynthesizeError::NoBody { .. },
+            ) => ErrorKind::InvalidEvent,
             HandleError::Synthesize(_) => ErrorKind::InvalidRequest,
             HandleError::App(AppError::Timeout { .. }) => ErrorKind::AppTimeout,
             HandleError::App(AppError::Call(_)) => ErrorKind::AppUnreachable,

@@ -168,6 +168,34 @@ pub const LWA_REQUEST_CONTEXT_HEADER: HeaderName =
 /// with `[http] lwa_context_headers = true`.
 pub const LWA_LAMBDA_CONTEXT_HEADER: HeaderName = HeaderName::from_static("x-amzn-lambda-context");
 
+/// `ceh-metadata`: what a rule's `metadata` key selects from the event, as
+/// compact JSON (percent-encoded where HTTP cannot carry it, as
+/// [`REQUEST_CONTEXT_HEADER`] is). The built-in Azure Functions rules send the
+/// host's `Metadata` in it; in a batch, each message's own.
+///
+/// ```
+/// use cloud_events_handler::{Config, Event, Handler, METADATA_HEADER};
+///
+/// let handler = Handler::new(Config::default());
+/// let event = Event::from_slice(br#"{"Data": {"msg": "hello"}, "Metadata": {"DequeueCount": 1, "PopReceipt": "r", "Id": "m1"}}"#)?;
+/// let explained = handler.explain(&event)?;
+/// assert_eq!(explained.requests()[0].headers()[METADATA_HEADER], r#"{"DequeueCount":1,"PopReceipt":"r","Id":"m1"}"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const METADATA_HEADER: HeaderName = HeaderName::from_static("ceh-metadata");
+
+/// `ceh-function-name`: the Azure Functions function an invocation is for
+/// (the path the Functions host posted it to), sent by `ceh functions`.
+///
+/// ```
+/// use cloud_events_handler::{Invocation, FUNCTION_NAME_HEADER};
+///
+/// let mut headers = http::HeaderMap::new();
+/// Invocation { function_name: Some("orders".into()), ..Invocation::default() }.add_headers(&mut headers);
+/// assert_eq!(headers[FUNCTION_NAME_HEADER], "orders");
+/// ```
+pub const FUNCTION_NAME_HEADER: HeaderName = HeaderName::from_static("ceh-function-name");
+
 /// The prefix of every header ceh sets; a client's own `ceh-*` headers are dropped.
 pub(crate) const PREFIX: &str = "ceh-";
 

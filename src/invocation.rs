@@ -6,8 +6,8 @@ use http::{HeaderMap, HeaderValue};
 
 use crate::escape::{header_text, header_value};
 use crate::headers::{
-    DEADLINE_HEADER, FUNCTION_ARN_HEADER, LWA_LAMBDA_CONTEXT_HEADER, REQUEST_ID_HEADER,
-    TRACE_ID_HEADER,
+    DEADLINE_HEADER, FUNCTION_ARN_HEADER, FUNCTION_NAME_HEADER, LWA_LAMBDA_CONTEXT_HEADER,
+    REQUEST_ID_HEADER, TRACE_ID_HEADER,
 };
 
 /// What is known about the invocation an event arrived with.
@@ -40,6 +40,8 @@ pub struct Invocation {
     pub function_arn: Option<String>,
     /// The X-Ray trace header value.
     pub trace_id: Option<String>,
+    /// The Azure Functions function the invocation is for (`ceh functions`).
+    pub function_name: Option<String>,
 }
 
 impl Invocation {
@@ -49,6 +51,7 @@ impl Invocation {
             (REQUEST_ID_HEADER, self.request_id.as_deref()),
             (FUNCTION_ARN_HEADER, self.function_arn.as_deref()),
             (TRACE_ID_HEADER, self.trace_id.as_deref()),
+            (FUNCTION_NAME_HEADER, self.function_name.as_deref()),
         ];
         for (name, value) in text {
             if let Some(value) = value {

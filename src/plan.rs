@@ -5,6 +5,7 @@
 use std::sync::OnceLock;
 
 use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, Request, Response, StatusCode};
 
 use crate::classify::Match;
@@ -12,9 +13,9 @@ use crate::config::Config;
 use crate::error::HandleError;
 use crate::escape::header_value;
 use crate::event::Event;
-use crate::headers::{RECORD_GROUP_HEADER, RECORD_ID_HEADER, RECORD_INDEX_HEADER};
+use crate::headers::{METADATA_HEADER, RECORD_GROUP_HEADER, RECORD_ID_HEADER, RECORD_INDEX_HEADER};
 use crate::passthrough::{self, HttpFormat, ReplyShape};
-use crate::rule::{BatchSpec, EventReply, Record, Route, Rule};
+use crate::rule::{BatchSpec, Body, EventReply, Record, Route, Rule};
 use crate::synthesize::{synthesize, synthesize_with_body, SynthesizeError};
 
 /// What an event becomes: the rule it matched, and the requests the app
@@ -150,11 +151,62 @@ pub(crate) fn plan<'h, 'e>(
             ..
         } => Action::Answer(answer.render(found.json())),
         Route::Event { reply, .. } => Action::Send {
-            request: synthesize(&found, event, config.environment())?,
+            request: single(config, &found, event)?,
             reply,
         },
     };
     Ok(Plan { rule, action })
+}
+
+/// One event's request: its body the whole event, or the node the rule's
+/// `body` selects; the rule's `metadata` in `ceh-metadata`.
+fn single(
+    config: &Config,
+    found: &Match<'_, '_>,
+    event: &Event,
+) -> Result<Request<Bytes>, SynthesizeError> {
+    let rule = found.rule();
+    let mut request = match &rule.body {
+        None => synthesize(found, event, config.environment())?,
+        Some(spec) => {
+            let body = spec
+                .extract(event.json(), event.bytes())
+                .ok_or_else(|| no_body(rule))?;
+            with_body(found, event.json(), body, config)?
+        }
+    };
+    if let Some(value) = rule
+        .metadata
+        .as_ref()
+        .and_then(|spec| spec.header(event.json(), None))
+    {
+        request.headers_mut().insert(METADATA_HEADER, value);
+    }
+    Ok(request)
+}
+
+/// A request whose body a rule's `body` chose, with that body's content type.
+fn with_body(
+    found: &Match<'_, '_>,
+    json: &serde_json::Value,
+    body: Body,
+    config: &Config,
+) -> Result<Request<Bytes>, SynthesizeError> {
+    let mut request = synthesize_with_body(found, json, body.bytes, config.environment())?;
+    request
+        .headers_mut()
+        .insert(CONTENT_TYPE, body.content_type);
+    let length = HeaderValue::from(request.body().len());
+    request.headers_mut().insert(CONTENT_LENGTH, length);
+    Ok(request)
+}
+
+/// The error for a rule whose `body` selects nothing.
+fn no_body(rule: &Rule) -> SynthesizeError {
+    SynthesizeError::NoBody {
+        rule: rule.name().to_owned(),
+        path: rule.body().unwrap_or_default().to_owned(),
+    }
 }
 
 /// An HTTP event: its own request, or ceh's refusal of it.
@@ -211,6 +263,7 @@ fn refusal(
 #[derive(Debug)]
 pub(crate) struct Batch<'h, 'e> {
     config: &'h Config,
+    event: &'e Event,
     rule: &'h Rule,
     pub(crate) spec: &'h BatchSpec,
     pub(crate) records: Vec<Record<'e>>,
@@ -241,8 +294,22 @@ impl Batch<'_, '_> {
                 index: record.index,
                 path: rule.path().map(ToString::to_string).unwrap_or_default(),
             })?;
-        let mut request =
-            synthesize_with_body(&record_match, record.json, body, self.config.environment())?;
+        let config = self.config;
+        let mut request = match &rule.body {
+            None => synthesize_with_body(&record_match, record.json, body, config.environment())?,
+            Some(spec) => {
+                let body = spec
+                    .extract(record.json, &body)
+                    .ok_or_else(|| no_body(rule))?;
+                with_body(&record_match, record.json, body, config)?
+            }
+        };
+        let metadata = rule.metadata.as_ref();
+        if let Some(value) =
+            metadata.and_then(|spec| spec.header(self.event.json(), Some(record.index)))
+        {
+            request.headers_mut().insert(METADATA_HEADER, value);
+        }
         let headers = request.headers_mut();
         headers.insert(RECORD_INDEX_HEADER, HeaderValue::from(record.index));
         if let Some(id) = record.id {
@@ -288,6 +355,7 @@ fn batch<'h, 'e>(
     let bodies = spec.bodies(event, &records);
     let batch = Batch {
         config,
+        event,
         rule,
         spec,
         records,

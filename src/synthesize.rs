@@ -62,6 +62,16 @@ pub enum SynthesizeError {
         /// The value, escaped and cut short.
         value: String,
     },
+    /// The rule's `body` query selects nothing in the event (or record).
+    #[error(
+        "rule `{rule}`: the event has nothing at {path}, the rule's `body`; the event is refused"
+    )]
+    NoBody {
+        /// The rule that matched.
+        rule: String,
+        /// The `body` query.
+        path: String,
+    },
     /// HTTP events are passed through by the Lambda front end, not synthesized.
     #[error("rule `{rule}` is an http rule ({format}): its request is the one the event carries, passed through as it is")]
     PassThrough {

@@ -81,6 +81,16 @@ pub const SERVE_TOKEN_VAR: &str = "CEH_SERVE_TOKEN";
 /// ```
 pub const PORT_VAR: &str = "PORT";
 
+/// The port `ceh functions` listens on, on 127.0.0.1, when `--port` is not
+/// given: the Azure Functions host sets it for its custom handler.
+///
+/// ```
+/// use cloud_events_handler::FUNCTIONS_PORT_VAR;
+///
+/// assert_eq!(FUNCTIONS_PORT_VAR, "FUNCTIONS_CUSTOMHANDLER_PORT");
+/// ```
+pub const FUNCTIONS_PORT_VAR: &str = "FUNCTIONS_CUSTOMHANDLER_PORT";
+
 /// The runtime API's `host:port`; its presence means ceh runs as a Lambda runtime.
 pub(crate) const RUNTIME_API_VAR: &str = "AWS_LAMBDA_RUNTIME_API";
 /// The function's name.

@@ -6,6 +6,7 @@
 mod explain;
 mod explanation;
 mod failure;
+mod functions;
 mod input;
 mod invoke;
 mod lambda;
@@ -42,6 +43,8 @@ enum Command {
     Lambda(lambda::LambdaArgs),
     /// Accept events over HTTP (CloudEvents or raw event JSON) and send them to APP.
     Serve(serve::ServeArgs),
+    /// Run as an Azure Functions custom handler: every trigger's invocation through the rules to APP.
+    Functions(functions::FunctionsArgs),
     /// Print a completion script for a shell: bash, zsh, fish, elvish or powershell.
     Completions {
         /// The shell.
@@ -87,7 +90,7 @@ pub fn main() -> ExitCode {
         None if crate::lambda::in_lambda() => logging::Front::Lambda,
         _ => logging::Front::Other,
     };
-    let serving = matches!(cli.command, Some(Command::Serve(_)));
+    let serving = matches!(cli.command, Some(Command::Serve(_) | Command::Functions(_)));
     logging::init(front, logging::default_filter(front, serving));
     let outcome = match cli.command {
         Some(Command::Explain(args)) => explain::run(args),
@@ -95,6 +98,7 @@ pub fn main() -> ExitCode {
         Some(Command::Rules(command)) => rules::run(command),
         Some(Command::Lambda(args)) => lambda::run(args),
         Some(Command::Serve(args)) => serve::run(args),
+        Some(Command::Functions(args)) => functions::run(args),
         Some(Command::Completions { shell }) => completions(shell),
         None if crate::lambda::in_lambda() => lambda::run(lambda::LambdaArgs::from_env()),
         None => Err(Failure::usage(

@@ -209,6 +209,7 @@ fn invocation(
         deadline: timing.deadline(deadline_ms.unwrap_or(0)),
         function_arn: text(FUNCTION_ARN),
         trace_id: text(TRACE_ID),
+        function_name: None,
     };
     Ok((request_id, invocation))
 }

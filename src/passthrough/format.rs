@@ -31,6 +31,8 @@ pub enum HttpFormat {
     Websocket,
     /// VPC Lattice target (v1 or v2 payload).
     VpcLattice,
+    /// An Azure Functions HTTP trigger in a custom handler's invocation payload.
+    AzureFunctions,
 }
 
 impl fmt::Display for HttpFormat {
@@ -42,6 +44,7 @@ impl fmt::Display for HttpFormat {
             HttpFormat::FunctionUrl => "function-url",
             HttpFormat::Websocket => "websocket",
             HttpFormat::VpcLattice => "vpc-lattice",
+            HttpFormat::AzureFunctions => "azure-functions",
         })
     }
 }

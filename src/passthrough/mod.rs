@@ -15,6 +15,7 @@
 //! | `websocket` | `ApiGatewayWebsocketProxyRequest` | as `api-gateway-v1` |
 //! | `alb` | `AlbTargetGroupRequest` | `statusCode`, `statusDescription`, `headers` or `multiValueHeaders`¹, `body`, `isBase64Encoded` |
 //! | `vpc-lattice` | `VpcLatticeRequestV1` / `V2` (by `version`) | `statusCode`, `statusDescription`, `headers`, `body`, `isBase64Encoded` |
+//! | `azure-functions` | `Data.<binding>` of a custom handler's payload (read from the JSON) | `statusCode`, `headers`, `body` (the http output binding's value) |
 //!
 //! ¹ only when the event had `multiValueHeaders`.
 //!
@@ -68,6 +69,7 @@
 //! ```
 
 mod alb;
+mod azure_functions;
 mod build;
 mod error;
 mod format;
@@ -147,6 +149,7 @@ pub fn request(
         HttpFormat::FunctionUrl => (http_api::function_url(json)?, false),
         HttpFormat::Alb => alb::alb(json)?,
         HttpFormat::VpcLattice => (vpc_lattice::vpc_lattice(json)?, false),
+        HttpFormat::AzureFunctions => (azure_functions::azure_functions(json)?, false),
     };
     let request = build::request(format, described, event, options)?;
     Ok(PassThrough {

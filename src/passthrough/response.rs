@@ -60,6 +60,12 @@ pub(super) fn reply(
                 out.insert("headers".into(), one_per_name(&headers));
             }
         }
+        HttpFormat::AzureFunctions => {
+            // The host's http output binding: statusCode, headers, body; no base64 flag.
+            out.insert("headers".into(), joined(&headers, true));
+            out.insert("body".into(), body.into());
+            return Value::Object(out);
+        }
     }
     out.insert("body".into(), body.into());
     out.insert("isBase64Encoded".into(), base64.into());

@@ -38,6 +38,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("rules/google.toml", include_str!("../../rules/google.toml")),
     ("rules/azure.toml", include_str!("../../rules/azure.toml")),
     (
+        "rules/azure-functions.toml",
+        include_str!("../../rules/azure-functions.toml"),
+    ),
+    (
         "rules/eventbridge.toml",
         include_str!("../../rules/eventbridge.toml"),
     ),
@@ -45,13 +49,14 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
 
 /// The built-in rule files as `build.rs` embeds them, in JSON, in the order of
 /// [`BUILTIN_FILES`]. The TOML is what people read; this is what loads at start-up.
-const BUILTIN_JSON: [&str; 7] = [
+const BUILTIN_JSON: [&str; 8] = [
     include_str!(concat!(env!("OUT_DIR"), "/rules/triggers.json")),
     include_str!(concat!(env!("OUT_DIR"), "/rules/http.json")),
     include_str!(concat!(env!("OUT_DIR"), "/rules/records.json")),
     include_str!(concat!(env!("OUT_DIR"), "/rules/cloudevents.json")),
     include_str!(concat!(env!("OUT_DIR"), "/rules/google.json")),
     include_str!(concat!(env!("OUT_DIR"), "/rules/azure.json")),
+    include_str!(concat!(env!("OUT_DIR"), "/rules/azure-functions.json")),
     include_str!(concat!(env!("OUT_DIR"), "/rules/eventbridge.json")),
 ];
 

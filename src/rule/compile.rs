@@ -11,9 +11,11 @@ use toml::Spanned;
 
 use super::answer::AnswerSpec;
 use super::batch::{BatchSpec, RawBatch};
+use super::body::BodySpec;
 use super::cloudevent::{CloudEventSpec, RawCloudEvent};
 use super::compiled::Rule;
 use super::error::{line_of, LoadError, Origin};
+use super::metadata::MetadataSpec;
 use super::predicate::{Predicate, Test};
 use super::query::Query;
 use super::route::{EventReply, ReplyMode, Route};
@@ -40,6 +42,8 @@ struct RawRule {
     answer: Option<toml::Table>,
     cloudevent: Option<RawCloudEvent>,
     validate: Option<RawValidation>,
+    body: Option<String>,
+    metadata: Option<String>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -171,6 +175,21 @@ fn compile_rule(at: Origin, raw: RawRule) -> Result<Rule, LoadError> {
             http_route(raw.path, raw.format, raw.reply, raw.batch).map_err(&fail)?
         }
     };
+    if raw.kind == Some(RawKind::Http) && (raw.body.is_some() || raw.metadata.is_some()) {
+        return Err(fail("keys `body` and `metadata` apply to event rules: an http rule passes its request's own body through; remove them".into()));
+    }
+    let body = raw
+        .body
+        .as_deref()
+        .map(BodySpec::compile)
+        .transpose()
+        .map_err(&fail)?;
+    let metadata = raw
+        .metadata
+        .as_deref()
+        .map(MetadataSpec::compile)
+        .transpose()
+        .map_err(&fail)?;
     let cloudevent =
         CloudEventSpec::compile(raw.cloudevent.unwrap_or_default(), &raw.name).map_err(&fail)?;
     let method = raw
@@ -196,6 +215,8 @@ fn compile_rule(at: Origin, raw: RawRule) -> Result<Rule, LoadError> {
         predicates,
         cloudevent,
         validate_cloudevent: raw.validate == Some(RawValidation::Cloudevent),
+        body,
+        metadata,
         name_header: name_header(&raw.name),
         name: raw.name.into(),
     })
@@ -307,6 +328,8 @@ pub(crate) fn fallback_rule(raw: RawFallback, at: Origin) -> Result<Option<Rule>
         predicates: Box::new([]),
         cloudevent,
         validate_cloudevent: false,
+        body: None,
+        metadata: None,
         name_header: name_header("fallback"),
     }))
 }

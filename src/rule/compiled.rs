@@ -3,8 +3,10 @@
 use http::{HeaderName, Method};
 
 use super::batch::BatchSpec;
+use super::body::BodySpec;
 use super::cloudevent::CloudEventSpec;
 use super::error::Origin;
+use super::metadata::MetadataSpec;
 use super::predicate::Predicate;
 use super::route::{EventReply, Kind, ReplyMode, Route};
 use super::template::Template;
@@ -31,6 +33,10 @@ pub struct Rule {
     pub(crate) predicates: Box<[Predicate]>,
     pub(crate) cloudevent: CloudEventSpec,
     pub(crate) validate_cloudevent: bool,
+    /// `body`: the node of the event (or record) that is the request body.
+    pub(crate) body: Option<BodySpec>,
+    /// `metadata`: the node of the event sent as `ceh-metadata`.
+    pub(crate) metadata: Option<MetadataSpec>,
     /// The rule's name as the `ceh-rule` header value, built once.
     pub(crate) name_header: http::HeaderValue,
 }
@@ -239,6 +245,33 @@ impl Rule {
     /// ```
     pub fn validates_cloudevents(&self) -> bool {
         self.validate_cloudevent
+    }
+
+    /// The `body` key: the JSONPath of the node that is the request body,
+    /// when the body is not the whole event (or record).
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", "[[rule]]\nname = \"q\"\npath = \"/q\"\nbody = \"$.Data.*\"\n")?;
+    /// assert_eq!(config.rules().get("q").and_then(|rule| rule.body()), Some("$.Data.*"));
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
+    pub fn body(&self) -> Option<&str> {
+        self.body.as_ref().map(|spec| spec.query().as_str())
+    }
+
+    /// The `metadata` key: the JSONPath of the node sent as compact JSON in `ceh-metadata`.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let config = Config::parse("ceh.toml", "[[rule]]\nname = \"q\"\npath = \"/q\"\nmetadata = \"$.Metadata\"\n")?;
+    /// assert_eq!(config.rules().get("q").and_then(|rule| rule.metadata()), Some("$.Metadata"));
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
+    pub fn metadata(&self) -> Option<&str> {
+        self.metadata.as_ref().map(|spec| spec.query().as_str())
     }
 
     /// Whether every predicate holds for this event JSON.

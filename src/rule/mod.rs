@@ -6,12 +6,14 @@
 
 mod answer;
 mod batch;
+mod body;
 mod builtin;
 mod cloudevent;
 mod compile;
 mod compiled;
 mod dispatch;
 mod error;
+mod metadata;
 mod needs;
 mod predicate;
 mod prune;
@@ -33,6 +35,7 @@ pub use route::{EventReply, Kind, ReplyMode, Route};
 pub use table::RuleTable;
 pub use template::{Template, MAX_TEMPLATE_LEN};
 
+pub(crate) use body::Body;
 pub(crate) use builtin::{builtin_rules, default_fallback};
 pub(crate) use compile::{compile_rules, fallback_rule, RawFallback};
 pub(crate) use error::line_of;

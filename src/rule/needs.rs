@@ -204,7 +204,11 @@ fn reads(rule: &Rule) -> (Need, Option<Need>) {
     };
     let per_event: Vec<&Template> = rule.headers().iter().map(|(_, t)| t).collect();
     let cloudevent = rule.cloudevent();
-    let whole = rule.validates_cloudevents() || cloudevent.derives();
+    // What `body` and `metadata` select goes to the app whole.
+    let whole = rule.validates_cloudevents()
+        || cloudevent.derives()
+        || rule.body.is_some()
+        || rule.metadata.is_some();
     match rule.route() {
         Route::Http(_) => return (singular, Some(Need::All)),
         Route::Event {
@@ -275,7 +279,14 @@ mod tests {
         let table = RuleTable::builtin();
         let needs = &table.needs;
         assert!(!needs.first.is_all(), "{:?}", needs.first);
-        assert!(is_narrow(&needs.first), "no wildcard before a rule matches");
+        let Need::Members(root) = &needs.first else {
+            panic!("{:?}", needs.first)
+        };
+        let Some(Need::Members(records)) = root.names.get("Records") else {
+            panic!("{root:?}")
+        };
+        assert!(records.every.is_none(), "no batch's every record before a rule matches");
+        assert!(root.every.is_none() && root.names.values().all(|n| !n.is_all()));
         let position = |name: &str| table.rules().iter().position(|r| r.name() == name);
         let matched = |name: &str| position(name).and_then(|at| needs.matched[at].as_ref());
         assert_eq!(matched("s3"), None, "an S3 event needs nothing more");

@@ -64,28 +64,9 @@ pub(super) async fn answer<S: App + Clone>(
         return response;
     };
     let (parts, body) = request.into_parts();
-    let declared = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
-    if declared.is_some_and(|len| len > options.max_body as u64) {
-        // Refused from its headers: a body that can never be taken is not read.
-        return too_large(options.max_body);
-    }
-    let read = tokio::time::timeout(
-        options.body_timeout,
-        Limited::new(body, options.max_body).collect(),
-    );
-    let bytes = match read.await {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(_)) => return too_large(options.max_body),
-        Err(_) => {
-            let message = format!(
-                "the request body did not arrive within {} ms\n",
-                options.body_timeout.as_millis()
-            );
-            return refuse(StatusCode::REQUEST_TIMEOUT, &message);
-        }
+    let bytes = match read_body(&parts.headers, body, options).await {
+        Ok(bytes) => bytes,
+        Err(refused) => return refused,
     };
     let events = match events(&parts.headers, bytes, options.max_body) {
         Ok(events) => events,
@@ -116,6 +97,37 @@ pub(super) async fn answer<S: App + Clone>(
                 .map(Reply::into_json)
                 .collect();
             json(StatusCode::OK, &serde_json::Value::Array(all))
+        }
+    }
+}
+
+/// A request's body, read whole within `options`' size and time limits, or
+/// the answer that refuses it (413 over the limit, 408 too slow).
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Incoming,
+    options: &ServeOptions,
+) -> Result<Bytes, Response<Full<Bytes>>> {
+    let declared = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > options.max_body as u64) {
+        // Refused from its headers: a body that can never be taken is not read.
+        return Err(too_large(options.max_body));
+    }
+    let read = tokio::time::timeout(
+        options.body_timeout,
+        Limited::new(body, options.max_body).collect(),
+    );
+    match read.await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(_)) => Err(too_large(options.max_body)),
+        Err(_) => {
+            let message = format!(
+                "the request body did not arrive within {} ms\n",
+                options.body_timeout.as_millis()
+            );
+            Err(refuse(StatusCode::REQUEST_TIMEOUT, &message))
         }
     }
 }

@@ -13,7 +13,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::Request;
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -28,6 +30,7 @@ mod answer;
 mod options;
 
 use answer::answer;
+pub(crate) use answer::read_body;
 pub use options::{ServeOptions, MAX_BODY_LIMIT};
 
 /// The first wait after a failed accept; each failure in a row doubles it.
@@ -76,8 +79,37 @@ where
     S::Body: 'static,
 {
     options.check().map_err(std::io::Error::other)?;
-    let graceful = GracefulShutdown::new();
     let in_flight = Arc::new(Semaphore::new(options.max_in_flight));
+    let answering = options.clone();
+    let respond = move |request: Request<Incoming>| {
+        let (handler, app, options, in_flight) = (
+            handler.clone(),
+            app.clone(),
+            answering.clone(),
+            in_flight.clone(),
+        );
+        async move { answer(request, &handler, app, &options, &in_flight).await }
+    };
+    accept("ceh serve", listener, &options, shutdown, respond).await
+}
+
+/// The server around a front end's answers: accepts connections on
+/// `listener` (backing off while accepts fail), reads requests within
+/// `options`' header limits, answers each with `respond`, and once
+/// `shutdown` resolves finishes the requests in flight within
+/// `options.shutdown_timeout`. `front` names the front end on stderr.
+pub(crate) async fn accept<F, Fut>(
+    front: &'static str,
+    listener: TcpListener,
+    options: &ServeOptions,
+    shutdown: impl std::future::Future<Output = ()>,
+    respond: F,
+) -> std::io::Result<()>
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
+    let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     let mut backoff = Duration::ZERO;
     loop {
@@ -91,7 +123,7 @@ where
                     // Out of file descriptors, say: wait before the next try, or the
                     // loop spins, and the connections in flight close meanwhile.
                     backoff = (backoff * 2).clamp(ACCEPT_BACKOFF_FIRST, ACCEPT_BACKOFF_MAX);
-                    eprintln!("ceh serve: cannot accept a connection ({err}); trying again in {} ms", backoff.as_millis());
+                    eprintln!("{front}: cannot accept a connection ({err}); trying again in {} ms", backoff.as_millis());
                     tokio::select! {
                         () = tokio::time::sleep(backoff) => continue,
                         () = &mut shutdown => break,
@@ -100,27 +132,14 @@ where
             },
             () = &mut shutdown => break,
         };
-        let (handler, app, options, in_flight) = (
-            handler.clone(),
-            app.clone(),
-            options.clone(),
-            in_flight.clone(),
-        );
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new())
             .header_read_timeout(options.header_timeout)
             .max_headers(options.max_headers);
+        let respond = respond.clone();
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-            let (handler, app, options, in_flight) = (
-                handler.clone(),
-                app.clone(),
-                options.clone(),
-                in_flight.clone(),
-            );
-            async move {
-                let response = answer(request, &handler, app, &options, &in_flight).await;
-                Ok::<_, Infallible>(response)
-            }
+            let answered = respond(request);
+            async move { Ok::<_, Infallible>(answered.await) }
         });
         let watched = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
@@ -133,7 +152,7 @@ where
         .is_err()
     {
         eprintln!(
-            "ceh serve: requests still in flight {} ms after the stop; closing their connections",
+            "{front}: requests still in flight {} ms after the stop; closing their connections",
             options.shutdown_timeout.as_millis()
         );
     }

@@ -1,10 +1,12 @@
 //! End to end: the real `ceh` binary under cargo-lambda's runtime-API emulator,
-//! in front of real apps (Flask over HTTP, axum in process).
+//! or under a test that plays the Azure Functions host, in front of real apps (Flask
+//! over HTTP, axum in process).
 //!
 //! The tools are installed by `.ci/install-tools` the first time a test needs
 //! them; a failed install fails the tests, it never skips them.
 
 mod examples;
+mod functions;
 mod harness;
 mod http_events;
 mod in_process;

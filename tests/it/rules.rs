@@ -37,7 +37,7 @@ fn builtin_rules_compile_with_descriptions() {
         }
     }
     assert_eq!(table.fallback().map(|r| r.name()), Some("fallback"));
-    assert_eq!(BUILTIN_FILES.len(), 7);
+    assert_eq!(BUILTIN_FILES.len(), 8);
 }
 
 #[test]
@@ -114,7 +114,7 @@ fn load_errors_name_file_line_rule_and_key() {
         ),
         (
             "[[rule]]\nname = \"a\"\npath = \"/a\"\npth = \"/b\"\n[rule.match]\n\"$.a\" = 1\n",
-            "my.toml:1: rule `a`: unknown key `pth`, expected one of `name`, `description`, `kind`, `path`, `format`, `method`, `reply`, `headers`, `match`, `batch`, `answer`, `cloudevent`, `validate`",
+            "my.toml:1: rule `a`: unknown key `pth`, expected one of `name`, `description`, `kind`, `path`, `format`, `method`, `reply`, `headers`, `match`, `batch`, `answer`, `cloudevent`, `validate`, `body`, `metadata`",
         ),
         (
             "[[rule]]\npath = \"/a\"\n",

@@ -357,13 +357,22 @@ pub fn inner(reply: &serde_json::Value, field: &str) -> serde_json::Value {
 /// `ceh serve --listen 127.0.0.1:0 ARGS…` with extra settings and none of the
 /// caller's own, and the port it listens on.
 pub fn ceh_serve(args: &[&str], env: &[(&str, &str)]) -> (Process, u16) {
+    let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    ceh_listening(&all, env)
+}
+
+/// `ceh ARGS…` for a front end that says `listening on 127.0.0.1:PORT` first
+/// (`serve`, `functions`), with extra settings and none of the caller's own
+/// ceh settings, and the port it listens on.
+pub fn ceh_listening(args: &[&str], env: &[(&str, &str)]) -> (Process, u16) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ceh"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
         .args(args)
         .env_remove("APP")
         .env_remove("CEH_CONFIG")
         .env_remove("CEH_SERVE_TOKEN")
         .env_remove("PORT")
+        .env_remove("FUNCTIONS_CUSTOMHANDLER_PORT")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

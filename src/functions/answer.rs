@@ -1,0 +1,145 @@
+//! One request from the Functions host: an invocation payload, through the
+//! rules to the app, answered with the response payload; or, with HTTP
+//! forwarding on, an HTTP trigger's original request, passed to the app and
+//! its response back as it is.
+
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, TRANSFER_ENCODING};
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+
+use super::function_app::{Function, FunctionApp};
+use super::{outputs, payload};
+use crate::app::{call_within, App};
+use crate::handler::Handler;
+use crate::headers::{poses_as, CLOUDEVENT_PREFIX, PREFIX};
+use crate::invocation::Invocation;
+use crate::serve::{read_body, ServeOptions};
+
+/// The header the Functions host names an invocation by.
+const INVOCATION_ID: &str = "x-azure-functions-invocationid";
+
+/// The answer to one request from the host.
+pub(super) async fn answer<S: App + Clone>(
+    request: Request<Incoming>,
+    handler: &Handler,
+    app: S,
+    functions: &FunctionApp,
+    options: &ServeOptions,
+) -> Response<Full<Bytes>> {
+    let path = request.uri().path();
+    let name = path.trim_start_matches('/');
+    let function = functions.function(name);
+    // With forwarding on, the host sends an HTTP trigger's request itself, at
+    // its own path; invocations of other functions are POSTs to /<function>.
+    let forwarded = functions.forwards_http()
+        && (function.is_none_or(Function::is_http) || request.method() != Method::POST);
+    let name = name.to_owned();
+    let (parts, body) = request.into_parts();
+    let bytes = match read_body(&parts.headers, body, options).await {
+        Ok(bytes) => bytes,
+        Err(refused) => return refused,
+    };
+    let invocation = Invocation {
+        request_id: parts
+            .headers
+            .get(INVOCATION_ID)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        deadline: Some(std::time::SystemTime::now() + options.timeout),
+        function_name: (!forwarded).then(|| name.clone()),
+        ..Invocation::default()
+    };
+    if forwarded {
+        return forward(handler, app, parts, bytes, &invocation).await;
+    }
+    let binding = function.and_then(Function::trigger).map(|t| t.name());
+    let event = match payload::event(bytes, binding, options.max_body) {
+        Ok(event) => event,
+        Err(err) => {
+            return payload_response(
+                StatusCode::BAD_REQUEST,
+                outputs::failure(vec![format!("function `{name}`: {err}")]),
+            )
+        }
+    };
+    match handler.handle_invocation(&event, app, &invocation).await {
+        Ok(reply) => payload_response(StatusCode::OK, outputs::success(function, reply)),
+        Err(err) => {
+            let line = format!("function `{name}`: {err}");
+            eprintln!("ceh functions: 500 {line}");
+            // A 500 for every failure: the host retries, and a queue message goes to poison after its retries.
+            payload_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                outputs::failure(vec![line]),
+            )
+        }
+    }
+}
+
+/// An HTTP trigger's forwarded request, to the app as it came (less what
+/// only ceh may send); the app's response back as it is.
+async fn forward<S: App>(
+    handler: &Handler,
+    app: S,
+    parts: http::request::Parts,
+    body: Bytes,
+    invocation: &Invocation,
+) -> Response<Full<Bytes>> {
+    let path = parts.uri.path();
+    let config = handler.config();
+    if !config.http().allow_event_routes() && config.is_event_route(path) {
+        return text(StatusCode::NOT_FOUND, format!("{path} is an event route, not reachable over HTTP; set allow_event_routes = true in [http] to allow it\n"));
+    }
+    let keep_ce = config.http().allow_event_routes();
+    let mut request = Request::new(body);
+    *request.method_mut() = parts.method;
+    *request.uri_mut() = parts.uri;
+    for (name, value) in &parts.headers {
+        let ceh_own = poses_as(name, PREFIX) || (!keep_ce && poses_as(name, CLOUDEVENT_PREFIX));
+        if !ceh_own && name != TRANSFER_ENCODING {
+            request.headers_mut().append(name, value.clone());
+        }
+    }
+    let length = HeaderValue::from(request.body().len());
+    request.headers_mut().insert(CONTENT_LENGTH, length);
+    if !request.headers().contains_key(HOST) {
+        request
+            .headers_mut()
+            .insert(HOST, HeaderValue::from_static("localhost"));
+    }
+    invocation.add_headers(request.headers_mut());
+    match call_within(app, request, invocation.remaining()).await {
+        Ok(response) => {
+            let (mut parts, body) = response.into_parts();
+            parts.headers.remove(TRANSFER_ENCODING);
+            parts.headers.remove(http::header::CONNECTION);
+            parts.headers.remove(CONTENT_LENGTH);
+            Response::from_parts(parts, Full::new(body))
+        }
+        Err(err) => {
+            eprintln!("ceh functions: 502 {err}");
+            text(StatusCode::BAD_GATEWAY, format!("{err}\n"))
+        }
+    }
+}
+
+fn payload_response(status: StatusCode, payload: serde_json::Value) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(payload.to_string())));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
