@@ -12,6 +12,7 @@ mod lambda;
 mod logging;
 mod ndjson;
 mod rules;
+mod sample;
 mod serve;
 
 use std::process::ExitCode;
@@ -42,6 +43,8 @@ enum Command {
     Lambda(lambda::LambdaArgs),
     /// Accept events over HTTP (CloudEvents or raw event JSON) and send them to APP.
     Serve(serve::ServeArgs),
+    /// Print a sample event (s3/put, sqs/basic…) to pipe into explain or invoke; without a name, list them.
+    Sample(sample::SampleArgs),
     /// Print a completion script for a shell: bash, zsh, fish, elvish or powershell.
     Completions {
         /// The shell.
@@ -95,6 +98,7 @@ pub fn main() -> ExitCode {
         Some(Command::Rules(command)) => rules::run(command),
         Some(Command::Lambda(args)) => lambda::run(args),
         Some(Command::Serve(args)) => serve::run(args),
+        Some(Command::Sample(args)) => sample::run(args),
         Some(Command::Completions { shell }) => completions(shell),
         None if crate::lambda::in_lambda() => lambda::run(lambda::LambdaArgs::from_env()),
         None => Err(Failure::usage(
@@ -121,3 +125,4 @@ fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {
     );
     input::print(&String::from_utf8_lossy(&script))
 }
+

@@ -13,4 +13,5 @@ mod passthrough;
 mod plan;
 mod replies;
 mod rules;
+mod sample;
 mod synthesize;
