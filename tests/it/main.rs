@@ -9,6 +9,7 @@ mod environment;
 mod fixtures;
 mod fuzz;
 mod hostile;
+mod man;
 mod passthrough;
 mod plan;
 mod replies;
