@@ -165,7 +165,10 @@ fn documented_commands() -> Vec<(String, Vec<String>)> {
                 .map(|w| w.to_string())
                 .collect();
             if args.first().is_some_and(|a| {
-                ["explain", "invoke", "rules", "lambda", "serve", "sample", "man"].contains(&a.as_str())
+                [
+                    "explain", "invoke", "rules", "lambda", "serve", "sample", "man",
+                ]
+                .contains(&a.as_str())
             }) {
                 found.push((doc.clone(), args));
             }
