@@ -1,6 +1,8 @@
 //! Routing cost against its floor: classify + synthesize (`Handler::explain`)
 //! versus parsing the same bytes into a `serde_json::Value`, per source, and
-//! with 1,000 user rules added to the built-in table.
+//! with 1,000 user rules added to the built-in table; and what logging costs
+//! when it is off: handling an event with ceh's log subscriber installed at
+//! `warn` (a shell's default) or `off`, versus with no subscriber.
 //!
 //! Beside each ratio stands the least any router that parses into a `Value`
 //! could reach for that source: the parse plus assembling the very requests
@@ -17,9 +19,13 @@ use std::path::Path;
 use std::time::Instant;
 
 use bytes::Bytes;
+use cloud_events_handler::Echo;
 use cloud_events_handler::{Config, Event, Handler};
 use criterion::{criterion_group, Criterion};
 use http::{HeaderMap, Request};
+use tracing::Dispatch;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
 
 /// One fixture per source directory: the first event fixture in it.
 fn samples() -> Vec<(String, Vec<u8>)> {
@@ -95,6 +101,49 @@ fn assemble(requests: &[Request<Bytes>]) -> usize {
     sink
 }
 
+/// The subscriber `ceh` installs (text format on stderr, a `Targets` filter
+/// over a formatter that lets everything through), at `level`, writing to
+/// nowhere; or, for `None`, tracing's no-op dispatcher: no subscriber.
+fn subscriber(level: Option<LevelFilter>) -> Dispatch {
+    match level {
+        Some(level) => Dispatch::new(
+            tracing_subscriber::fmt()
+                .with_max_level(LevelFilter::TRACE)
+                .with_target(false)
+                .with_writer(std::io::sink)
+                .finish()
+                .with(Targets::new().with_default(level)),
+        ),
+        None => Dispatch::none(),
+    }
+}
+
+/// Handles an event through the built-in echo app (the road the log events
+/// are on) with `dispatch` as the thread's subscriber. Each side pays the
+/// same for setting it, so the dispatchers can take turns in one process.
+fn handle(
+    runtime: &tokio::runtime::Runtime,
+    handler: &Handler,
+    dispatch: &Dispatch,
+    bytes: &[u8],
+) -> usize {
+    tracing::dispatcher::with_default(dispatch, || {
+        let Ok(event) = Event::from_slice(bytes) else {
+            return 0;
+        };
+        runtime
+            .block_on(handler.handle(&event, Echo))
+            .map_or(0, |reply| usize::from(reply.response().is_some()))
+    })
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("cannot start the async runtime: {e}"))
+}
+
 fn parse(bytes: &[u8]) -> usize {
     serde_json::from_slice::<serde_json::Value>(bytes)
         .map_or(0, |v| v.as_object().map_or(0, |o| o.len()))
@@ -122,6 +171,19 @@ fn bench(c: &mut Criterion) {
     group.bench_function("builtin+1000", |b| {
         b.iter(|| route(&many, black_box(&custom)))
     });
+    group.finish();
+    let runtime = runtime();
+    let mut group = c.benchmark_group("logging");
+    for (name, level) in [
+        ("none", None),
+        ("off", Some(LevelFilter::OFF)),
+        ("warn", Some(LevelFilter::WARN)),
+    ] {
+        let dispatch = subscriber(level);
+        group.bench_function(name, |b| {
+            b.iter(|| handle(&runtime, &handler, &dispatch, black_box(&custom)))
+        });
+    }
     group.finish();
 }
 
@@ -237,6 +299,25 @@ fn ratios() {
         scaled * 1e9,
         scaled / base
     ));
+    let runtime = runtime();
+    let (none, off, warn) = (
+        subscriber(None),
+        subscriber(Some(LevelFilter::OFF)),
+        subscriber(Some(LevelFilter::WARN)),
+    );
+    let times = per_call(&mut [
+        &mut || handle(&runtime, &handler, &none, &custom),
+        &mut || handle(&runtime, &handler, &off, &custom),
+        &mut || handle(&runtime, &handler, &warn, &custom),
+    ]);
+    println!(
+        "logging: handled with no subscriber {:.0}ns; subscriber at off {:.0}ns: {:.2}x; at warn {:.0}ns: {:.2}x",
+        times[0] * 1e9,
+        times[1] * 1e9,
+        times[1] / times[0],
+        times[2] * 1e9,
+        times[2] / times[0]
+    );
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/routing-ratios.csv");
     if std::fs::write(&out, csv).is_ok() {
         println!("wrote {}", out.display());

@@ -13,6 +13,7 @@ mod lambda;
 mod logging;
 mod ndjson;
 mod rules;
+mod sample;
 mod serve;
 
 use std::process::ExitCode;
@@ -45,11 +46,19 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Run as an Azure Functions custom handler: every trigger's invocation through the rules to APP.
     Functions(functions::FunctionsArgs),
+    /// Print a sample event (s3/put, sqs/basic…) to pipe into explain or invoke; without a name, list them.
+    Sample(sample::SampleArgs),
     /// Print a completion script for a shell: bash, zsh, fish, elvish or powershell.
     Completions {
         /// The shell.
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff, section 1): ceh man | man -l -, or ceh man explain > ceh-explain.1
+    Man {
+        /// A command's own page (explain, rules list…) instead of ceh's.
+        #[arg(value_name = "COMMAND")]
+        command: Vec<String>,
     },
 }
 
@@ -99,7 +108,9 @@ pub fn main() -> ExitCode {
         Some(Command::Lambda(args)) => lambda::run(args),
         Some(Command::Serve(args)) => serve::run(args),
         Some(Command::Functions(args)) => functions::run(args),
+        Some(Command::Sample(args)) => sample::run(args),
         Some(Command::Completions { shell }) => completions(shell),
+        Some(Command::Man { command }) => man(&command),
         None if crate::lambda::in_lambda() => lambda::run(lambda::LambdaArgs::from_env()),
         None => Err(Failure::usage(
             "no command given; try ceh explain FILE, ceh invoke FILE or ceh --help",
@@ -124,4 +135,27 @@ fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {
         &mut script,
     );
     input::print(&String::from_utf8_lossy(&script))
+}
+
+/// `ceh man [COMMAND]…`: a manual page, generated from the argument
+/// definitions: ceh(1), or a command's own (ceh-explain(1), ceh-rules-list(1)),
+/// as ceh(1) names them.
+fn man(command: &[String]) -> Result<(), Failure> {
+    let mut cmd = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    cmd.build(); // names each command's page: ceh-explain, ceh-rules-list
+    let mut page = &cmd;
+    for name in command {
+        page = page.find_subcommand(name).ok_or_else(|| {
+            Failure::usage(format!(
+                "no command named {}; ceh --help lists them",
+                command.join(" ")
+            ))
+        })?;
+    }
+    let mut roff = Vec::new();
+    clap_mangen::Man::new(page.clone())
+        .source(format!("ceh {VERSION}"))
+        .render(&mut roff)
+        .map_err(|e| Failure::event(format!("cannot render the manual page: {e}")))?;
+    input::print(&String::from_utf8_lossy(&roff))
 }

@@ -285,7 +285,10 @@ mod tests {
         let Some(Need::Members(records)) = root.names.get("Records") else {
             panic!("{root:?}")
         };
-        assert!(records.every.is_none(), "no batch's every record before a rule matches");
+        assert!(
+            records.every.is_none(),
+            "no batch's every record before a rule matches"
+        );
         assert!(root.every.is_none() && root.names.values().all(|n| !n.is_all()));
         let position = |name: &str| table.rules().iter().position(|r| r.name() == name);
         let matched = |name: &str| position(name).and_then(|at| needs.matched[at].as_ref());

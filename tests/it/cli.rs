@@ -6,7 +6,7 @@ use std::process::{Command, Output, Stdio};
 
 const S3: &str = r#"{"Records":[{"eventSource":"aws:s3","s3":{"object":{"key":"a b"}}}]}"#;
 
-fn ceh(args: &[&str], stdin: &[u8]) -> Output {
+pub fn ceh(args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ceh"))
         .args(args)
         .env_remove("CEH_CONFIG")
@@ -29,16 +29,16 @@ fn ceh(args: &[&str], stdin: &[u8]) -> Output {
     output
 }
 
-fn stdout(output: &Output) -> String {
+pub fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
-fn stderr(output: &Output) -> String {
+pub fn stderr(output: &Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
 }
 
 /// Runs and checks the exit code, stdout and stderr exactly.
-fn check(args: &[&str], stdin: &[u8], code: i32, out: &str, err: &str) {
+pub fn check(args: &[&str], stdin: &[u8], code: i32, out: &str, err: &str) {
     let output = ceh(args, stdin);
     assert_eq!(stderr(&output), err, "stderr of ceh {args:?}");
     assert_eq!(stdout(&output), out, "stdout of ceh {args:?}");

@@ -46,6 +46,21 @@ fn rules_md_lists_the_builtin_rules() {
     );
 }
 
+#[test]
+fn lambda_md_lists_the_samples() {
+    let output = Command::new(env!("CARGO_BIN_EXE_ceh"))
+        .arg("sample")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let listing = String::from_utf8(output.stdout).unwrap();
+    generated_block(
+        "docs/lambda.md",
+        "sample-list",
+        &format!("```text\n{listing}```\n"),
+    );
+}
+
 fn read_doc(doc: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(doc)).unwrap()
 }
@@ -150,7 +165,10 @@ fn documented_commands() -> Vec<(String, Vec<String>)> {
                 .map(|w| w.to_string())
                 .collect();
             if args.first().is_some_and(|a| {
-                ["explain", "invoke", "rules", "lambda", "serve"].contains(&a.as_str())
+                [
+                    "explain", "invoke", "rules", "lambda", "serve", "sample", "man",
+                ]
+                .contains(&a.as_str())
             }) {
                 found.push((doc.clone(), args));
             }
