@@ -64,7 +64,7 @@ pub enum SynthesizeError {
     },
     /// The rule's `body` query selects nothing in the event (or record).
     #[error(
-        "rule `{rule}`: the event has nothing at {path}, the rule's `body`; the event is refused"
+        "rule `{rule}`: the event has nothing at {path}, the rule's `body` (or, for `decode`, no string in that encoding); the event is refused"
     )]
     NoBody {
         /// The rule that matched.

@@ -11,7 +11,7 @@ use toml::Spanned;
 
 use super::answer::AnswerSpec;
 use super::batch::{BatchSpec, RawBatch};
-use super::body::BodySpec;
+use super::body::{BodySpec, RawBody};
 use super::cloudevent::{CloudEventSpec, RawCloudEvent};
 use super::compiled::Rule;
 use super::error::{line_of, LoadError, Origin};
@@ -42,7 +42,7 @@ struct RawRule {
     answer: Option<toml::Table>,
     cloudevent: Option<RawCloudEvent>,
     validate: Option<RawValidation>,
-    body: Option<String>,
+    body: Option<RawBody>,
     metadata: Option<String>,
 }
 
@@ -178,12 +178,7 @@ fn compile_rule(at: Origin, raw: RawRule) -> Result<Rule, LoadError> {
     if raw.kind == Some(RawKind::Http) && (raw.body.is_some() || raw.metadata.is_some()) {
         return Err(fail("keys `body` and `metadata` apply to event rules: an http rule passes its request's own body through; remove them".into()));
     }
-    let body = raw
-        .body
-        .as_deref()
-        .map(BodySpec::compile)
-        .transpose()
-        .map_err(&fail)?;
+    let body = raw.body.map(BodySpec::compile).transpose().map_err(&fail)?;
     let metadata = raw
         .metadata
         .as_deref()

@@ -131,3 +131,64 @@ fn a_binary_mode_cloudevent_reaches_the_app_in_binary_mode_byte_for_byte() {
     );
     assert_eq!(seen["body"], String::from_utf8(structured).unwrap());
 }
+
+/// A rule of the user's own, with `body = { from, decode = "base64" }`, gives the app a Pub/Sub
+/// message's data itself, its attributes in `ceh-metadata`, and acks or nacks as the app answers.
+#[test]
+fn a_decoding_rule_gives_the_app_a_pubsub_messages_data_itself() {
+    let (_app, app_port) = flask(0);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ceh.toml");
+    std::fs::write(
+        &config,
+        r#"
+[[rule]]
+name = "pubsub-data"
+path = "/google.pubsub"
+body = { from = "$.message.data", decode = "base64" }
+metadata = "$.message.attributes"
+[rule.match]
+"$.message.data" = { exists = true }
+"$.subscription" = { prefix = "projects/" }
+[rule.cloudevent]
+id = "{$.message.messageId}"
+source = "//pubsub.googleapis.com/{$.subscription}"
+type = "google.cloud.pubsub.topic.v1.messagePublished"
+time = "{$.message.publishTime}"
+"#,
+    )
+    .unwrap();
+    let (_ceh, port) = ceh_serve(
+        &[
+            "--app",
+            &format!("http://127.0.0.1:{app_port}"),
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let push = crate::fixtures::read("pubsub/push.json");
+    let (status, _, body) = exchange(port, "POST", "/", &[], &push);
+    assert_eq!(status, 200, "{body}");
+    let seen: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(seen["path"], "/google.pubsub");
+    assert_eq!(
+        seen["body"], r#"{"order": 7}"#,
+        "the message's data, decoded"
+    );
+    assert_eq!(
+        seen["headers"]["content-type"],
+        json!(["application/octet-stream"])
+    );
+    assert_eq!(
+        seen["headers"]["ceh-metadata"],
+        json!([r#"{"origin":"orders-service"}"#])
+    );
+    assert_eq!(seen["headers"]["ce-id"], json!(["2070443601311540"]));
+    // Data that is not base64 is the sender's fault: a 4xx, so Pub/Sub does not retry it forever.
+    let mut bad: Value = serde_json::from_slice(&push).unwrap();
+    bad["message"]["data"] = json!("not base64!");
+    let (status, _, body) = exchange(port, "POST", "/", &[], bad.to_string().as_bytes());
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("rule `pubsub-data`"), "{body}");
+}
