@@ -12,10 +12,14 @@ use hyper::body::Incoming;
 use super::function_app::{Function, FunctionApp};
 use super::{outputs, payload};
 use crate::app::{call_within, App};
+use crate::error::HandleError;
 use crate::handler::Handler;
 use crate::headers::{poses_as, CLOUDEVENT_PREFIX, PREFIX};
 use crate::invocation::Invocation;
 use crate::serve::{read_body, ServeOptions};
+
+/// The most lines a failed batch adds to `Logs`, one per failed message.
+const MAX_FAILURE_LINES: usize = 100;
 
 /// The header the Functions host names an invocation by.
 const INVOCATION_ID: &str = "x-azure-functions-invocationid";
@@ -69,11 +73,23 @@ pub(super) async fn answer<S: App + Clone>(
         Err(err) => {
             let line = format!("function `{name}`: {err}");
             eprintln!("ceh functions: 500 {line}");
+            let mut lines = vec![line];
+            // And a line for each message of a batch that failed, the first hundred of them.
+            if let HandleError::Batch(batch) = &err {
+                let more = batch.failures.len().saturating_sub(MAX_FAILURE_LINES);
+                lines.extend(
+                    batch
+                        .failures
+                        .iter()
+                        .take(MAX_FAILURE_LINES)
+                        .map(|failure| format!("function `{name}`: {failure}")),
+                );
+                if more > 0 {
+                    lines.push(format!("function `{name}`: and {more} more records failed"));
+                }
+            }
             // A 500 for every failure: the host retries, and a queue message goes to poison after its retries.
-            payload_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                outputs::failure(vec![line]),
-            )
+            payload_response(StatusCode::INTERNAL_SERVER_ERROR, outputs::failure(lines))
         }
     }
 }

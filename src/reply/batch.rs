@@ -44,6 +44,9 @@ pub struct BatchError {
     pub first_reason: String,
     /// What would let only the failed records be retried.
     pub hint: &'static str,
+    /// One line per failed or held-back record, in record order:
+    /// `record 3 (id m3): the app answered 500 Internal Server Error`.
+    pub failures: Vec<String>,
 }
 
 /// The reply for a batch whose records' requests ended as `deliveries`
@@ -89,11 +92,24 @@ pub(crate) fn reply(
                 Delivery::Failed(reason) => reason.clone(),
                 _ => "held back".to_owned(),
             };
-            let first_id = records
-                .get(*first_index)
-                .and_then(|r| r.id)
-                .map(|id| format!(" (id {id})"))
-                .unwrap_or_default();
+            let id_of = |index: usize| {
+                records
+                    .get(index)
+                    .and_then(|r| r.id)
+                    .map(|id| format!(" (id {id})"))
+                    .unwrap_or_default()
+            };
+            let first_id = id_of(*first_index);
+            let failures = failed
+                .iter()
+                .map(|(index, delivery)| {
+                    let reason = match delivery {
+                        Delivery::Failed(reason) => reason.as_str(),
+                        _ => "held back behind an earlier failure of its sequence",
+                    };
+                    format!("record {index}{}: {reason}", id_of(*index))
+                })
+                .collect();
             let hint = match (spec.response(), policy.report_item_failures()) {
                 (BatchResponse::ItemFailures, false) => "; to retry only the failed records, turn on ReportBatchItemFailures on the event source mapping and set `report_item_failures = true` in [reply]",
                 (BatchResponse::ItemFailures, true) => "; a failed record has no id to report",
@@ -107,6 +123,7 @@ pub(crate) fn reply(
                 first_id,
                 first_reason,
                 hint,
+                failures,
             })
         }
     }

@@ -225,12 +225,25 @@ fn an_event_hubs_batch_is_one_request_per_event_and_one_failure_fails_it_all() {
     assert_eq!(status, 500, "{answer}");
     assert_eq!(answer["Outputs"], json!({}));
     assert_eq!(answer["ReturnValue"], Value::Null);
-    let logs = answer["Logs"].as_array().unwrap();
-    assert_eq!(logs.len(), 1, "{answer}");
-    let line = logs[0].as_str().unwrap();
+    // The summary, then one line per failure: the failed event, and the one held back behind it.
+    let logs: Vec<&str> = answer["Logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line.as_str().unwrap())
+        .collect();
+    assert_eq!(logs.len(), 3, "{answer}");
     assert!(
-        line.starts_with("function `readings`: rule `azure-functions-eventhubs-batch`: 2 of 3 records failed (first: record 1: the app answered 500"),
-        "{line}"
+        logs[0].starts_with("function `readings`: rule `azure-functions-eventhubs-batch`: 2 of 3 records failed (first: record 1: the app answered 500"),
+        "{}", logs[0]
+    );
+    assert_eq!(
+        logs[1],
+        "function `readings`: record 1: the app answered 500 Internal Server Error"
+    );
+    assert_eq!(
+        logs[2],
+        "function `readings`: record 2: held back behind an earlier failure of its sequence"
     );
 }
 
