@@ -28,7 +28,7 @@ use crate::rule::{BatchResponse, BatchSpec, Record, Rule};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, thiserror::Error)]
-#[error("rule `{rule}`: {failed} of {total} records failed (first: record {first_index}{first_id}: {first_reason}); the whole batch fails so that it is retried and nothing is lost{hint}")]
+#[error("rule `{rule}`: {failed} of {total} records failed (first: {}); the whole batch fails so that it is retried and nothing is lost{hint}", .failures.first().map_or("none", String::as_str))]
 pub struct BatchError {
     /// The rule that matched.
     pub rule: String,
@@ -36,12 +36,6 @@ pub struct BatchError {
     pub failed: usize,
     /// How many records the batch had.
     pub total: usize,
-    /// The first failed record's index.
-    pub first_index: usize,
-    /// ` (id …)` when the first failed record has one.
-    pub first_id: String,
-    /// Why it failed.
-    pub first_reason: String,
     /// What would let only the failed records be retried.
     pub hint: &'static str,
     /// One line per failed or held-back record, in record order:
@@ -87,11 +81,6 @@ pub(crate) fn reply(
             Ok(Reply::ItemFailures(ids))
         }
         _ => {
-            let (first_index, first) = failed[0];
-            let first_reason = match first {
-                Delivery::Failed(reason) => reason.clone(),
-                _ => "held back".to_owned(),
-            };
             let id_of = |index: usize| {
                 records
                     .get(index)
@@ -99,7 +88,6 @@ pub(crate) fn reply(
                     .map(|id| format!(" (id {id})"))
                     .unwrap_or_default()
             };
-            let first_id = id_of(*first_index);
             let failures = failed
                 .iter()
                 .map(|(index, delivery)| {
@@ -119,9 +107,6 @@ pub(crate) fn reply(
                 rule: rule.name().to_owned(),
                 failed: failed.len(),
                 total: records.len(),
-                first_index: *first_index,
-                first_id,
-                first_reason,
                 hint,
                 failures,
             })
