@@ -90,14 +90,8 @@ impl Event {
     /// assert_eq!(err.to_string(), "the event is 9 bytes, over the limit of 4 bytes");
     /// ```
     pub fn from_bytes_limited(bytes: Bytes, max_bytes: usize) -> Result<Self, EventError> {
-        if bytes.len() > max_bytes {
-            return Err(EventError::TooLarge {
-                len: bytes.len(),
-                max: max_bytes,
-            });
-        }
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(EventError::Empty);
+        if let Some(refused) = Self::refused(&bytes, max_bytes) {
+            return Err(refused);
         }
         check(&bytes).map_err(EventError::from_json)?;
         Ok(Self {
@@ -107,6 +101,36 @@ impl Event {
             views: Default::default(),
             binary: None,
         })
+    }
+
+    /// An event whose bytes `classify` has already read in full, checking
+    /// them as [`Event::from_bytes`] would: what a rule table's
+    /// classification reads of them is `view`, for the table `key` names.
+    pub(crate) fn read(bytes: Bytes, key: (u64, usize), view: Value) -> Self {
+        let views: [OnceLock<View>; 2] = Default::default();
+        let _ = views[ViewSlot::Classify as usize].set(View { key, json: view });
+        Self {
+            bytes,
+            json: OnceLock::new(),
+            given: false,
+            views,
+            binary: None,
+        }
+    }
+
+    /// Whether bytes of this length are refused before they are read: over
+    /// `max_bytes`, or nothing but whitespace.
+    pub(crate) fn refused(bytes: &[u8], max_bytes: usize) -> Option<EventError> {
+        if bytes.len() > max_bytes {
+            return Some(EventError::TooLarge {
+                len: bytes.len(),
+                max: max_bytes,
+            });
+        }
+        bytes
+            .iter()
+            .all(u8::is_ascii_whitespace)
+            .then_some(EventError::Empty)
     }
 
     /// Builds an event from a JSON value, serializing it for the body.
@@ -204,14 +228,20 @@ struct View {
 /// Checks that `bytes` are one JSON value exactly as parsing them into a
 /// `Value` would (strings, escapes, numbers, depth), building nothing.
 fn check(bytes: &[u8]) -> Result<(), serde_json::Error> {
-    let mut json = serde_json::Deserializer::from_slice(bytes);
+    // JSON is UTF-8 throughout: checked once here, not string by string.
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        // For the parser's own error, at the parser's own place.
+        return serde_json::from_slice::<Value>(bytes).map(drop);
+    };
+    let mut json = serde_json::Deserializer::from_str(text);
     Check.deserialize(&mut json)?;
     json.end()
 }
 
-/// Reads one JSON value through the visitor a `Value` would use, keeping nothing.
+/// Reads one JSON value through the visitor a `Value` would use, keeping
+/// nothing: the same checks a parse makes, for what no rule reads.
 #[derive(Clone, Copy)]
-struct Check;
+pub(crate) struct Check;
 
 impl<'de> DeserializeSeed<'de> for Check {
     type Value = ();

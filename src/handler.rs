@@ -8,7 +8,7 @@ use http::{Request, Response};
 use crate::app::{call_within, fanout, open, App, AppError};
 use crate::config::Config;
 use crate::error::HandleError;
-use crate::event::Event;
+use crate::event::{Event, EventError};
 use crate::invocation::Invocation;
 use crate::passthrough::{self, ReplyShape};
 use crate::plan::{plan, Action, Plan};
@@ -70,6 +70,29 @@ impl Handler {
     /// ```
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Reads an event from its bytes, as [`Event::from_bytes_limited`] does
+    /// (the same checks, the same errors), and what this handler's rules
+    /// read of it, in one pass: the front ends' way in.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Config, Event, EventError, Handler, DEFAULT_MAX_EVENT_BYTES};
+    ///
+    /// let handler = Handler::new(Config::default());
+    /// let bytes = bytes::Bytes::from_static(br#"{"Records": [{"eventSource": "aws:s3", "s3": {}}]}"#);
+    /// let event = handler.read_event(bytes.clone(), DEFAULT_MAX_EVENT_BYTES)?;
+    /// assert_eq!(event.bytes(), &bytes, "the bytes, as they came");
+    /// assert_eq!(handler.explain(&event)?.rule().name(), "s3");
+    /// let broken = bytes::Bytes::from_static(b"{\"a\": [1,}");
+    /// assert_eq!(
+    ///     handler.read_event(broken.clone(), DEFAULT_MAX_EVENT_BYTES).unwrap_err(),
+    ///     Event::from_bytes(broken).unwrap_err(),
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read_event(&self, bytes: Bytes, max_bytes: usize) -> Result<Event, EventError> {
+        self.config.rules().read_event(bytes, max_bytes)
     }
 
     /// What `event` becomes, without calling the app: the rule, and the

@@ -3,7 +3,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::{Event, Handler, Plan};
+use crate::event::DEFAULT_MAX_EVENT_BYTES;
+use crate::{Handler, Plan};
 use clap::{Args, ValueEnum};
 
 use super::explanation::ExplanationJson;
@@ -40,7 +41,8 @@ pub(super) fn run(args: ExplainArgs) -> Result<(), Failure> {
         return super::ndjson::run(&handler, &args.input);
     }
     let bytes = read_input(&args.input)?;
-    let event = Event::from_bytes(bytes.into())
+    let event = handler
+        .read_event(bytes.into(), DEFAULT_MAX_EVENT_BYTES)
         .map_err(|e| Failure::event(format!("{}: {e}", name(&args.input))))?;
     let explained = handler
         .explain(&event)

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use crate::app::Upstream;
-use crate::{Echo, Event, Handler};
+use crate::event::DEFAULT_MAX_EVENT_BYTES;
+use crate::{Echo, Handler};
 use clap::Args;
 
 use super::failure::Failure;
@@ -24,7 +25,8 @@ pub(super) struct InvokeArgs {
 pub(super) fn run(args: InvokeArgs) -> Result<(), Failure> {
     let handler = Handler::new(args.config.load()?);
     let bytes = read_input(&args.input)?;
-    let event = Event::from_bytes(bytes.into())
+    let event = handler
+        .read_event(bytes.into(), DEFAULT_MAX_EVENT_BYTES)
         .map_err(|e| Failure::event(format!("{}: {e}", name(&args.input))))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

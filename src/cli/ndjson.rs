@@ -8,7 +8,7 @@ use serde_json::json;
 use super::explanation::ExplanationJson;
 use super::failure::Failure;
 use super::input::{io_reason, name, size, COUNTED_PAST_LIMIT};
-use crate::event::{Event, DEFAULT_MAX_EVENT_BYTES};
+use crate::event::DEFAULT_MAX_EVENT_BYTES;
 use crate::handler::Handler;
 
 /// Lines explained per worker and round: large enough that threads are
@@ -204,7 +204,7 @@ fn explain_lines(handler: &Handler, lines: Chunk) -> (Vec<u8>, usize) {
                 continue;
             }
         };
-        let error = match Event::from_bytes(line.into()) {
+        let error = match handler.read_event(line.into(), DEFAULT_MAX_EVENT_BYTES) {
             Ok(event) => match handler.explain(&event) {
                 Ok(explained) => serde_json::to_writer(&mut out, &ExplanationJson(&explained))
                     .err()

@@ -6,7 +6,8 @@ use lambda_runtime::Diagnostic;
 use serde_json::Value;
 
 use crate::app::App;
-use crate::{Event, HandleError, Handler, Invocation, Reply};
+use crate::event::DEFAULT_MAX_EVENT_BYTES;
+use crate::{HandleError, Handler, Invocation, Reply};
 
 /// Handles one invocation: the payload's bytes, uncopied, become the event, and
 /// the result is the reply Lambda returns, or the error it reports.
@@ -16,7 +17,9 @@ pub(super) async fn invoke<S: App + Clone>(
     payload: Bytes,
     invocation: &Invocation,
 ) -> Result<Value, Diagnostic> {
-    let event = Event::from_bytes(payload).map_err(|e| diagnostic("Ceh.InvalidEvent", &e))?;
+    let event = handler
+        .read_event(payload, DEFAULT_MAX_EVENT_BYTES)
+        .map_err(|e| diagnostic("Ceh.InvalidEvent", &e))?;
     handler
         .handle_invocation(&event, app, invocation)
         .await
@@ -62,7 +65,7 @@ pub(super) fn diagnostic(error_type: &str, err: &dyn std::fmt::Display) -> Diagn
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Config;
+    use crate::{Config, Event};
 
     #[test]
     fn errors_are_reported_by_kind() -> Result<(), Box<dyn std::error::Error>> {

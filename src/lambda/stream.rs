@@ -23,7 +23,7 @@ use lambda_runtime_api_client::{build_request, PooledClient};
 use super::invoke::{diagnostic, serialize_reply};
 use super::runtime_api::{send, Next, RuntimeApiError, INVOCATION_ID};
 use crate::app::{BoxError, SendApp};
-use crate::event::Event;
+use crate::event::DEFAULT_MAX_EVENT_BYTES;
 use crate::handler::{Handler, Streamed};
 use crate::passthrough::{self, HttpFormat, HttpOptions, ReplyShape};
 use crate::reply::Reply;
@@ -82,7 +82,7 @@ where
         invocation,
         payload,
     } = next;
-    let opened = match Event::from_bytes(payload) {
+    let opened = match handler.read_event(payload, DEFAULT_MAX_EVENT_BYTES) {
         Ok(event) => handler
             .open_stream(&event, app, &invocation)
             .await

@@ -8,7 +8,7 @@
 //! a query only the general evaluator can answer — has a second tree of its
 //! own, built once the rule has matched.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::compiled::Rule;
@@ -34,7 +34,7 @@ pub(crate) enum Need {
 /// The parts of an array or object that are kept.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Members {
-    pub(crate) names: HashMap<Box<str>, Need>,
+    pub(crate) names: Names,
     pub(crate) indexes: BTreeMap<usize, Need>,
     /// What every element and member value needs (a wildcard, or a negative
     /// index, which counts from an end not known until the array is read).
@@ -60,8 +60,8 @@ impl Need {
                     indexes,
                     every,
                 } = *theirs;
-                for (name, need) in names {
-                    mine.names.entry(name).or_insert(Need::Shallow).merge(need);
+                for (name, need) in names.0 {
+                    mine.names.entry(name).merge(need);
                 }
                 for (index, need) in indexes {
                     mine.indexes
@@ -111,7 +111,7 @@ impl Need {
             let mut members = Members::default();
             match step {
                 Step::Name(name) => {
-                    members.names.insert(name.clone(), inner);
+                    members.names.entry(name.clone()).merge(inner);
                 }
                 Step::Index(index) => match usize::try_from(*index) {
                     Ok(index) => {
@@ -137,8 +137,54 @@ impl Need {
     }
 }
 
+/// Member names and their needs, sorted, for a binary search per member
+/// of the event: cheaper than hashing each name of every object walked.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Names(Vec<(Box<str>, Need)>);
+
+impl Names {
+    /// The need of a member name.
+    pub(crate) fn get(&self, name: &str) -> Option<&Need> {
+        self.0
+            .binary_search_by(|(key, _)| (**key).cmp(name))
+            .ok()
+            .and_then(|at| self.0.get(at))
+            .map(|(_, need)| need)
+    }
+
+    /// The need of `name`, added as [`Need::Shallow`] if new.
+    fn entry(&mut self, name: Box<str>) -> &mut Need {
+        let at = match self.0.binary_search_by(|(key, _)| key.cmp(&name)) {
+            Ok(at) => at,
+            Err(at) => {
+                self.0.insert(at, (name, Need::Shallow));
+                at
+            }
+        };
+        &mut self.0[at].1
+    }
+
+    /// Names that each keep their shallow value.
+    #[cfg(test)]
+    pub(crate) fn of<const N: usize>(names: [&str; N]) -> Self {
+        let mut all = Self::default();
+        for name in names {
+            all.entry(name.into());
+        }
+        all
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Need> {
+        self.0.iter().map(|(_, need)| need)
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut Need> {
+        self.0.iter_mut().map(|(_, need)| need)
+    }
+}
+
 /// A rule table's needs: what classification reads, and what each rule
-/// that reads more needs once it has matched.
+/// that reads more needs once it has matched (its own reads, no other's).
 #[derive(Clone, Debug)]
 pub(crate) struct Needs {
     /// Tells one table's pruned JSON from another's (clones share it).
@@ -167,19 +213,17 @@ impl Needs {
                 first.merge(Need::of_query(predicate.query(), leaf));
             }
             let (singular, wide) = reads(rule);
+            // Once matched, the rule's own reads are all that is read: the
+            // predicates have been tested on what classification built.
+            let matched = wide.map(|mut need| {
+                need.merge(singular.clone());
+                need.settle();
+                need
+            });
             first.merge(singular);
-            more.push(wide);
+            more.push(matched);
         }
-        let matched = more
-            .into_iter()
-            .map(|wide| {
-                wide.map(|mut need| {
-                    need.merge(first.clone());
-                    need.settle();
-                    need
-                })
-            })
-            .collect();
+        let matched = more;
         first.settle();
         Self {
             key: KEYS.fetch_add(1, Ordering::Relaxed),
@@ -310,11 +354,11 @@ mod tests {
         let Need::Members(members) = &need else {
             panic!("{need:?}")
         };
-        assert_eq!(members.names["d"], Need::All);
-        let Need::Members(a) = &members.names["a"] else {
+        assert_eq!(members.names.get("d"), Some(&Need::All));
+        let Some(Need::Members(a)) = members.names.get("a") else {
             panic!("{need:?}")
         };
-        assert!(a.names.contains_key("b") && a.every.is_some());
+        assert!(a.names.get("b").is_some() && a.every.is_some());
         let mut general = Need::Shallow;
         general.merge(Need::of_query(&query("$..x"), Need::Shallow));
         assert!(general.is_all(), "a descendant query can look anywhere");

@@ -1,5 +1,6 @@
 //! The parts of an event's JSON that a [`Need`] keeps, built straight from
-//! its bytes: whatever no rule reads is read past, never built. A 6 MiB
+//! its bytes: whatever no rule reads is read past, never built, but checked
+//! as a parse would check it, so that one pass both checks and prunes. A 6 MiB
 //! array of small numbers costs the few values its first element gives,
 //! not the 30-odd bytes a `Value` takes for each of them.
 //!
@@ -12,16 +13,20 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::needs::{Members, Need};
+use crate::event::Check;
 
 /// What `need` keeps of the JSON in `bytes`; `None` when `bytes` are not
-/// one JSON value (an [`Event`](crate::Event) is checked before it gets here).
+/// one JSON value, as [`Event::from_bytes`](crate::Event::from_bytes) would
+/// find them.
 pub(crate) fn prune(bytes: &[u8], need: &Need) -> Option<Value> {
-    let mut json = serde_json::Deserializer::from_slice(bytes);
+    // UTF-8 checked once for the whole text, not again for each string.
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut json = serde_json::Deserializer::from_str(text);
     let value = Keep(need).deserialize(&mut json).ok()?;
     json.end().ok()?;
     Some(value)
@@ -85,12 +90,14 @@ impl<'de> Visitor<'de> for Shallow {
     scalars!();
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        while seq.next_element_seed(Check)?.is_some() {}
         Ok(Value::Array(Vec::new()))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        while map.next_key_seed(Check)?.is_some() {
+            map.next_value_seed(Check)?;
+        }
         Ok(Value::Object(Map::new()))
     }
 }
@@ -118,7 +125,7 @@ impl<'de> Visitor<'de> for Part<'_> {
                     None => break,
                 },
                 None => {
-                    if seq.next_element::<IgnoredAny>()?.is_none() {
+                    if seq.next_element_seed(Check)?.is_none() {
                         break;
                     }
                     if last.is_some_and(|last| index < last) {
@@ -141,7 +148,7 @@ impl<'de> Visitor<'de> for Part<'_> {
                     kept.insert(name.into_owned(), value);
                 }
                 None => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value_seed(Check)?;
                 }
             }
         }
@@ -176,6 +183,7 @@ impl<'de> Deserialize<'de> for Key<'de> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::needs::Names;
     use super::*;
     use crate::RuleTable;
     use serde_json::json;
@@ -214,9 +222,10 @@ mod tests {
 
     #[test]
     fn a_repeated_name_keeps_its_last_value_in_its_first_place_as_a_full_parse_does() {
-        let mut members = Members::default();
-        members.names.insert("a".into(), Need::Shallow);
-        members.names.insert("b".into(), Need::Shallow);
+        let members = Members {
+            names: Names::of(["a", "b"]),
+            ..Members::default()
+        };
         let bytes = br#"{"a": 1, "b": 2, "a": 3}"#;
         let kept = prune(bytes, &Need::Members(Box::new(members))).unwrap();
         let full: Value = serde_json::from_slice(bytes).unwrap();

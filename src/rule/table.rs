@@ -1,12 +1,13 @@
 //! The ordered table of compiled rules, and the fallback.
 
+use bytes::Bytes;
 use serde_json::Value;
 
 use super::compiled::Rule;
 use super::dispatch;
 use super::needs::Needs;
 use super::prune::prune;
-use crate::event::{Event, ViewSlot};
+use crate::event::{Event, EventError, ViewSlot};
 
 /// The ordered, compiled rules, and the fallback for events no rule matches.
 ///
@@ -36,6 +37,19 @@ impl RuleTable {
             fallback,
             dispatch,
             needs,
+        }
+    }
+
+    /// Reads an event as [`Event::from_bytes_limited`] does, and what this
+    /// table's classification reads of it, in one pass over its bytes.
+    pub(crate) fn read_event(&self, bytes: Bytes, max_bytes: usize) -> Result<Event, EventError> {
+        if let Some(refused) = Event::refused(&bytes, max_bytes) {
+            return Err(refused);
+        }
+        match prune(&bytes, &self.needs.first) {
+            Some(view) => Ok(Event::read(bytes, (self.needs.key, 0), view)),
+            // Not JSON: the error, word for word, as reading it alone gives it.
+            None => Event::from_bytes_limited(bytes, max_bytes),
         }
     }
 

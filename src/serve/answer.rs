@@ -68,7 +68,7 @@ pub(super) async fn answer<S: App + Clone>(
         Ok(bytes) => bytes,
         Err(refused) => return refused,
     };
-    let events = match events(&parts.headers, bytes, options.max_body) {
+    let events = match events(handler, &parts.headers, bytes, options.max_body) {
         Ok(events) => events,
         Err(reason) => return refuse(StatusCode::BAD_REQUEST, &format!("{reason}\n")),
     };
@@ -142,7 +142,12 @@ fn same_secret(a: &str, b: &str) -> bool {
 }
 
 /// The events a request carries, as structured JSON.
-fn events(headers: &HeaderMap, body: Bytes, max_body: usize) -> Result<Vec<Event>, String> {
+fn events(
+    handler: &Handler,
+    headers: &HeaderMap,
+    body: Bytes,
+    max_body: usize,
+) -> Result<Vec<Event>, String> {
     let content_type = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -177,8 +182,8 @@ fn events(headers: &HeaderMap, body: Bytes, max_body: usize) -> Result<Vec<Event
             .collect();
         return Ok(vec![Event::binary_cloudevent(structured, body, attributes)]);
     }
-    let event = Event::from_bytes_limited(body, max_body).map_err(|e| e.to_string())?;
     if content_type == "application/cloudevents-batch+json" {
+        let event = Event::from_bytes_limited(body, max_body).map_err(|e| e.to_string())?;
         // Each item goes on as it was sent: a slice of the body, not a re-serialized value.
         let items: Vec<&RawValue> = serde_json::from_slice(event.bytes()).map_err(|_| {
             "an application/cloudevents-batch+json body must be a JSON array of CloudEvents"
@@ -188,10 +193,15 @@ fn events(headers: &HeaderMap, body: Bytes, max_body: usize) -> Result<Vec<Event
             .map(|item| {
                 // A borrowed `RawValue` is always a slice of the bytes it was read from.
                 let bytes = event.bytes().slice_ref(item.get().as_bytes());
-                Event::from_bytes_limited(bytes, max_body).map_err(|e| e.to_string())
+                handler
+                    .read_event(bytes, max_body)
+                    .map_err(|e| e.to_string())
             })
             .collect();
     }
+    let event = handler
+        .read_event(body, max_body)
+        .map_err(|e| e.to_string())?;
     Ok(vec![event])
 }
 

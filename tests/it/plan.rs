@@ -161,3 +161,81 @@ fn answers_are_ceh_s_own_and_match_what_explain_shows() {
     assert_eq!(reply.into_json(), expected);
     assert!(received.lock().unwrap().is_empty(), "the app is not called");
 }
+
+/// Routing reads only what the rules name: on every fixture, as the bytes arrived, a handler
+/// that builds only that (its own view of the event) plans exactly what a handler reading all
+/// of the event's JSON plans — the same rule, the same requests byte for byte, the same refusal.
+#[test]
+fn reading_only_what_the_rules_name_plans_what_reading_everything_plans() {
+    let pruning = Handler::new(Config::default());
+    // Another table: the event's views were built for the first, so this one reads all of it.
+    let whole = Handler::new(Config::default());
+    let mut compared = 0;
+    for file in fixtures::all() {
+        let bytes = Bytes::from(fixtures::read(&file));
+        for event in [
+            pruning
+                .read_event(bytes.clone(), cloud_events_handler::DEFAULT_MAX_EVENT_BYTES)
+                .unwrap(),
+            Event::from_bytes(bytes.clone()).unwrap(),
+        ] {
+            let pruned = pruning.explain(&event);
+            let full = whole.explain(&event);
+            match (pruned, full) {
+                (Ok(pruned), Ok(full)) => {
+                    assert_eq!(pruned.rule().name(), full.rule().name(), "{file}");
+                    let a: Vec<String> = pruned.requests().iter().map(described).collect();
+                    let b: Vec<String> = full.requests().iter().map(described).collect();
+                    assert_eq!(a, b, "{file}");
+                    assert_eq!(pruned.answer(), full.answer(), "{file}");
+                    assert_eq!(
+                        pruned.refusal().map(|r| (r.status(), r.body().clone())),
+                        full.refusal().map(|r| (r.status(), r.body().clone())),
+                        "{file}"
+                    );
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{file}"),
+                (a, b) => panic!("{file}: {:?} against {:?}", a.err(), b.err()),
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared >= 800, "only {compared} compared");
+}
+
+/// Reading an event and its view in one pass refuses exactly what reading the event alone
+/// refuses, with the same error.
+#[test]
+fn reading_in_one_pass_refuses_what_reading_alone_refuses() {
+    let handler = Handler::new(Config::default());
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let mut inputs: Vec<Vec<u8>> = vec![
+        b"{".to_vec(),
+        b"{\"Records\": [{\"eventSource\": \"aws:s3\"}]".to_vec(),
+        b"{\"source\": \"x\"} trailing".to_vec(),
+        b"{\"source\": \"\\ud800\"}".to_vec(),
+        b"{\"n\": 1e400}".to_vec(),
+        b"{\"s\": \"\xff\"}".to_vec(),
+        b"{\"a\": [1, 2,]}".to_vec(),
+        b"   ".to_vec(),
+        deep.into_bytes(),
+        b"{\"Records\": [{\"eventSource\": \"aws:sqs\", \"x\": [[[[[[[[[[tru]]]]]]]]]]}]}".to_vec(),
+    ];
+    for file in fixtures::all().into_iter().take(60) {
+        let bytes = fixtures::read(&file);
+        // Each fixture cut short, and with a stray byte in its middle.
+        inputs.push(bytes[..bytes.len() / 2].to_vec());
+        let mut stray = bytes.clone();
+        let middle = stray.len() / 2;
+        stray.insert(middle, b'#');
+        inputs.push(stray);
+    }
+    for input in inputs {
+        let bytes = Bytes::from(input);
+        let alone = Event::from_bytes(bytes.clone()).map(|_| ());
+        let one_pass = handler
+            .read_event(bytes.clone(), cloud_events_handler::DEFAULT_MAX_EVENT_BYTES)
+            .map(|_| ());
+        assert_eq!(one_pass, alone, "{:?}", String::from_utf8_lossy(&bytes));
+    }
+}
