@@ -86,6 +86,7 @@ pub(super) static SAMPLES: &[Sample] = &[
     sample!("azure-functions/servicebus-batch", "azure-functions/servicebus-batch.json", Other, "Azure Functions, Service Bus batch"),
     sample!("azure-functions/timer", "azure-functions/timer.json", Other, "Azure Functions, timer trigger"),
     sample!("bedrock-agent/action-group", "bedrock-agent/action-group.json", Other, "Bedrock agent action group call"),
+    sample!("chime/new-inbound-call", "chime/new-inbound-call.json", Other, "Chime SDK SIP media application, a new call"),
     sample!("clientvpn/connection-handler", "clientvpn/connection-handler.json", Other, "Client VPN connection handler"),
     sample!("cloudevents/basic", "cloudevents/structured-1.0.json", Other, "CloudEvent 1.0, structured JSON"),
     sample!("cloudevents/batch", "cloudevents/batch.json", Other, "CloudEvents batch of two"),
@@ -117,10 +118,12 @@ pub(super) static SAMPLES: &[Sample] = &[
     sample!("iot-1click/button", "iot-1click/button.json", Other, "IoT 1-Click button press"),
     sample!("iot-authorizer/request", "iot-authorizer/request.json", Other, "IoT Core custom authorizer"),
     sample!("iot-button/click", "iot-button/click.json", Other, "IoT button click"),
+    sample!("iot-events/action", "iot-events/action.json", Other, "IoT Events detector model action, by event name"),
     sample!("iot-provisioning/hook", "iot-provisioning/pre-provisioning-hook.json", Other, "IoT fleet pre-provisioning hook"),
     sample!("iot/rule-event", "iot/rule-event.json", Other, "IoT rule action"),
     sample!("kafka/msk", "kafka/msk.json", Other, "Amazon MSK batch"),
     sample!("kafka/self-managed", "kafka/self-managed.json", Other, "Self-managed Kafka batch"),
+    sample!("kendra/enrichment", "kendra/enrichment.json", Other, "Kendra custom document enrichment"),
     sample!("kinesis-analytics/preprocessing", "kinesis-analytics/preprocessing.json", Other, "Kinesis Data Analytics preprocessing"),
     sample!("kinesis/basic", "kinesis/stream.json", Other, "Kinesis Data Streams batch"),
     sample!("lambda-destination/on-failure", "lambda-destination/on-failure.json", Other, "Lambda destination, on failure"),
@@ -129,6 +132,7 @@ pub(super) static SAMPLES: &[Sample] = &[
     sample!("lex/v2", "lex/v2-fulfillment.json", Other, "Lex V2 fulfillment code hook"),
     sample!("mq/activemq", "mq/activemq-amq.json", Other, "Amazon MQ for ActiveMQ batch"),
     sample!("mq/rabbitmq", "mq/rabbitmq.json", Other, "Amazon MQ for RabbitMQ batch"),
+    sample!("pinpoint/campaign-hook", "pinpoint/campaign-hook.json", Other, "Pinpoint campaign hook"),
     sample!("pipes/dynamodb", "pipes/dynamodb.json", Other, "EventBridge Pipes batch from DynamoDB Streams"),
     sample!("pipes/kinesis", "pipes/kinesis.json", Other, "EventBridge Pipes batch from Kinesis"),
     sample!("pipes/sqs", "pipes/sqs.json", Other, "EventBridge Pipes batch from SQS, two messages"),
@@ -146,6 +150,7 @@ pub(super) static SAMPLES: &[Sample] = &[
     sample!("vpc-lattice/v2", "vpc-lattice/v2.json", LatticeV2, "VPC Lattice payload 2, GET /health"),
     sample!("warmup/basic", "warmup/serverless-plugin-warmup.json", Other, "serverless-plugin-warmup ping"),
     sample!("websocket/message", "websocket/message.json", Other, "API Gateway WebSocket message"),
+    sample!("workmail/inbound", "workmail/inbound.json", Other, "WorkMail email flow rule, inbound"),
 ];
 
 /// The sample named `name`, if there is one.
