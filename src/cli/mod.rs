@@ -10,6 +10,7 @@ mod functions;
 mod input;
 mod invoke;
 mod lambda;
+mod listening;
 mod logging;
 mod ndjson;
 mod rules;
