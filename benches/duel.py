@@ -133,7 +133,9 @@ def seed_duel(path, bench, rounds):
     return {"events": runs["seed"][0]["events"], "rounds": rounds,
             "seed_events_per_s": round(statistics.median(rate["seed"])), "seed_failed": runs["seed"][0]["failed"],
             "ceh_events_per_s": round(statistics.median(rate["ceh"])), "ceh_failed": runs["ceh"][0]["failed"],
-            "ratio": statistics.median(rate["ceh"]) / statistics.median(rate["seed"]), "rounds_ratio": per_round}
+            "ratio": statistics.median(rate["ceh"]) / statistics.median(rate["seed"]), "rounds_ratio": per_round,
+            # The floor of any JSON-in handler: serde_json parsing the same events into a Value.
+            "parse_events_per_s": round(statistics.median(r["events"] / r["parse_seconds"] for r in runs["ceh"]))}
 
 
 def figure(key, what, measured, limit, spread=None, at_most=True):
@@ -221,7 +223,8 @@ def main():
     result["seed"] = dict(seed, explain_ndjson_events_per_s=round(explain))
     print(f"\nseed duel, {seed['events']} events, {seed['rounds']} rounds, one core each: ceh's handler "
           f"{seed['ceh_events_per_s']} events/s ({seed['ceh_failed']} refused), the seed {seed['seed_events_per_s']} "
-          f"events/s ({seed['seed_failed']} raised); `ceh explain --ndjson` on {cores} cores: {round(explain)} events/s")
+          f"events/s ({seed['seed_failed']} raised); parsing them alone {seed['parse_events_per_s']} events/s; "
+          f"`ceh explain --ndjson` on {cores} cores: {round(explain)} events/s")
     figures.append(figure("4", "ceh's handler, bytes → reply bytes ÷ the Python seed, events/s per core",
                           seed["ratio"], 20, seed["rounds_ratio"], at_most=False))
     figures.append(figure("explain", f"`ceh explain --ndjson` ({cores} cores) ÷ the seed (one core), events/s",

@@ -19,7 +19,8 @@
 //! `target/routing-ratios.csv` and `target/routing-figures.json` for
 //! `benches/duel.py`. `ROUTING_ROUNDS` sets the rounds (default 21). With
 //! `ROUTING_HANDLE_EVENTS=FILE` (one event a line) it only times handling
-//! them and prints one JSON line. Under `cargo test --benches` every
+//! them and prints one JSON line; with `ROUTING_PROFILE=SOURCE` it only
+//! routes that source's sample, for a profiler. Under `cargo test --benches` every
 //! benchmark runs once, as a smoke test.
 
 use std::hint::black_box;
@@ -295,7 +296,10 @@ fn handle_to_bytes(
 }
 
 /// `ROUTING_HANDLE_EVENTS=FILE`: handles each line of FILE once, on one
-/// core, and prints `{"events", "seconds", "failed"}`.
+/// core, and prints `{"events", "seconds", "failed", "parse_seconds"}`
+/// (the last: parsing them into a `Value`, the floor). Under callgrind,
+/// `--toggle-collect=routing::handle_file` counts only the handling.
+#[inline(never)]
 fn handle_file(path: &str) {
     let text = std::fs::read(path).unwrap_or_default();
     let events: Vec<Bytes> = text
@@ -311,8 +315,13 @@ fn handle_file(path: &str) {
         .filter(|bytes| handle_to_bytes(&runtime, &handler, bytes).is_err())
         .count();
     let seconds = started.elapsed().as_secs_f64();
+    // The floor of any JSON-in handler: parsing the same events into a Value.
+    let started = Instant::now();
+    let parsed: usize = events.iter().map(|bytes| parse(bytes)).sum();
+    let parse_seconds = started.elapsed().as_secs_f64();
+    black_box(parsed);
     println!(
-        "{{\"events\": {}, \"seconds\": {seconds}, \"failed\": {failed}}}",
+        "{{\"events\": {}, \"seconds\": {seconds}, \"failed\": {failed}, \"parse_seconds\": {parse_seconds}}}",
         events.len()
     );
 }
@@ -321,9 +330,6 @@ fn handle_file(path: &str) {
 fn ratios() {
     if std::env::args().all(|a| a != "--bench") {
         return; // smoke test under `cargo test --benches`
-    }
-    if let Ok(path) = std::env::var("ROUTING_HANDLE_EVENTS") {
-        return handle_file(&path);
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let handler = Handler::new(Config::default());
@@ -457,7 +463,44 @@ fn ratios() {
 
 criterion_group!(benches, bench);
 
+/// `ROUTING_PROFILE=SOURCE` routes that source's sample 2,000 times (and
+/// `SOURCE/parse` parses it), for a profiler: under callgrind,
+/// `--toggle-collect=routing::profiled` counts only this.
+fn profile(what: &str) {
+    let handler = Handler::new(Config::default());
+    let (source, parse_only) = match what.strip_suffix("/parse") {
+        Some(source) => (source, true),
+        None => (what, false),
+    };
+    let Some((_, bytes)) = samples().into_iter().find(|(s, _)| s == source) else {
+        return println!("no sample of {source}");
+    };
+    println!("{what}: {}", profiled(&handler, &bytes, parse_only));
+}
+
+#[inline(never)]
+fn profiled(handler: &Handler, bytes: &Bytes, parse_only: bool) -> usize {
+    let mut sink = 0;
+    for _ in 0..2000 {
+        sink += if parse_only {
+            parse(black_box(bytes))
+        } else {
+            route(handler, black_box(bytes))
+        };
+    }
+    sink
+}
+
 fn main() {
+    // The duel's and a profiler's modes: one measurement, no criterion.
+    if std::env::args().any(|a| a == "--bench") {
+        if let Ok(path) = std::env::var("ROUTING_HANDLE_EVENTS") {
+            return handle_file(&path);
+        }
+        if let Ok(what) = std::env::var("ROUTING_PROFILE") {
+            return profile(&what);
+        }
+    }
     benches();
     Criterion::default().configure_from_args().final_summary();
     ratios();
