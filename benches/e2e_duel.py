@@ -1,33 +1,34 @@
 #!/usr/bin/env python3
-"""End-to-end duel: `ceh` against AWS Lambda Web Adapter (crate lambda_web_adapter 1.0.0-rc1), each
-as the Lambda runtime under cargo-lambda's runtime-API emulator, in front of the same Node app
-(benches/app.js), on this machine and loopback only. Figures 4 and 5 of docs/performance.md.
+"""End-to-end duel: `ceh` against the null adapter (benches/null-adapter: the least any adapter does)
+and AWS Lambda Web Adapter (crate lambda_web_adapter 1.0.0-rc1), each as the Lambda runtime under
+cargo-lambda's runtime-API emulator, in front of the same Node app (benches/app.js), on this machine
+and loopback only. Targets 2a-2d of docs/performance.md.
 
-    python3 benches/e2e_duel.py                 # full: 2,000 invocations per adapter and event, 100,000 for memory
-    python3 benches/e2e_duel.py --smoke         # ~50 invocations, 3 cold starts, no memory run
+    python3 benches/e2e_duel.py                 # full: 2,400 invocations per party and event in 8 rounds
+    python3 benches/e2e_duel.py --smoke         # a few of each, to prove the script runs; judges nothing
 
 What it measures:
-- latency: for S3, SQS, API Gateway REST (v1) and HTTP API (v2) events, N invocations each, POSTed
+- 2a latency: for S3, SQS, API Gateway REST (v1) and HTTP API (v2) events, N invocations each, POSTed
   one at a time on a kept-alive connection to the emulator's invoke endpoint
-  (/2015-03-31/functions/_/invocations, what `cargo lambda invoke` calls); p50 and p99 for each adapter
-  and for the same number of direct POSTs of the event to the app (the floor: emulator, adapter and
-  runtime-API hops are what the adapters add). The N are split into rounds run in ABC/CBA order,
-  each adapter freshly started and warmed up, so drift on a shared machine falls on all three alike.
-- cold start: with the emulator and the app up, one invocation is queued, then the adapter process is
-  spawned; the time from spawn to reply, median of --cold-starts rounds, the adapters taking turns.
-- memory: the adapter's VmRSS (/proc/PID/status) every 10,000 invocations over --invocations
-  (default 100,000) of the four events in turn, bounded by --memory-seconds; once as Lambda runs a
-  function by default (one invocation at a time) and once with AWS_LAMBDA_MAX_CONCURRENCY=2
-  (Lambda Managed Instances). They differ: one at a time, RSS grows by ~170 bytes an invocation under
-  both adapters, and under a bare lambda_runtime function too. lambda_runtime then sets
-  _X_AMZN_TRACE_ID with std::env::set_var for every invocation, and glibc's setenv keeps every
-  distinct NAME=value string it was given, so each fresh trace id most likely stays allocated;
-  with concurrency it sets no variable, and RSS is flat.
+  (/2015-03-31/functions/_/invocations, what `cargo lambda invoke` calls), and the same number of
+  direct POSTs of the event to the app. Each adapter's overhead is its percentile less direct's;
+  ceh's overhead is judged as a multiple of the null adapter's and of LWA's. The N are split into
+  rounds run in ABCD/DCBA order, each adapter freshly started and warmed up, so drift on a shared
+  machine falls on all alike; the spread is the min-max of the per-round ratios.
+- 2b cold start: with the emulator and the app up, one invocation is queued, then the adapter process
+  is spawned; the time from spawn to reply, median of --cold-starts rounds, the adapters taking turns,
+  each checking the app's readiness first. Spread: the ratio of medians per block of ten rounds.
+- 2c memory: the adapter's VmRSS (/proc/PID/status) every 10,000 invocations over --invocations
+  (default 100,000) of the four events in turn; once one invocation at a time (Lambda's default)
+  and once with AWS_LAMBDA_MAX_CONCURRENCY=2 (Lambda Managed Instances); ceh against LWA.
+- 2d fan-out: a 10,000-record Kinesis batch (one shard, sent in order) and a 10-message SQS batch
+  delivered by ceh (invocation to reply), against the same requests (`ceh explain --format json`)
+  sent straight to the app by benches/null-adapter's `fanout` at ceh's concurrency (8) and order.
 
-It installs cargo-lambda into .venv (.ci/install-tools), builds target/release/ceh and the adapter
-harness (benches/lwa-harness, into target/lwa), prints a table and then one JSON line, and writes
-target/e2e-duel.json. It exits non-zero if any invocation fails. Figures are ratios within one run:
-the machine is shared, so absolutes drift between runs.
+It installs cargo-lambda into .venv (.ci/install-tools), builds target/release/ceh, the LWA harness
+(benches/lwa-harness, into target/lwa) and the null adapter (into target/null-adapter), prints a
+table and every target as met/missed, and writes target/e2e-duel.json. It exits non-zero if any
+invocation fails. Figures are ratios within one run: the machine is shared, so absolutes drift.
 """
 
 import argparse
@@ -48,8 +49,11 @@ ROOT = Path(__file__).resolve().parents[1]
 CEH = ROOT / "target/release/ceh"
 LWA_TARGET = ROOT / "target/lwa"
 LWA = LWA_TARGET / "release/lwa-harness"
+NULL_TARGET = ROOT / "target/null-adapter"
+NULL = NULL_TARGET / "release/null-adapter"
+FANOUT = NULL_TARGET / "release/fanout"
 INVOKE_PATH = "/2015-03-31/functions/_/invocations"
-ADAPTERS = ("ceh", "lwa")
+ADAPTERS = ("ceh", "null", "lwa")
 
 # (name, fixture): the plain event of each kind; the API Gateway ones are POSTs with a body.
 EVENTS = [
@@ -142,6 +146,8 @@ def build():
         ("ceh", ["cargo", "build", "--release", "--bin", "ceh"], None),
         ("lwa_harness", ["cargo", "build", "--release", "--manifest-path", "benches/lwa-harness/Cargo.toml"],
          dict(os.environ, CARGO_TARGET_DIR=str(LWA_TARGET))),
+        ("null_adapter", ["cargo", "build", "--release", "--manifest-path", "benches/null-adapter/Cargo.toml"],
+         dict(os.environ, CARGO_TARGET_DIR=str(NULL_TARGET))),
     ]
     for name, argv, env in steps:
         started = time.monotonic()
@@ -186,6 +192,8 @@ def adapter_env(name, emu_port, app_port, extra=None):
         # The emulator's deadline (600000 ms since the epoch) is ignored, so bound each app request.
         # Each adapter checks the app's readiness at start, on the same path.
         env.update(APP=f"http://127.0.0.1:{app_port}", CEH_APP_TIMEOUT_MS="10000", CEH_READINESS_PATH="/")
+    elif name == "null":
+        env.update(APP=f"http://127.0.0.1:{app_port}", READINESS_PATH="/")
     else:
         env.update(AWS_LWA_PORT=str(app_port), AWS_LWA_READINESS_CHECK_PATH="/")
     env.update(extra or {})
@@ -193,8 +201,9 @@ def adapter_env(name, emu_port, app_port, extra=None):
 
 
 def spawn_adapter(processes, name, emu_port, app_port, extra_env=None):
-    """Starts `ceh` (as a bootstrap: no arguments, APP set) or the LWA harness under the emulator."""
-    binary = CEH if name == "ceh" else LWA
+    """Starts `ceh` (as a bootstrap: no arguments, APP set), the null adapter or the LWA harness
+    under the emulator."""
+    binary = {"ceh": CEH, "null": NULL, "lwa": LWA}[name]
     return processes.start(name, [str(binary)], env=adapter_env(name, emu_port, app_port, extra_env))
 
 
@@ -261,7 +270,10 @@ def check_reply(adapter, event, status, reply):
         value = json.loads(reply)
     except ValueError:
         fail("the reply is not JSON")
-    if event.startswith("apigw"):  # both adapters: the API Gateway proxy response
+    if adapter == "null":  # the app's body, whatever the event
+        if value != APP_BODY:
+            fail("not the app's body")
+    elif event.startswith("apigw"):  # both adapters: the API Gateway proxy response
         if value.get("statusCode") != 200 or json.loads(value.get("body") or "null") != APP_BODY:
             fail("not the app's 200 as an API Gateway response")
     elif adapter == "lwa":  # LWA posts non-HTTP events to its pass-through path, replies with the body
@@ -309,11 +321,24 @@ def first_reply(client, adapter, process, body, seconds=30):
         raise Failed(f"{adapter}: the first invocation failed: {err!r}") from err
 
 
-# --- the three measurements ------------------------------------------------------------------
+# --- the measurements ------------------------------------------------------------------------
+
+def figure(key, what, measured, limit, spread=None, at_most=True):
+    """One target: a ratio measured in this run, its limit, the spread over rounds, met or missed."""
+    met = None if measured is None else (measured <= limit if at_most else measured >= limit)
+    return {"id": key, "what": what, "measured": None if measured is None else round(measured, 3),
+            "target": f"{'≤' if at_most else '≥'} {limit}×",
+            "spread": None if not spread else [round(min(spread), 3), round(max(spread), 3)], "met": met}
+
+
+def ratio_or_none(a, b):
+    return a / b if b and b > 0 else None
+
 
 def measure_latency(processes, emu_port, app_port, events, args, errors):
-    """Per event: direct, ceh and LWA latencies in `rounds` legs of ABC/CBA order."""
-    samples = {event: {who: [] for who in ("direct",) + ADAPTERS} for event, _ in events}
+    """Per event: direct, ceh, null adapter and LWA latencies in `rounds` legs of ABCD/DCBA order;
+    returns the samples as a list of rounds, each {event: {who: [seconds]}}."""
+    rounds = []
     per_leg = max(1, args.count // args.rounds)
     # One untimed leg per adapter first: the emulator and the app warm up (allocators, JIT, caches)
     # on these, not on whichever adapter's timed leg happens to come first.
@@ -323,19 +348,21 @@ def measure_latency(processes, emu_port, app_port, events, args, errors):
         order = ["direct", *ADAPTERS]
         if round_number % 2:
             order.reverse()
+        samples = {event: {} for event, _ in events}
         for who in order:
             if who == "direct":
                 client = Client(app_port, "/")
                 for event, body in events:
                     timed_posts(client, body, args.warmup, args.leg_seconds, errors)
-                    samples[event]["direct"] += timed_posts(client, body, per_leg, args.leg_seconds, errors)
+                    samples[event]["direct"] = timed_posts(client, body, per_leg, args.leg_seconds, errors)
                 client.close()
                 continue
             leg = adapter_leg(processes, who, emu_port, app_port, events, args, errors, timed=per_leg)
             for event, latencies in leg.items():
-                samples[event][who] += latencies
-            print(f"  round {round_number + 1}/{args.rounds}: {who} done", file=sys.stderr)
-    return summarize_latency(samples)
+                samples[event][who] = latencies
+        rounds.append(samples)
+        print(f"  latency round {round_number + 1}/{args.rounds} done", file=sys.stderr)
+    return rounds
 
 
 def adapter_leg(processes, who, emu_port, app_port, events, args, errors, timed):
@@ -356,35 +383,52 @@ def adapter_leg(processes, who, emu_port, app_port, events, args, errors, timed)
     return latencies
 
 
-def summarize_latency(samples):
-    """p50/p99 per event and party, the adapters' overhead over direct, and ceh÷LWA (None when
-    LWA's overhead is under 0.05 ms, where a ratio of overheads is noise)."""
+def percentiles(values):
+    values = sorted(values)
+    return {"n": len(values), "p50_ms": round(percentile(values, 0.50) * 1000, 3),
+            "p99_ms": round(percentile(values, 0.99) * 1000, 3), "over_10ms": sum(1 for v in values if v > 0.010)}
+
+
+def summarize_latency(rounds):
+    """p50/p99 per event and party over all rounds, each adapter's overhead over direct, and ceh's
+    overhead as a multiple of the null adapter's and of LWA's, with the spread of the per-round
+    ratios."""
     figures = {}
-    for event, by_who in samples.items():
-        row = {}
-        for who, values in by_who.items():
-            values.sort()
-            row[who] = {"n": len(values), "p50_ms": round(percentile(values, 0.50) * 1000, 3),
-                        "p99_ms": round(percentile(values, 0.99) * 1000, 3),
-                        "over_10ms": sum(1 for v in values if v > 0.010)}
+    for event in rounds[0]:
+        row = {who: percentiles([v for r in rounds for v in r[event][who]]) for who in ("direct",) + ADAPTERS}
         row["overhead_ms"] = {who: {q: round(row[who][f"{q}_ms"] - row["direct"][f"{q}_ms"], 3) for q in ("p50", "p99")}
                               for who in ADAPTERS}
-        ratio = lambda a, b: round(a / b, 3) if b >= 0.05 else None
-        row["ceh_over_lwa"] = {
-            "p50": ratio(row["ceh"]["p50_ms"], row["lwa"]["p50_ms"]),
-            "p99": ratio(row["ceh"]["p99_ms"], row["lwa"]["p99_ms"]),
-            "overhead_p50": ratio(row["overhead_ms"]["ceh"]["p50"], row["overhead_ms"]["lwa"]["p50"]),
-            "overhead_p99": ratio(row["overhead_ms"]["ceh"]["p99"], row["overhead_ms"]["lwa"]["p99"]),
-        }
+        per_round = [{who: percentiles(r[event][who]) for who in ("direct",) + ADAPTERS} for r in rounds]
+
+        def over(peer, q, p):
+            return ratio_or_none(p["ceh"][f"{q}_ms"] - p["direct"][f"{q}_ms"], p[peer][f"{q}_ms"] - p["direct"][f"{q}_ms"])
+
+        row["ceh_overhead_over"] = {
+            peer: {q: {"ratio": over(peer, q, row),
+                       "rounds": [x for x in (over(peer, q, p) for p in per_round) if x is not None]}
+                   for q in ("p50", "p99")}
+            for peer in ("null", "lwa")}
         figures[event] = row
     return figures
+
+
+def latency_figures(latency):
+    out = []
+    for event, row in latency.items():
+        for peer, limits in (("null", {"p50": 1.1, "p99": 1.2}), ("lwa", {"p50": 0.7, "p99": 0.7})):
+            for q, limit in limits.items():
+                r = row["ceh_overhead_over"][peer][q]
+                out.append(figure(f"2a {event} {q} ÷{peer}",
+                                  f"ceh's overhead over direct ÷ the {'null adapter' if peer == 'null' else 'LWA'}'s, {event}, {q}",
+                                  r["ratio"], limit, r["rounds"]))
+    return out
 
 
 def measure_cold_start(processes, emu_port, app_port, event, rounds):
     """Spawn → first reply, with the invocation already queued at the emulator.
 
-    The adapters take turns round by round, in AB/BA order, so that drift on a shared machine falls
-    on both alike (timing all of one adapter's rounds and then all of the other's put whatever the
+    The adapters take turns round by round, in ABC/CBA order, so that drift on a shared machine falls
+    on all alike (timing all of one adapter's rounds and then all of the other's put whatever the
     machine was doing meanwhile on one of them: medians of 20 then swung by ±5 % between runs).
     """
     samples = {who: [] for who in ADAPTERS}
@@ -395,7 +439,13 @@ def measure_cold_start(processes, emu_port, app_port, event, rounds):
                      "min_ms": round(min(taken) * 1000, 2), "max_ms": round(max(taken) * 1000, 2),
                      "samples_ms": [round(s * 1000, 2) for s in taken]}
                for who, taken in samples.items()}
-    figures["ceh_over_lwa"] = round(figures["ceh"]["median_ms"] / figures["lwa"]["median_ms"], 3)
+    # The spread: the ratio of medians in each block of (up to) ten rounds.
+    block = max(1, min(10, rounds // 2))
+    for peer in ("null", "lwa"):
+        blocks = [statistics.median(samples["ceh"][i:i + block]) / statistics.median(samples[peer][i:i + block])
+                  for i in range(0, rounds - block + 1, block)]
+        figures[f"ceh_over_{peer}"] = round(figures["ceh"]["median_ms"] / figures[peer]["median_ms"], 3)
+        figures[f"ceh_over_{peer}_blocks"] = [round(b, 3) for b in blocks]
     return figures
 
 
@@ -430,6 +480,74 @@ def cold_start_once(processes, emu_port, app_port, event, who):
         raise Failed(f"{who} cold start: no reply ({outcome.get('error', 'timed out')}): {log_tail(adapter)}")
     check_reply(who, name, outcome["status"], outcome["reply"])
     return outcome["at"] - spawned
+
+
+def batch_event(kind, records):
+    """A `records`-record Kinesis batch (one shard, distinct sequence numbers) or SQS batch
+    (distinct message ids), compact, from the fixtures' first record."""
+    fixture = json.loads((ROOT / ("fixtures/kinesis/stream.json" if kind == "kinesis" else "fixtures/sqs/basic.json")).read_bytes())
+    first = fixture["Records"][0]
+    out = []
+    for i in range(records):
+        record = json.loads(json.dumps(first))
+        if kind == "kinesis":
+            sequence = f"4956816737{i:046d}"
+            record["kinesis"]["sequenceNumber"] = sequence
+            record["eventID"] = f"shardId-000000000000:{sequence}"
+        else:
+            record["messageId"] = f"message-{i}"
+        out.append(record)
+    return json.dumps({"Records": out}, separators=(",", ":")).encode()
+
+
+def measure_fanout(processes, emu_port, app_port, args, errors, workdir):
+    """2d: a batch delivered by ceh (invoked through the emulator, timed to its reply) against the
+    same requests sent straight to the app by benches/null-adapter's `fanout` at the same
+    concurrency, keeping the same order (a Kinesis batch is one shard, sent in order; SQS messages
+    are independent). Rounds alternate ceh and direct, order reversing."""
+    result = {}
+    batches = [("kinesis", args.kinesis_records, 1), ("sqs", 10, args.sqs_repeats)]
+    for kind, records, repeats in batches:
+        body = batch_event(kind, records)
+        path = Path(workdir, f"{kind}-batch.json")
+        path.write_bytes(body)
+        explained = subprocess.run([str(CEH), "explain", "--format", "json", str(path)], capture_output=True, check=True)
+        requests = json.loads(explained.stdout)["requests"]
+        if len(requests) != records:
+            raise Failed(f"ceh explain made {len(requests)} requests of the {records}-record {kind} batch")
+        # ceh's default [reply] concurrency; an ordered (Kinesis) batch is one sequence.
+        sequences = [list(range(records))] if kind == "kinesis" else [[i] for i in range(records)]
+        spec = Path(workdir, f"{kind}-requests.json")
+        spec.write_text(json.dumps({"concurrency": 8, "sequences": sequences, "requests": requests}))
+        adapter = spawn_adapter(processes, "ceh", emu_port, app_port)
+        client = Client(emu_port, INVOKE_PATH, timeout=120)
+        ceh_rounds, direct_rounds = [], []
+        try:
+            status, reply = first_reply(client, "ceh", adapter, body, seconds=120)
+            if status != 200 or json.loads(reply) != {"batchItemFailures": []}:
+                raise Failed(f"ceh on the {kind} batch: {status} {reply[:200]!r}")
+            for round_ in range(args.fanout_rounds):
+                for who in (("ceh", "direct") if round_ % 2 == 0 else ("direct", "ceh")):
+                    if who == "direct":
+                        # One more repeat than timed: the first opens the client's connections.
+                        out = subprocess.run([str(FANOUT), str(spec), f"http://127.0.0.1:{app_port}", str(repeats + 1)],
+                                             capture_output=True, text=True, timeout=600)
+                        if out.returncode != 0:
+                            raise Failed(f"fanout on the {kind} batch: {out.stderr.strip()}")
+                        direct_rounds.append(statistics.median(json.loads(out.stdout)["seconds"][1:]))
+                    else:
+                        taken = timed_posts(client, body, repeats, args.leg_seconds, errors)
+                        ceh_rounds.append(statistics.median(taken))
+        finally:
+            client.close()
+            processes.stop(adapter)
+        ceh_s, direct_s = statistics.median(ceh_rounds), statistics.median(direct_rounds)
+        result[kind] = {"records": records, "bytes": len(body), "repeats_per_round": repeats,
+                        "ceh_ms": round(ceh_s * 1000, 3), "direct_ms": round(direct_s * 1000, 3),
+                        "ratio": round(ceh_s / direct_s, 3),
+                        "rounds": [round(c / d, 3) for c, d in zip(ceh_rounds, direct_rounds)]}
+        print(f"  fan-out {kind}: ceh {ceh_s * 1000:.1f} ms, direct {direct_s * 1000:.1f} ms", file=sys.stderr)
+    return result
 
 
 # Memory runs: Lambda's default of one invocation at a time, and Managed Instances' concurrency.
@@ -470,27 +588,54 @@ def measure_memory(processes, emu_port, app_port, who, mode, events, args, error
 
 # --- output ----------------------------------------------------------------------------------
 
+def all_figures(result):
+    """Every target this duel judges (2a-2d of docs/performance.md), as ratios of this run."""
+    out = latency_figures(result["latency"]) if "latency" in result else []
+    cold = result.get("cold_start")
+    if cold:
+        out.append(figure("2b ÷null", "cold start, spawn → first reply, ceh ÷ the null adapter (medians)",
+                          cold["ceh_over_null"], 1.1, cold["ceh_over_null_blocks"]))
+        out.append(figure("2b ÷lwa", "cold start, ceh ÷ LWA (medians)", cold["ceh_over_lwa"], 0.8, cold["ceh_over_lwa_blocks"]))
+    for mode, by_who in result.get("memory", {}).items():
+        if "ceh" in by_who and "lwa" in by_who:
+            out.append(figure(f"2c {mode.replace('_', ' ')}", f"RSS after {by_who['ceh']['invocations']} invocations, ceh ÷ LWA",
+                              by_who["ceh"]["last_kib"] / by_who["lwa"]["last_kib"], 1.0))
+    for kind, row in result.get("fanout", {}).items():
+        out.append(figure(f"2d {kind}", f"{row['records']}-record {kind} batch, ceh's delivery ÷ the app's alone",
+                          row["ratio"], 1.2, row["rounds"]))
+    return out
+
+
+def print_figures(figures, cores):
+    print(f"\ntargets ({cores} cores; spread: min–max of the per-round ratios)")
+    for f in figures:
+        spread = f"  [{f['spread'][0]:.2f}–{f['spread'][1]:.2f}]" if f["spread"] else ""
+        measured = "n/a" if f["measured"] is None else f"{f['measured']:.2f}×"
+        mark = {True: "met", False: "MISSED", None: "n/a"}[f["met"]]
+        print(f"  {f['id']:<24} {measured:>7} {f['target']:<7} {mark:<6}{spread}  {f['what']}")
+
+
 def print_table(result):
     latency = result["latency"]
     print(f"\nend to end under cargo-lambda's emulator, {result['cores']} cores, "
-          f"{result['invocations_per_event']} invocations per adapter and event (ms)\n")
-    header = ("event", "direct p50", "p99", "ceh p50", "p99", "LWA p50", "p99",
-              "ceh +p50", "+p99", "LWA +p50", "+p99", "ceh÷LWA p50", "p99", "+p50", "+p99")
+          f"{result['invocations_per_event']} invocations per party and event in {result['rounds']} rounds (ms)\n")
+    header = ("event", "direct p50", "p99", "ceh p50", "p99", "null p50", "p99", "LWA p50", "p99",
+              "ceh +p50", "+p99", "null +p50", "+p99", "LWA +p50", "+p99")
     rows = [header]
     for event, row in latency.items():
-        ratios = row["ceh_over_lwa"]
         rows.append((event, row["direct"]["p50_ms"], row["direct"]["p99_ms"], row["ceh"]["p50_ms"], row["ceh"]["p99_ms"],
-                     row["lwa"]["p50_ms"], row["lwa"]["p99_ms"], row["overhead_ms"]["ceh"]["p50"],
-                     row["overhead_ms"]["ceh"]["p99"], row["overhead_ms"]["lwa"]["p50"], row["overhead_ms"]["lwa"]["p99"],
-                     ratios["p50"], ratios["p99"], ratios["overhead_p50"], ratios["overhead_p99"]))
+                     row["null"]["p50_ms"], row["null"]["p99_ms"], row["lwa"]["p50_ms"], row["lwa"]["p99_ms"],
+                     *(row["overhead_ms"][who][q] for who in ADAPTERS for q in ("p50", "p99"))))
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(header))]
     for r in rows:
         print("  ".join(str(v).rjust(w) if i else str(v).ljust(w) for i, (v, w) in enumerate(zip(r, widths))))
-    print("(+: the adapter's percentile less the direct one; ÷ below 1 means ceh is faster)")
+    print("(+: the party's percentile less the direct one: its overhead)")
 
     cold = result["cold_start"]
     print(f"\ncold start, spawn → first reply, median of {len(cold['ceh']['samples_ms'])}: "
-          f"ceh {cold['ceh']['median_ms']} ms, LWA {cold['lwa']['median_ms']} ms, ceh÷LWA {cold['ceh_over_lwa']}")
+          f"ceh {cold['ceh']['median_ms']} ms, null adapter {cold['null']['median_ms']} ms, LWA {cold['lwa']['median_ms']} ms")
+    for kind, row in result.get("fanout", {}).items():
+        print(f"fan-out, {row['records']}-record {kind} batch: ceh {row['ceh_ms']} ms, the app alone {row['direct_ms']} ms")
     for mode, by_who in result.get("memory", {}).items():
         print(f"\nmemory, {mode.replace('_', ' ')} (VmRSS in MiB after N invocations)")
         for who, memory in by_who.items():
@@ -499,6 +644,7 @@ def print_table(result):
             print(f"  {who}: {series}; max {memory['max_kib'] / 1024:.1f}, "
                   f"growth after the first sample {memory['growth_from_first_sample_kib'] / 1024:.1f} "
                   f"({memory['growth_from_first_sample_pct']} %), {memory['invocations']} invocations in {memory['seconds']} s")
+    print_figures(result["figures"], result["cores"])
     print()
 
 
@@ -506,13 +652,16 @@ def print_table(result):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="~50 invocations, 3 cold starts, no memory run")
-    parser.add_argument("--count", type=int, help="timed invocations per adapter and event (default 2000, smoke 50)")
-    parser.add_argument("--rounds", type=int, default=2, help="legs per adapter, alternating order (default 2)")
+    parser.add_argument("--smoke", action="store_true", help="a few invocations of each kind, no memory run")
+    parser.add_argument("--count", type=int, help="timed invocations per party and event (default 2400, smoke 40)")
+    parser.add_argument("--rounds", type=int, help="legs per party, alternating order (default 8, smoke 2)")
     parser.add_argument("--warmup", type=int, help="untimed invocations per leg and event (default 200, smoke 10)")
     parser.add_argument("--cold-starts", type=int, help="cold starts per adapter (default 40, smoke 3)")
-    parser.add_argument("--invocations", type=int, default=100_000, help="memory run length (default 100000)")
-    parser.add_argument("--every", type=int, default=10_000, help="memory sample interval (default 10000)")
+    parser.add_argument("--kinesis-records", type=int, help="records in the Kinesis batch (default 10000, smoke 200)")
+    parser.add_argument("--sqs-repeats", type=int, help="SQS batches per fan-out round (default 200, smoke 5)")
+    parser.add_argument("--fanout-rounds", type=int, help="fan-out rounds, ceh and direct in turns (default 6, smoke 2)")
+    parser.add_argument("--invocations", type=int, help="memory run length (default 100000, smoke 2000)")
+    parser.add_argument("--every", type=int, help="memory sample interval (default 10000, smoke 1000)")
     parser.add_argument("--memory-seconds", type=float, default=900, help="time cap per memory run (default 900)")
     parser.add_argument("--memory-adapters", default="ceh,lwa", help="adapters for the memory run (default ceh,lwa)")
     parser.add_argument("--memory-modes", default=",".join(MEMORY_MODES),
@@ -520,16 +669,24 @@ def main():
     parser.add_argument("--leg-seconds", type=float, default=300, help="time cap per timed leg (default 300)")
     parser.add_argument("--no-build", action="store_true", help="use the binaries as they are")
     args = parser.parse_args()
-    args.count = args.count or (50 if args.smoke else 2000)
-    args.warmup = args.warmup if args.warmup is not None else (10 if args.smoke else 200)
-    args.cold_starts = args.cold_starts or (3 if args.smoke else 40)
+    smoke = args.smoke
+    args.count = args.count or (40 if smoke else 2400)
+    args.rounds = args.rounds or (2 if smoke else 8)
+    args.warmup = args.warmup if args.warmup is not None else (10 if smoke else 200)
+    args.cold_starts = args.cold_starts or (3 if smoke else 40)
+    args.kinesis_records = args.kinesis_records or (200 if smoke else 10_000)
+    args.sqs_repeats = args.sqs_repeats or (5 if smoke else 200)
+    args.fanout_rounds = args.fanout_rounds or (2 if smoke else 6)
+    args.invocations = args.invocations or (2000 if smoke else 100_000)
+    args.every = args.every or (1000 if smoke else 10_000)
 
     started = time.monotonic()
-    result = {"cores": os.cpu_count(), "mode": "smoke" if args.smoke else "full",
+    result = {"cores": os.cpu_count(), "mode": "smoke" if smoke else "full",
               "loadavg_start": list(os.getloadavg()),
               "invocations_per_event": args.count // args.rounds * args.rounds, "rounds": args.rounds,
               "warmup_per_leg": args.warmup, "events": {name: f"fixtures/{path}" for name, path in EVENTS},
-              "lwa": "lambda_web_adapter 1.0.0-rc1 (benches/lwa-harness, no extension registration)"}
+              "lwa": "lambda_web_adapter 1.0.0-rc1 (benches/lwa-harness, no extension registration)",
+              "null": "benches/null-adapter: next → POST to the app → response, nothing else"}
     if not args.no_build:
         result["build_seconds"] = build()
     measuring = time.monotonic()
@@ -541,10 +698,12 @@ def main():
             emu_port = start_emulator(processes, workdir)
             app_port = start_app(processes)
             print(f"emulator on {emu_port}, app on {app_port}; latency …", file=sys.stderr)
-            result["latency"] = measure_latency(processes, emu_port, app_port, events, args, errors)
+            result["latency"] = summarize_latency(measure_latency(processes, emu_port, app_port, events, args, errors))
             print("cold start …", file=sys.stderr)
             result["cold_start"] = measure_cold_start(processes, emu_port, app_port, events[0], args.cold_starts)
-            if not args.smoke and not errors:
+            print("fan-out …", file=sys.stderr)
+            result["fanout"] = measure_fanout(processes, emu_port, app_port, args, errors, workdir)
+            if not errors:
                 result["memory"] = {
                     mode: {who: measure_memory(processes, emu_port, app_port, who, mode, events, args, errors)
                            for who in args.memory_adapters.split(",") if who}
@@ -553,6 +712,7 @@ def main():
             errors.append(str(failure))
         finally:
             processes.stop_all()
+    result["figures"] = all_figures(result)
     result["errors"] = len(errors)
     result["error_samples"] = errors[:5]
     result["measure_seconds"] = round(time.monotonic() - measuring, 1)
@@ -560,9 +720,9 @@ def main():
     result["loadavg_end"] = list(os.getloadavg())
     if "latency" in result and "cold_start" in result:
         print_table(result)
-    print(json.dumps(result, ensure_ascii=False))
     (ROOT / "target").mkdir(exist_ok=True)
     (ROOT / "target/e2e-duel.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print("wrote target/e2e-duel.json")
     if errors:
         sys.exit(f"e2e duel failed: {errors[0]}")
 
