@@ -1,5 +1,6 @@
 //! Routing cost against its floor: the route from the event's bytes, as the
-//! handler takes them (`Event::from_bytes`, then classify + synthesize:
+//! handler takes them (`Handler::read_event`, which checks the bytes and
+//! builds what classification reads in one pass, then classify + synthesize:
 //! `Handler::explain`), versus parsing the same bytes into a
 //! `serde_json::Value`, per source (target 1a), and with 1,000 user rules
 //! added to the built-in table (1c); what logging costs when it is off:
@@ -29,7 +30,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use cloud_events_handler::Echo;
-use cloud_events_handler::{Config, Event, Handler};
+use cloud_events_handler::{Config, Event, Handler, DEFAULT_MAX_EVENT_BYTES};
 use criterion::{criterion_group, Criterion};
 use http::Response;
 use http::{HeaderMap, Request};
@@ -93,7 +94,7 @@ fn scale_event(samples: &[(String, Bytes)]) -> Bytes {
 /// The route as the handler takes it: from the event's bytes (a `Bytes`
 /// buffer, as the Lambda loop and `ceh serve` receive it) to the requests.
 fn route(handler: &Handler, bytes: &Bytes) -> usize {
-    match Event::from_bytes(bytes.clone()) {
+    match handler.read_event(bytes.clone(), DEFAULT_MAX_EVENT_BYTES) {
         Ok(event) => handler.explain(&event).map_or(0, |e| e.requests().len()),
         Err(_) => 0,
     }
@@ -147,7 +148,7 @@ fn handle(
     bytes: &Bytes,
 ) -> usize {
     tracing::dispatcher::with_default(dispatch, || {
-        let Ok(event) = Event::from_bytes(bytes.clone()) else {
+        let Ok(event) = handler.read_event(bytes.clone(), DEFAULT_MAX_EVENT_BYTES) else {
             return 0;
         };
         runtime
@@ -288,7 +289,9 @@ fn handle_to_bytes(
         let body = serde_json::json!({"errorType": "HandleError", "errorMessage": message});
         serde_json::to_vec(&body).map_or(0, |out| out.len())
     };
-    let event = Event::from_bytes(bytes.clone()).map_err(|e| error(e.to_string()))?;
+    let event = handler
+        .read_event(bytes.clone(), DEFAULT_MAX_EVENT_BYTES)
+        .map_err(|e| error(e.to_string()))?;
     match runtime.block_on(handler.handle(&event, bare_app())) {
         Ok(reply) => Ok(serde_json::to_vec(&reply.into_json()).map_or(0, |out| out.len())),
         Err(e) => Err(error(e.to_string())),
