@@ -248,11 +248,18 @@ fn reads(rule: &Rule) -> (Need, Option<Need>) {
     };
     let per_event: Vec<&Template> = rule.headers().iter().map(|(_, t)| t).collect();
     let cloudevent = rule.cloudevent();
-    // What `body` and `metadata` select goes to the app whole.
-    let whole = rule.validates_cloudevents()
-        || cloudevent.derives()
-        || rule.body.is_some()
-        || rule.metadata.is_some();
+    // What `body` and `metadata` select goes to the app whole; a documented
+    // mapping may read anywhere.
+    let whole = cloudevent.derives() || rule.body.is_some() || rule.metadata.is_some();
+    // Checking a CloudEvent reads every attribute: the top-level members,
+    // strings as they are, `data` only for what kind of value it is.
+    let attributes = || {
+        Need::Members(Box::new(Members {
+            every: Some(Need::Shallow),
+            ..Members::default()
+        }))
+    };
+    let validates = rule.validates_cloudevents();
     match rule.route() {
         Route::Http(_) => return (singular, Some(Need::All)),
         Route::Event {
@@ -264,7 +271,11 @@ fn reads(rule: &Rule) -> (Need, Option<Need>) {
             reply: EventReply::Batch(spec),
         } => {
             // Each record's templates read the record, wherever the records are.
-            let mut record = if whole { Need::All } else { Need::Shallow };
+            let mut record = match (whole, validates) {
+                (true, _) => Need::All,
+                (false, true) => attributes(),
+                (false, false) => Need::Shallow,
+            };
             for template in per_event
                 .iter()
                 .copied()
@@ -281,6 +292,9 @@ fn reads(rule: &Rule) -> (Need, Option<Need>) {
         Route::Event { path, reply } => {
             if whole {
                 return (singular, Some(Need::All));
+            }
+            if validates {
+                add(attributes(), &mut singular);
             }
             let answer = match reply {
                 EventReply::Answer(answer) => answer.templates().collect(),
