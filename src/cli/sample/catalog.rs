@@ -141,6 +141,8 @@ pub(super) static SAMPLES: &[Sample] = &[
     sample!("s3-batch/schema-2.0", "s3-batch/schema-2.0.json", Other, "S3 Batch Operations task, schema 2.0"),
     sample!("s3-object-lambda/get-object", "s3-object-lambda/get-object.json", Other, "S3 Object Lambda GetObject"),
     sample!("s3/put", "s3/put.json", S3, "S3 notification, an object created by PUT"),
+    sample!("sagemaker/ground-truth-consolidation", "sam-cli/sagemaker--ground-truth-annotation-consolidation.json", Other, "SageMaker Ground Truth annotation consolidation"),
+    sample!("sagemaker/ground-truth-pre-annotation", "sam-cli/sagemaker--ground-truth-pre-human.json", Other, "SageMaker Ground Truth pre-annotation"),
     sample!("secretsmanager/rotation", "secretsmanager/rotation.json", Other, "Secrets Manager rotation step"),
     sample!("ses/receipt", "ses/receipt.json", Other, "SES receipt rule action"),
     sample!("sns/basic", "sns/notification.json", Sns, "SNS notification, one message"),
