@@ -103,6 +103,7 @@ pub(super) static SAMPLES: &[Sample] = &[
     sample!("cognito-userpools/pre-signup", "cognito-userpools/presignup.json", Other, "Cognito user pool pre sign-up trigger"),
     sample!("config/rule", "config/rule.json", Other, "AWS Config custom rule evaluation"),
     sample!("connect/contact-flow", "connect/contact-flow.json", Other, "Amazon Connect contact flow"),
+    sample!("connect/outbound-campaign", "connect/powertools-ts-outbound-campaigns.json", Other, "Connect outbound campaign custom action"),
     sample!("documentdb/insert", "documentdb/insert.json", Other, "DocumentDB change stream, insert"),
     sample!("dynamodb/basic", "dynamodb/stream.json", Other, "DynamoDB Streams batch"),
     sample!("eventbridge/basic", "eventbridge/custom.json", EventBridge, "EventBridge custom event, Order Placed"),
