@@ -1,6 +1,7 @@
 //! One request to `ceh serve`: checked, read within its limits, and answered
 //! with the app's own response or the reason it was refused.
 
+use base64::Engine as _;
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
@@ -165,15 +166,27 @@ fn events(
                 body.len()
             ));
         }
-        let mut event = cloudevents::binding::http::to_event(headers, body.to_vec())
+        // The SDK reads the attributes; the data is added here, parsed once and
+        // moved in, rather than copied into the SDK's event and out again.
+        let event = cloudevents::binding::http::to_event(headers, Vec::new())
             .map_err(|e| format!("not a valid binary-mode CloudEvent: {e}"))?;
-        // The rules read the structured form, JSON data as JSON rather than base64 …
-        if content_type.ends_with("json") {
-            if let Ok(data) = serde_json::from_slice::<serde_json::Value>(&body) {
-                event.set_data(content_type.as_str(), data);
-            }
+        let mut structured = serde_json::to_value(&event).map_err(|e| e.to_string())?;
+        // The rules read the structured form: JSON data as JSON, other data as base64.
+        let json = content_type
+            .ends_with("json")
+            .then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())
+            .flatten();
+        let data = match json {
+            Some(data) => Some(("data", data)),
+            None if body.is_empty() => None,
+            None => Some((
+                "data_base64",
+                serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(&body)),
+            )),
+        };
+        if let (Some(object), Some((member, data))) = (structured.as_object_mut(), data) {
+            object.insert(member.to_owned(), data);
         }
-        let structured = serde_json::to_value(&event).map_err(|e| e.to_string())?;
         // … and the app gets the event as it came: its attributes, its data byte for byte.
         let attributes: HeaderMap = headers
             .iter()
