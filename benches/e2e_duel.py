@@ -112,7 +112,8 @@ def wait_port(port, process, what, seconds=60):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise Failed(f"{what} exited ({process.returncode}) before listening on {port}; see {process.log_path}")
+            log = getattr(process, "log_path", None)
+            raise Failed(f"{what} exited ({process.returncode}) before listening on {port}" + (f"; see {log}" if log else ""))
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return

@@ -20,12 +20,14 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from e2e_duel import Failed, free_port, wait_port  # noqa: E402  (the end-to-end duel's own helpers)
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "target/serve-duel"
@@ -82,29 +84,6 @@ http {{
   }}
 }}
 '''
-
-
-class Failed(Exception):
-    pass
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, process, what, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise Failed(f"{what} exited ({process.returncode}) before listening on {port}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise Failed(f"{what} did not listen on 127.0.0.1:{port} within {seconds} s")
 
 
 def tools():
