@@ -239,14 +239,6 @@ impl Needs {
 fn reads(rule: &Rule) -> (Need, Option<Need>) {
     let mut singular = Need::Shallow;
     let mut wide: Option<Need> = None;
-    let mut add = |need: Need, singular: &mut Need| {
-        if is_narrow(&need) {
-            singular.merge(need);
-        } else {
-            wide.get_or_insert(Need::Shallow).merge(need);
-        }
-    };
-    let per_event: Vec<&Template> = rule.headers().iter().map(|(_, t)| t).collect();
     let cloudevent = rule.cloudevent();
     // What `body` and `metadata` select goes to the app whole; a documented
     // mapping may read anywhere.
@@ -261,8 +253,8 @@ fn reads(rule: &Rule) -> (Need, Option<Need>) {
     };
     let validates = rule.validates_cloudevents();
     match rule.route() {
-        Route::Http(_) => return (singular, Some(Need::All)),
-        Route::Event {
+        Route::Http(_)
+        | Route::Event {
             reply: EventReply::CloudFormation,
             ..
         } => return (singular, Some(Need::All)),
@@ -276,42 +268,52 @@ fn reads(rule: &Rule) -> (Need, Option<Need>) {
                 (false, true) => attributes(),
                 (false, false) => Need::Shallow,
             };
-            for template in per_event
-                .iter()
-                .copied()
-                .chain(cloudevent.templates())
-                .chain([path])
-            {
+            for template in request_templates(rule, path) {
                 record.merge(Need::of_template(template));
             }
             for query in spec.record_queries() {
                 record.merge(Need::of_query(query, Need::Shallow));
             }
-            add(Need::of_query(spec.records_query(), record), &mut singular);
+            let records = Need::of_query(spec.records_query(), record);
+            place(records, &mut singular, &mut wide);
         }
         Route::Event { path, reply } => {
             if whole {
                 return (singular, Some(Need::All));
             }
             if validates {
-                add(attributes(), &mut singular);
+                place(attributes(), &mut singular, &mut wide);
             }
             let answer = match reply {
                 EventReply::Answer(answer) => answer.templates().collect(),
                 _ => Vec::new(),
             };
-            for template in per_event
-                .iter()
-                .copied()
-                .chain(cloudevent.templates())
-                .chain([path])
-                .chain(answer)
-            {
-                add(Need::of_template(template), &mut singular);
+            for template in request_templates(rule, path).chain(answer) {
+                place(Need::of_template(template), &mut singular, &mut wide);
             }
         }
     }
     (singular, wide)
+}
+
+/// The templates each request of a rule renders: its headers, its CloudEvent
+/// attributes and its path.
+fn request_templates<'r>(rule: &'r Rule, path: &'r Template) -> impl Iterator<Item = &'r Template> {
+    rule.headers()
+        .iter()
+        .map(|(_, template)| template)
+        .chain(rule.cloudevent().templates())
+        .chain([path])
+}
+
+/// Adds a need to the rule's reads at known places when it is narrow, else
+/// to what it reads only once matched.
+fn place(need: Need, singular: &mut Need, wide: &mut Option<Need>) {
+    if is_narrow(&need) {
+        singular.merge(need);
+    } else {
+        wide.get_or_insert(Need::Shallow).merge(need);
+    }
 }
 
 /// Whether a need keeps at most a few scalars: no wildcard, nothing whole.
