@@ -6,6 +6,7 @@ and loopback only. Targets 2a-2d of docs/performance.md.
 
     python3 benches/e2e_duel.py                 # full: 2,400 invocations per party and event in 8 rounds
     python3 benches/e2e_duel.py --smoke         # a few of each, to prove the script runs; judges nothing
+    python3 benches/e2e_duel.py --only cold,fanout   # some parts: latency, cold, fanout, memory
 
 What it measures:
 - 2a latency: for S3, SQS, API Gateway REST (v1) and HTTP API (v2) events, N invocations each, POSTed
@@ -553,6 +554,8 @@ def measure_fanout(processes, emu_port, app_port, args, errors, workdir):
 
 # Memory runs: Lambda's default of one invocation at a time, and Managed Instances' concurrency.
 MEMORY_MODES = {"one_at_a_time": {}, "max_concurrency_2": {"AWS_LAMBDA_MAX_CONCURRENCY": "2"}}
+# The parts of the duel, in the order they run (--only picks some).
+PARTS = ("latency", "cold", "fanout", "memory")
 
 
 def measure_memory(processes, emu_port, app_port, who, mode, events, args, errors):
@@ -617,6 +620,26 @@ def print_figures(figures, cores):
 
 
 def print_table(result):
+    if "latency" in result:
+        print_latency(result)
+    if cold := result.get("cold_start"):
+        print(f"\ncold start, spawn → first reply, median of {len(cold['ceh']['samples_ms'])}: "
+              f"ceh {cold['ceh']['median_ms']} ms, null adapter {cold['null']['median_ms']} ms, LWA {cold['lwa']['median_ms']} ms")
+    for kind, row in result.get("fanout", {}).items():
+        print(f"fan-out, {row['records']}-record {kind} batch: ceh {row['ceh_ms']} ms, the app alone {row['direct_ms']} ms")
+    for mode, by_who in result.get("memory", {}).items():
+        print(f"\nmemory, {mode.replace('_', ' ')} (VmRSS in MiB after N invocations)")
+        for who, memory in by_who.items():
+            series = ", ".join(f"{count // 1000}k {kib / 1024:.1f}" if count >= 1000 else f"{count}: {kib / 1024:.1f}"
+                               for count, kib in memory["series_kib"])
+            print(f"  {who}: {series}; max {memory['max_kib'] / 1024:.1f}, "
+                  f"growth after the first sample {memory['growth_from_first_sample_kib'] / 1024:.1f} "
+                  f"({memory['growth_from_first_sample_pct']} %), {memory['invocations']} invocations in {memory['seconds']} s")
+    print_figures(result["figures"], result["cores"])
+    print()
+
+
+def print_latency(result):
     latency = result["latency"]
     print(f"\nend to end under cargo-lambda's emulator, {result['cores']} cores, "
           f"{result['invocations_per_event']} invocations per party and event in {result['rounds']} rounds (ms)\n")
@@ -631,22 +654,6 @@ def print_table(result):
     for r in rows:
         print("  ".join(str(v).rjust(w) if i else str(v).ljust(w) for i, (v, w) in enumerate(zip(r, widths))))
     print("(+: the party's percentile less the direct one: its overhead)")
-
-    cold = result["cold_start"]
-    print(f"\ncold start, spawn → first reply, median of {len(cold['ceh']['samples_ms'])}: "
-          f"ceh {cold['ceh']['median_ms']} ms, null adapter {cold['null']['median_ms']} ms, LWA {cold['lwa']['median_ms']} ms")
-    for kind, row in result.get("fanout", {}).items():
-        print(f"fan-out, {row['records']}-record {kind} batch: ceh {row['ceh_ms']} ms, the app alone {row['direct_ms']} ms")
-    for mode, by_who in result.get("memory", {}).items():
-        print(f"\nmemory, {mode.replace('_', ' ')} (VmRSS in MiB after N invocations)")
-        for who, memory in by_who.items():
-            series = ", ".join(f"{count // 1000}k {kib / 1024:.1f}" if count >= 1000 else f"{count}: {kib / 1024:.1f}"
-                               for count, kib in memory["series_kib"])
-            print(f"  {who}: {series}; max {memory['max_kib'] / 1024:.1f}, "
-                  f"growth after the first sample {memory['growth_from_first_sample_kib'] / 1024:.1f} "
-                  f"({memory['growth_from_first_sample_pct']} %), {memory['invocations']} invocations in {memory['seconds']} s")
-    print_figures(result["figures"], result["cores"])
-    print()
 
 
 # --- main ------------------------------------------------------------------------------------
@@ -669,7 +676,12 @@ def main():
                         help=f"memory runs, of {', '.join(MEMORY_MODES)} (default both)")
     parser.add_argument("--leg-seconds", type=float, default=300, help="time cap per timed leg (default 300)")
     parser.add_argument("--no-build", action="store_true", help="use the binaries as they are")
+    parser.add_argument("--only", default=",".join(PARTS),
+                        help=f"the parts to run, of {', '.join(PARTS)} (default all)")
     args = parser.parse_args()
+    parts = [p for p in args.only.split(",") if p]
+    if unknown := [p for p in parts if p not in PARTS]:
+        parser.error(f"--only: no part {', '.join(unknown)}; the parts are {', '.join(PARTS)}")
     smoke = args.smoke
     args.count = args.count or (40 if smoke else 2400)
     args.rounds = args.rounds or (2 if smoke else 8)
@@ -698,13 +710,17 @@ def main():
         try:
             emu_port = start_emulator(processes, workdir)
             app_port = start_app(processes)
-            print(f"emulator on {emu_port}, app on {app_port}; latency …", file=sys.stderr)
-            result["latency"] = summarize_latency(measure_latency(processes, emu_port, app_port, events, args, errors))
-            print("cold start …", file=sys.stderr)
-            result["cold_start"] = measure_cold_start(processes, emu_port, app_port, events[0], args.cold_starts)
-            print("fan-out …", file=sys.stderr)
-            result["fanout"] = measure_fanout(processes, emu_port, app_port, args, errors, workdir)
-            if not errors:
+            print(f"emulator on {emu_port}, app on {app_port}", file=sys.stderr)
+            if "latency" in parts:
+                print("latency …", file=sys.stderr)
+                result["latency"] = summarize_latency(measure_latency(processes, emu_port, app_port, events, args, errors))
+            if "cold" in parts:
+                print("cold start …", file=sys.stderr)
+                result["cold_start"] = measure_cold_start(processes, emu_port, app_port, events[0], args.cold_starts)
+            if "fanout" in parts:
+                print("fan-out …", file=sys.stderr)
+                result["fanout"] = measure_fanout(processes, emu_port, app_port, args, errors, workdir)
+            if "memory" in parts and not errors:
                 result["memory"] = {
                     mode: {who: measure_memory(processes, emu_port, app_port, who, mode, events, args, errors)
                            for who in args.memory_adapters.split(",") if who}
@@ -719,8 +735,7 @@ def main():
     result["measure_seconds"] = round(time.monotonic() - measuring, 1)
     result["run_seconds"] = round(time.monotonic() - started, 1)
     result["loadavg_end"] = list(os.getloadavg())
-    if "latency" in result and "cold_start" in result:
-        print_table(result)
+    print_table(result)
     (ROOT / "target").mkdir(exist_ok=True)
     (ROOT / "target/e2e-duel.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print("wrote target/e2e-duel.json")

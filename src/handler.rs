@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{HeaderMap, Request, Response};
 
 use crate::app::{call_within, fanout, open, App, AppError};
 use crate::config::Config;
@@ -237,9 +237,15 @@ impl Handler {
                     .into_iter()
                     .map(|sequence| sequence.into_iter().map(|record| record.index).collect())
                     .collect();
+                // The invocation's headers are the same on every record's request: escaped once.
+                let mut shared = HeaderMap::new();
+                invocation.add_headers(&mut shared);
                 let request = |index: usize| match batch.request(index) {
                     Some(Ok(mut request)) => {
-                        invocation.add_headers(request.headers_mut());
+                        let headers = request.headers_mut();
+                        for (name, value) in &shared {
+                            headers.insert(name.clone(), value.clone());
+                        }
                         Ok(request)
                     }
                     Some(Err(err)) => Err(err.to_string()),

@@ -16,7 +16,7 @@ use crate::event::Event;
 use crate::headers::{METADATA_HEADER, RECORD_GROUP_HEADER, RECORD_ID_HEADER, RECORD_INDEX_HEADER};
 use crate::passthrough::{self, HttpFormat, ReplyShape};
 use crate::rule::{BatchSpec, Body, EventReply, Record, Route, Rule};
-use crate::synthesize::{synthesize, synthesize_with_body, SynthesizeError};
+use crate::synthesize::{check_path, synthesize, synthesize_with_body, SynthesizeError};
 
 /// What an event becomes: the rule it matched, and the requests the app
 /// receives (none for a warm-up ping or a refused HTTP event).
@@ -288,12 +288,7 @@ impl Batch<'_, '_> {
         body: Bytes,
     ) -> Result<Request<Bytes>, SynthesizeError> {
         let rule = self.rule;
-        let record_match =
-            Match::resolve(rule, record.json).ok_or_else(|| SynthesizeError::Unresolved {
-                rule: rule.name().to_owned(),
-                index: record.index,
-                path: rule.path().map(ToString::to_string).unwrap_or_default(),
-            })?;
+        let record_match = self.resolve(record)?;
         let config = self.config;
         let mut request = match &rule.body {
             None => synthesize_with_body(&record_match, record.json, body, config.environment())?,
@@ -321,10 +316,35 @@ impl Batch<'_, '_> {
         Ok(request)
     }
 
+    /// What building the record's request would refuse, found without
+    /// building it: a path its JSON gives no value for, or a value that
+    /// leaves its segments; a `body` that selects nothing.
+    fn check(&self, record: &Record<'_>, body: &Bytes) -> Result<(), SynthesizeError> {
+        check_path(&self.resolve(record)?, self.config.environment())?;
+        if let Some(spec) = &self.rule.body {
+            spec.extract(record.json, body)
+                .ok_or_else(|| no_body(self.rule))?;
+        }
+        Ok(())
+    }
+
+    /// The record's values for the rule's path.
+    fn resolve<'r>(&'r self, record: &Record<'r>) -> Result<Match<'r, 'r>, SynthesizeError> {
+        Match::resolve(self.rule, record.json).ok_or_else(|| SynthesizeError::Unresolved {
+            rule: self.rule.name().to_owned(),
+            index: record.index,
+            path: self
+                .rule
+                .path()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        })
+    }
+
     /// Every record's request, in record order.
     fn requests(&self) -> &[Request<Bytes>] {
         self.shown.get_or_init(|| {
-            // Each was built once already when the plan was made: none fails.
+            // Each was checked when the plan was made: none fails.
             (0..self.records.len())
                 .filter_map(|index| self.request(index)?.ok())
                 .collect()
@@ -332,10 +352,10 @@ impl Batch<'_, '_> {
     }
 }
 
-/// A batch: one request per record. Each is built once here, so that a
+/// A batch: one request per record. Each record is checked here, so that a
 /// record no request can be made for refuses the event before the app is
-/// called, and dropped again: a batch of 10,000 holds its records, not
-/// 10,000 requests.
+/// called; its request is built only when it is sent (or shown), so a batch
+/// of 10,000 holds its records, not 10,000 requests.
 fn batch<'h, 'e>(
     config: &'h Config,
     found: Match<'h, 'e>,
@@ -363,7 +383,7 @@ fn batch<'h, 'e>(
         shown: OnceLock::new(),
     };
     for (record, body) in batch.records.iter().zip(&batch.bodies) {
-        batch.request_for(record, body.clone())?;
+        batch.check(record, body)?;
     }
     Ok(Action::Batch(batch))
 }

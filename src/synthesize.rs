@@ -9,7 +9,7 @@ use http::{HeaderMap, HeaderValue, Request, Uri};
 
 use crate::classify::Match;
 use crate::cloudevent::Mode;
-use crate::config::environment::Environment;
+use crate::config::environment::{Environment, Settings};
 use crate::escape::{header_value, push_segments};
 use crate::event::Event;
 use crate::headers::RULE_HEADER;
@@ -121,15 +121,6 @@ pub(crate) fn synthesize_with_body(
     environment: &Environment,
 ) -> Result<Request<Bytes>, SynthesizeError> {
     let rule = found.rule();
-    let path = match rule.route() {
-        Route::Event { path, .. } => path,
-        Route::Http(format) => {
-            return Err(SynthesizeError::PassThrough {
-                rule: rule.name().to_owned(),
-                format: *format,
-            })
-        }
-    };
     let settings = environment.settings(rule.name());
     let prepared = settings.prepared();
     let invalid = |source: http::Error| SynthesizeError::Invalid {
@@ -139,28 +130,7 @@ pub(crate) fn synthesize_with_body(
 
     // The URI from parts: scheme and authority are built once per
     // environment; only the path (and query) is new for each event.
-    let mut path_and_query = String::with_capacity(64);
-    path_and_query.push_str(settings.base_path());
-    let mut values = found.values().iter();
-    for part in path.parts() {
-        match part {
-            Part::Literal(text) => path_and_query.push_str(text),
-            Part::Value(_) => {
-                let value = values.next().copied().unwrap_or_default();
-                push_segments(&mut path_and_query, value).map_err(|()| {
-                    SynthesizeError::DotSegment {
-                        rule: rule.name().to_owned(),
-                        path: path.to_string(),
-                        value: shown(value, 80),
-                    }
-                })?;
-            }
-        }
-    }
-    if let Some(query) = settings.query() {
-        path_and_query.push('?');
-        path_and_query.push_str(query);
-    }
+    let path_and_query = path_and_query(found, settings)?;
     let mut parts = http::uri::Parts::default();
     parts.scheme = Some(prepared.scheme.clone());
     parts.authority = Some(prepared.authority.clone());
@@ -208,6 +178,54 @@ pub(crate) fn synthesize_with_body(
     *request.version_mut() = settings.version();
     *request.headers_mut() = headers;
     Ok(request)
+}
+
+/// Whether a matched event (or batch record) can become a request: its path
+/// renders, every value in it a string that stays within its segments. What
+/// [`synthesize_with_body`] would refuse, found without building the request.
+pub(crate) fn check_path(
+    found: &Match<'_, '_>,
+    environment: &Environment,
+) -> Result<(), SynthesizeError> {
+    path_and_query(found, environment.settings(found.rule().name())).map(drop)
+}
+
+/// The request's path and query: the base path, the rule's path with the
+/// event's values escaped into it, then the environment's query.
+fn path_and_query(found: &Match<'_, '_>, settings: &Settings) -> Result<String, SynthesizeError> {
+    let rule = found.rule();
+    let path = match rule.route() {
+        Route::Event { path, .. } => path,
+        Route::Http(format) => {
+            return Err(SynthesizeError::PassThrough {
+                rule: rule.name().to_owned(),
+                format: *format,
+            })
+        }
+    };
+    let mut path_and_query = String::with_capacity(64);
+    path_and_query.push_str(settings.base_path());
+    let mut values = found.values().iter();
+    for part in path.parts() {
+        match part {
+            Part::Literal(text) => path_and_query.push_str(text),
+            Part::Value(_) => {
+                let value = values.next().copied().unwrap_or_default();
+                push_segments(&mut path_and_query, value).map_err(|()| {
+                    SynthesizeError::DotSegment {
+                        rule: rule.name().to_owned(),
+                        path: path.to_string(),
+                        value: shown(value, 80),
+                    }
+                })?;
+            }
+        }
+    }
+    if let Some(query) = settings.query() {
+        path_and_query.push('?');
+        path_and_query.push_str(query);
+    }
+    Ok(path_and_query)
 }
 
 /// A forwarded CloudEvent that arrived in binary mode leaves in binary mode:

@@ -179,17 +179,23 @@ impl Upstream {
     /// its base path, then the request's path and query.
     fn target(&self, uri: &Uri) -> Result<Uri, http::Error> {
         let base_path = self.base.path().trim_end_matches('/');
-        let path_and_query = uri.path_and_query().map_or("/", PathAndQuery::as_str);
-        let authority = self
-            .base
-            .authority()
-            .cloned()
-            .unwrap_or_else(|| Authority::from_static("localhost"));
-        Uri::builder()
-            .scheme(Scheme::HTTP)
-            .authority(authority)
-            .path_and_query(format!("{base_path}{path_and_query}"))
-            .build()
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(Scheme::HTTP);
+        parts.authority = Some(
+            self.base
+                .authority()
+                .cloned()
+                .unwrap_or_else(|| Authority::from_static("localhost")),
+        );
+        parts.path_and_query = Some(match uri.path_and_query() {
+            // Without a base path the request's own path and query go as they are.
+            Some(path_and_query) if base_path.is_empty() => path_and_query.clone(),
+            path_and_query => {
+                let path_and_query = path_and_query.map_or("/", PathAndQuery::as_str);
+                PathAndQuery::try_from(format!("{base_path}{path_and_query}"))?
+            }
+        });
+        Ok(Uri::from_parts(parts)?)
     }
 }
 
@@ -207,14 +213,13 @@ impl tower::Service<Request<Full<Bytes>>> for Upstream {
         let target = self.target(request.uri());
         Box::pin(async move {
             let target = target?;
-            // An event's query may carry a secret: errors name the app's URL without it.
-            let url = redacted(&target.to_string());
-            *request.uri_mut() = target;
+            *request.uri_mut() = target.clone();
             // The request line carries the path; `Host` stays what the environment set.
             *request.version_mut() = http::Version::HTTP_11;
             client.request(request).await.map_err(|e| {
                 Box::new(UpstreamError::Unreachable {
-                    url,
+                    // An event's query may carry a secret: errors name the app's URL without it.
+                    url: redacted(&target.to_string()),
                     cause: innermost(&e),
                 }) as BoxError
             })

@@ -239,3 +239,82 @@ fn reading_in_one_pass_refuses_what_reading_alone_refuses() {
         assert_eq!(one_pass, alone, "{:?}", String::from_utf8_lossy(&bytes));
     }
 }
+
+/// A batch record no request can be made for (its path's value missing, or one that would
+/// leave the path, or no `body`) refuses the whole event before the app hears of any record:
+/// the records are checked when the plan is made, though each request is built only to be sent.
+#[test]
+fn a_record_no_request_can_be_made_for_refuses_the_batch_before_the_app_is_called() {
+    let config = Config::parse(
+        "ceh.toml",
+        r#"
+[[rule]]
+name = "orders"
+path = "/orders/{$.kind}"
+reply = "batch"
+[rule.match]
+"$.orders[0].kind" = { exists = true }
+[rule.batch]
+records = "$.orders[*]"
+
+[[rule]]
+name = "parcels"
+path = "/parcels"
+reply = "batch"
+body = "$.contents"
+[rule.match]
+"$.parcels[0].contents" = { exists = true }
+[rule.batch]
+records = "$.parcels[*]"
+"#,
+    )
+    .unwrap();
+    let handler = Handler::new(config);
+    let runtime = runtime();
+    for (json, refusal) in [
+        (
+            r#"{"orders": [{"kind": "book"}, {"kind": 7}]}"#,
+            "rule `orders`: record 1 has no usable value for the path /orders/{$.kind}",
+        ),
+        (
+            r#"{"orders": [{"kind": "book"}, {"kind": "../admin"}]}"#,
+            "rule `orders`: the value \"../admin\" for the path /orders/{$.kind} has a `.` or `..` segment",
+        ),
+        (
+            r#"{"parcels": [{"contents": "socks"}, {"label": "empty"}]}"#,
+            "rule `parcels`: the event has nothing at $.contents, the rule's `body`",
+        ),
+    ] {
+        let event = Event::from_slice(json.as_bytes()).unwrap();
+        let explained = handler.explain(&event).map(|plan| plan.requests().len());
+        assert!(
+            explained.as_ref().is_err_and(|e| e.to_string().starts_with(refusal)),
+            "{json}: {explained:?}"
+        );
+        let received = Received::default();
+        let handled = runtime.block_on(handler.handle(&event, recorder(received.clone())));
+        assert!(
+            handled.as_ref().is_err_and(|e| e.to_string().starts_with(refusal)),
+            "{json}: {:?}",
+            handled.map(Reply::into_json)
+        );
+        assert!(received.lock().unwrap().is_empty(), "{json}: the app was called");
+    }
+    // The same records, all good, are each sent once.
+    let event = Event::from_slice(br#"{"orders": [{"kind": "book"}, {"kind": "pen"}]}"#).unwrap();
+    let received = Received::default();
+    runtime
+        .block_on(handler.handle(&event, recorder(received.clone())))
+        .unwrap();
+    let paths: Vec<String> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.uri().path().to_owned())
+        .collect();
+    assert_eq!(paths.len(), 2);
+    assert!(
+        paths.contains(&"/orders/book".to_owned()) && paths.contains(&"/orders/pen".to_owned()),
+        "{paths:?}"
+    );
+}
