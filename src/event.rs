@@ -35,7 +35,7 @@ pub const DEFAULT_MAX_EVENT_BYTES: usize = 6 * 1024 * 1024;
 /// assert_eq!(event.bytes().as_ref(), br#"{"source": "com.example"}"#);
 /// # Ok::<(), cloud_events_handler::EventError>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Event {
     bytes: Bytes,
     /// All of the JSON, built on first use.
@@ -49,6 +49,42 @@ pub struct Event {
     /// For a CloudEvent that arrived in binary mode: its `ce-*` headers and
     /// content type, so it leaves in binary mode too.
     binary: Option<Box<HeaderMap>>,
+}
+
+/// A copy shares the event's bytes. The JSON built from them is not copied:
+/// the copy builds it again if it is asked for, from the same checked bytes,
+/// so copying an event (as the [`RawEvent`](crate::passthrough::RawEvent)
+/// extension of every passed-through request does) costs no deep copy. JSON
+/// that was given, which the bytes do not describe, is copied.
+///
+/// ```
+/// use cloud_events_handler::Event;
+///
+/// let event = Event::from_slice(br#"{"a": [1, 2]}"#)?;
+/// assert_eq!(event.json()["a"][1], 2);
+/// let copy = event.clone();
+/// assert_eq!(copy.bytes().as_ptr(), event.bytes().as_ptr(), "the same buffer");
+/// assert_eq!(copy.json(), event.json());
+/// let given = Event::from_json(serde_json::json!({"b": true}));
+/// assert_eq!(given.clone().json(), given.json());
+/// # Ok::<(), cloud_events_handler::EventError>(())
+/// ```
+impl Clone for Event {
+    fn clone(&self) -> Self {
+        let json = OnceLock::new();
+        if self.given {
+            if let Some(value) = self.json.get() {
+                let _ = json.set(value.clone());
+            }
+        }
+        Self {
+            bytes: self.bytes.clone(),
+            json,
+            given: self.given,
+            views: Default::default(),
+            binary: self.binary.clone(),
+        }
+    }
 }
 
 impl Event {

@@ -31,6 +31,11 @@ pub(super) fn read<T: DeserializeOwned>(
     format: HttpFormat,
 ) -> Result<T, PassThroughError> {
     let read = |json: &Value| {
+        // Tracking the path costs as much as the read: it is done again,
+        // tracked, only to name the field at fault.
+        if let Ok(event) = T::deserialize(json) {
+            return Ok(event);
+        }
         serde_path_to_error::deserialize(json).map_err(|err| {
             let path = err.path().to_string();
             let reason = err.into_inner().to_string();
