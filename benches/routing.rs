@@ -293,7 +293,7 @@ fn handle_to_bytes(
         .read_event(bytes.clone(), DEFAULT_MAX_EVENT_BYTES)
         .map_err(|e| error(e.to_string()))?;
     match runtime.block_on(handler.handle(&event, bare_app())) {
-        Ok(reply) => Ok(serde_json::to_vec(&reply.into_json()).map_or(0, |out| out.len())),
+        Ok(reply) => Ok(serde_json::to_vec(&reply).map_or(0, |out| out.len())),
         Err(e) => Err(error(e.to_string())),
     }
 }

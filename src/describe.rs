@@ -127,6 +127,25 @@ impl Serialize for RequestDescription<'_> {
     }
 }
 
+/// A response as the `dict` reply describes it: `{"status_code", "body",
+/// "headers"}`, with `"is_base64_encoded": true` after a body that is not
+/// UTF-8, written straight to a serializer.
+pub(crate) struct ResponseDescription<'a>(pub(crate) &'a http::Response<bytes::Bytes>);
+
+impl Serialize for ResponseDescription<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (body, encoded) = body_text(self.0.body());
+        let mut map = serializer.serialize_map(Some(if encoded { 4 } else { 3 }))?;
+        map.serialize_entry("status_code", &self.0.status().as_u16())?;
+        map.serialize_entry("body", &body)?;
+        if encoded {
+            map.serialize_entry("is_base64_encoded", &true)?;
+        }
+        map.serialize_entry("headers", &HeadersDescription(self.0.headers()))?;
+        map.end()
+    }
+}
+
 /// Headers as [`headers_json`] describes them, serialized directly.
 struct HeadersDescription<'a>(&'a HeaderMap);
 

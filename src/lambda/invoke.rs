@@ -3,7 +3,6 @@
 
 use bytes::Bytes;
 use lambda_runtime::Diagnostic;
-use serde_json::Value;
 
 use crate::app::App;
 use crate::event::DEFAULT_MAX_EVENT_BYTES;
@@ -16,20 +15,20 @@ pub(super) async fn invoke<S: App + Clone>(
     app: S,
     payload: Bytes,
     invocation: &Invocation,
-) -> Result<Value, Diagnostic> {
+) -> Result<Reply, Diagnostic> {
     let event = handler
         .read_event(payload, DEFAULT_MAX_EVENT_BYTES)
         .map_err(|e| diagnostic("Ceh.InvalidEvent", &e))?;
     handler
         .handle_invocation(&event, app, invocation)
         .await
-        .map(Reply::into_json)
         .map_err(|e| diagnostic(error_type(&e), &e))
 }
 
-/// The reply as Lambda receives it, refused with a reason when Lambda would
-/// refuse it for its size after the work is done.
-pub(super) fn serialize_reply(reply: &Value) -> Result<Vec<u8>, Diagnostic> {
+/// The reply as Lambda receives it, written without building its JSON as a
+/// `Value` first; refused with a reason when Lambda would refuse it for its
+/// size after the work is done.
+pub(super) fn serialize_reply(reply: &Reply) -> Result<Vec<u8>, Diagnostic> {
     let bytes = serde_json::to_vec(reply).map_err(|e| diagnostic("Ceh.InvalidReply", &e))?;
     if bytes.len() > MAX_REPLY_BYTES {
         let message = format!(

@@ -112,7 +112,7 @@ fn whole(
     invocation_id: Option<HeaderValue>,
     outcome: Result<Reply, Diagnostic>,
 ) -> Result<Request<Body>, String> {
-    let outcome = outcome.and_then(|reply| serialize_reply(&reply.into_json()));
+    let outcome = outcome.and_then(|reply| serialize_reply(&reply));
     super::runtime_api::outcome_request(request_id, invocation_id, outcome)
 }
 

@@ -2,10 +2,10 @@
 
 use bytes::Bytes;
 use http::Response;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::error::ReplyError;
-use crate::describe::{headers_json, insert_body};
+use crate::describe::ResponseDescription;
 
 /// The default reply: `{"status_code": int, "body": string, "headers": {…}}`,
 /// the shape the Python `cloud-events-handler` returned.
@@ -27,14 +27,8 @@ use crate::describe::{headers_json, insert_body};
 /// );
 /// ```
 pub fn dict(response: &Response<Bytes>) -> Value {
-    let mut object = Map::new();
-    object.insert("status_code".into(), response.status().as_u16().into());
-    insert_body(&mut object, response.body());
-    object.insert(
-        "headers".into(),
-        Value::Object(headers_json(response.headers())),
-    );
-    Value::Object(object)
+    // A map with string keys always becomes a `Value`.
+    serde_json::to_value(ResponseDescription(response)).unwrap_or(Value::Null)
 }
 
 /// The app's body as the result, for triggers that act on the Lambda's result

@@ -3,10 +3,12 @@
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, TRANSFER_ENCODING};
 use http::{HeaderValue, Response, StatusCode};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Value};
 
-use super::dict::{body, dict};
+use super::dict::body;
 use super::error::ReplyError;
+use crate::describe::ResponseDescription;
 
 /// What the event source gets for one event.
 ///
@@ -102,33 +104,12 @@ impl Reply {
     /// ```
     pub fn into_json(self) -> Value {
         match self {
-            Reply::Dict(response) => dict(&response),
-            Reply::Body { json, .. } => json,
-            Reply::ItemFailures(ids) => {
-                let items: Vec<Value> = ids
-                    .into_iter()
-                    .map(|id| json!({ "itemIdentifier": id }))
-                    .collect();
-                json!({ "batchItemFailures": items })
-            }
-            Reply::Firehose(records) => {
-                let items: Vec<Value> = records
-                    .into_iter()
-                    .map(|record| {
-                        // Firehose reads `metadata` only with dynamic partitioning; empty keys are the neutral value.
-                        json!({
-                            "recordId": record.record_id,
-                            "result": record.result.as_str(),
-                            "data": record.data,
-                            "metadata": { "partitionKeys": {} },
-                        })
-                    })
-                    .collect();
-                json!({ "records": items })
-            }
-            Reply::CloudFormation(document) | Reply::Answer(document) => document,
-            Reply::Ignored { rule } => json!({ "ignored": true, "rule": rule }),
-            Reply::Http { reply, .. } => reply,
+            Reply::Body { json, .. }
+            | Reply::CloudFormation(json)
+            | Reply::Answer(json)
+            | Reply::Http { reply: json, .. } => json,
+            // Maps with string keys: always a `Value`.
+            other => serde_json::to_value(&other).unwrap_or(Value::Null),
         }
     }
 
@@ -167,14 +148,72 @@ impl Reply {
                 Response::from_parts(parts, body)
             }
             Reply::Http { response, reply } => json_response(response.status(), &reply),
-            other => json_response(StatusCode::OK, &other.into_json()),
+            other => json_response(StatusCode::OK, &other),
         }
     }
 }
 
+/// The reply as [`Reply::into_json`] gives it, written straight to a
+/// serializer: what the Lambda loop sends, without building a `Value` of the
+/// app's response first.
+///
+/// ```
+/// use cloud_events_handler::Reply;
+///
+/// let app = http::Response::builder().status(201).header("x", "1").body(bytes::Bytes::from_static(b"made"))?;
+/// assert_eq!(serde_json::to_string(&Reply::Dict(app))?, r#"{"status_code":201,"body":"made","headers":{"x":"1"}}"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl Serialize for Reply {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Reply::Dict(response) => ResponseDescription(response).serialize(serializer),
+            Reply::Body { json, .. }
+            | Reply::CloudFormation(json)
+            | Reply::Answer(json)
+            | Reply::Http { reply: json, .. } => json.serialize(serializer),
+            Reply::ItemFailures(ids) => {
+                let items: Vec<ItemFailure<'_>> = ids.iter().map(|id| ItemFailure(id)).collect();
+                serializer.collect_map([("batchItemFailures", items)])
+            }
+            Reply::Firehose(records) => serializer.collect_map([("records", records)]),
+            Reply::Ignored { rule } => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("ignored", &true)?;
+                map.serialize_entry("rule", rule)?;
+                map.end()
+            }
+        }
+    }
+}
+
+/// `{"itemIdentifier": id}`: one record for its source to retry.
+struct ItemFailure<'a>(&'a str);
+
+impl Serialize for ItemFailure<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map([("itemIdentifier", self.0)])
+    }
+}
+
+/// A record of a Firehose transformation's reply: `recordId`, `result`,
+/// `data`, and `metadata`, which Firehose reads only with dynamic
+/// partitioning (empty keys are the neutral value).
+impl Serialize for FirehoseRecord {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("recordId", &self.record_id)?;
+        map.serialize_entry("result", self.result.as_str())?;
+        map.serialize_entry("data", &self.data)?;
+        map.serialize_entry("metadata", &json!({ "partitionKeys": {} }))?;
+        map.end()
+    }
+}
+
 /// A JSON response with `status`.
-fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
-    let mut response = Response::new(Bytes::from(body.to_string()));
+fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Bytes> {
+    // A reply's JSON has string keys only: it always serializes.
+    let mut response = Response::new(Bytes::from(serde_json::to_vec(body).unwrap_or_default()));
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -187,5 +226,65 @@ impl Reply {
     pub(crate) fn body(rule: &str, response: Response<Bytes>) -> Result<Self, ReplyError> {
         let json = body(rule, &response)?;
         Ok(Reply::Body { response, json })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bytes the Lambda loop sends, written straight from the reply, are the
+    /// bytes its JSON (the shapes these replies always had) serializes to.
+    #[test]
+    fn replies_are_written_as_their_json_reads() -> Result<(), Box<dyn std::error::Error>> {
+        let app = || {
+            Response::builder()
+                .status(207)
+                .header("set-cookie", "a=1")
+                .header("set-cookie", "b=2")
+                .header("content-type", "application/octet-stream")
+                .body(Bytes::from_static(b"\xff\x00raw"))
+        };
+        let firehose = |record_id: Option<&str>| FirehoseRecord {
+            record_id: record_id.map(str::to_owned),
+            result: FirehoseResult::Dropped,
+            data: json!("aGk="),
+        };
+        for (reply, expected) in [
+            (
+                Reply::Dict(app()?),
+                json!({"status_code": 207, "body": "/wByYXc=", "is_base64_encoded": true,
+                       "headers": {"set-cookie": ["a=1", "b=2"], "content-type": "application/octet-stream"}}),
+            ),
+            (
+                Reply::ItemFailures(vec!["m1".into(), "m\"2".into()]),
+                json!({"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m\"2"}]}),
+            ),
+            (
+                Reply::ItemFailures(Vec::new()),
+                json!({"batchItemFailures": []}),
+            ),
+            (
+                Reply::Firehose(vec![firehose(Some("r1")), firehose(None)]),
+                json!({"records": [
+                    {"recordId": "r1", "result": "Dropped", "data": "aGk=", "metadata": {"partitionKeys": {}}},
+                    {"recordId": null, "result": "Dropped", "data": "aGk=", "metadata": {"partitionKeys": {}}}]}),
+            ),
+            (
+                Reply::Ignored {
+                    rule: "warmup".into(),
+                },
+                json!({"ignored": true, "rule": "warmup"}),
+            ),
+            (
+                Reply::Answer(json!({"z": 1, "a": [2]})),
+                json!({"z": 1, "a": [2]}),
+            ),
+        ] {
+            let written = serde_json::to_vec(&reply)?;
+            assert_eq!(String::from_utf8(written)?, expected.to_string());
+            assert_eq!(reply.into_json(), expected);
+        }
+        Ok(())
     }
 }
