@@ -73,7 +73,13 @@ const VERSION: &str = concat!(
 
 /// Runs `ceh` with the process's arguments, and returns its exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // A bootstrap has no arguments: what clap would make of none is known,
+    // and building its parser would cost every cold start.
+    let parsed = match std::env::args_os().len() {
+        0 | 1 => Ok(Cli { command: None }),
+        _ => Cli::try_parse(),
+    };
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(err) if !err.use_stderr() => {
             // --help and --version
