@@ -159,6 +159,13 @@ pub(crate) fn reads_as_dot_segment(segment: &str) -> bool {
 
 /// A header value from event data: percent-encoded where `http` would refuse it.
 pub(crate) fn header_value(text: &str) -> HeaderValue {
+    if text
+        .bytes()
+        .all(|b| matches!(b, b' '..=b'~') && b != b'"' && b != b'%')
+    {
+        // The usual case, nothing to encode: one copy, no encoder.
+        return HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""));
+    }
     let encoded: Cow<'_, str> = utf8_percent_encode(text, HEADER_VALUE).into();
     // Only visible ASCII and spaces remain after encoding, which is always valid.
     let valid = match encoded {
@@ -174,6 +181,14 @@ const CE_HEADER: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'%');
 
 /// A `ce-*` header value, percent-encoded as the CloudEvents HTTP binding says.
 pub(crate) fn ce_header_value(text: Cow<'_, str>) -> HeaderValue {
+    if text
+        .bytes()
+        .all(|b| matches!(b, b'!'..=b'~') && b != b'"' && b != b'%')
+    {
+        // The usual case, nothing to encode: the text itself, not a copy when it is owned.
+        return HeaderValue::from_maybe_shared(Bytes::from(text.into_owned()))
+            .unwrap_or_else(|_| HeaderValue::from_static(""));
+    }
     let encoded = match Cow::from(utf8_percent_encode(&text, CE_HEADER)) {
         Cow::Borrowed(_) => text.into_owned(),
         Cow::Owned(encoded) => encoded,
@@ -262,5 +277,25 @@ mod tests {
         assert_eq!(header_value("Object Created"), "Object Created");
         assert_eq!(header_value("a\r\nSet-Cookie: x"), "a%0D%0ASet-Cookie: x");
         assert_eq!(header_value("naïve \"q\""), "na%C3%AFve %22q%22");
+    }
+
+    #[test]
+    fn the_shortcut_for_text_with_nothing_to_encode_agrees_with_the_encoder() {
+        for byte in 0..=127u8 {
+            let text = format!("a{}b", char::from(byte));
+            let plain = utf8_percent_encode(&text, HEADER_VALUE).to_string();
+            assert_eq!(header_value(&text).as_bytes(), plain.as_bytes(), "{byte}");
+            let ce = utf8_percent_encode(&text, CE_HEADER).to_string();
+            assert_eq!(
+                ce_header_value(Cow::Borrowed(&text)).as_bytes(),
+                ce.as_bytes(),
+                "{byte}"
+            );
+            assert_eq!(
+                ce_header_value(Cow::Owned(text.clone())).as_bytes(),
+                ce.as_bytes(),
+                "{byte}"
+            );
+        }
     }
 }
