@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Runs one adapter under a profiler for N invocations of one event, under cargo-lambda's
+runtime-API emulator with benches/app.js behind it, as benches/e2e_duel.py runs them: what
+docs/performance.md's instruction counts per invocation come from.
+
+    python3 benches/profile_invocations.py ceh fixtures/s3/put.json 1000 -- \\
+        valgrind --tool=callgrind --callgrind-out-file=target/callgrind.ceh.%p
+    python3 benches/profile_invocations.py null fixtures/s3/put.json 1000 -- valgrind --tool=callgrind ...
+    python3 benches/profile_invocations.py ceh --batch kinesis:2000 2 -- valgrind --tool=callgrind ...
+    python3 benches/profile_invocations.py ceh fixtures/sqs/basic.json 300 -- strace -f -tt -o target/ceh.trace
+
+ADAPTER is ceh, null or lwa, built as benches/e2e_duel.py builds them (run it once, or with
+--smoke, first). The command after `--` is put in front of the adapter's own; without one the
+adapter runs bare. Divide the profile's total by N + 1 (the first invocation is the warm-up).
+Everything binds 127.0.0.1.
+"""
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import e2e_duel as duel  # noqa: E402
+
+
+def main():
+    argv = sys.argv[1:]
+    wrapper = []
+    if "--" in argv:
+        at = argv.index("--")
+        argv, wrapper = argv[:at], argv[at + 1:]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("adapter", choices=duel.ADAPTERS)
+    parser.add_argument("event", nargs="?", help="a fixture's path (or use --batch)")
+    parser.add_argument("invocations", type=int)
+    parser.add_argument("--batch", help="KIND:RECORDS, a kinesis or sqs batch as the fan-out duel makes it")
+    args = parser.parse_args(argv)
+    if args.batch:
+        kind, records = args.batch.split(":")
+        body = duel.batch_event(kind, int(records))
+    elif args.event:
+        body = (duel.ROOT / args.event).read_bytes()
+    else:
+        parser.error("give a fixture or --batch")
+    with tempfile.TemporaryDirectory(prefix="profile-") as workdir:
+        processes = duel.Processes(workdir)
+        try:
+            emulator = duel.start_emulator(processes, workdir)
+            app = duel.start_app(processes)
+            binary = {"ceh": duel.CEH, "null": duel.NULL, "lwa": duel.LWA}[args.adapter]
+            adapter = processes.start(args.adapter, [*wrapper, str(binary)],
+                                      env=duel.adapter_env(args.adapter, emulator, app))
+            client = duel.Client(emulator, duel.INVOKE_PATH, timeout=600)
+            status, reply = duel.first_reply(client, args.adapter, adapter, body, seconds=300)
+            if status != 200:
+                raise duel.Failed(f"{args.adapter}: {status} {reply[:200]!r}")
+            for _ in range(args.invocations):
+                status, reply, _ = client.post(body)
+                if status != 200:
+                    raise duel.Failed(f"{args.adapter}: {status} {reply[:200]!r}")
+            client.close()
+            # Stopped with SIGTERM, so that a profiler writes its output.
+            processes.stop(adapter)
+        except duel.Failed as failure:
+            sys.exit(f"profile failed: {failure}")
+        finally:
+            processes.stop_all()
+    print(f"{args.invocations + 1} invocations of {args.adapter}")
+
+
+if __name__ == "__main__":
+    main()
