@@ -8,14 +8,18 @@ docs/performance.md's instruction counts per invocation come from.
     python3 benches/profile_invocations.py null fixtures/s3/put.json 1000 -- valgrind --tool=callgrind ...
     python3 benches/profile_invocations.py ceh --batch kinesis:2000 2 -- valgrind --tool=callgrind ...
     python3 benches/profile_invocations.py ceh fixtures/sqs/basic.json 300 -- strace -f -tt -o target/ceh.trace
+    python3 benches/profile_invocations.py ceh fixtures/s3/put.json 3000     # CPU per invocation
 
 ADAPTER is ceh, null or lwa, built as benches/e2e_duel.py builds them (run it once, or with
---smoke, first). The command after `--` is put in front of the adapter's own; without one the
-adapter runs bare. Divide the profile's total by N + 1 (the first invocation is the warm-up).
-Everything binds 127.0.0.1.
+--smoke, first). The command after `--` is put in front of the adapter's own; divide the profile's
+total by N + 1 (the first invocation is the warm-up). Without one the adapter runs bare, and the
+script prints the CPU time it used per invocation (user and system, from /proc/PID/stat): compare
+two adapters run one after the other, each a few times, as the machine drifts. Everything binds
+127.0.0.1.
 """
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -55,10 +59,12 @@ def main():
             status, reply = duel.first_reply(client, args.adapter, adapter, body, seconds=300)
             if status != 200:
                 raise duel.Failed(f"{args.adapter}: {status} {reply[:200]!r}")
+            before = cpu_seconds(adapter.pid)
             for _ in range(args.invocations):
                 status, reply, _ = client.post(body)
                 if status != 200:
                     raise duel.Failed(f"{args.adapter}: {status} {reply[:200]!r}")
+            after = cpu_seconds(adapter.pid)
             client.close()
             # Stopped with SIGTERM, so that a profiler writes its output.
             processes.stop(adapter)
@@ -67,6 +73,17 @@ def main():
         finally:
             processes.stop_all()
     print(f"{args.invocations + 1} invocations of {args.adapter}")
+    if not wrapper and args.invocations:
+        # The process's own CPU time (/proc/PID/stat) over the timed invocations, warm-up excluded.
+        user, system = ((b - a) * 1e6 / args.invocations for a, b in zip(before, after))
+        print(f"CPU per invocation: {user + system:.0f} µs ({user:.0f} user, {system:.0f} system)")
+
+
+def cpu_seconds(pid):
+    """(user, system) CPU seconds the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 if __name__ == "__main__":
