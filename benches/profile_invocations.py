@@ -13,7 +13,8 @@ docs/performance.md's instruction counts per invocation come from.
 ADAPTER is ceh, null or lwa, built as benches/e2e_duel.py builds them (run it once, or with
 --smoke, first). The command after `--` is put in front of the adapter's own; divide the profile's
 total by N + 1 (the first invocation is the warm-up). Without one the adapter runs bare, and the
-script prints the CPU time it used per invocation (user and system, from /proc/PID/stat): compare
+script prints the CPU time it used per invocation (user and system, from /proc/PID/stat, in clock
+ticks of 10 ms: give it thousands of invocations): compare
 two adapters run one after the other, each a few times, as the machine drifts. Everything binds
 127.0.0.1.
 """
