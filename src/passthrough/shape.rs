@@ -30,26 +30,32 @@ pub(super) fn read<T: DeserializeOwned>(
     json: &Value,
     format: HttpFormat,
 ) -> Result<T, PassThroughError> {
-    let read = |json: &Value| {
-        // Tracking the path costs as much as the read: it is done again,
-        // tracked, only to name the field at fault.
-        if let Ok(event) = T::deserialize(json) {
-            return Ok(event);
-        }
-        serde_path_to_error::deserialize(json).map_err(|err| {
-            let path = err.path().to_string();
-            let reason = err.into_inner().to_string();
-            PassThroughError::Shape {
-                format,
-                reason: at_path(&path, &reason),
-            }
-        })
-    };
-    match patched(json, format) {
-        Some(lenient) => read(&lenient),
+    let plain = match patched(json, format) {
+        // The patched copy is read by value: its strings (the body among
+        // them) move into `T` rather than being copied a second time.
+        Some(lenient) => T::deserialize(lenient),
         // The usual case: nothing to patch, nothing copied.
-        None => read(json),
-    }
+        None => T::deserialize(json),
+    };
+    // Tracking the path costs as much as the read: it is done again,
+    // tracked, only to name the field at fault.
+    plain.or_else(|_| match patched(json, format) {
+        Some(lenient) => tracked(&lenient, format),
+        None => tracked(json, format),
+    })
+}
+
+/// `json` read as `T` with the path of each field tracked, for the error
+/// that names the field at fault.
+fn tracked<T: DeserializeOwned>(json: &Value, format: HttpFormat) -> Result<T, PassThroughError> {
+    serde_path_to_error::deserialize(json).map_err(|err| {
+        let path = err.path().to_string();
+        let reason = err.into_inner().to_string();
+        PassThroughError::Shape {
+            format,
+            reason: at_path(&path, &reason),
+        }
+    })
 }
 
 /// A copy of the event with what real senders do differently read as what
