@@ -9,6 +9,9 @@
 //! Those are read as what they mean; the event the app sees in
 //! `ceh-request-context` is the one that was sent, never the one patched here.
 
+use std::borrow::Cow;
+
+use serde::de::value::MapDeserializer;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -30,46 +33,55 @@ pub(super) fn read<T: DeserializeOwned>(
     json: &Value,
     format: HttpFormat,
 ) -> Result<T, PassThroughError> {
-    let plain = match patched(json, format) {
-        // The patched copy is read by value: its strings (the body among
-        // them) move into `T` rather than being copied a second time.
-        Some(lenient) => T::deserialize(lenient),
-        // The usual case: nothing to patch, nothing copied.
+    let lenient = lenient(json, format);
+    let plain = match &lenient {
+        Some(members) => T::deserialize(members.deserializer()),
+        // The usual case: nothing to patch.
         None => T::deserialize(json),
     };
     // Tracking the path costs as much as the read: it is done again,
     // tracked, only to name the field at fault.
-    plain.or_else(|_| match patched(json, format) {
-        Some(lenient) => tracked(&lenient, format),
-        None => tracked(json, format),
+    plain.or_else(|_| {
+        let tracked = match &lenient {
+            Some(members) => serde_path_to_error::deserialize(members.deserializer()),
+            None => serde_path_to_error::deserialize(json),
+        };
+        tracked.map_err(|err| {
+            let path = err.path().to_string();
+            let reason = err.into_inner().to_string();
+            PassThroughError::Shape {
+                format,
+                reason: at_path(&path, &reason),
+            }
+        })
     })
 }
 
-/// `json` read as `T` with the path of each field tracked, for the error
-/// that names the field at fault.
-fn tracked<T: DeserializeOwned>(json: &Value, format: HttpFormat) -> Result<T, PassThroughError> {
-    serde_path_to_error::deserialize(json).map_err(|err| {
-        let path = err.path().to_string();
-        let reason = err.into_inner().to_string();
-        PassThroughError::Shape {
-            format,
-            reason: at_path(&path, &reason),
-        }
-    })
+/// The event's members with what real senders do differently read as what
+/// it means: the maps that mean "none" left out, the request context
+/// completed. Every member but a completed context is the event's own, not
+/// a copy (a body of megabytes is not copied to be read).
+struct Lenient<'a>(Vec<(&'a str, Cow<'a, Value>)>);
+
+impl Lenient<'_> {
+    /// The members, read as an object.
+    fn deserializer(
+        &self,
+    ) -> MapDeserializer<'_, impl Iterator<Item = (&str, &Value)>, serde_json::Error> {
+        MapDeserializer::new(self.0.iter().map(|(name, value)| (*name, value.as_ref())))
+    }
 }
 
-/// A copy of the event with what real senders do differently read as what
-/// it means, or `None` when the event needs none of it.
-fn patched(json: &Value, format: HttpFormat) -> Option<Value> {
+/// The event as [`Lenient`] reads it, or `None` when it needs none of that.
+fn lenient(json: &Value, format: HttpFormat) -> Option<Lenient<'_>> {
     let object = json.as_object()?;
     let rest_style = matches!(
         format,
         HttpFormat::ApiGatewayV1 | HttpFormat::Websocket | HttpFormat::Alb
     );
-    let null_maps = rest_style
-        && MAPS
-            .iter()
-            .any(|key| object.get(*key).is_some_and(|v| means_absent(key, v)));
+    let absent =
+        |key: &str, value: &Value| rest_style && MAPS.contains(&key) && means_absent(key, value);
+    let null_maps = object.iter().any(|(key, value)| absent(key, value));
     let context = object.get("requestContext");
     let context_needs = match format {
         // Only a request with a method of its own can lend it to its context.
@@ -83,33 +95,39 @@ fn patched(json: &Value, format: HttpFormat) -> Option<Value> {
     if !null_maps && !context_needs {
         return None;
     }
-    let mut object: Map<String, Value> = object.clone();
-    if rest_style {
-        for key in MAPS {
-            if object.get(key).is_some_and(|v| means_absent(key, v)) {
-                object.remove(key);
-            }
-        }
-    }
-    let method = object.get("httpMethod").cloned();
-    let context = object
-        .entry("requestContext")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if let Some(context) = context.as_object_mut() {
-        match format {
-            HttpFormat::ApiGatewayV1 => {
-                if let (None, Some(method)) = (context.get("httpMethod"), method) {
-                    context.insert("httpMethod".into(), method);
+    let mut members: Vec<(&str, Cow<'_, Value>)> = object
+        .iter()
+        .filter(|(key, value)| key.as_str() != "requestContext" && !absent(key, value))
+        .map(|(key, value)| (key.as_str(), Cow::Borrowed(value)))
+        .collect();
+    let context = match context {
+        Some(context) if !context_needs => Cow::Borrowed(context),
+        // The context alone is copied, to be completed.
+        context => {
+            let mut context = context
+                .cloned()
+                .unwrap_or_else(|| Value::Object(Map::new()));
+            if let Some(context) = context.as_object_mut() {
+                match format {
+                    HttpFormat::ApiGatewayV1 => {
+                        if let (None, Some(method)) =
+                            (context.get("httpMethod"), object.get("httpMethod"))
+                        {
+                            context.insert("httpMethod".into(), method.clone());
+                        }
+                    }
+                    HttpFormat::Websocket => {
+                        // Only ceh-request-context carries it, and that is the event as sent.
+                        context.entry("connectedAt").or_insert(Value::from(0));
+                    }
+                    _ => {}
                 }
             }
-            HttpFormat::Websocket => {
-                // Only ceh-request-context carries it, and that is the event as sent.
-                context.entry("connectedAt").or_insert(Value::from(0));
-            }
-            _ => {}
+            Cow::Owned(context)
         }
-    }
-    Some(Value::Object(object))
+    };
+    members.push(("requestContext", context));
+    Some(Lenient(members))
 }
 
 /// Whether a top-level map member means "none": `null`, or a `pathParameters`

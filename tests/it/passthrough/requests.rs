@@ -466,4 +466,27 @@ fn a_shape_error_names_the_json_path_of_the_field_at_fault() {
         "{err}"
     );
     assert!(!err.contains("QueryMap"), "{err}");
+    // Read leniently (a map that means "none", a context lent its method), the path is the same.
+    let err = patched("apigw-v1/proxy.json", |j| {
+        j["queryStringParameters"] = json!(null);
+        j["requestContext"]
+            .as_object_mut()
+            .unwrap()
+            .remove("httpMethod");
+        j["requestContext"]["identity"] = json!(5)
+    })
+    .unwrap_err();
+    assert!(
+        err.contains("`requestContext.identity`: invalid type: integer `5`"),
+        "{err}"
+    );
+    let err = patched("apigw-v1/proxy.json", |j| {
+        j["multiValueHeaders"] = json!(null);
+        j["isBase64Encoded"] = json!("no")
+    })
+    .unwrap_err();
+    assert!(
+        err.contains("`isBase64Encoded`: invalid type: string"),
+        "{err}"
+    );
 }
