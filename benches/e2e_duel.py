@@ -88,19 +88,24 @@ class Processes:
         return process
 
     def stop(self, process):
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+        stop_process(process)
         if process in self.running:
             self.running.remove(process)
 
     def stop_all(self):
         for process in reversed(list(self.running)):
             self.stop(process)
+
+
+def stop_process(process, seconds=5):
+    """Terminates a process, killing it if it has not stopped within `seconds`."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
 
 
 def free_port():

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from e2e_duel import Failed, free_port, wait_port  # noqa: E402  (the end-to-end duel's own helpers)
+from e2e_duel import Failed, free_port, stop_process, wait_port  # noqa: E402  (the end-to-end duel's own helpers)
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "target/serve-duel"
@@ -135,16 +135,6 @@ def start_nginx(nginx, env, app_port, log):
     return process, port
 
 
-def stop(process):
-    if process and process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-
 def load(wrk, env, port, event, connections, seconds):
     script = WORK / "post.lua"
     script.write_text(WRK_SCRIPT)
@@ -216,7 +206,7 @@ def main():
             print(f"  serve duel round {round_ + 1}/{rounds} done", file=sys.stderr)
     finally:
         for process in (ngx, ceh, app):
-            stop(process)
+            stop_process(process, seconds=10)
     rows, figures = [], []
     for name, by_c in runs.items():
         for connections, by_who in by_c.items():
