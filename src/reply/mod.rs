@@ -17,4 +17,5 @@ pub use batch::BatchError;
 pub use dict::{body, dict};
 pub use error::ReplyError;
 pub use policy::{ReplyPolicy, DEFAULT_CONCURRENCY, DEFAULT_MAX_RECORDS};
+pub(crate) use render::json_response;
 pub use render::{FirehoseRecord, FirehoseResult, Reply};

@@ -211,7 +211,7 @@ impl Serialize for FirehoseRecord {
 }
 
 /// A JSON response with `status`.
-fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Bytes> {
+pub(crate) fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Bytes> {
     // A reply's JSON has string keys only: it always serializes.
     let mut response = Response::new(Bytes::from(serde_json::to_vec(body).unwrap_or_default()));
     *response.status_mut() = status;

@@ -16,7 +16,7 @@ use crate::error::{ErrorKind, HandleError};
 use crate::event::Event;
 use crate::handler::Handler;
 use crate::invocation::Invocation;
-use crate::reply::Reply;
+use crate::reply::json_response;
 
 /// The answer to one request: the event(s) it carries, through the rules to the app.
 pub(super) async fn answer<S: App + Clone>(
@@ -92,12 +92,8 @@ pub(super) async fn answer<S: App + Clone>(
         Some(reply) if replies.is_empty() => reply.into_response().map(Full::new),
         // A batch of CloudEvents: every event was taken; one reply each, in order.
         last => {
-            let all: Vec<serde_json::Value> = replies
-                .into_iter()
-                .chain(last)
-                .map(Reply::into_json)
-                .collect();
-            json(StatusCode::OK, &serde_json::Value::Array(all))
+            replies.extend(last);
+            json_response(StatusCode::OK, &replies).map(Full::new)
         }
     }
 }
@@ -296,14 +292,5 @@ fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
         CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    response
-}
-
-fn json(status: StatusCode, body: &serde_json::Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
