@@ -47,7 +47,7 @@ impl<'t, 'e> Match<'t, 'e> {
     /// let table = RuleTable::builtin();
     /// let event = Event::from_slice(br#"{"Records": [{"eventSource": "aws:sqs", "messageId": "a"}, {"eventSource": "aws:sqs", "messageId": "b"}]}"#)?;
     /// let found = table.classify(&event)?;
-    /// assert_eq!(found.records().iter().map(|r| r.id).collect::<Vec<_>>(), [Some("a"), Some("b")]);
+    /// assert_eq!(found.records().iter().map(|r| r.id.as_deref()).collect::<Vec<_>>(), [Some("a"), Some("b")]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn records(&self) -> &[Record<'e>] {

@@ -2,7 +2,7 @@
 
 use http::StatusCode;
 
-use crate::app::AppError;
+use crate::app::{AppError, FailedAnswer};
 use crate::classify::ClassifyError;
 use crate::passthrough::PassThroughError;
 use crate::reply::{BatchError, ReplyError};
@@ -30,13 +30,14 @@ pub enum HandleError {
     /// The app did not answer.
     #[error(transparent)]
     App(#[from] AppError),
-    /// The app answered with a status that means failure.
-    #[error("rule `{rule}`: the app answered {status}, which counts as a failure; the event source will retry the event")]
+    /// The app answered with a status that means failure (by default, any
+    /// status outside 2xx).
+    #[error("rule `{rule}`: the app answered {answer}, which counts as a failure; the event source will retry the event{}", .answer.hint())]
     Failed {
         /// The rule that matched.
         rule: String,
-        /// The app's status.
-        status: http::StatusCode,
+        /// What the app was asked and answered.
+        answer: FailedAnswer,
     },
     /// Records of a batch failed and cannot be reported one by one.
     #[error(transparent)]
@@ -153,7 +154,7 @@ impl HandleError {
     /// The status the app answered with, when that answer is the failure.
     pub fn app_status(&self) -> Option<StatusCode> {
         match self {
-            HandleError::Failed { status, .. } => Some(*status),
+            HandleError::Failed { answer, .. } => Some(answer.status()),
             _ => None,
         }
     }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response};
 
-use crate::app::{call_within, fanout, open, App, AppError};
+use crate::app::fanout::{self, Delivery};
+use crate::app::{call_within, open, App, AppError, FailedAnswer, Verdict};
 use crate::config::Config;
 use crate::error::HandleError;
 use crate::event::{Event, EventError};
@@ -39,6 +40,9 @@ use crate::rule::{EventReply, Rule};
 #[derive(Clone, Debug)]
 pub struct Handler {
     config: Arc<Config>,
+    /// Whether a reply that is a request of its own (a CloudFormation
+    /// custom resource's result) is sent, or only shown.
+    sends_results: bool,
 }
 
 impl Handler {
@@ -56,7 +60,30 @@ impl Handler {
     pub fn new(config: Config) -> Self {
         Self {
             config: Arc::new(config),
+            sends_results: true,
         }
+    }
+
+    /// This handler, making no request of its own besides the app's: a
+    /// CloudFormation custom resource's result is the reply, shown and not
+    /// PUT to its `ResponseURL` (what `ceh invoke` does unless told to send it).
+    ///
+    /// ```
+    /// use cloud_events_handler::{Config, Echo, Event, Handler, Reply};
+    ///
+    /// let handler = Handler::new(Config::default()).without_sending_results();
+    /// let event = Event::from_slice(br#"{"RequestType": "Create", "ResponseURL": "https://example.com/cfn",
+    ///     "StackId": "s", "RequestId": "r1", "LogicalResourceId": "L", "ResourceType": "Custom::Thing"}"#)?;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let reply = handler.handle(&event, Echo).await?;
+    /// assert!(matches!(&reply, Reply::CloudFormation(doc) if doc["Status"] == "SUCCESS"), "nothing sent");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn without_sending_results(mut self) -> Self {
+        self.sends_results = false;
+        self
     }
 
     /// The configuration in use.
@@ -214,16 +241,37 @@ impl Handler {
                 Ok(self.http_reply(shape, response))
             }
             Action::Send { request, reply } => {
+                let (method, uri) = (request.method().clone(), request.uri().clone());
                 let answer = send(app, request, invocation).await;
                 if let EventReply::CloudFormation = reply {
-                    return cloudformation_reply(rule, event, answer).await;
+                    let document = cloudformation_document(event, &answer);
+                    if self.sends_results {
+                        let within = invocation
+                            .remaining()
+                            .map_or(cloudformation::RESPONSE_TIMEOUT, |left| {
+                                left.min(cloudformation::RESPONSE_TIMEOUT)
+                            });
+                        let hosts = policy.response_url_hosts();
+                        cloudformation::send(rule.name(), event.json(), &document, hosts, within)
+                            .await?;
+                    }
+                    return Ok(Reply::CloudFormation(document));
                 }
                 let response = answer?;
-                if policy.is_failure(response.status()) && !policy.always_succeed() {
-                    return Err(HandleError::Failed {
-                        rule: rule.name().to_owned(),
-                        status: response.status(),
-                    });
+                match policy.verdict(&response) {
+                    Verdict::Failed => {
+                        return Err(HandleError::Failed {
+                            rule: rule.name().to_owned(),
+                            answer: FailedAnswer::of(&method, &uri, &response),
+                        })
+                    }
+                    Verdict::Dropped => tracing::warn!(
+                        requestId = invocation.request_id.as_deref().unwrap_or_default(),
+                        rule = rule.name(),
+                        answer = %FailedAnswer::of(&method, &uri, &response),
+                        "event dropped by the app (ceh-drop): acknowledged, never retried"
+                    ),
+                    Verdict::Taken => {}
                 }
                 Ok(match reply {
                     EventReply::Body => Reply::body(rule.name(), response)?,
@@ -257,9 +305,10 @@ impl Handler {
                     &request,
                     policy.concurrency(),
                     || invocation.remaining(),
-                    |status| policy.is_failure(status),
+                    |response| policy.verdict(response),
                 )
                 .await;
+                log_records(rule, &deliveries, invocation);
                 Ok(reply::batch::reply(
                     rule,
                     batch.spec,
@@ -308,6 +357,39 @@ impl Handler {
     }
 }
 
+/// At most two lines at the default level for a batch whose records were not
+/// all taken: how many failed and how many the app dropped, each with the
+/// first one's reason.
+fn log_records(rule: &Rule, deliveries: &[(usize, Delivery)], invocation: &Invocation) {
+    let request_id = invocation.request_id.as_deref().unwrap_or_default();
+    let (mut failed, mut dropped) = (Vec::new(), Vec::new());
+    for (index, delivery) in deliveries {
+        match delivery {
+            Delivery::Failed(reason) => failed.push((*index, reason.as_str())),
+            Delivery::Dropped(reason) => dropped.push((*index, reason.as_str())),
+            Delivery::Done(_) | Delivery::HeldBack => {}
+        }
+    }
+    if let Some((index, reason)) = failed.first() {
+        tracing::warn!(
+            requestId = request_id,
+            rule = rule.name(),
+            failed = failed.len(),
+            records = deliveries.len(),
+            "batch records failed (first: record {index}: {reason})"
+        );
+    }
+    if let Some((index, reason)) = dropped.first() {
+        tracing::warn!(
+            requestId = request_id,
+            rule = rule.name(),
+            dropped = dropped.len(),
+            records = deliveries.len(),
+            "batch records dropped by the app, acknowledged and never retried (first: record {index}: {reason})"
+        );
+    }
+}
+
 /// Sends one request, with the invocation's facts as headers, within its deadline.
 async fn send<S: App>(
     app: S,
@@ -318,21 +400,19 @@ async fn send<S: App>(
     call_within(app, request, invocation.remaining()).await
 }
 
-/// A custom resource's result, PUT to its `ResponseURL` whatever the app's answer was.
-async fn cloudformation_reply(
-    rule: &Rule,
+/// A custom resource's result, whatever the app's answer was: CloudFormation
+/// must hear of every outcome, or its stack waits an hour.
+fn cloudformation_document(
     event: &Event,
-    answer: Result<Response<Bytes>, AppError>,
-) -> Result<Reply, HandleError> {
-    let document = match &answer {
+    answer: &Result<Response<Bytes>, AppError>,
+) -> serde_json::Value {
+    match answer {
         Ok(response) => cloudformation::document(
             event.json(),
             Ok((response.status().as_u16(), response.body().as_ref())),
         ),
         Err(err) => cloudformation::document(event.json(), Err(err.to_string())),
-    };
-    cloudformation::send(rule.name(), event.json(), &document).await?;
-    Ok(Reply::CloudFormation(document))
+    }
 }
 
 /// What [`Handler::open_stream`] hands back.

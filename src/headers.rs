@@ -1,4 +1,5 @@
-//! Every header name ceh itself sets on the requests an app receives, in one place.
+//! Every header name ceh itself sets on the requests an app receives, and the
+//! one an app may set on its answer ([`DROP_HEADER`]), in one place.
 //!
 //! Apps rely on these names; they are part of ceh's interface, documented in
 //! docs/rules.md and docs/http.md. A client of an HTTP event cannot send any
@@ -195,6 +196,30 @@ pub const METADATA_HEADER: HeaderName = HeaderName::from_static("ceh-metadata");
 /// assert_eq!(headers[FUNCTION_NAME_HEADER], "orders");
 /// ```
 pub const FUNCTION_NAME_HEADER: HeaderName = HeaderName::from_static("ceh-function-name");
+
+/// `ceh-drop`: a header the APP sets on its answer to say "drop this event,
+/// do not retry it" (a poison message), with the value `true` or `1`, on any
+/// status. ceh acknowledges the event or record to its source (a Firehose
+/// record becomes `Dropped`) and logs one line saying so; without it, any
+/// answer outside 2xx is a failure the source retries.
+///
+/// ```
+/// use cloud_events_handler::{Config, Event, Handler, DROP_HEADER};
+/// use http_body_util::Full;
+///
+/// let handler = Handler::new(Config::default());
+/// let event = Event::from_slice(br#"{"Records": [{"eventSource": "aws:sqs", "messageId": "m1", "body": "x"}]}"#)?;
+/// let poison = tower::service_fn(|_: http::Request<Full<bytes::Bytes>>| async {
+///     http::Response::builder().status(422).header(DROP_HEADER, "true").body(Full::new(bytes::Bytes::new()))
+/// });
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let reply = handler.handle(&event, poison).await?;
+/// assert_eq!(reply.into_json(), serde_json::json!({"batchItemFailures": []}), "deleted, never retried");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const DROP_HEADER: HeaderName = HeaderName::from_static("ceh-drop");
 
 /// The prefix of every header ceh sets; a client's own `ceh-*` headers are dropped.
 pub(crate) const PREFIX: &str = "ceh-";

@@ -307,10 +307,10 @@ impl Batch<'_, '_> {
         }
         let headers = request.headers_mut();
         headers.insert(RECORD_INDEX_HEADER, HeaderValue::from(record.index));
-        if let Some(id) = record.id {
+        if let Some(id) = record.id.as_deref() {
             headers.insert(RECORD_ID_HEADER, header_value(id));
         }
-        if let Some(group) = record.group {
+        if let Some(group) = record.group.as_deref() {
             headers.insert(RECORD_GROUP_HEADER, header_value(group));
         }
         Ok(request)

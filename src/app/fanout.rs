@@ -5,19 +5,36 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use http::{Request, StatusCode};
+use http::{Request, Response};
 
 use super::call::{call_within, App};
+use super::failed::FailedAnswer;
 
 /// Records whose requests must reach the app one after another (a FIFO
 /// group, a stream shard), by their index in the batch.
 pub(crate) type Sequence = Vec<usize>;
+
+/// What an app's answer means for the event or record it was sent, as
+/// [`ReplyPolicy::verdict`](crate::reply::ReplyPolicy::verdict) reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Verdict {
+    /// The app took it (2xx by default): the source may delete it.
+    Taken,
+    /// The app said to drop it and not retry it (`ceh-drop: true`): the
+    /// source deletes it, and ceh logs that it was dropped.
+    Dropped,
+    /// The app failed it: the source must deliver it again.
+    Failed,
+}
 
 /// What became of one record's request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Delivery {
     /// The app took it; its body (a Firehose record's new data).
     Done(Bytes),
+    /// The app dropped it on purpose: why, as a log line says it.
+    Dropped(String),
     /// The app failed it, or could not be reached: why.
     Failed(String),
     /// Not sent: an earlier record of its sequence failed, and must not be overtaken.
@@ -27,16 +44,15 @@ pub(crate) enum Delivery {
 /// Sends every sequence, at most `concurrency` at once, each record within
 /// `remaining()` of the invocation's deadline; a sequence stops at its first
 /// failure. A record's request is built by `request(index)` just before it
-/// is sent, so only the requests in flight are held. An answer counts as a
-/// failure when `is_failure(status)` says so. The deliveries come back in
-/// record order.
+/// is sent, so only the requests in flight are held. `judge` says what each
+/// answer means. The deliveries come back in record order.
 pub(crate) async fn deliver<S: App + Clone>(
     app: S,
     sequences: Vec<Sequence>,
     request: impl Fn(usize) -> Result<Request<Bytes>, String> + Copy,
     concurrency: usize,
     remaining: impl Fn() -> Option<Duration> + Copy,
-    is_failure: impl Fn(StatusCode) -> bool + Copy,
+    judge: impl Fn(&Response<Bytes>) -> Verdict + Copy,
 ) -> Vec<(usize, Delivery)> {
     // One clone of the app per sequence, made here, so the stream holds no borrow of it.
     let work: Vec<(S, Sequence)> = sequences
@@ -60,14 +76,22 @@ pub(crate) async fn deliver<S: App + Clone>(
                         continue;
                     }
                 };
+                let (method, uri) = (request.method().clone(), request.uri().clone());
                 let delivery = match call_within(app.clone(), request, remaining()).await {
-                    Ok(response) if is_failure(response.status()) => {
-                        Delivery::Failed(format!("the app answered {}", response.status()))
-                    }
-                    Ok(response) => Delivery::Done(response.into_body()),
+                    Ok(response) => match judge(&response) {
+                        Verdict::Taken => Delivery::Done(response.into_body()),
+                        Verdict::Dropped => Delivery::Dropped(format!(
+                            "the app dropped it: {}",
+                            FailedAnswer::of(&method, &uri, &response)
+                        )),
+                        Verdict::Failed => {
+                            let answer = FailedAnswer::of(&method, &uri, &response);
+                            Delivery::Failed(format!("the app answered {answer}{}", answer.hint()))
+                        }
+                    },
                     Err(err) => Delivery::Failed(err.to_string()),
                 };
-                blocked = !matches!(delivery, Delivery::Done(_));
+                blocked = matches!(delivery, Delivery::Failed(_));
                 deliveries.push((index, delivery));
             }
             deliveries

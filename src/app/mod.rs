@@ -5,6 +5,7 @@
 
 mod call;
 mod echo;
+mod failed;
 pub(crate) mod fanout;
 mod process;
 pub(crate) mod upstream;
@@ -12,6 +13,8 @@ pub(crate) mod upstream;
 pub use call::{call, App, AppError, BoxError, SendApp, MAX_RESPONSE_BYTES};
 pub(crate) use call::{call_within, open};
 pub use echo::Echo;
+pub use failed::FailedAnswer;
+pub use fanout::Verdict;
 pub use process::{AppProcess, ProcessError, DEFAULT_READINESS_PATH, DEFAULT_READINESS_TIMEOUT};
 pub(crate) use upstream::innermost;
 pub use upstream::{Upstream, UpstreamError};

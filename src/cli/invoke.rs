@@ -1,10 +1,12 @@
 //! `ceh invoke`: send one event to the app and print the reply.
 
 use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
 
 use crate::app::Upstream;
 use crate::event::DEFAULT_MAX_EVENT_BYTES;
-use crate::{Echo, Handler};
+use crate::vars::{APP_TIMEOUT_VAR, APP_VAR};
+use crate::{Echo, Handler, Invocation, Reply};
 use clap::Args;
 
 use super::failure::Failure;
@@ -15,8 +17,15 @@ pub(super) struct InvokeArgs {
     #[command(flatten)]
     config: ConfigArg,
     /// The app's base URL, e.g. http://127.0.0.1:8080 [default: the built-in echo app]
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", env = APP_VAR)]
     app: Option<String>,
+    /// The longest the app may take to answer, in milliseconds.
+    #[arg(long, value_name = "MS", env = APP_TIMEOUT_VAR, default_value_t = 30_000)]
+    timeout_ms: u64,
+    /// Send a CloudFormation custom resource's result to the event's ResponseURL
+    /// (otherwise it is only printed: nothing leaves this machine but the request to the app).
+    #[arg(long)]
+    send_response: bool,
     /// The event: a JSON file, or - for standard input.
     #[arg(value_name = "FILE")]
     input: PathBuf,
@@ -32,13 +41,25 @@ pub(super) fn run(args: InvokeArgs) -> Result<(), Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::event(format!("cannot start the async runtime: {e}")))?;
-    let outcome = match &args.app {
+    let handler = if args.send_response {
+        handler
+    } else {
+        handler.without_sending_results()
+    };
+    let invocation = Invocation {
+        deadline: Some(SystemTime::now() + Duration::from_millis(args.timeout_ms)),
+        ..Invocation::default()
+    };
+    let outcome = match args.app.as_deref().filter(|url| !url.is_empty()) {
         Some(url) => {
             let app = Upstream::new(url).map_err(Failure::usage)?;
-            runtime.block_on(handler.handle(&event, app))
+            runtime.block_on(handler.handle_invocation(&event, app, &invocation))
         }
-        None => runtime.block_on(handler.handle(&event, Echo)),
+        None => runtime.block_on(handler.handle_invocation(&event, Echo, &invocation)),
     };
     let reply = outcome.map_err(|e| Failure::event(format!("{}: {e}", name(&args.input))))?;
+    if matches!(reply, Reply::CloudFormation(_)) && !args.send_response {
+        eprintln!("ceh: the result was not sent to the event's ResponseURL; pass --send-response to send it");
+    }
     print(&format!("{:#}\n", reply.into_json()))
 }

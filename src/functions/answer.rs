@@ -16,6 +16,7 @@ use crate::error::HandleError;
 use crate::handler::Handler;
 use crate::headers::{poses_as, CLOUDEVENT_PREFIX, PREFIX};
 use crate::invocation::Invocation;
+use crate::reply::Reply;
 use crate::serve::{read_body, ServeOptions};
 
 /// The most lines a failed batch adds to `Logs`, one per failed message.
@@ -69,6 +70,15 @@ pub(super) async fn answer<S: App + Clone>(
         }
     };
     match handler.handle_invocation(&event, app, &invocation).await {
+        // The host cannot be told which messages failed: the invocation fails whole.
+        Ok(Reply::ItemFailures(items)) if !items.is_empty() => {
+            let line = format!("function `{name}`: {} messages failed, and the host cannot be told which; the invocation fails so that it is retried", items.len());
+            eprintln!("ceh functions: 500 {line}");
+            payload_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                outputs::failure(vec![line]),
+            )
+        }
         Ok(reply) => payload_response(StatusCode::OK, outputs::success(function, reply)),
         Err(err) => {
             let line = format!("function `{name}`: {err}");

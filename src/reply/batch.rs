@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::policy::ReplyPolicy;
 use super::render::{FirehoseRecord, FirehoseResult, Reply};
 use crate::app::fanout::Delivery;
-use crate::rule::{BatchResponse, BatchSpec, Record, Rule};
+use crate::rule::{BatchResponse, BatchSpec, ItemIdentifier, Record, Rule};
 
 /// Records of a batch failed, and the source cannot be told which.
 ///
@@ -58,7 +58,7 @@ pub(crate) fn reply(
     }
     let failed: Vec<&(usize, Delivery)> = deliveries
         .iter()
-        .filter(|(_, d)| !matches!(d, Delivery::Done(_)))
+        .filter(|(_, d)| matches!(d, Delivery::Failed(_) | Delivery::HeldBack))
         .collect();
     if failed.is_empty() || policy.always_succeed() {
         return Ok(Reply::ItemFailures(Vec::new()));
@@ -70,21 +70,21 @@ pub(crate) fn reply(
     } else {
         &failed
     };
-    let ids: Option<Vec<String>> = reported
+    let ids: Option<Vec<ItemIdentifier>> = reported
         .iter()
-        .map(|(index, _)| records.get(*index)?.id.map(str::to_owned))
+        .map(|(index, _)| spec.item_identifier(records.get(*index)?))
         .collect();
+    let reports = matches!(
+        spec.response(),
+        BatchResponse::ItemFailures | BatchResponse::KafkaItemFailures
+    );
     match ids {
-        Some(ids)
-            if spec.response() == BatchResponse::ItemFailures && policy.report_item_failures() =>
-        {
-            Ok(Reply::ItemFailures(ids))
-        }
+        Some(ids) if reports && policy.report_item_failures() => Ok(Reply::ItemFailures(ids)),
         _ => {
             let id_of = |index: usize| {
                 records
                     .get(index)
-                    .and_then(|r| r.id)
+                    .and_then(|r| r.id.as_deref())
                     .map(|id| format!(" (id {id})"))
                     .unwrap_or_default()
             };
@@ -98,9 +98,9 @@ pub(crate) fn reply(
                     format!("record {index}{}: {reason}", id_of(*index))
                 })
                 .collect();
-            let hint = match (spec.response(), policy.report_item_failures()) {
-                (BatchResponse::ItemFailures, false) => "; to retry only the failed records, turn on ReportBatchItemFailures on the event source mapping and set `report_item_failures = true` in [reply]",
-                (BatchResponse::ItemFailures, true) => "; a failed record has no id to report",
+            let hint = match (reports, policy.report_item_failures()) {
+                (true, false) => "; to retry only the failed records, turn on ReportBatchItemFailures on the event source mapping and set `report_item_failures = true` in [reply]",
+                (true, true) => "; a failed record has no id to report",
                 _ => "",
             };
             Err(BatchError {
@@ -115,8 +115,9 @@ pub(crate) fn reply(
 }
 
 /// The Firehose transformation reply: every record, `Ok` with the app's body
-/// as its new data, `Dropped` for an empty 2xx body, `ProcessingFailed` with
-/// the original data otherwise (Firehose keeps those in its error output).
+/// as its new data, `Dropped` for an empty 2xx body or when the app says so
+/// (`ceh-drop: true`), `ProcessingFailed` with the original data otherwise
+/// (Firehose keeps those in its error output).
 fn firehose(records: &[Record<'_>], deliveries: &[(usize, Delivery)]) -> Vec<FirehoseRecord> {
     use base64::Engine as _;
     deliveries
@@ -126,6 +127,7 @@ fn firehose(records: &[Record<'_>], deliveries: &[(usize, Delivery)]) -> Vec<Fir
             let original = || record.json.get("data").cloned().unwrap_or(Value::Null);
             let (result, data) = match delivery {
                 Delivery::Done(body) if body.is_empty() => (FirehoseResult::Dropped, original()),
+                Delivery::Dropped(_) => (FirehoseResult::Dropped, original()),
                 Delivery::Done(body) => (
                     FirehoseResult::Ok,
                     Value::String(base64::engine::general_purpose::STANDARD.encode(body)),
@@ -133,7 +135,7 @@ fn firehose(records: &[Record<'_>], deliveries: &[(usize, Delivery)]) -> Vec<Fir
                 _ => (FirehoseResult::ProcessingFailed, original()),
             };
             Some(FirehoseRecord {
-                record_id: record.id.map(str::to_owned),
+                record_id: record.id.as_deref().map(str::to_owned),
                 result,
                 data,
             })

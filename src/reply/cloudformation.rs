@@ -73,14 +73,89 @@ pub fn document(event: &Value, answer: Result<(u16, &[u8]), String>) -> Value {
     doc
 }
 
-/// PUTs the document to the event's `ResponseURL` (https, or http for a local stand-in).
+/// How long the PUT to `ResponseURL` may take at most (less when the
+/// invocation's deadline is nearer).
 ///
 /// ```
-/// use cloud_events_handler::reply::cloudformation::send;
+/// use cloud_events_handler::reply::cloudformation::RESPONSE_TIMEOUT;
+///
+/// assert_eq!(RESPONSE_TIMEOUT, std::time::Duration::from_secs(10));
+/// ```
+pub const RESPONSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The hosts a `ResponseURL` may name when `[reply] response_url_hosts` is
+/// not set: CloudFormation's pre-signed S3 URLs, in every partition.
+///
+/// ```
+/// use cloud_events_handler::reply::cloudformation::DEFAULT_RESPONSE_URL_HOSTS;
+///
+/// assert_eq!(DEFAULT_RESPONSE_URL_HOSTS, ["amazonaws.com", "amazonaws.com.cn"]);
+/// ```
+pub const DEFAULT_RESPONSE_URL_HOSTS: [&str; 2] = ["amazonaws.com", "amazonaws.com.cn"];
+
+/// Checks a `ResponseURL` against the hosts it may name (a host or any host
+/// under it): `https` only, or `http` to a loopback address (a local
+/// stand-in). Anything else is refused, so an event cannot make ceh send
+/// requests to a place of its choosing.
+///
+/// ```
+/// use cloud_events_handler::reply::cloudformation::check_response_url;
+///
+/// let aws = ["amazonaws.com".to_owned()];
+/// assert!(check_response_url("https://cfn-responses.s3.amazonaws.com/x?X-Amz-Signature=a", &aws).is_ok());
+/// assert_eq!(
+///     check_response_url("http://169.254.169.254/latest/meta-data", &aws).unwrap_err(),
+///     "ResponseURL names host 169.254.169.254, which is not amazonaws.com nor under it; list it in [reply] response_url_hosts if it is yours",
+/// );
+/// assert!(check_response_url("http://s3.amazonaws.com/x", &aws).is_err(), "https only");
+/// assert!(check_response_url("https://s3.amazonaws.com.evil.example/x", &aws).is_err());
+/// let local = ["127.0.0.1".to_owned()];
+/// assert!(check_response_url("http://127.0.0.1:9000/cfn", &local).is_ok(), "a local stand-in");
+/// ```
+pub fn check_response_url(url: &str, hosts: &[String]) -> Result<http::Uri, String> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| format!("ResponseURL is not a valid URL: {e}"))?;
+    let host = uri
+        .host()
+        .ok_or("ResponseURL has no host")?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    let allowed = hosts.iter().any(|allowed| {
+        let allowed = allowed.to_ascii_lowercase();
+        host == allowed
+            || host
+                .strip_suffix(allowed.as_str())
+                .is_some_and(|rest| rest.ends_with('.'))
+    });
+    if !allowed {
+        return Err(format!(
+            "ResponseURL names host {host}, which is not {} nor under it; list it in [reply] response_url_hosts if it is yours",
+            hosts.join(" or ")
+        ));
+    }
+    match uri.scheme_str() {
+        Some("https") => Ok(uri),
+        Some("http") if loopback => Ok(uri),
+        _ => Err("ResponseURL must be an https URL".into()),
+    }
+}
+
+/// PUTs the document to the event's `ResponseURL`, once it passes
+/// [`check_response_url`] against `hosts`, giving up after `within`.
+///
+/// ```
+/// use cloud_events_handler::reply::cloudformation::{send, RESPONSE_TIMEOUT};
 /// use serde_json::json;
 ///
+/// let hosts = ["amazonaws.com".to_owned()];
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
-/// let err = send("cloudformation", &json!({"RequestType": "Create"}), &json!({"Status": "SUCCESS"})).await.unwrap_err();
+/// let err = send("cloudformation", &json!({"RequestType": "Create"}), &json!({"Status": "SUCCESS"}), &hosts, RESPONSE_TIMEOUT).await.unwrap_err();
 /// assert_eq!(
 ///     err.to_string(),
 ///     "rule `cloudformation`: cannot tell CloudFormation the result: the event has no ResponseURL string; the stack waits until it times out"
@@ -89,7 +164,13 @@ pub fn document(event: &Value, answer: Result<(u16, &[u8]), String>) -> Value {
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub async fn send(rule: &str, event: &Value, doc: &Value) -> Result<(), ReplyError> {
+pub async fn send(
+    rule: &str,
+    event: &Value,
+    doc: &Value,
+    hosts: &[String],
+    within: std::time::Duration,
+) -> Result<(), ReplyError> {
     let failed = |reason: String| ReplyError::CloudFormation {
         rule: rule.to_owned(),
         reason,
@@ -98,11 +179,12 @@ pub async fn send(rule: &str, event: &Value, doc: &Value) -> Result<(), ReplyErr
         .get("ResponseURL")
         .and_then(Value::as_str)
         .ok_or_else(|| failed("the event has no ResponseURL string".into()))?;
+    let uri = check_response_url(url, hosts).map_err(failed)?;
     let body = Bytes::from(doc.to_string());
     // The pre-signed URL is signed for an empty content type.
     let request = Request::builder()
         .method(Method::PUT)
-        .uri(url)
+        .uri(uri)
         .header("content-type", "")
         .header("content-length", body.len())
         .body(Full::new(body))
@@ -114,14 +196,26 @@ pub async fn send(rule: &str, event: &Value, doc: &Value) -> Result<(), ReplyErr
         .enable_http1()
         .build();
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
-    let response: Response<_> = client.request(request).await.map_err(|e| {
-        failed(format!(
-            "the PUT to ResponseURL failed: {}",
-            crate::app::innermost(&e)
-        ))
-    })?;
-    let status = response.status();
-    let _ = response.into_body().collect().await;
+    let exchange = async {
+        let response: Response<_> = client.request(request).await.map_err(|e| {
+            format!(
+                "the PUT to ResponseURL failed: {}",
+                crate::app::innermost(&e)
+            )
+        })?;
+        let status = response.status();
+        let _ = response.into_body().collect().await;
+        Ok::<_, String>(status)
+    };
+    let status = tokio::time::timeout(within, exchange)
+        .await
+        .map_err(|_| {
+            failed(format!(
+                "the PUT to ResponseURL took longer than {} ms",
+                within.as_millis()
+            ))
+        })?
+        .map_err(failed)?;
     if status.is_success() {
         Ok(())
     } else {

@@ -44,6 +44,7 @@ pub fn dict(response: &Response<Bytes>) -> Value {
 pub fn body(rule: &str, response: &Response<Bytes>) -> Result<Value, ReplyError> {
     serde_json::from_slice(response.body()).map_err(|e| ReplyError::BodyNotJson {
         rule: rule.to_owned(),
+        status: response.status(),
         reason: e.to_string(),
     })
 }

@@ -1,9 +1,11 @@
 //! When an app's answer counts as a failure, and what the reply then says.
 
-use http::StatusCode;
+use http::{Response, StatusCode};
 use serde::{Deserialize, Deserializer};
 
+use crate::app::fanout::Verdict;
 use crate::config::table::{checked, read_table};
+use crate::headers::DROP_HEADER;
 
 /// The `[reply]` table of the configuration file.
 ///
@@ -18,7 +20,7 @@ use crate::config::table::{checked, read_table};
 /// "#)?;
 /// let policy = config.reply_policy();
 /// assert!(policy.is_failure(http::StatusCode::TOO_MANY_REQUESTS));
-/// assert!(!policy.is_failure(http::StatusCode::NOT_FOUND));
+/// assert!(!policy.is_failure(http::StatusCode::NOT_FOUND), "loosened on purpose");
 /// assert!(policy.report_item_failures());
 /// # Ok::<(), cloud_events_handler::LoadError>(())
 /// ```
@@ -29,6 +31,7 @@ pub struct ReplyPolicy {
     report_item_failures: bool,
     concurrency: usize,
     max_records: usize,
+    response_url_hosts: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,13 +67,65 @@ impl Default for ReplyPolicy {
 }
 
 impl ReplyPolicy {
-    /// Whether the app answering `status` failed to handle the event.
+    /// Whether the app answering `status` failed to handle the event. By
+    /// default every status outside 2xx does: a route the app lacks (404), a
+    /// method it refuses (405), a redirect ceh does not follow (a framework's
+    /// trailing-slash 308) are failures the event source must retry, never
+    /// acknowledgements.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    /// use http::StatusCode;
+    ///
+    /// let policy = Config::default().reply_policy().clone();
+    /// for failed in [404, 405, 308, 301, 409, 429, 500, 503] {
+    ///     assert!(policy.is_failure(StatusCode::from_u16(failed)?), "{failed}");
+    /// }
+    /// for taken in [200, 201, 202, 204] {
+    ///     assert!(!policy.is_failure(StatusCode::from_u16(taken)?), "{taken}");
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_failure(&self, status: StatusCode) -> bool {
         let code = status.as_u16();
         self.failure.iter().any(|m| match m {
             StatusMatch::Class(class) => code / 100 == *class,
             StatusMatch::Code(c) => code == *c,
         })
+    }
+
+    /// What the app's answer means for its event: taken, dropped on the app's
+    /// word (`ceh-drop: true`, on any status), or failed.
+    ///
+    /// ```
+    /// use cloud_events_handler::{app::Verdict, Config, DROP_HEADER};
+    ///
+    /// let policy = Config::default().reply_policy().clone();
+    /// let answer = |status: u16, drop: Option<&str>| {
+    ///     let mut response = http::Response::builder().status(status);
+    ///     if let Some(value) = drop {
+    ///         response = response.header(DROP_HEADER, value);
+    ///     }
+    ///     response.body(()).map(|r| policy.verdict(&r))
+    /// };
+    /// assert_eq!(answer(200, None)?, Verdict::Taken);
+    /// assert_eq!(answer(404, None)?, Verdict::Failed);
+    /// assert_eq!(answer(422, Some("true"))?, Verdict::Dropped, "a poison message, on purpose");
+    /// assert_eq!(answer(500, Some("no"))?, Verdict::Failed, "only `true` or `1` drops");
+    /// # Ok::<(), http::Error>(())
+    /// ```
+    pub fn verdict<B>(&self, response: &Response<B>) -> Verdict {
+        if self.always_succeed {
+            return Verdict::Taken;
+        }
+        let dropped = response.headers().get(DROP_HEADER).is_some_and(|value| {
+            value.as_bytes() == b"1" || value.as_bytes().eq_ignore_ascii_case(b"true")
+        });
+        match (dropped, self.is_failure(response.status())) {
+            (true, _) => Verdict::Dropped,
+            (false, true) => Verdict::Failed,
+            (false, false) => Verdict::Taken,
+        }
     }
 
     /// The Python handler's behaviour, as an opt-in: every answer is replied
@@ -123,6 +178,22 @@ impl ReplyPolicy {
         self.concurrency
     }
 
+    /// The hosts a CloudFormation custom resource's `ResponseURL` may name
+    /// (each host or any host under it), checked by
+    /// [`check_response_url`](super::cloudformation::check_response_url).
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// assert_eq!(Config::default().reply_policy().response_url_hosts(), ["amazonaws.com", "amazonaws.com.cn"]);
+    /// let config = Config::parse("ceh.toml", "[reply]\nresponse_url_hosts = [\"127.0.0.1\"]\n")?;
+    /// assert_eq!(config.reply_policy().response_url_hosts(), ["127.0.0.1"]);
+    /// # Ok::<(), cloud_events_handler::LoadError>(())
+    /// ```
+    pub fn response_url_hosts(&self) -> &[String] {
+        &self.response_url_hosts
+    }
+
     /// Reads the `[reply]` table; the error names the key and says what to write.
     pub(crate) fn from_table(table: toml::Table) -> Result<Self, String> {
         Ok(Self::compile(read_table(table, "reply", KEYS)?))
@@ -131,13 +202,19 @@ impl ReplyPolicy {
     /// The policy `raw` sets, with the defaults for what it leaves out.
     fn compile(raw: RawReplyPolicy) -> Self {
         Self {
+            // Every answer outside 2xx: 1xx is never final, 3xx is not followed.
             failure: raw
                 .failure_status
-                .unwrap_or_else(|| vec![StatusMatch::Class(5)]),
+                .unwrap_or_else(|| [1, 3, 4, 5].into_iter().map(StatusMatch::Class).collect()),
             always_succeed: raw.always_succeed.unwrap_or(false),
             report_item_failures: raw.report_item_failures.unwrap_or(false),
             concurrency: raw.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
             max_records: raw.max_records.unwrap_or(DEFAULT_MAX_RECORDS),
+            response_url_hosts: raw.response_url_hosts.unwrap_or_else(|| {
+                super::cloudformation::DEFAULT_RESPONSE_URL_HOSTS
+                    .map(str::to_owned)
+                    .to_vec()
+            }),
         }
     }
 }
@@ -156,11 +233,12 @@ struct RawReplyPolicy {
     concurrency: Option<usize>,
     #[serde(deserialize_with = "max_records")]
     max_records: Option<usize>,
+    #[serde(deserialize_with = "hosts")]
+    response_url_hosts: Option<Vec<String>>,
 }
 
 /// The keys of `[reply]`, as an unknown key's error lists them.
-const KEYS: &str =
-    "failure_status, always_succeed, report_item_failures, concurrency or max_records";
+const KEYS: &str = "failure_status, always_succeed, report_item_failures, concurrency, max_records or response_url_hosts";
 
 fn failure_status<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<StatusMatch>>, D::Error> {
     checked(d, |value| match value {
@@ -186,6 +264,27 @@ fn max_records<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Erro
     checked(d, |value| match value.as_integer() {
         Some(n) if n >= 1 => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
         _ => Err("a whole number from 1".into()),
+    })
+}
+
+fn hosts<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    let bad = || "a list of host names, e.g. [\"amazonaws.com\"]".to_owned();
+    checked(d, |value| match value {
+        toml::Value::Array(items) => items
+            .into_iter()
+            .map(|item| match item {
+                toml::Value::String(host)
+                    if !host.is_empty()
+                        && host
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"-.:".contains(&b)) =>
+                {
+                    Ok(host)
+                }
+                _ => Err(bad()),
+            })
+            .collect(),
+        _ => Err(bad()),
     })
 }
 

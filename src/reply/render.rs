@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use super::dict::body;
 use super::error::ReplyError;
 use crate::describe::ResponseDescription;
+use crate::rule::ItemIdentifier;
 
 /// What the event source gets for one event.
 ///
@@ -38,8 +39,9 @@ pub enum Reply {
         /// Its body, parsed: checked to be JSON when the reply was made.
         json: Value,
     },
-    /// A queue or stream batch: the ids of the records to retry (none when every record was handled).
-    ItemFailures(Vec<String>),
+    /// A queue or stream batch: the records to retry, by the identifier their
+    /// source knows them by (none when every record was handled).
+    ItemFailures(Vec<ItemIdentifier>),
     /// A Firehose transformation: every record's result.
     Firehose(Vec<FirehoseRecord>),
     /// A CloudFormation custom resource: the document sent to its `ResponseURL`.
@@ -99,7 +101,7 @@ impl Reply {
     /// ```
     /// use cloud_events_handler::Reply;
     ///
-    /// let reply = Reply::ItemFailures(vec!["m2".into()]);
+    /// let reply = Reply::ItemFailures(vec![cloud_events_handler::rule::ItemIdentifier::Id("m2".into())]);
     /// assert_eq!(reply.into_json(), serde_json::json!({"batchItemFailures": [{"itemIdentifier": "m2"}]}));
     /// ```
     pub fn into_json(self) -> Value {
@@ -173,7 +175,7 @@ impl Serialize for Reply {
             | Reply::Answer(json)
             | Reply::Http { reply: json, .. } => json.serialize(serializer),
             Reply::ItemFailures(ids) => {
-                let items: Vec<ItemFailure<'_>> = ids.iter().map(|id| ItemFailure(id)).collect();
+                let items: Vec<ItemFailure<'_>> = ids.iter().map(ItemFailure).collect();
                 serializer.collect_map([("batchItemFailures", items)])
             }
             Reply::Firehose(records) => serializer.collect_map([("records", records)]),
@@ -188,7 +190,7 @@ impl Serialize for Reply {
 }
 
 /// `{"itemIdentifier": id}`: one record for its source to retry.
-struct ItemFailure<'a>(&'a str);
+struct ItemFailure<'a>(&'a ItemIdentifier);
 
 impl Serialize for ItemFailure<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -257,8 +259,16 @@ mod tests {
                        "headers": {"set-cookie": ["a=1", "b=2"], "content-type": "application/octet-stream"}}),
             ),
             (
-                Reply::ItemFailures(vec!["m1".into(), "m\"2".into()]),
-                json!({"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m\"2"}]}),
+                Reply::ItemFailures(vec![
+                    ItemIdentifier::Id("m1".into()),
+                    ItemIdentifier::Id("m\"2".into()),
+                    ItemIdentifier::Kafka {
+                        topic_partition: "orders-0".into(),
+                        offset: 15,
+                    },
+                ]),
+                json!({"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m\"2"},
+                    {"itemIdentifier": {"topic-partition": "orders-0", "offset": 15}}]}),
             ),
             (
                 Reply::ItemFailures(Vec::new()),

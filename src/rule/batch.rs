@@ -6,6 +6,7 @@
 //! stream are sent in order, and a group stops at its first failure so no
 //! later record overtakes it.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use bytes::Bytes;
@@ -29,14 +30,15 @@ use crate::event::Event;
 ///     {"messageId": "c"}
 /// ]});
 /// let records = spec.records(&event);
-/// assert_eq!(records[1].id, Some("b"));
+/// assert_eq!(records[1].id.as_deref(), Some("b"));
 /// assert_eq!(records[2].group, None);
 /// ```
 #[derive(Clone, Debug)]
 pub struct BatchSpec {
     records: Query,
     id: Option<Query>,
-    group: Option<Query>,
+    /// The members whose values, joined by `-`, name a record's group (none: no groups).
+    group: Vec<Query>,
     ordered: bool,
     response: BatchResponse,
 }
@@ -50,7 +52,8 @@ pub struct BatchSpec {
 /// let response = |name: &str| table.get(name).and_then(|rule| rule.batch()).map(|spec| spec.response());
 /// assert_eq!(response("sqs"), Some(BatchResponse::ItemFailures));
 /// assert_eq!(response("firehose"), Some(BatchResponse::Firehose));
-/// assert_eq!(response("kafka"), Some(BatchResponse::None));
+/// assert_eq!(response("kafka"), Some(BatchResponse::KafkaItemFailures));
+/// assert_eq!(response("activemq"), Some(BatchResponse::None));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -61,8 +64,39 @@ pub enum BatchResponse {
     ItemFailures,
     /// Firehose transformation: `{"records": [{recordId, result, data}]}`, every record answered.
     Firehose,
-    /// The source knows no partial failure (Kafka, MQ): any failed record fails the invocation.
+    /// Amazon MSK and self-managed Kafka: `{"batchItemFailures": [{"itemIdentifier":
+    /// {"topic-partition": "orders-0", "offset": 15}}]}`, a failed record named
+    /// by its group (the topic and partition) and its id (the offset, a
+    /// number); honoured when the event source mapping reports batch item failures.
+    KafkaItemFailures,
+    /// The source knows no partial failure (Amazon MQ): any failed record fails the invocation.
     None,
+}
+
+/// How a reply names a record for its source to retry: `itemIdentifier`'s value.
+///
+/// ```
+/// use cloud_events_handler::rule::ItemIdentifier;
+///
+/// let kafka = ItemIdentifier::Kafka { topic_partition: "orders-0".into(), offset: 15 };
+/// assert_eq!(serde_json::to_value(&kafka)?, serde_json::json!({"topic-partition": "orders-0", "offset": 15}));
+/// assert_eq!(serde_json::to_value(ItemIdentifier::Id("m2".into()))?, serde_json::json!("m2"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ItemIdentifier {
+    /// The record's id as it stands (an SQS `messageId`, a sequence number).
+    Id(String),
+    /// A Kafka record: its topic and partition, and its offset.
+    Kafka {
+        /// `<topic>-<partition>`, the key Lambda groups Kafka records by.
+        #[serde(rename = "topic-partition")]
+        topic_partition: String,
+        /// The record's offset in its partition.
+        offset: u64,
+    },
 }
 
 /// `[rule.batch]` as written.
@@ -71,10 +105,18 @@ pub enum BatchResponse {
 pub(crate) struct RawBatch {
     records: String,
     id: Option<String>,
-    group: Option<String>,
+    group: Option<RawGroup>,
     #[serde(default)]
     ordered: bool,
     response: Option<BatchResponse>,
+}
+
+/// `group` as written: one JSONPath, or several whose values are joined by `-`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawGroup {
+    One(String),
+    Many(Vec<String>),
 }
 
 /// One record of a batch event.
@@ -87,7 +129,7 @@ pub(crate) struct RawBatch {
 /// let spec = table.get("kinesis").and_then(|rule| rule.batch()).ok_or("kinesis is a batch rule")?;
 /// let event = json!({"Records": [{"kinesis": {"sequenceNumber": "4959"}}]});
 /// let records = spec.records(&event);
-/// assert_eq!((records[0].index, records[0].id, records[0].group), (0, Some("4959"), None));
+/// assert_eq!((records[0].index, records[0].id.as_deref(), records[0].group.as_deref()), (0, Some("4959"), None));
 /// assert_eq!(records[0].json, &event["Records"][0]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -95,10 +137,12 @@ pub(crate) struct RawBatch {
 pub struct Record<'e> {
     /// Its position in the batch, from 0.
     pub index: usize,
-    /// The identifier the event source knows it by (`messageId`, sequence number…).
-    pub id: Option<&'e str>,
-    /// The ordering group it belongs to, if any.
-    pub group: Option<&'e str>,
+    /// The identifier the event source knows it by (`messageId`, sequence
+    /// number, a Kafka offset…): a string, or a whole number written out.
+    pub id: Option<Cow<'e, str>>,
+    /// The ordering group it belongs to, if any (an SQS FIFO message group, a
+    /// Kafka topic and partition as `orders-0`).
+    pub group: Option<Cow<'e, str>>,
     /// The record's JSON.
     pub json: &'e Value,
 }
@@ -114,24 +158,50 @@ impl BatchSpec {
         self.id.iter().chain(&self.group)
     }
 
+    /// The identifier a reply names `record` by, when it has what its source needs.
+    pub(crate) fn item_identifier(&self, record: &Record<'_>) -> Option<ItemIdentifier> {
+        let id = record.id.as_deref()?;
+        match self.response {
+            BatchResponse::KafkaItemFailures => Some(ItemIdentifier::Kafka {
+                topic_partition: record.group.as_deref()?.to_owned(),
+                offset: id.parse().ok()?,
+            }),
+            _ => Some(ItemIdentifier::Id(id.to_owned())),
+        }
+    }
+
     pub(crate) fn compile(raw: RawBatch) -> Result<Self, String> {
         let query = |key: &str, text: &str| {
             Query::parse(text).map_err(|e| format!("key `batch.{key}`: not a valid JSONPath ({e})"))
         };
-        if raw.id.is_none() && raw.response == Some(BatchResponse::ItemFailures) {
+        let reports = matches!(
+            raw.response,
+            Some(BatchResponse::ItemFailures | BatchResponse::KafkaItemFailures)
+        );
+        if raw.id.is_none() && reports {
             return Err("key `batch.id` is missing: `response = \"item-failures\"` reports records by their id".into());
         }
-        if raw.ordered && raw.group.is_some() {
+        let group = match raw.group {
+            None => Vec::new(),
+            Some(RawGroup::One(one)) => vec![query("group", &one)?],
+            Some(RawGroup::Many(many)) if !many.is_empty() => many
+                .iter()
+                .map(|g| query("group", g))
+                .collect::<Result<_, _>>()?,
+            Some(RawGroup::Many(_)) => {
+                return Err("key `batch.group`: name at least one JSONPath".into())
+            }
+        };
+        if raw.response == Some(BatchResponse::KafkaItemFailures) && group.is_empty() {
+            return Err("key `batch.group` is missing: `response = \"kafka-item-failures\"` names a record by its group (topic and partition) and its id (offset)".into());
+        }
+        if raw.ordered && !group.is_empty() {
             return Err("key `batch.group`: an `ordered` batch is one group already; remove `group` or `ordered`".into());
         }
         Ok(Self {
             records: query("records", &raw.records)?,
             id: raw.id.as_deref().map(|id| query("id", id)).transpose()?,
-            group: raw
-                .group
-                .as_deref()
-                .map(|g| query("group", g))
-                .transpose()?,
+            group,
             ordered: raw.ordered,
             response: raw.response.unwrap_or(BatchResponse::None),
         })
@@ -177,15 +247,24 @@ impl BatchSpec {
                     .id
                     .as_ref()
                     .and_then(|id| id.single(json))
-                    .and_then(Value::as_str),
-                group: self
-                    .group
-                    .as_ref()
-                    .and_then(|g| g.single(json))
-                    .and_then(Value::as_str),
+                    .and_then(text),
+                group: self.group_of(json),
                 json,
             })
             .collect()
+    }
+
+    /// A record's group: its group members' values joined by `-`, when it has them all.
+    fn group_of<'e>(&self, json: &'e Value) -> Option<Cow<'e, str>> {
+        match &*self.group {
+            [] => None,
+            [one] => one.single(json).and_then(text),
+            many => {
+                let parts: Option<Vec<Cow<'e, str>>> =
+                    many.iter().map(|g| g.single(json).and_then(text)).collect();
+                parts.map(|parts| Cow::Owned(parts.join("-")))
+            }
+        }
     }
 
     /// Each record's request body: its bytes as they stand in the event, so
@@ -213,7 +292,7 @@ impl BatchSpec {
         }
         let mut sequences: Vec<(Option<&str>, Vec<&Record<'e>>)> = Vec::new();
         for record in records {
-            match record.group {
+            match record.group.as_deref() {
                 Some(group) => match sequences.iter_mut().find(|(g, _)| *g == Some(group)) {
                     Some((_, sequence)) => sequence.push(record),
                     None => sequences.push((Some(group), vec![record])),
@@ -228,14 +307,27 @@ impl BatchSpec {
     }
 }
 
+/// A record's id or group value as text: a string as it is, a whole number
+/// written out (a Kafka offset or partition); nothing for any other value.
+fn text(value: &Value) -> Option<Cow<'_, str>> {
+    match value {
+        Value::String(text) => Some(Cow::Borrowed(text)),
+        Value::Number(n) if n.is_u64() || n.is_i64() => Some(Cow::Owned(n.to_string())),
+        _ => None,
+    }
+}
+
 impl fmt::Display for BatchSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "records {}", self.records)?;
         if let Some(id) = &self.id {
             write!(f, " by {id}")?;
         }
-        if let Some(group) = &self.group {
-            write!(f, ", ordered per {group}")?;
+        if let Some((first, rest)) = self.group.split_first() {
+            write!(f, ", ordered per {first}")?;
+            for more in rest {
+                write!(f, " and {more}")?;
+            }
         }
         if self.ordered {
             f.write_str(", in order")?;
@@ -259,7 +351,7 @@ mod tests {
             {"messageId": "c"}
         ]});
         let records = spec.records(&event);
-        assert_eq!(records[1].id, Some("b"));
+        assert_eq!(records[1].id.as_deref(), Some("b"));
         // FIFO group `g` is one sequence; `c` has no group and goes on its own.
         assert_eq!(spec.sequences(&records).len(), 2);
     }

@@ -25,7 +25,7 @@ mod table;
 mod template;
 
 pub use answer::AnswerSpec;
-pub use batch::{BatchResponse, BatchSpec, Record};
+pub use batch::{BatchResponse, BatchSpec, ItemIdentifier, Record};
 pub use builtin::BUILTIN_FILES;
 pub use cloudevent::CloudEventSpec;
 pub use compiled::Rule;

@@ -16,7 +16,7 @@ use crate::error::{ErrorKind, HandleError};
 use crate::event::Event;
 use crate::handler::Handler;
 use crate::invocation::Invocation;
-use crate::reply::json_response;
+use crate::reply::{json_response, Reply};
 
 /// The answer to one request: the event(s) it carries, through the rules to the app.
 pub(super) async fn answer<S: App + Clone>(
@@ -83,13 +83,29 @@ pub(super) async fn answer<S: App + Clone>(
             .handle_invocation(event, app.clone(), &invocation)
             .await
         {
+            // An HTTP sender cannot be told which records failed: the delivery fails whole.
+            Ok(Reply::ItemFailures(items)) if !items.is_empty() => {
+                return refuse(
+                    StatusCode::BAD_GATEWAY,
+                    &format!("{} records of the event failed, and an HTTP sender cannot be told which; the delivery fails so that it is retried\n", items.len()),
+                )
+            }
             Ok(reply) => replies.push(reply),
             Err(err) => return failure(&err),
         }
     }
     match replies.pop() {
         // One event: the sender gets the app's own answer.
-        Some(reply) if replies.is_empty() => reply.into_response().map(Full::new),
+        Some(reply) if replies.is_empty() => {
+            let taken = matches!(reply, Reply::Dict(_) | Reply::Body { .. });
+            let mut response = reply.into_response();
+            // An answer ceh took as done (dropped on the app's word, or a status the
+            // configuration does not count as failure) is a 2xx every sender acknowledges.
+            if taken && !response.status().is_success() {
+                *response.status_mut() = StatusCode::ACCEPTED;
+            }
+            response.map(Full::new)
+        }
         // A batch of CloudEvents: every event was taken; one reply each, in order.
         last => {
             replies.extend(last);
@@ -265,7 +281,12 @@ fn failure(err: &HandleError) -> Response<Full<Bytes>> {
         (ErrorKind::TooManyRecords, _) => StatusCode::PAYLOAD_TOO_LARGE,
         (ErrorKind::AppTimeout, _) => StatusCode::GATEWAY_TIMEOUT,
         (ErrorKind::AppFailed, Some(status)) if status.is_server_error() => status,
-        (ErrorKind::AppUnreachable | ErrorKind::AppFailed, None) => StatusCode::BAD_GATEWAY,
+        // The app refused it (a 404 for a route it lacks, a redirect): a 5xx every
+        // sender retries, where the app's own 4xx would make Event Grid or Knative drop it.
+        (ErrorKind::AppFailed, Some(_)) => StatusCode::BAD_GATEWAY,
+        (ErrorKind::AppUnreachable | ErrorKind::AppFailed | ErrorKind::BatchFailed, None) => {
+            StatusCode::BAD_GATEWAY
+        }
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     refuse(status, &format!("{err}\n"))

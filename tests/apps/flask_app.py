@@ -1,7 +1,8 @@
 """A small Flask app for ceh's end-to-end tests.
 
 Routes: every event route echoes the request as JSON (a body that contains
-"fail" gets a 500, one with a "slow" key waits 3 s first), GET /health answers
+"fail" gets a 500, one that contains "poison" a 422 with `ceh-drop: true`, one
+with a "slow" key waits 3 s first), GET /health answers
 "ok", GET /hello text, POST /fail a 500, GET /slow?seconds=N sleeps first,
 POST /overlap holds each request a second and GET /overlap tells how many
 were there at once, GET /stream sends two server-sent events, the second once
@@ -99,6 +100,9 @@ def echo(path):
     if '"slow"' in seen["body"]:
         time.sleep(3)
     response = Response(json.dumps(seen), status=status, mimetype="application/json")
+    if "poison" in seen["body"]:
+        response.status_code = 422
+        response.headers["ceh-drop"] = "true"
     response.set_cookie("seen", "1")
     response.set_cookie("path", path or "root")
     return response

@@ -106,6 +106,7 @@ fn every_test_docs_replies_md_names_exists() {
     let text = read_doc("docs/replies.md");
     let sources: String = [
         "tests/it/replies.rs",
+        "tests/it/delivery.rs",
         "tests/it/classify.rs",
         "tests/it/e2e/lifecycle.rs",
         "tests/it/e2e/routes.rs",

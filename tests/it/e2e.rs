@@ -5,6 +5,7 @@
 //! The tools are installed by `.ci/install-tools` the first time a test needs
 //! them; a failed install fails the tests, it never skips them.
 
+mod delivery;
 mod examples;
 mod functions;
 mod harness;

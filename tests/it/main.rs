@@ -3,6 +3,7 @@
 mod classify;
 mod cli;
 mod cloudevents;
+mod delivery;
 mod docs;
 mod e2e;
 mod environment;

@@ -112,7 +112,7 @@ fn dict_replies_and_failures() {
     let err = run(Config::default(), failing.clone(), Recorder::default()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "rule `s3`: the app answered 500 Internal Server Error, which counts as a failure; the event source will retry the event"
+        "rule `s3`: the app answered 500 Internal Server Error to POST /aws.s3 with \"{\\\"ok\\\":true}\", which counts as a failure; the event source will retry the event"
     );
     // The Python handler's always-success behaviour is an opt-in.
     let reply = run(
@@ -208,7 +208,8 @@ fn without_report_batch_item_failures_the_whole_batch_fails() {
     let err = run(Config::default(), event, Recorder::default()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "rule `sqs`: 2 of 10 records failed (first: record 3 (id m3): the app answered 500 Internal Server Error); \
+        "rule `sqs`: 2 of 10 records failed (first: record 3 (id m3): the app answered 500 Internal Server Error \
+         to POST /aws.sqs with \"{\\\"ok\\\":true}\"); \
          the whole batch fails so that it is retried and nothing is lost; to retry only the failed records, turn on \
          ReportBatchItemFailures on the event source mapping and set `report_item_failures = true` in [reply]"
     );
@@ -342,7 +343,7 @@ fn reply_config_errors() {
     for (text, expected) in [
         ("[reply]\nconcurrency = 0\n", "test.toml:1: reply.concurrency: a whole number from 1 to 1000"),
         ("[reply]\nfailure_status = [\"6xx\"]\n", "test.toml:1: reply.failure_status: \"6xx\" is neither a status code (100-599) nor a class such as \"5xx\""),
-        ("[reply]\nretry = true\n", "test.toml:1: reply.retry: unknown key; use failure_status, always_succeed, report_item_failures, concurrency or max_records"),
+        ("[reply]\nretry = true\n", "test.toml:1: reply.retry: unknown key; use failure_status, always_succeed, report_item_failures, concurrency, max_records or response_url_hosts"),
     ] {
         assert_eq!(Config::parse("test.toml", text).unwrap_err().to_string(), expected);
     }
@@ -430,6 +431,12 @@ fn response_url() -> (String, std::thread::JoinHandle<String>) {
     (url, handle)
 }
 
+/// A configuration whose custom resources may answer the local stand-in (only
+/// CloudFormation's own hosts by default).
+fn local_response_url() -> Config {
+    config("[reply]\nresponse_url_hosts = [\"127.0.0.1\"]\n")
+}
+
 fn custom_resource(url: &str, extra: Value) -> Value {
     let mut event = json!({
         "RequestType": "Create", "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f",
@@ -447,7 +454,7 @@ fn custom_resource(url: &str, extra: Value) -> Value {
 fn cloudformation_results_are_put_to_the_response_url() {
     let (url, server) = response_url();
     let reply = run(
-        Config::default(),
+        local_response_url(),
         custom_resource(&url, json!({})),
         Recorder::default(),
     )
@@ -479,7 +486,7 @@ fn a_failing_app_still_answers_cloudformation() {
         &url,
         json!({"RequestType": "Delete", "PhysicalResourceId": "thing-7", "fail": true}),
     );
-    let reply = run(Config::default(), event, Recorder::default()).unwrap();
+    let reply = run(local_response_url(), event, Recorder::default()).unwrap();
     let request = server.join().unwrap();
     let body: Value = serde_json::from_str(request.split("\r\n\r\n").nth(1).unwrap()).unwrap();
     assert_eq!(body["Status"], "FAILED");

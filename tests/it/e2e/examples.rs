@@ -64,6 +64,7 @@ fn exercise(app: &str, name: &str) {
         "{name}: {err}"
     );
 
+    routes_the_app_lacks_are_failures(app, name);
     spoofs_never_reach_the_event_handler(app, name);
 
     let mut hello: Value =
@@ -73,6 +74,49 @@ fn exercise(app: &str, name: &str) {
     assert_eq!(code, 0, "{name}: {err}");
     assert_eq!(reply["statusCode"], 200, "{name}");
     assert_eq!(reply["body"], format!("hello from {name}"));
+}
+
+/// The example apps have no EventBridge, Kinesis or DynamoDB route: their 404 is a failure the
+/// source retries, never an acknowledgement (on 62c1fb7 `ceh invoke` exited 0 with
+/// `status_code: 404`, and the streams replied `{"batchItemFailures": []}`, so Lambda
+/// checkpointed past records nobody handled).
+fn routes_the_app_lacks_are_failures(app: &str, name: &str) {
+    let (code, reply, err) = invoke(app, "", &crate::fixtures::read("eventbridge/custom.json"));
+    assert_eq!(code, 1, "{name}: {reply}");
+    assert_eq!(
+        err.lines().last().map(|l| l.starts_with("ceh: ")),
+        Some(true),
+        "{name}: {err}"
+    );
+    assert!(
+        err.contains("the app answered 404 Not Found to POST /"),
+        "{name}: {err}"
+    );
+    assert!(
+        err.contains("does the app have a route for this method and path?"),
+        "{name}: {err}"
+    );
+
+    for fixture in ["kinesis/stream.json", "dynamodb/stream.json"] {
+        let event = crate::fixtures::read(fixture);
+        let (code, reply, err) = invoke(app, "[reply]\nreport_item_failures = true\n", &event);
+        assert_eq!(code, 0, "{name} {fixture}: {err}");
+        let failures = reply["batchItemFailures"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            failures.len(),
+            1,
+            "{name} {fixture}: the first record is the checkpoint: {reply}"
+        );
+        let (code, _, err) = invoke(app, "", &event);
+        assert_eq!(code, 1, "{name} {fixture}");
+        assert!(
+            err.contains("the app answered 404 Not Found"),
+            "{name} {fixture}: {err}"
+        );
+    }
 }
 
 /// Paths a server or framework reads as `/aws.s3`: each is refused by ceh with a 404, so the
@@ -124,8 +168,8 @@ fn spoofs_never_reach_the_event_handler(app: &str, name: &str) {
     }
 }
 
-#[test]
-fn the_flask_example() {
+/// The Flask example on a free port, and its base URL.
+pub(super) fn flask_example() -> (Process, String) {
     let mut child = Command::new(tools().join("python"))
         .arg(root().join("examples/flask/app.py"))
         .arg("0")
@@ -134,8 +178,13 @@ fn the_flask_example() {
         .spawn()
         .unwrap();
     let port = listening_port(&mut child);
-    let _app = Process(child);
-    exercise(&format!("http://127.0.0.1:{port}"), "flask");
+    (Process(child), format!("http://127.0.0.1:{port}"))
+}
+
+#[test]
+fn the_flask_example() {
+    let (_app, url) = flask_example();
+    exercise(&url, "flask");
 }
 
 #[test]
