@@ -370,23 +370,23 @@ fn log_records(rule: &Rule, deliveries: &[(usize, Delivery)], invocation: &Invoc
             Delivery::Done(_) | Delivery::HeldBack => {}
         }
     }
-    if let Some((index, reason)) = failed.first() {
-        tracing::warn!(
-            requestId = request_id,
-            rule = rule.name(),
-            failed = failed.len(),
-            records = deliveries.len(),
-            "batch records failed (first: record {index}: {reason})"
-        );
-    }
-    if let Some((index, reason)) = dropped.first() {
-        tracing::warn!(
-            requestId = request_id,
-            rule = rule.name(),
-            dropped = dropped.len(),
-            records = deliveries.len(),
-            "batch records dropped by the app, acknowledged and never retried (first: record {index}: {reason})"
-        );
+    let outcomes = [
+        (failed, "batch records failed"),
+        (
+            dropped,
+            "batch records dropped by the app, acknowledged and never retried",
+        ),
+    ];
+    for (records, what) in outcomes {
+        if let Some((index, reason)) = records.first() {
+            tracing::warn!(
+                requestId = request_id,
+                rule = rule.name(),
+                count = records.len(),
+                records = deliveries.len(),
+                "{what} (first: record {index}: {reason})"
+            );
+        }
     }
 }
 

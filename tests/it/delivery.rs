@@ -14,7 +14,8 @@ use serde_json::{json, Value};
 
 /// An app that answers each request by what its body asks for: `missing` a 404 (a route the
 /// app lacks), `moved` a 308 (a framework's trailing-slash redirect), `poison` a 422 with
-/// `ceh-drop: true`, `broken` a 500; anything else 200. It records the bodies in order.
+/// `ceh-drop: true`, `broken` a 500, `headers-too-large` a 431 and `uri-too-long` a 414 (what an
+/// app server says of a request it could not read); anything else 200. It records the bodies in order.
 #[derive(Clone, Default)]
 struct Answers {
     seen: Arc<Mutex<Vec<String>>>,
@@ -48,6 +49,10 @@ impl tower::Service<Request<Full<Bytes>>> for Answers {
                 (422, true, "cannot parse it")
             } else if text.contains("broken") {
                 (500, false, "boom")
+            } else if text.contains("headers-too-large") {
+                (431, false, "")
+            } else if text.contains("uri-too-long") {
+                (414, false, "")
             } else {
                 (200, false, r#"{"ok": true}"#)
             };
