@@ -6,12 +6,14 @@
 mod call;
 mod echo;
 pub(crate) mod fanout;
+mod pool;
 mod process;
 pub(crate) mod upstream;
 
 pub use call::{call, App, AppError, BoxError, SendApp, MAX_RESPONSE_BYTES};
 pub(crate) use call::{call_within, open};
 pub use echo::Echo;
+pub use pool::DEFAULT_POOL_IDLE_TIMEOUT;
 pub use process::{AppProcess, ProcessError, DEFAULT_READINESS_PATH, DEFAULT_READINESS_TIMEOUT};
 pub(crate) use upstream::innermost;
 pub use upstream::{Upstream, UpstreamError};
