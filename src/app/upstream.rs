@@ -233,7 +233,9 @@ fn client(idle: Option<Duration>) -> Client<Connector, Full<Bytes>> {
     connector.set_nodelay(true);
     let mut builder = Client::builder(TokioExecutor::new());
     match idle {
-        Some(idle) => builder.pool_idle_timeout(idle).pool_timer(TokioTimer::new()),
+        Some(idle) => builder
+            .pool_idle_timeout(idle)
+            .pool_timer(TokioTimer::new()),
         None => builder.pool_max_idle_per_host(0),
     };
     builder.build(Connector(connector))

@@ -337,7 +337,11 @@ fn pool_idle_timeout() -> Result<Option<Duration>, Failure> {
         },
     };
     let number = value.trim().parse::<u32>().map_err(|_| {
-        let unit = if unit.as_secs() == 1 { "seconds" } else { "milliseconds" };
+        let unit = if unit.as_secs() == 1 {
+            "seconds"
+        } else {
+            "milliseconds"
+        };
         Failure::usage(format!("{var}={value:?} is not a number of {unit}"))
     })?;
     Ok(Some(unit * number))

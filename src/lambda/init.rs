@@ -58,7 +58,9 @@ pub(crate) fn async_init_from_env() -> Result<Option<Duration>, String> {
             .trim()
             .parse::<u64>()
             .map(|ms| Some(Duration::from_millis(ms)))
-            .map_err(|_| format!("{ASYNC_INIT_TIMEOUT_VAR}={ms:?} is not a number of milliseconds")),
+            .map_err(|_| {
+                format!("{ASYNC_INIT_TIMEOUT_VAR}={ms:?} is not a number of milliseconds")
+            }),
         Err(_) => Ok(Some(DEFAULT_ASYNC_INIT_TIMEOUT)),
     }
 }

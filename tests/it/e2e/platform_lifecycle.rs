@@ -71,7 +71,9 @@ fn config_file(dir: &Path, text: &str) -> String {
 fn init_errors_are_said_then_reported_and_never_hang() {
     let dir = tempfile::tempdir().unwrap();
     let config = config_file(dir.path(), "[[rule]]\nname = \"x\"\npaht = \"/x\"\n");
-    let cases: [(&[(&str, String)], &[&str], String); 3] = [
+    // Settings, arguments, and the line ceh says.
+    type Case<'a> = (&'a [(&'a str, String)], &'a [&'a str], String);
+    let cases: [Case; 3] = [
         (
             &[],
             &["--", "pyhton", "app.py"],
