@@ -26,10 +26,10 @@ use crate::shown::redacted;
 /// them) and body; only the connection goes to the app's address. A path in
 /// the base URL (`http://127.0.0.1:8080/prefix`) is put before every request
 /// path. Connections are pooled for [`DEFAULT_POOL_IDLE_TIMEOUT`] unless
-/// [`Upstream::pool_idle_timeout`] says otherwise. A request is sent again
-/// only when a reused connection turns out to have been closed by the app
-/// before any answer (see [`DEFAULT_POOL_IDLE_TIMEOUT`]'s module notes in
-/// docs/lambda.md); otherwise the event source's own retries take it from there.
+/// [`Upstream::pool_idle_timeout`] says otherwise. A request is sent again,
+/// once, on a new connection, only when it failed on a reused connection the
+/// app had closed before any answer (docs/lambda.md, "Connections across a
+/// freeze"); otherwise the event source's own retries take it from there.
 ///
 /// ```
 /// use cloud_events_handler::app::Upstream;
