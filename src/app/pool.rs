@@ -190,3 +190,49 @@ fn closed_before_answer(err: &(dyn std::error::Error + 'static)) -> bool {
 pub(super) fn idle(timeout: Duration) -> Option<Duration> {
     (!timeout.is_zero()).then_some(timeout)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Wrapped(io::Error);
+
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("client error (SendRequest)")
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn only_a_connection_ended_before_an_answer_counts_as_closed() {
+        use io::ErrorKind::*;
+        for kind in [
+            ConnectionReset,
+            BrokenPipe,
+            ConnectionAborted,
+            UnexpectedEof,
+        ] {
+            assert!(closed_before_answer(&Wrapped(kind.into())), "{kind:?}");
+        }
+        // Refused: nothing was sent; timed out: the app may be working on it.
+        for kind in [ConnectionRefused, TimedOut, InvalidData] {
+            assert!(!closed_before_answer(&Wrapped(kind.into())), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_zero_idle_timeout_pools_nothing() {
+        assert_eq!(idle(Duration::ZERO), None);
+        assert_eq!(
+            idle(DEFAULT_POOL_IDLE_TIMEOUT),
+            Some(DEFAULT_POOL_IDLE_TIMEOUT)
+        );
+    }
+}
