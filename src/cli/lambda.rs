@@ -101,15 +101,14 @@ async fn start(
     args: LambdaArgs,
     loading: tokio::sync::oneshot::Receiver<Result<Handler, Failure>>,
 ) -> Result<(Handler, lambda::Timing, Started), Failure> {
-    // During the Init phase, before the first `…/invocation/next`, as Lambda asks.
-    let api = std::env::var(RUNTIME_API_VAR).unwrap_or_default();
-    let registering = tokio::spawn(async move {
-        if let Err(err) = lambda::register_extension(&api).await {
-            tracing::warn!("{err}; ceh serves on without it");
-        }
-    });
     let started = start_app(args, loading).await?;
-    let _ = registering.await;
+    // During the Init phase, before the first `…/invocation/next`, as Lambda
+    // asks; once the rest is ready, so that a start that fails registers
+    // nothing. On Lambda it is one round trip on loopback.
+    let api = std::env::var(RUNTIME_API_VAR).unwrap_or_default();
+    if let Err(err) = lambda::register_extension(&api).await {
+        tracing::warn!("{err}; ceh serves on without it");
+    }
     Ok(started)
 }
 
