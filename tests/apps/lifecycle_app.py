@@ -46,6 +46,8 @@ signal.signal(signal.SIGTERM, on_sigterm)
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The head and the body are two writes: without this, the body waits for a delayed ACK.
+    disable_nagle_algorithm = True
     idle_since = None
 
     def handle_one_request(self):

@@ -291,11 +291,11 @@ struct Request {
 
 /// Serves one connection, request after request, until it closes.
 fn serve(stream: TcpStream, shared: &Shared) {
-    let Ok(writer) = stream.try_clone() else {
+    let _ = stream.set_nodelay(true);
+    let Ok(mut writer) = stream.try_clone() else {
         return;
     };
     let mut reader = BufReader::new(stream);
-    let mut writer = writer;
     while let Some(request) = read_request(&mut reader) {
         let Some((status, headers, body)) = answer(&request, shared) else {
             return;
@@ -305,7 +305,10 @@ fn serve(stream: TcpStream, shared: &Shared) {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
-        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&body).is_err() {
+        // One write: a second small one would wait for the runtime's delayed ACK.
+        let mut answer = head.into_bytes();
+        answer.extend_from_slice(&body);
+        if writer.write_all(&answer).is_err() {
             return;
         }
     }
