@@ -109,6 +109,48 @@ fn init_errors_are_said_then_reported_and_never_hang() {
     }
 }
 
+/// A pool or async-init setting ceh cannot read fails the start, as every
+/// setting does, naming it.
+#[test]
+fn unreadable_lifecycle_settings_fail_the_start() {
+    let cases = [
+        (
+            "CEH_POOL_IDLE_TIMEOUT_MS",
+            "soon",
+            r#"CEH_POOL_IDLE_TIMEOUT_MS="soon" is not a number of milliseconds"#,
+        ),
+        (
+            "AWS_LWA_POOL_IDLE_TIMEOUT_SECONDS",
+            "4s",
+            r#"AWS_LWA_POOL_IDLE_TIMEOUT_SECONDS="4s" is not a number of seconds"#,
+        ),
+        (
+            "CEH_ASYNC_INIT",
+            "yes",
+            r#"CEH_ASYNC_INIT="yes" is neither true nor false"#,
+        ),
+        (
+            "CEH_ASYNC_INIT_TIMEOUT_MS",
+            "9.8s",
+            r#"CEH_ASYNC_INIT_TIMEOUT_MS="9.8s" is not a number of milliseconds"#,
+        ),
+    ];
+    for (var, value, message) in cases {
+        let platform = Platform::start();
+        let mut settings = vec![
+            (var, value.to_owned()),
+            ("APP", "http://127.0.0.1:9".to_owned()),
+        ];
+        if var == "CEH_ASYNC_INIT_TIMEOUT_MS" {
+            settings.push(("CEH_ASYNC_INIT", "true".to_owned()));
+        }
+        let mut ceh = platform.ceh_lambda(&settings, &[]);
+        let (status, stderr) = exit_within(&mut ceh, 15, message);
+        assert_eq!(status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr, format!("ceh: {message}\n"));
+    }
+}
+
 /// Lambda sends SIGTERM to the runtime at shutdown only when an extension is
 /// registered: ceh registers one during init, before its first
 /// `…/invocation/next`; on SIGTERM it stops the app it started with SIGTERM,
