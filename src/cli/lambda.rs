@@ -7,9 +7,8 @@ use crate::app::{
     AppProcess, SendApp, Upstream, DEFAULT_READINESS_PATH, DEFAULT_READINESS_TIMEOUT,
 };
 use crate::vars::{
-    APP_VAR, LWA_POOL_IDLE_TIMEOUT_VAR, LWA_PORT_VAR, LWA_READINESS_CHECK_PATH_VAR,
-    LWA_REMOVE_BASE_PATH_VAR, POOL_IDLE_TIMEOUT_VAR, READINESS_PATH_VAR, READINESS_TIMEOUT_VAR,
-    RUNTIME_API_VAR,
+    APP_VAR, LWA_PORT_VAR, LWA_READINESS_CHECK_PATH_VAR, LWA_REMOVE_BASE_PATH_VAR,
+    READINESS_PATH_VAR, READINESS_TIMEOUT_VAR, RUNTIME_API_VAR,
 };
 use crate::{lambda, Echo, Handler};
 use clap::Args;
@@ -143,7 +142,7 @@ async fn start_app(
         }
     };
     let mut app = Upstream::new(&url).map_err(Failure::usage)?;
-    if let Some(idle) = pool_idle_timeout()? {
+    if let Some(idle) = crate::app::pool_idle_timeout_from_env().map_err(Failure::usage)? {
         app = app.pool_idle_timeout(idle);
     }
     let readiness_path = std::env::var(READINESS_PATH_VAR)
@@ -159,7 +158,7 @@ async fn start_app(
         // An app started by something else is waited for only when asked to.
         let ready = async {
             match &readiness_path {
-                Some(path) => within(budget, app.wait_ready(path, timeout), path)
+                Some(path) => lambda::ready_within(budget, app.wait_ready(path, timeout), path)
                     .await
                     .map_err(Failure::event),
                 None => Ok(None),
@@ -176,7 +175,7 @@ async fn start_app(
     let mut process = AppProcess::spawn(&args.command).map_err(Failure::usage)?;
     let path = readiness_path.unwrap_or_else(|| DEFAULT_READINESS_PATH.to_owned());
     let ready = async {
-        within(budget, process.wait_ready(&app, &path, timeout), &path)
+        lambda::ready_within(budget, process.wait_ready(&app, &path, timeout), &path)
             .await
             .map_err(Failure::event)
     };
@@ -192,26 +191,6 @@ async fn start_app(
         Err(failure) => {
             process.stop(Duration::from_secs(1)).await;
             Err(failure)
-        }
-    }
-}
-
-/// The readiness wait `ready`, cut off after `budget`: `Some(path)`, the
-/// readiness path still to be answered, when it was.
-async fn within<E>(
-    budget: Duration,
-    ready: impl std::future::Future<Output = Result<(), E>>,
-    path: &str,
-) -> Result<Option<String>, E> {
-    match tokio::time::timeout(budget, ready).await {
-        Ok(ready) => ready.map(|()| None),
-        Err(_) => {
-            tracing::info!(
-                path,
-                "the app is not ready after {} ms; the Init phase ends and requests wait for it (async init)",
-                budget.as_millis()
-            );
-            Ok(Some(path.to_owned()))
         }
     }
 }
@@ -323,27 +302,6 @@ fn readiness_timeout() -> Result<Duration, Failure> {
             }),
         Err(_) => Ok(DEFAULT_READINESS_TIMEOUT),
     }
-}
-
-/// `CEH_POOL_IDLE_TIMEOUT_MS`, or else Lambda Web Adapter's
-/// `AWS_LWA_POOL_IDLE_TIMEOUT_SECONDS`; `None` for the default.
-fn pool_idle_timeout() -> Result<Option<Duration>, Failure> {
-    let (var, value, unit) = match std::env::var(POOL_IDLE_TIMEOUT_VAR) {
-        Ok(ms) => (POOL_IDLE_TIMEOUT_VAR, ms, Duration::from_millis(1)),
-        Err(_) => match std::env::var(LWA_POOL_IDLE_TIMEOUT_VAR) {
-            Ok(s) => (LWA_POOL_IDLE_TIMEOUT_VAR, s, Duration::from_secs(1)),
-            Err(_) => return Ok(None),
-        },
-    };
-    let number = value.trim().parse::<u32>().map_err(|_| {
-        let unit = if unit.as_secs() == 1 {
-            "seconds"
-        } else {
-            "milliseconds"
-        };
-        Failure::usage(format!("{var}={value:?} is not a number of {unit}"))
-    })?;
-    Ok(Some(unit * number))
 }
 
 /// `AWS_LWA_REMOVE_BASE_PATH` as `[http] base_path`, when the configuration sets none.

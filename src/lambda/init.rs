@@ -65,6 +65,27 @@ pub(crate) fn async_init_from_env() -> Result<Option<Duration>, String> {
     }
 }
 
+/// The readiness wait `ready`, cut off after `budget` (with async init, the
+/// Init phase's): `Some(path)`, the readiness path still to be answered, when
+/// it was.
+pub(crate) async fn ready_within<E>(
+    budget: Duration,
+    ready: impl std::future::Future<Output = Result<(), E>>,
+    path: &str,
+) -> Result<Option<String>, E> {
+    match tokio::time::timeout(budget, ready).await {
+        Ok(ready) => ready.map(|()| None),
+        Err(_) => {
+            tracing::info!(
+                path,
+                "the app is not ready after {} ms; the Init phase ends and requests wait for it (async init)",
+                budget.as_millis()
+            );
+            Ok(Some(path.to_owned()))
+        }
+    }
+}
+
 /// An app whose requests wait until it is ready: the app ceh started with
 /// async init, once the Init phase ended before the app answered its
 /// readiness check. The wait is part of the request, so the invocation's

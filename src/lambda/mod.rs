@@ -21,7 +21,7 @@ mod workers;
 pub(crate) use extension::register as register_extension;
 pub use extension::SHUTDOWN_LIMIT;
 pub use init::DEFAULT_ASYNC_INIT_TIMEOUT;
-pub(crate) use init::{async_init_from_env, WhenReady};
+pub(crate) use init::{async_init_from_env, ready_within, WhenReady};
 pub use invoke::MAX_REPLY_BYTES;
 pub(crate) use runtime_api::report_init_error;
 pub use runtime_api::{RuntimeApiError, INIT_ERROR_WAIT};
