@@ -9,7 +9,8 @@ It answers every request 200 with {"path": …} as JSON over HTTP/1.1 keep-alive
   the next request arrives on it, unanswered, as a server does whose keep-alive timer fires while
   the request is on the wire (after a Lambda thaw, the app's overdue timer and ceh's next request
   race). Such closes are counted.
-- `POST /close` closes the connection without answering, whatever its age.
+- `POST /close` closes the connection without answering, whatever its age; `POST /half` answers a
+  head and the start of a body, then closes it.
 - `GET /stats` answers with the requests seen per path and the idle closes.
 - `--sigterm-file PATH`: on SIGTERM, writes `SIGTERM` to PATH and exits 0.
 - `--listen-when PATH`: listens only once PATH exists (an app slower than Lambda's Init phase).
@@ -70,6 +71,15 @@ class Handler(BaseHTTPRequestHandler):
             stats["requests"][path] = stats["requests"].get(path, 0) + 1
             seen = json.dumps(stats) if path == "/stats" else None
         if path == "/close":
+            self.close_connection = True
+            return
+        if path == "/half":
+            # A head, then a body that breaks off: the answer had started.
+            self.send_response(200)
+            self.send_header("content-length", "100")
+            self.end_headers()
+            self.wfile.write(b"{\"cut\":")
+            self.wfile.flush()
             self.close_connection = True
             return
         body = (seen or json.dumps({"path": path})).encode()

@@ -12,6 +12,7 @@ use super::platform::{freeze, thaw, Outcome, Platform};
 
 const S3: &[u8] = br#"{"Records": [{"eventSource": "aws:s3", "s3": {"object": {"key": "k"}}}]}"#;
 const CLOSE: &[u8] = br#"{"close": true}"#;
+const HALF: &[u8] = br#"{"half": true}"#;
 const NEXT: &str = "GET /2018-06-01/runtime/invocation/next";
 
 /// `python lifecycle_app.py PORT ARGS…`, as a command for `ceh lambda -- …`.
@@ -244,7 +245,8 @@ fn ceh_for(platform: &Platform, port: u16, settings: &[(&str, &str)]) -> Process
     let dir = tempfile::tempdir().unwrap();
     let config = config_file(
         dir.path(),
-        "[[rule]]\nname = \"close\"\npath = \"/close\"\n[rule.match]\n\"$.close\" = true\n",
+        "[[rule]]\nname = \"close\"\npath = \"/close\"\n[rule.match]\n\"$.close\" = true\n\n\
+         [[rule]]\nname = \"half\"\npath = \"/half\"\n[rule.match]\n\"$.half\" = true\n",
     );
     let mut all = vec![
         ("APP", format!("http://127.0.0.1:{port}")),
@@ -305,7 +307,8 @@ fn pooled_connections_idle_out_before_the_apps_keep_alive() {
 }
 
 /// A request the app breaks off on a new connection is never sent again (the
-/// app took it); on a reused connection it is sent again once, no more.
+/// app took it); on a reused connection it is sent again once, no more; an
+/// answer that started is never sent again.
 #[test]
 fn only_a_reused_connection_is_sent_again_and_only_once() {
     let platform = Platform::start();
@@ -327,4 +330,13 @@ fn only_a_reused_connection_is_sent_again_and_only_once() {
         "{outcome:?}"
     );
     assert_eq!(app_stats(port)["requests"]["/close"], 1 + 2);
+
+    // An answer that started and broke off is never sent again, reused connection or not.
+    assert_eq!(replied_path(&platform.invoke(S3)), "/aws.s3");
+    let outcome = platform.invoke(HALF);
+    assert!(
+        matches!(&outcome, Outcome::Error(e) if e.contains("Ceh.AppFailed")),
+        "{outcome:?}"
+    );
+    assert_eq!(app_stats(port)["requests"]["/half"], 1);
 }
