@@ -147,8 +147,21 @@ impl Platform {
     }
 
     /// `ceh lambda ARGS…` as this environment's runtime, with extra settings
-    /// and none of the caller's own ceh settings; stderr piped.
+    /// and none of the caller's own ceh settings; stderr piped, for
+    /// [`exit_within`](super::harness::exit_within) to read once ceh exits.
     pub fn ceh_lambda(&self, settings: &[(&str, String)], args: &[&str]) -> Process {
+        self.ceh_lambda_to(settings, args, Stdio::piped())
+    }
+
+    /// [`Platform::ceh_lambda`] with stderr going to `stderr`: a long run
+    /// passes a file or `Stdio::null()`, since ceh logs a line for every
+    /// failed event and a pipe nobody reads fills up (64 KiB) and blocks it.
+    pub fn ceh_lambda_to(
+        &self,
+        settings: &[(&str, String)],
+        args: &[&str],
+        stderr: impl Into<Stdio>,
+    ) -> Process {
         let child = Command::new(env!("CARGO_BIN_EXE_ceh"))
             .arg("lambda")
             .args(args)
@@ -157,7 +170,7 @@ impl Platform {
             .envs(self.runtime_env())
             .envs(settings.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         Process(child)

@@ -253,7 +253,7 @@ fn ceh_for(platform: &Platform, port: u16, settings: &[(&str, &str)]) -> Process
         ("CEH_CONFIG", config),
     ];
     all.extend(settings.iter().map(|(k, v)| (*k, (*v).to_owned())));
-    let ceh = platform.ceh_lambda(&all, &[]);
+    let ceh = platform.ceh_lambda_to(&all, &[], std::process::Stdio::null());
     // The configuration is read during init: the file may go once init is over.
     assert!(platform.wait_until(Duration::from_secs(20), |seen| {
         seen.requests.iter().any(|r| r == NEXT)
