@@ -140,3 +140,40 @@ pub const LOG_VAR: &str = "CEH_LOG";
 pub(crate) const LAMBDA_LOG_FORMAT_VAR: &str = "AWS_LAMBDA_LOG_FORMAT";
 /// Lambda's advanced logging controls: `TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR` or `FATAL`.
 pub(crate) const LAMBDA_LOG_LEVEL_VAR: &str = "AWS_LAMBDA_LOG_LEVEL";
+
+/// The setting for how long a connection to the app may sit idle in the pool
+/// before it is closed rather than reused, in milliseconds; `0` opens a
+/// connection for every request.
+///
+/// ```
+/// use cloud_events_handler::{app::DEFAULT_POOL_IDLE_TIMEOUT, POOL_IDLE_TIMEOUT_VAR};
+///
+/// assert_eq!(POOL_IDLE_TIMEOUT_VAR, "CEH_POOL_IDLE_TIMEOUT_MS");
+/// assert_eq!(DEFAULT_POOL_IDLE_TIMEOUT.as_millis(), 1500);
+/// ```
+pub const POOL_IDLE_TIMEOUT_VAR: &str = "CEH_POOL_IDLE_TIMEOUT_MS";
+/// `AWS_LWA_POOL_IDLE_TIMEOUT_SECONDS`: [`POOL_IDLE_TIMEOUT_VAR`] in seconds, when it is unset.
+pub(crate) const LWA_POOL_IDLE_TIMEOUT_VAR: &str = "AWS_LWA_POOL_IDLE_TIMEOUT_SECONDS";
+
+/// The setting that lets an app slower than Lambda's 10 s Init phase finish
+/// starting during the first invocation: `true` or `false` (the default).
+///
+/// ```
+/// use cloud_events_handler::ASYNC_INIT_VAR;
+///
+/// assert_eq!(ASYNC_INIT_VAR, "CEH_ASYNC_INIT");
+/// ```
+pub const ASYNC_INIT_VAR: &str = "CEH_ASYNC_INIT";
+/// `AWS_LWA_ASYNC_INIT`: [`ASYNC_INIT_VAR`], when it is unset.
+pub(crate) const LWA_ASYNC_INIT_VAR: &str = "AWS_LWA_ASYNC_INIT";
+/// The setting for how long, with async init, the Init phase waits for the
+/// app before it ends and leaves the wait to the first invocation, in
+/// milliseconds.
+///
+/// ```
+/// use cloud_events_handler::{lambda::DEFAULT_ASYNC_INIT_TIMEOUT, ASYNC_INIT_TIMEOUT_VAR};
+///
+/// assert_eq!(ASYNC_INIT_TIMEOUT_VAR, "CEH_ASYNC_INIT_TIMEOUT_MS");
+/// assert_eq!(DEFAULT_ASYNC_INIT_TIMEOUT.as_millis(), 9800);
+/// ```
+pub const ASYNC_INIT_TIMEOUT_VAR: &str = "CEH_ASYNC_INIT_TIMEOUT_MS";

@@ -4,6 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::str::FromStr;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::uri::{Authority, PathAndQuery, Scheme};
@@ -12,9 +13,10 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::call::BoxError;
+use super::pool::{self, Answered, Connector, DEFAULT_POOL_IDLE_TIMEOUT};
 use crate::shown::redacted;
 
 /// An app listening on HTTP, such as a Flask or Express server on
@@ -23,8 +25,11 @@ use crate::shown::redacted;
 /// Each request keeps its method, path, query, headers (its `Host` among
 /// them) and body; only the connection goes to the app's address. A path in
 /// the base URL (`http://127.0.0.1:8080/prefix`) is put before every request
-/// path. Requests are not retried: an event is delivered at most once per
-/// invocation, and the event source's own retries take it from there.
+/// path. Connections are pooled for [`DEFAULT_POOL_IDLE_TIMEOUT`] unless
+/// [`Upstream::pool_idle_timeout`] says otherwise. A request is sent again,
+/// once, on a new connection, only when it failed on a reused connection the
+/// app had closed before any answer (docs/lambda.md, "Connections across a
+/// freeze"); otherwise the event source's own retries take it from there.
 ///
 /// ```
 /// use cloud_events_handler::app::Upstream;
@@ -37,7 +42,10 @@ use crate::shown::redacted;
 #[derive(Clone, Debug)]
 pub struct Upstream {
     base: Uri,
-    client: Client<HttpConnector, Full<Bytes>>,
+    /// Pooled connections, for every first try.
+    client: Client<Connector, Full<Bytes>>,
+    /// A new connection for each request, for the one resend after a stale one.
+    fresh: Client<Connector, Full<Bytes>>,
 }
 
 /// Why the app's URL cannot be used, or why a request to it failed.
@@ -110,10 +118,29 @@ impl Upstream {
         if base.query().is_some() {
             return Err(invalid("a query has no place in the app's base URL"));
         }
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new()).build(connector);
-        Ok(Self { base, client })
+        Ok(Self {
+            base,
+            client: client(Some(DEFAULT_POOL_IDLE_TIMEOUT)),
+            fresh: client(None),
+        })
+    }
+
+    /// The same app, with connections idle in the pool for at most `idle`
+    /// before they are closed; zero pools none, so every request opens a
+    /// connection.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cloud_events_handler::app::Upstream;
+    ///
+    /// let app = Upstream::new("http://127.0.0.1:8080")?.pool_idle_timeout(Duration::from_secs(4));
+    /// # let _ = app;
+    /// # Ok::<(), cloud_events_handler::app::UpstreamError>(())
+    /// ```
+    #[must_use]
+    pub fn pool_idle_timeout(mut self, idle: Duration) -> Self {
+        self.client = client(pool::idle(idle));
+        self
     }
 
     /// The app's base URL.
@@ -199,6 +226,21 @@ impl Upstream {
     }
 }
 
+/// A client over ceh's [`Connector`]: pooling connections for at most `idle`,
+/// or none at all.
+fn client(idle: Option<Duration>) -> Client<Connector, Full<Bytes>> {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    let mut builder = Client::builder(TokioExecutor::new());
+    match idle {
+        Some(idle) => builder
+            .pool_idle_timeout(idle)
+            .pool_timer(TokioTimer::new()),
+        None => builder.pool_max_idle_per_host(0),
+    };
+    builder.build(Connector(connector))
+}
+
 impl tower::Service<Request<Full<Bytes>>> for Upstream {
     type Response = Response<Incoming>;
     type Error = BoxError;
@@ -209,20 +251,34 @@ impl tower::Service<Request<Full<Bytes>>> for Upstream {
     }
 
     fn call(&mut self, mut request: Request<Full<Bytes>>) -> Self::Future {
-        let client = self.client.clone();
+        let (client, fresh) = (self.client.clone(), self.fresh.clone());
         let target = self.target(request.uri());
         Box::pin(async move {
             let target = target?;
             *request.uri_mut() = target.clone();
             // The request line carries the path; `Host` stays what the environment set.
             *request.version_mut() = http::Version::HTTP_11;
-            client.request(request).await.map_err(|e| {
-                Box::new(UpstreamError::Unreachable {
+            // Kept for a resend: the head's copy is cheap, the body's shared.
+            let (parts, body) = request.into_parts();
+            let again = Request::from_parts(parts.clone(), body.clone());
+            let sent = match client.request(Request::from_parts(parts, body)).await {
+                Err(e) if pool::is_stale(&e) => {
+                    tracing::debug!(cause = %innermost(&e), "the app had closed a pooled connection; sending the request again on a new one");
+                    fresh.request(again).await
+                }
+                sent => sent,
+            };
+            match sent {
+                Ok(response) => {
+                    Answered::mark(response.extensions());
+                    Ok(response)
+                }
+                Err(e) => Err(Box::new(UpstreamError::Unreachable {
                     // An event's query may carry a secret: errors name the app's URL without it.
                     url: redacted(&target.to_string()),
                     cause: innermost(&e),
-                }) as BoxError
-            })
+                }) as BoxError),
+            }
         })
     }
 }

@@ -6,6 +6,8 @@ use std::fmt::Display;
 pub(super) struct Failure {
     pub(super) code: u8,
     pub(super) message: String,
+    /// Whether the line is already on stderr, so that it is not said twice.
+    said: bool,
 }
 
 /// Exit code for an event (or the app) that could not be handled.
@@ -18,6 +20,7 @@ impl Failure {
         Self {
             code: EVENT_FAILED,
             message: message.to_string(),
+            said: false,
         }
     }
 
@@ -25,6 +28,17 @@ impl Failure {
         Self {
             code: USAGE,
             message: message.to_string(),
+            said: false,
         }
+    }
+
+    /// Writes the line to stderr now, rather than when the command ends: for
+    /// a failure that still has something to do before ceh exits.
+    pub(super) fn say(mut self) -> Self {
+        if !self.said {
+            eprintln!("ceh: {}", self.message);
+            self.said = true;
+        }
+        self
     }
 }

@@ -8,7 +8,7 @@ use crate::app::{
 };
 use crate::vars::{
     APP_VAR, LWA_PORT_VAR, LWA_READINESS_CHECK_PATH_VAR, LWA_REMOVE_BASE_PATH_VAR,
-    READINESS_PATH_VAR, READINESS_TIMEOUT_VAR,
+    READINESS_PATH_VAR, READINESS_TIMEOUT_VAR, RUNTIME_API_VAR,
 };
 use crate::{lambda, Echo, Handler};
 use clap::Args;
@@ -18,6 +18,11 @@ use super::input::ConfigArg;
 
 /// The app's address when `ceh` starts the app and `APP` is unset.
 const DEFAULT_APP: &str = "http://127.0.0.1:8080";
+
+/// How long the app ceh started has to exit after SIGTERM when ceh stops:
+/// inside the 500 ms Lambda leaves a runtime at shutdown
+/// ([`lambda::SHUTDOWN_LIMIT`]), with 100 ms left for ceh to exit itself.
+const APP_STOP_GRACE: Duration = Duration::from_millis(400);
 
 #[derive(Args, Default)]
 pub(super) struct LambdaArgs {
@@ -75,17 +80,45 @@ pub(super) fn run(mut args: LambdaArgs) -> Result<(), Failure> {
 enum Started {
     /// The built-in echo app.
     Echo,
-    /// An app over HTTP, and the process ceh started for it, if it did.
-    Upstream(Box<(Upstream, Option<AppProcess>)>),
+    /// An app over HTTP.
+    Upstream(Box<StartedApp>),
+}
+
+/// An app over HTTP as the Init phase leaves it.
+struct StartedApp {
+    app: Upstream,
+    /// The process ceh started for it, if it did.
+    process: Option<AppProcess>,
+    /// With async init, the readiness path the app has not answered yet.
+    pending: Option<String>,
 }
 
 /// Everything that must be ready before the first invocation: the
-/// configuration, the timing, and the app.
+/// configuration, the timing, the app, and ceh's registration as an
+/// extension, so that Lambda sends SIGTERM at shutdown.
 async fn start(
     args: LambdaArgs,
     loading: tokio::sync::oneshot::Receiver<Result<Handler, Failure>>,
 ) -> Result<(Handler, lambda::Timing, Started), Failure> {
+    let started = start_app(args, loading).await?;
+    // During the Init phase, before the first `…/invocation/next`, as Lambda
+    // asks; once the rest is ready, so that a start that fails registers
+    // nothing. On Lambda it is one round trip on loopback.
+    let api = std::env::var(RUNTIME_API_VAR).unwrap_or_default();
+    if let Err(err) = lambda::register_extension(&api).await {
+        tracing::warn!("{err}; ceh serves on without it");
+    }
+    Ok(started)
+}
+
+/// The configuration, the timing and the app, ready (or, with async init,
+/// started and left to become ready).
+async fn start_app(
+    args: LambdaArgs,
+    loading: tokio::sync::oneshot::Receiver<Result<Handler, Failure>>,
+) -> Result<(Handler, lambda::Timing, Started), Failure> {
     let timing = lambda::Timing::from_env().map_err(Failure::usage)?;
+    let async_init = lambda::async_init_from_env().map_err(Failure::usage)?;
     let handler = async {
         loading.await.map_err(|_| {
             Failure::event("loading the configuration stopped unexpectedly; run `ceh rules list` with the same CEH_CONFIG to see why")
@@ -108,36 +141,53 @@ async fn start(
             ))
         }
     };
-    let app = Upstream::new(&url).map_err(Failure::usage)?;
+    let mut app = Upstream::new(&url).map_err(Failure::usage)?;
+    if let Some(idle) = crate::app::pool_idle_timeout_from_env().map_err(Failure::usage)? {
+        app = app.pool_idle_timeout(idle);
+    }
     let readiness_path = std::env::var(READINESS_PATH_VAR)
         .or_else(|_| std::env::var(LWA_READINESS_CHECK_PATH_VAR))
         .ok();
-    let timeout = readiness_timeout()?;
+    // With async init the wait ends with the Init phase's budget, not in failure.
+    let timeout = match async_init {
+        Some(_) => Duration::MAX,
+        None => readiness_timeout()?,
+    };
+    let budget = async_init.unwrap_or(Duration::MAX);
     if args.command.is_empty() {
         // An app started by something else is waited for only when asked to.
         let ready = async {
             match &readiness_path {
-                Some(path) => app.wait_ready(path, timeout).await.map_err(Failure::event),
-                None => Ok(()),
+                Some(path) => lambda::ready_within(budget, app.wait_ready(path, timeout), path)
+                    .await
+                    .map_err(Failure::event),
+                None => Ok(None),
             }
         };
-        let (handler, ()) = tokio::try_join!(handler, ready)?;
-        return Ok((handler, timing, Started::Upstream(Box::new((app, None)))));
+        let (handler, pending) = tokio::try_join!(handler, ready)?;
+        let started = StartedApp {
+            app,
+            process: None,
+            pending,
+        };
+        return Ok((handler, timing, Started::Upstream(Box::new(started))));
     }
     let mut process = AppProcess::spawn(&args.command).map_err(Failure::usage)?;
     let path = readiness_path.unwrap_or_else(|| DEFAULT_READINESS_PATH.to_owned());
     let ready = async {
-        process
-            .wait_ready(&app, &path, timeout)
+        lambda::ready_within(budget, process.wait_ready(&app, &path, timeout), &path)
             .await
             .map_err(Failure::event)
     };
     match tokio::try_join!(handler, ready) {
-        Ok((handler, ())) => Ok((
-            handler,
-            timing,
-            Started::Upstream(Box::new((app, Some(process)))),
-        )),
+        Ok((handler, pending)) => {
+            let started = StartedApp {
+                app,
+                process: Some(process),
+                pending,
+            };
+            Ok((handler, timing, Started::Upstream(Box::new(started))))
+        }
         Err(failure) => {
             process.stop(Duration::from_secs(1)).await;
             Err(failure)
@@ -145,15 +195,18 @@ async fn start(
     }
 }
 
-/// Reports a failed start to the runtime API (besides the line on stderr the
-/// failure becomes), so Lambda says why the function could not start.
+/// Says why the start failed, then reports it to the runtime API, so Lambda
+/// says why the function could not start. The line comes first: the report
+/// may wait ([`lambda::INIT_ERROR_WAIT`] at most) on a runtime API that never
+/// answers it, as some emulators do not.
 async fn init_failed(failure: Failure) -> Failure {
+    let failure = failure.say();
     let error_type = match failure.code {
         USAGE => "Ceh.InvalidConfig",
         _ => "Ceh.InitFailed",
     };
     if let Err(err) = lambda::report_init_error(error_type, &failure.message).await {
-        eprintln!("ceh: {err}");
+        tracing::debug!("{err}");
     }
     failure
 }
@@ -170,7 +223,11 @@ async fn serve_until_stopped(
     timing: lambda::Timing,
     app: Started,
 ) -> Result<(), Failure> {
-    let (app, mut process) = match app {
+    let StartedApp {
+        app,
+        mut process,
+        pending,
+    } = match app {
         Started::Echo => return serve_loop(handler, Echo, timing).await,
         Started::Upstream(started) => *started,
     };
@@ -180,15 +237,21 @@ async fn serve_until_stopped(
             None => std::future::pending().await,
         }
     };
+    let serving = async {
+        match pending {
+            Some(path) => serve_loop(handler, lambda::WhenReady::probing(app, path), timing).await,
+            None => serve_loop(handler, app, timing).await,
+        }
+    };
     let outcome = tokio::select! {
-        outcome = serve_loop(handler, app, timing) => outcome,
+        outcome = serving => outcome,
         // Every later invocation would fail: stop, and Lambda starts a new environment.
         (program, status) = exited => Err(Failure::event(format!(
             "the app `{program}` exited ({status}) after it was ready; ceh stops so that Lambda starts a new execution environment"
         ))),
     };
     if let Some(process) = process {
-        process.stop(Duration::from_millis(1500)).await;
+        process.stop(APP_STOP_GRACE).await;
     }
     outcome
 }

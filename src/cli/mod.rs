@@ -125,10 +125,7 @@ pub fn main() -> ExitCode {
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
-            eprintln!("ceh: {}", failure.message);
-            ExitCode::from(failure.code)
-        }
+        Err(failure) => ExitCode::from(failure.say().code),
     }
 }
 

@@ -10,15 +10,21 @@ use crate::vars::{
 };
 use crate::{Config, Handler, Invocation};
 
+mod extension;
+mod init;
 mod invoke;
 mod runtime_api;
 mod stream;
 mod timing;
 mod workers;
 
+pub(crate) use extension::register as register_extension;
+pub use extension::SHUTDOWN_LIMIT;
+pub use init::DEFAULT_ASYNC_INIT_TIMEOUT;
+pub(crate) use init::{async_init_from_env, ready_within, WhenReady};
 pub use invoke::MAX_REPLY_BYTES;
 pub(crate) use runtime_api::report_init_error;
-pub use runtime_api::RuntimeApiError;
+pub use runtime_api::{RuntimeApiError, INIT_ERROR_WAIT};
 
 use invoke::{invoke, serialize_reply};
 pub use timing::{Timing, DEFAULT_DEADLINE_MARGIN};

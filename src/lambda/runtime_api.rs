@@ -6,6 +6,8 @@
 //! alone; [`TraceEnv`](super::TraceEnv) says why that matters. It also reads
 //! the event's bytes once, where lambda_runtime first checks them as JSON.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
 use http_body_util::BodyExt;
@@ -62,6 +64,10 @@ pub enum RuntimeApiError {
     /// A failed start could not be reported.
     #[error("cannot tell the runtime API that the start failed: {0}")]
     InitError(String),
+    /// ceh could not register as an internal extension, so Lambda will not
+    /// send it SIGTERM at shutdown.
+    #[error("cannot register with the Extensions API, so no SIGTERM will come at shutdown: {0}")]
+    Extension(String),
     /// The reply or error report could not be sent.
     #[error("cannot send the outcome of invocation {request_id} to the runtime API: {reason}")]
     Reply {
@@ -78,13 +84,37 @@ pub(super) fn snap_start() -> bool {
     std::env::var(INITIALIZATION_TYPE_VAR).as_deref() == Ok("snap-start")
 }
 
+/// How long ceh waits for the runtime API to take a failed start's report.
+/// Lambda answers at once; an emulator that never answers must not keep a
+/// process that has already failed from exiting.
+///
+/// ```
+/// use std::time::Duration;
+/// use cloud_events_handler::lambda::INIT_ERROR_WAIT;
+///
+/// assert_eq!(INIT_ERROR_WAIT, Duration::from_secs(2));
+/// ```
+pub const INIT_ERROR_WAIT: Duration = Duration::from_secs(2);
+
 /// Tells the runtime API that the start failed, as the custom-runtime
 /// contract asks (`POST …/runtime/init/error`): Lambda reports the error to
 /// whoever invoked, and starts a new execution environment for the next try.
+/// Gives up after [`INIT_ERROR_WAIT`], connection and answer together.
 pub(crate) async fn report_init_error(
     error_type: &str,
     message: &str,
 ) -> Result<(), RuntimeApiError> {
+    tokio::time::timeout(INIT_ERROR_WAIT, post_init_error(error_type, message))
+        .await
+        .map_err(|_| {
+            RuntimeApiError::InitError(format!(
+                "no answer within {} ms",
+                INIT_ERROR_WAIT.as_millis()
+            ))
+        })?
+}
+
+async fn post_init_error(error_type: &str, message: &str) -> Result<(), RuntimeApiError> {
     let fail = |e: &dyn std::fmt::Display| RuntimeApiError::InitError(e.to_string());
     let client = client(&std::env::var(RUNTIME_API_VAR).unwrap_or_default())?;
     let report = Diagnostic {
@@ -288,7 +318,7 @@ pub(super) fn outcome_request(
 }
 
 /// At most 200 characters of a runtime API's answer, on one line.
-fn excerpt(body: &[u8]) -> String {
+pub(super) fn excerpt(body: &[u8]) -> String {
     shown(&String::from_utf8_lossy(body), 200)
 }
 

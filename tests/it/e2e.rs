@@ -13,6 +13,8 @@ mod http_events;
 mod in_process;
 mod lambda_limits;
 mod lifecycle;
+mod platform;
+mod platform_lifecycle;
 mod routes;
 mod runtime_api;
 mod serve;

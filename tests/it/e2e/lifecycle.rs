@@ -148,6 +148,30 @@ fn a_bad_configuration_fails_initialization_at_once_and_stops_the_app() {
 }
 
 #[test]
+fn an_init_error_under_the_emulator_is_said_and_ceh_exits_though_its_report_hangs() {
+    // With AWS_LAMBDA_RUNTIME_API as Lambda sets it, host:port, cargo lambda
+    // watch never answers `POST /2018-06-01/runtime/init/error`.
+    let emulator = Emulator::start();
+    let mut ceh = ceh_lambda(
+        &emulator,
+        &[
+            (
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("127.0.0.1:{}", emulator.port),
+            ),
+            ("APP", "127.0.0.1:8080".into()),
+        ],
+        &[],
+    );
+    let (status, stderr) = exit_within(&mut ceh, 15, "ceh hung reporting its init error");
+    assert_eq!(status.code(), Some(2));
+    assert_eq!(
+        stderr,
+        "ceh: APP=\"127.0.0.1:8080\" is not an app URL: the scheme must be http; write e.g. APP=http://127.0.0.1:8080\n"
+    );
+}
+
+#[test]
 fn an_app_started_elsewhere_is_waited_for_when_a_readiness_path_is_set() {
     let emulator = Emulator::start();
     let port = free_port();

@@ -65,6 +65,14 @@ async fn answer(
     served: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Response<Full<Bytes>> {
     let path = request.uri().path().to_owned();
+    if path.starts_with("/2020-01-01/extension/") {
+        // A runtime API without the Extensions API: ceh registers for
+        // SIGTERM during init, is refused, and serves on.
+        return Response::builder()
+            .status(404)
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+    }
     if path.ends_with("/invocation/next") {
         if served.swap(true, std::sync::atomic::Ordering::SeqCst) {
             // One invocation is the whole test.
