@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 
 use super::options::ServeOptions;
+use super::transport;
 use crate::app::App;
 use crate::error::{ErrorKind, HandleError};
 use crate::event::Event;
@@ -50,7 +51,13 @@ pub(super) async fn answer<S: App + Clone>(
             return response;
         }
     }
-    // Over the cap, a request is turned away before its body is read.
+    let (parts, body) = request.into_parts();
+    let bytes = match read_body(&parts.headers, body, options).await {
+        Ok(bytes) => bytes,
+        Err(refused) => return refused,
+    };
+    // The slot is taken once the body is in: a client slow to send it holds
+    // no slot, so slow senders cannot lock the others out.
     let Ok(_permit) = in_flight.try_acquire() else {
         let mut response = refuse(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -64,15 +71,13 @@ pub(super) async fn answer<S: App + Clone>(
             .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
         return response;
     };
-    let (parts, body) = request.into_parts();
-    let bytes = match read_body(&parts.headers, body, options).await {
-        Ok(bytes) => bytes,
-        Err(refused) => return refused,
-    };
     let events = match events(handler, &parts.headers, bytes, options.max_body) {
         Ok(events) => events,
         Err(reason) => return refuse(StatusCode::BAD_REQUEST, &format!("{reason}\n")),
     };
+    if let Some(refused) = refused_by_transport(handler, &events) {
+        return refused;
+    }
     let invocation = Invocation {
         deadline: Some(std::time::SystemTime::now() + options.timeout),
         ..Invocation::default()
@@ -96,6 +101,21 @@ pub(super) async fn answer<S: App + Clone>(
             json_response(StatusCode::OK, &replies).map(Full::new)
         }
     }
+}
+
+/// The answer refusing a request whose event, or an event of whose batch,
+/// `ceh serve` does not take ([`transport::refusal`]): 422, naming the rule
+/// (and the item of a batch).
+fn refused_by_transport(handler: &Handler, events: &[Event]) -> Option<Response<Full<Bytes>>> {
+    let (index, reason) = events
+        .iter()
+        .enumerate()
+        .find_map(|(index, event)| Some((index, transport::refusal(handler, event)?)))?;
+    let message = match events.len() {
+        1 => format!("{reason}\n"),
+        _ => format!("item {index} of the batch (from 0): {reason}\n"),
+    };
+    Some(refuse(StatusCode::UNPROCESSABLE_ENTITY, &message))
 }
 
 /// A request's body, read whole within `options`' size and time limits, or
@@ -199,9 +219,13 @@ fn events(
         })?;
         return items
             .iter()
-            .map(|item| {
+            .enumerate()
+            .map(|(index, item)| {
                 // A borrowed `RawValue` is always a slice of the bytes it was read from.
                 let bytes = event.bytes().slice_ref(item.get().as_bytes());
+                transport::cloudevent(&bytes).map_err(|reason| {
+                    format!("item {index} of the application/cloudevents-batch+json body (from 0) is not a CloudEvent: {reason}")
+                })?;
                 handler
                     .read_event(bytes, max_body)
                     .map_err(|e| e.to_string())
@@ -211,6 +235,11 @@ fn events(
     let event = handler
         .read_event(body, max_body)
         .map_err(|e| e.to_string())?;
+    if content_type == "application/cloudevents+json" {
+        transport::claims_cloudevent(event.bytes()).map_err(|reason| {
+            format!("the application/cloudevents+json body is not a CloudEvent: {reason}")
+        })?;
+    }
     Ok(vec![event])
 }
 

@@ -28,6 +28,7 @@ use crate::vars::PORT_VAR;
 
 mod answer;
 mod options;
+mod transport;
 
 use answer::answer;
 pub(crate) use answer::read_body;

@@ -17,6 +17,7 @@ mod runtime_api;
 mod serve;
 mod serve_clouds;
 mod serve_limits;
+mod serve_trust;
 mod streaming;
 
 /// `.venv/bin`, with the tools the tests need, for the other areas too.

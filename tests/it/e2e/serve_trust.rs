@@ -1,0 +1,206 @@
+//! `ceh serve` where anyone may reach it: a client cannot make ceh call out (a CloudFormation
+//! custom resource's `ResponseURL`), cannot write the request context the app trusts (API
+//! Gateway, ALB, VPC Lattice, function URL events), cannot pass other JSON off as CloudEvents,
+//! and cannot lock others out by sending slowly. Each refusal is one line on stderr.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::harness::exchange;
+use super::serve_limits::start;
+
+/// A server on 127.0.0.1 standing in for an internal endpoint: it answers every
+/// connection 200 and counts them, until it is stopped.
+struct Internal {
+    url: String,
+    stop: Arc<AtomicBool>,
+    seen: Arc<AtomicUsize>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Internal {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!(
+            "http://{}/internal-admin?X-Amz-Signature=x",
+            listener.local_addr().unwrap()
+        );
+        let (stop, seen) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let (stopped, counted) = (stop.clone(), seen.clone());
+        let thread = std::thread::spawn(move || {
+            while !stopped.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut stream, _)) => {
+                        counted.fetch_add(1, Ordering::Relaxed);
+                        let _ = stream.set_nonblocking(false);
+                        let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+                        let _ = stream.read(&mut [0u8; 4096]);
+                        let _ = stream.write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                        );
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        Self {
+            url,
+            stop,
+            seen,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops the server; how many connections it had.
+    fn connections(mut self) -> usize {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap();
+        }
+        self.seen.load(Ordering::Relaxed)
+    }
+}
+
+fn fixture(name: &str) -> Value {
+    serde_json::from_slice(&crate::fixtures::read(name)).unwrap()
+}
+
+#[test]
+fn a_cloudformation_event_is_refused_and_its_response_url_never_called() {
+    let internal = Internal::start();
+    let server = start(&["--echo", "--timeout-ms", "3000"]);
+    let mut event = fixture("cloudformation/create.json");
+    event["ResponseURL"] = json!(internal.url);
+    let body = serde_json::to_vec(&event).unwrap();
+    let (status, _, answer) = exchange(server.port, "POST", "/", &[], &body);
+    assert_eq!(status, 422, "{answer}");
+    assert!(
+        answer.starts_with("rule `cloudformation`: ceh serve does not take this event: a CloudFormation custom resource's result goes to the ResponseURL the event names"),
+        "{answer}"
+    );
+    // Nor as an item of a CloudEvents batch: it is not a CloudEvent.
+    let batch = serde_json::to_vec(&json!([event])).unwrap();
+    let cloudevents = [("content-type", "application/cloudevents-batch+json")];
+    let (status, _, answer) = exchange(server.port, "POST", "/", &cloudevents, &batch);
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.starts_with("item 0 of the application/cloudevents-batch+json body (from 0) is not a CloudEvent: attribute `specversion` is missing"), "{answer}");
+    assert_eq!(internal.connections(), 0, "ceh called the ResponseURL");
+    let log = server.log();
+    assert!(
+        log.contains("ceh serve: 422 rule `cloudformation`: ceh serve does not take this event"),
+        "{log}"
+    );
+    assert!(!log.contains("internal-admin"), "{log}");
+}
+
+#[test]
+fn http_events_are_refused_so_no_client_writes_the_request_context() {
+    let server = start(&["--echo"]);
+    let forged = |name: &str| {
+        let mut event = fixture(name);
+        // What a client would claim: an authorizer's claims and a source address.
+        event["requestContext"]["authorizer"] = json!({"claims": {"sub": "admin"}});
+        event["requestContext"]["identity"] = json!({"sourceIp": "10.0.0.1"});
+        serde_json::to_vec(&event).unwrap()
+    };
+    for (fixture, rule) in [
+        ("apigw-v1/proxy.json", "apigateway-v1"),
+        ("apigw-v2/jwt-authorizer.json", "apigateway-v2"),
+        ("alb/request.json", "alb"),
+        (
+            "function-url/lambda-go-lambda-urls-request.json",
+            "function-url",
+        ),
+        ("vpc-lattice/v2.json", "vpc-lattice-v2"),
+        ("vpc-lattice/v1.json", "vpc-lattice-v1"),
+    ] {
+        let (status, headers, answer) = exchange(server.port, "POST", "/", &[], &forged(fixture));
+        assert_eq!(status, 422, "{fixture}: {answer}");
+        assert!(
+            answer.starts_with(&format!(
+                "rule `{rule}`: ceh serve does not take this event: a "
+            )),
+            "{fixture}: {answer}"
+        );
+        assert!(
+            answer.contains(
+                "request context (authorizer claims, source IP) is vouched for only by its source"
+            ),
+            "{answer}"
+        );
+        assert!(
+            !answer.contains("admin") && !answer.contains("10.0.0.1"),
+            "{answer}"
+        );
+        assert!(
+            !headers.iter().any(|(name, _)| name.starts_with("ceh-")),
+            "{headers:?}"
+        );
+    }
+    let log = server.log();
+    assert_eq!(log.lines().count(), 6, "one line each: {log}");
+    assert!(
+        log.lines().all(|l| l.starts_with("ceh serve: 422 rule `")),
+        "{log}"
+    );
+}
+
+#[test]
+fn cloudevent_typed_bodies_must_be_cloudevents() {
+    let server = start(&["--echo"]);
+    let batch = [("content-type", "application/cloudevents-batch+json")];
+    let cloudevent =
+        json!({"specversion": "1.0", "id": "1", "source": "com.example", "type": "t", "data": {}});
+    // S3 JSON in a CloudEvents batch does not reach /aws.s3.
+    let s3 = serde_json::to_vec(&json!([fixture("s3/put.json")])).unwrap();
+    let (status, _, answer) = exchange(server.port, "POST", "/", &batch, &s3);
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer, "item 0 of the application/cloudevents-batch+json body (from 0) is not a CloudEvent: attribute `specversion` is missing\n");
+    // Nor do 5 and null reach the fallback.
+    let mixed = serde_json::to_vec(&json!([cloudevent, 5, null])).unwrap();
+    let (status, _, answer) = exchange(server.port, "POST", "/", &batch, &mixed);
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer, "item 1 of the application/cloudevents-batch+json body (from 0) is not a CloudEvent: it is not a JSON object\n");
+    // A structured CloudEvent that is not one.
+    let structured = [("content-type", "application/cloudevents+json")];
+    let s3 = serde_json::to_vec(&fixture("s3/put.json")).unwrap();
+    let (status, _, answer) = exchange(server.port, "POST", "/", &structured, &s3);
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer, "the application/cloudevents+json body is not a CloudEvent: attribute `specversion` is missing\n");
+    // Real CloudEvents still go through, each to its source's route.
+    let good = serde_json::to_vec(&json!([cloudevent, cloudevent])).unwrap();
+    let (status, _, answer) = exchange(server.port, "POST", "/", &batch, &good);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(server.log().lines().count(), 3, "{}", server.log());
+}
+
+#[test]
+fn slow_senders_hold_no_slot() {
+    let server = start(&[
+        "--echo",
+        "--max-in-flight",
+        "1",
+        "--body-timeout-ms",
+        "20000",
+    ]);
+    // Three clients that send headers and half a body, then nothing more.
+    let stalled: Vec<_> = (0..3)
+        .map(|_| server.stalled("POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{\"a\":"))
+        .collect();
+    // Their headers came first: on a server that takes the slot before the body, they hold it.
+    let (status, _, answer) = exchange(server.port, "POST", "/", &[], b"{}");
+    assert_eq!(status, 200, "{answer}");
+    let (status, _, answer) = exchange(server.port, "POST", "/", &[], b"{}");
+    assert_eq!(status, 200, "{answer}");
+    drop(stalled);
+    assert!(!server.log().contains(" 503 "), "{}", server.log());
+}
