@@ -5,12 +5,12 @@
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, TRANSFER_ENCODING};
-use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 
 use super::function_app::{Function, FunctionApp};
-use super::{outputs, payload};
+use super::{outputs, payload, transport};
 use crate::app::{call_within, App};
 use crate::error::HandleError;
 use crate::handler::Handler;
@@ -32,14 +32,15 @@ pub(super) async fn answer<S: App + Clone>(
     functions: &FunctionApp,
     options: &ServeOptions,
 ) -> Response<Full<Bytes>> {
-    let path = request.uri().path();
-    let name = path.trim_start_matches('/');
-    let function = functions.function(name);
-    // With forwarding on, the host sends an HTTP trigger's request itself, at
-    // its own path; invocations of other functions are POSTs to /<function>.
-    let forwarded = functions.forwards_http()
-        && (function.is_none_or(Function::is_http) || request.method() != Method::POST);
-    let name = name.to_owned();
+    // The host invokes a function with `POST /<name>`; with forwarding on, it
+    // sends an HTTP trigger's request itself, at its own path, which the
+    // function app's routes keep apart from every `/<name>` (FunctionApp::load).
+    let invoked = functions.invoked(request.method(), request.uri());
+    let forwarded = functions.forwards_http() && invoked.is_none();
+    let name = invoked
+        .unwrap_or_else(|| request.uri().path().trim_start_matches('/'))
+        .to_owned();
+    let function = functions.function(&name);
     let (parts, body) = request.into_parts();
     let bytes = match read_body(&parts.headers, body, options).await {
         Ok(bytes) => bytes,
@@ -68,6 +69,11 @@ pub(super) async fn answer<S: App + Clone>(
             )
         }
     };
+    if let Some(reason) = transport::refusal(handler, &event) {
+        let line = format!("function `{name}`: {reason}");
+        eprintln!("ceh functions: 400 {line}");
+        return payload_response(StatusCode::BAD_REQUEST, outputs::failure(vec![line]));
+    }
     match handler.handle_invocation(&event, app, &invocation).await {
         Ok(reply) => payload_response(StatusCode::OK, outputs::success(function, reply)),
         Err(err) => {

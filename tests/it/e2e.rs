@@ -7,6 +7,7 @@
 
 mod examples;
 mod functions;
+mod functions_trust;
 mod harness;
 mod http_events;
 mod in_process;

@@ -16,15 +16,15 @@ use super::serve_limits::start;
 
 /// A server on 127.0.0.1 standing in for an internal endpoint: it answers every
 /// connection 200 and counts them, until it is stopped.
-struct Internal {
-    url: String,
+pub(super) struct Internal {
+    pub(super) url: String,
     stop: Arc<AtomicBool>,
     seen: Arc<AtomicUsize>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Internal {
-    fn start() -> Self {
+    pub(super) fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let url = format!(
@@ -61,7 +61,7 @@ impl Internal {
     }
 
     /// Stops the server; how many connections it had.
-    fn connections(mut self) -> usize {
+    pub(super) fn connections(mut self) -> usize {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(thread) = self.thread.take() {
             thread.join().unwrap();
