@@ -135,23 +135,24 @@ impl FunctionApp {
             reason: e.to_string(),
         };
         let host = root.join("host.json");
-        let host_json = match std::fs::read(&host) {
-            Ok(bytes) => parse::<HostJson>(&host, &bytes)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => HostJson::default(),
-            Err(e) => return Err(read_err(&host, e)),
+        let host_json = match read_bounded(&host)? {
+            Some(bytes) => parse::<HostJson>(&host, &bytes)?,
+            None => HostJson::default(),
         };
         let forwarding = host_json.custom_handler.enable_forwarding_http_request;
         let mut functions = HashMap::new();
         for entry in std::fs::read_dir(root).map_err(|e| read_err(root, e))? {
             let dir = entry.map_err(|e| read_err(root, e))?.path();
             let file = dir.join("function.json");
-            let bytes = match std::fs::read(&file) {
-                Ok(bytes) => bytes,
-                Err(_) if !file.is_file() => continue,
-                Err(e) => return Err(read_err(&file, e)),
+            // A directory without a function.json is no function (nor is a file at the root).
+            let Some(bytes) = read_bounded(&file)? else {
+                continue;
             };
             let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
-                continue;
+                return Err(FunctionAppError::Invalid {
+                    path: file,
+                    reason: "the function's directory name is not UTF-8, so no request can name it; rename it".to_owned(),
+                });
             };
             let parsed: FunctionJson = parse(&file, &bytes)?;
             functions.insert(name.to_owned(), Function::from_bindings(parsed.bindings));
@@ -288,6 +289,53 @@ impl Binding {
             .as_deref()
             .is_some_and(|c| c.eq_ignore_ascii_case("many"))
     }
+}
+
+/// The largest host.json or function.json read: they are a few kilobytes.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// A host.json or function.json, `None` when there is none: read whole, but
+/// never a FIFO, a device or a directory (ceh would hang or read without end
+/// at start), nor past [`MAX_FILE_BYTES`].
+fn read_bounded(path: &Path) -> Result<Option<Vec<u8>>, FunctionAppError> {
+    use std::io::Read;
+    let invalid = |reason: String| FunctionAppError::Invalid {
+        path: path.to_owned(),
+        reason,
+    };
+    let read_err = |e: std::io::Error| FunctionAppError::Read {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(read_err(e)),
+    };
+    if !meta.is_file() {
+        return Err(invalid(
+            "not a regular file (a FIFO, a device or a directory)".to_owned(),
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(read_err)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(invalid(format!(
+            "over the limit of {MAX_FILE_BYTES} bytes for this file"
+        )));
+    }
+    Ok(Some(bytes))
 }
 
 fn parse<'a, T: Deserialize<'a>>(path: &Path, bytes: &'a [u8]) -> Result<T, FunctionAppError> {

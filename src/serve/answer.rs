@@ -10,6 +10,7 @@ use hyper::body::Incoming;
 use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 
+use super::auth::{self, OidcCheck};
 use super::options::ServeOptions;
 use super::transport;
 use crate::app::App;
@@ -28,28 +29,18 @@ pub(super) async fn answer<S: App + Clone>(
     in_flight: &Semaphore,
 ) -> Response<Full<Bytes>> {
     if request.method() == Method::OPTIONS {
+        if options.oidc.iter().any(OidcCheck::guards_handshake) {
+            if let Some(refused) = unauthorized(request.headers(), options) {
+                return refused;
+            }
+        }
         return handshake(request.headers(), options);
     }
     if request.method() != Method::POST {
         return refuse(StatusCode::METHOD_NOT_ALLOWED, "send events with POST\n");
     }
-    if let Some(token) = &options.token {
-        let offered = request
-            .headers()
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if !offered.is_some_and(|offered| same_secret(offered, token)) {
-            let mut response = refuse(
-                StatusCode::UNAUTHORIZED,
-                "this endpoint takes events with its token: Authorization: Bearer <token>\n",
-            );
-            response.headers_mut().insert(
-                http::header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer"),
-            );
-            return response;
-        }
+    if let Some(refused) = unauthorized(request.headers(), options) {
+        return refused;
     }
     let (parts, body) = request.into_parts();
     let bytes = match read_body(&parts.headers, body, options).await {
@@ -149,13 +140,24 @@ pub(crate) async fn read_body(
     }
 }
 
-/// Compares secrets in time that depends on their length only.
-fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
-            == 0
+/// The 401 for a request without what `options` require (the shared token,
+/// or an OIDC token a check verifies); `None` when it has it, or when
+/// nothing is required.
+fn unauthorized(headers: &HeaderMap, options: &ServeOptions) -> Option<Response<Full<Bytes>>> {
+    if options.token.is_none() && options.oidc.is_empty() {
+        return None;
+    }
+    let offered = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let reason = auth::admit(offered, options.token.as_deref(), &options.oidc).err()?;
+    let mut response = refuse(StatusCode::UNAUTHORIZED, &format!("{reason}\n"));
+    response.headers_mut().insert(
+        http::header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer"),
+    );
+    Some(response)
 }
 
 /// The events a request carries, as structured JSON.

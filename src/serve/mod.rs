@@ -27,11 +27,13 @@ use crate::handler::Handler;
 use crate::vars::PORT_VAR;
 
 mod answer;
+mod auth;
 mod options;
 mod transport;
 
 use answer::answer;
 pub(crate) use answer::read_body;
+pub use auth::OidcCheck;
 pub use options::{ServeOptions, MAX_BODY_LIMIT};
 
 /// The first wait after a failed accept; each failure in a row doubles it.

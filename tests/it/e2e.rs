@@ -16,6 +16,7 @@ mod lifecycle;
 mod routes;
 mod runtime_api;
 mod serve;
+mod serve_auth;
 mod serve_clouds;
 mod serve_limits;
 mod serve_trust;
