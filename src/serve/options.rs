@@ -47,9 +47,10 @@ pub struct ServeOptions {
     pub header_timeout: Duration,
     /// The longest a client may take to send a request's body.
     pub body_timeout: Duration,
-    /// The most requests handled at once; past it a request is answered
-    /// `503` with `Retry-After`, so memory stays bounded by about
-    /// `max_in_flight × max_body`.
+    /// The most requests handled at once, counted once a request's body is
+    /// in (a client slow to send it holds no slot); past it a request is
+    /// answered `503` with `Retry-After`, so memory stays bounded by about
+    /// `max_in_flight × max_body`, plus the bodies being read.
     pub max_in_flight: usize,
     /// How long the requests in flight may take to finish once a stop is
     /// asked for; connections still open then are closed.
