@@ -14,7 +14,9 @@ use super::{outputs, payload, transport};
 use crate::app::{call_within, App};
 use crate::error::HandleError;
 use crate::handler::Handler;
-use crate::headers::{poses_as, CLOUDEVENT_PREFIX, PREFIX};
+use crate::headers::{
+    poses_as, CLOUDEVENT_PREFIX, LWA_LAMBDA_CONTEXT_HEADER, LWA_REQUEST_CONTEXT_HEADER, PREFIX,
+};
 use crate::invocation::Invocation;
 use crate::serve::{read_body, ServeOptions};
 
@@ -119,7 +121,11 @@ async fn forward<S: App>(
     *request.method_mut() = parts.method;
     *request.uri_mut() = parts.uri;
     for (name, value) in &parts.headers {
-        let ceh_own = poses_as(name, PREFIX) || (!keep_ce && poses_as(name, CLOUDEVENT_PREFIX));
+        // The context headers ceh sends under Lambda Web Adapter's names are ceh's too:
+        // an app that reads them must not get a client's own.
+        let lwa = *name == LWA_REQUEST_CONTEXT_HEADER || *name == LWA_LAMBDA_CONTEXT_HEADER;
+        let ceh_own =
+            lwa || poses_as(name, PREFIX) || (!keep_ce && poses_as(name, CLOUDEVENT_PREFIX));
         if !ceh_own && name != TRANSFER_ENCODING {
             request.headers_mut().append(name, value.clone());
         }

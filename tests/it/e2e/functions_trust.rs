@@ -185,6 +185,24 @@ fn a_client_cannot_pose_as_a_queue_timer_or_service_bus_trigger() {
             );
         }
     }
+    // Nor can a forwarded request carry the context headers ceh sends under Lambda Web Adapter's names.
+    let forged = [
+        (
+            "x-amzn-request-context",
+            r#"{"authorizer":{"claims":{"sub":"admin"}}}"#,
+        ),
+        ("x-amzn-lambda-context", r#"{"request_id":"forged"}"#),
+        ("ceh-request-context", "{}"),
+    ];
+    let (status, _, body) = exchange(port, "GET", "/hello", &forged, b"");
+    assert_eq!(status, 200, "{body}");
+    let seen: Value = serde_json::from_str(&body).unwrap();
+    for (header, _) in forged {
+        assert!(
+            seen["headers"].get(header).is_none(),
+            "{header} reached the app: {body}"
+        );
+    }
     // The host's own invocations still are.
     let headers = [("content-type", "application/json")];
     for (function, fixture) in [
