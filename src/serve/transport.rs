@@ -10,8 +10,13 @@
 //! - a CloudFormation custom resource (`reply = "cloudformation"`): its result
 //!   is sent to the `ResponseURL` the event names, so a client could make ceh
 //!   send requests anywhere.
+//!
+//! And a subscription handshake (`reply = "answer"`, Event Grid's validation
+//! event) with events after it is refused: ceh answers the handshake itself,
+//! and the events after it would be acknowledged without reaching the app.
 
 use bytes::Bytes;
+use serde_json::value::RawValue;
 
 use crate::cloudevent::{validate, InvalidCloudEvent};
 use crate::event::Event;
@@ -32,12 +37,26 @@ pub(super) fn refusal(handler: &Handler, event: &Event) -> Option<String> {
             reply: EventReply::CloudFormation,
             ..
         } => "a CloudFormation custom resource's result goes to the ResponseURL the event names, which only CloudFormation invoking a Lambda function may choose".to_owned(),
+        Route::Event {
+            reply: EventReply::Answer(_),
+            ..
+        } => {
+            let more = items(event)?.checked_sub(1).filter(|more| *more > 0)?;
+            format!("a subscription handshake comes alone, and this delivery has {more} more events after it, which ceh would acknowledge without the app seeing them; send them in a delivery of their own")
+        }
         _ => return None,
     };
     Some(format!(
         "rule `{}`: ceh serve does not take this event: {why}",
         rule.name()
     ))
+}
+
+/// How many items `event` has, when it is a JSON array.
+fn items(event: &Event) -> Option<usize> {
+    serde_json::from_slice::<Vec<&RawValue>>(event.bytes())
+        .ok()
+        .map(|items| items.len())
 }
 
 /// Checks that `item` of a CloudEvents batch is a CloudEvent in the

@@ -184,6 +184,25 @@ fn cloudevent_typed_bodies_must_be_cloudevents() {
 }
 
 #[test]
+fn a_validation_with_events_after_it_is_refused_not_half_taken() {
+    let server = start(&["--echo"]);
+    let validation = fixture("eventgrid/subscription-validation.json");
+    let created = fixture("eventgrid/blob-created.json");
+    let mut delivery = validation.as_array().unwrap().clone();
+    let more = created.as_array().unwrap().len();
+    delivery.extend(created.as_array().unwrap().iter().cloned());
+    let body = serde_json::to_vec(&delivery).unwrap();
+    let (status, _, answer) = exchange(server.port, "POST", "/", &[], &body);
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer, format!("rule `eventgrid-validation`: ceh serve does not take this event: a subscription handshake comes alone, and this delivery has {more} more events after it, which ceh would acknowledge without the app seeing them; send them in a delivery of their own\n"));
+    // Alone, as Event Grid sends it, it is answered.
+    let alone = serde_json::to_vec(&validation).unwrap();
+    let (status, _, answer) = exchange(server.port, "POST", "/", &[], &alone);
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains("validationResponse"), "{answer}");
+}
+
+#[test]
 fn slow_senders_hold_no_slot() {
     let server = start(&[
         "--echo",
