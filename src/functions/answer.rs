@@ -18,7 +18,7 @@ use crate::headers::{
     poses_as, CLOUDEVENT_PREFIX, LWA_LAMBDA_CONTEXT_HEADER, LWA_REQUEST_CONTEXT_HEADER, PREFIX,
 };
 use crate::invocation::Invocation;
-use crate::serve::{read_body, ServeOptions};
+use crate::serve::{read_body, refusals, ServeOptions};
 
 /// The most lines a failed batch adds to `Logs`, one per failed message.
 const MAX_FAILURE_LINES: usize = 100;
@@ -73,14 +73,14 @@ pub(super) async fn answer<S: App + Clone>(
     };
     if let Some(reason) = transport::refusal(handler, &event) {
         let line = format!("function `{name}`: {reason}");
-        eprintln!("ceh functions: 400 {line}");
+        refusals::log("ceh functions", &format!("400 {line}"));
         return payload_response(StatusCode::BAD_REQUEST, outputs::failure(vec![line]));
     }
     match handler.handle_invocation(&event, app, &invocation).await {
         Ok(reply) => payload_response(StatusCode::OK, outputs::success(function, reply)),
         Err(err) => {
             let line = format!("function `{name}`: {err}");
-            eprintln!("ceh functions: 500 {line}");
+            refusals::log("ceh functions", &format!("500 {line}"));
             let mut lines = vec![line];
             // And a line for each message of a batch that failed, the first hundred of them.
             if let HandleError::Batch(batch) = &err {
@@ -147,7 +147,7 @@ async fn forward<S: App>(
             Response::from_parts(parts, Full::new(body))
         }
         Err(err) => {
-            eprintln!("ceh functions: 502 {err}");
+            refusals::log("ceh functions", &format!("502 {err}"));
             text(StatusCode::BAD_GATEWAY, format!("{err}\n"))
         }
     }

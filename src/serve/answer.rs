@@ -12,6 +12,7 @@ use tokio::sync::Semaphore;
 
 use super::auth::{self, OidcCheck};
 use super::options::ServeOptions;
+use super::refusals;
 use super::transport;
 use crate::app::App;
 use crate::error::{ErrorKind, HandleError};
@@ -309,10 +310,13 @@ fn too_large(max_body: usize) -> Response<Full<Bytes>> {
 }
 
 /// A delivery ceh refuses or fails: the plain-text answer, and one line on
-/// stderr for the operator. The line is the answer's own text, which names
+/// stderr for the operator (at most [`refusals::LINES_PER_SECOND`] a second). The line is the answer's own text, which names
 /// the rule, the status and the cause, never a body or a header's value.
 fn refuse(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
-    eprintln!("ceh serve: {} {}", status.as_u16(), message.trim_end());
+    refusals::log(
+        "ceh serve",
+        &format!("{} {}", status.as_u16(), message.trim_end()),
+    );
     text(status, message)
 }
 

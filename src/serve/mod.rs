@@ -29,6 +29,7 @@ use crate::vars::PORT_VAR;
 mod answer;
 mod auth;
 mod options;
+pub(crate) mod refusals;
 mod transport;
 
 use answer::answer;

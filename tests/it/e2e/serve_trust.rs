@@ -223,3 +223,43 @@ fn slow_senders_hold_no_slot() {
     drop(stalled);
     assert!(!server.log().contains(" 503 "), "{}", server.log());
 }
+
+#[test]
+fn refusal_lines_are_rate_limited_and_what_is_left_out_is_counted() {
+    let server = start(&["--echo"]);
+    let garbage = 300;
+    for _ in 0..garbage {
+        assert_eq!(exchange(server.port, "POST", "/", &[], b"{not json").0, 400);
+    }
+    // One more once a second has passed: it is logged, with the count of those left out before it.
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(exchange(server.port, "POST", "/", &[], b"{not json").0, 400);
+    let log = server.log();
+    let logged = log
+        .lines()
+        .filter(|l| l.starts_with("ceh serve: 400 "))
+        .count();
+    let left_out: usize = log
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("ceh serve: ")?.split_once(
+                " more refusals in a second were not logged (at most 20 lines a second)",
+            )
+        })
+        .map(|(count, _)| count.parse::<usize>().unwrap())
+        .sum();
+    assert!(left_out > 0, "nothing was left out: {logged} lines");
+    assert_eq!(
+        logged + left_out,
+        garbage + 1,
+        "every refusal is logged or counted: {log}"
+    );
+    assert_eq!(
+        log.lines().count(),
+        logged
+            + log
+                .lines()
+                .filter(|l| l.contains(" more refusals "))
+                .count()
+    );
+}
