@@ -188,7 +188,7 @@ fn events(
         // The SDK reads the attributes; the data is added here, parsed once and
         // moved in, rather than copied into the SDK's event and out again.
         let event = cloudevents::binding::http::to_event(headers, Vec::new())
-            .map_err(|e| format!("not a valid binary-mode CloudEvent: {e}"))?;
+            .map_err(|e| format!("not a valid binary-mode CloudEvent: {}", binary_error(&e)))?;
         let mut structured = serde_json::to_value(&event).map_err(|e| e.to_string())?;
         // The rules read the structured form: JSON data as JSON, other data as base64.
         let json = content_type
@@ -244,6 +244,18 @@ fn events(
         })?;
     }
     Ok(vec![event])
+}
+
+/// Why the SDK refused a binary-mode CloudEvent's headers, without quoting a
+/// header's value back to the client (the SDK's own message for an unknown
+/// specversion does).
+fn binary_error(err: &cloudevents::message::Error) -> String {
+    match err {
+        cloudevents::message::Error::UnknownSpecVersion { .. } => {
+            "header ce-specversion is neither 1.0 nor 0.3".to_owned()
+        }
+        other => other.to_string(),
+    }
 }
 
 /// Azure Event Grid's CloudEvents webhook validation: an OPTIONS request

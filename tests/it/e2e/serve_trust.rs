@@ -263,3 +263,40 @@ fn refusal_lines_are_rate_limited_and_what_is_left_out_is_counted() {
                 .count()
     );
 }
+
+#[test]
+fn a_refusal_never_quotes_a_header_value() {
+    let server = start(&["--echo"]);
+    let attributes = [("ce-id", "1"), ("ce-source", "/s"), ("ce-type", "t")];
+    let secret = "S3CRET-in-a-header";
+    let version = format!("9.9{secret}");
+    let time = format!("x{secret}");
+    for bad in [
+        ("ce-specversion", version.as_str()),
+        ("ce-time", time.as_str()),
+    ] {
+        let mut headers = attributes.to_vec();
+        if bad.0 != "ce-specversion" {
+            headers.push(("ce-specversion", "1.0"));
+        }
+        headers.push(bad);
+        let (status, _, answer) = exchange(server.port, "POST", "/", &headers, b"{}");
+        assert_eq!(status, 400, "{answer}");
+        assert!(
+            answer.starts_with("not a valid binary-mode CloudEvent: "),
+            "{answer}"
+        );
+        assert!(!answer.contains(secret), "{} quoted back: {answer}", bad.0);
+    }
+    let bearer = format!("Bearer {secret}");
+    let (status, _, answer) = exchange(
+        server.port,
+        "POST",
+        "/",
+        &[("authorization", &bearer)],
+        b"{not json",
+    );
+    assert_eq!(status, 400);
+    assert!(!answer.contains(secret), "{answer}");
+    assert!(!server.log().contains(secret), "{}", server.log());
+}
