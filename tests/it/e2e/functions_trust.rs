@@ -241,3 +241,41 @@ fn a_cloudformation_event_in_an_invocation_is_refused_and_its_response_url_never
     );
     assert_eq!(internal.connections(), 0, "ceh called the ResponseURL");
 }
+
+#[test]
+fn function_app_files_that_would_hang_or_never_end_are_refused_at_start() {
+    let host_fifo = tempfile::tempdir().unwrap();
+    super::serve_auth::fifo(&host_fifo.path().join("host.json"));
+    let endless = function_app(json!({}), &[]);
+    std::fs::create_dir(endless.path().join("orders")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", endless.path().join("orders/function.json")).unwrap();
+    let folder = function_app(json!({}), &[]);
+    std::fs::create_dir_all(folder.path().join("orders/function.json")).unwrap();
+    for (root, file) in [
+        (host_fifo.path(), "host.json"),
+        (endless.path(), "orders/function.json"),
+        (folder.path(), "orders/function.json"),
+    ] {
+        let child = Command::new(env!("CARGO_BIN_EXE_ceh"))
+            .args(["functions", "--port", "0", "--echo", "--root"])
+            .arg(root)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut process = Process(child);
+        let (status, stderr) = exit_within(
+            &mut process,
+            10,
+            &format!("ceh functions did not stop at start with {file}"),
+        );
+        assert_eq!(status.code(), Some(2), "{file}");
+        assert_eq!(
+            stderr,
+            format!(
+                "ceh: {}: not a regular file (a FIFO, a device or a directory)\n",
+                root.join(file).display()
+            )
+        );
+    }
+}

@@ -291,41 +291,65 @@ fn event_grid_entra_tokens_are_verified_on_deliveries_and_the_handshake() {
     )));
 }
 
+/// `ceh ARGS…`, which must stop within 10 s with exit 2 and this stderr.
+fn refused_at_start(args: &[&str], message: &str) {
+    let child = Command::new(env!("CARGO_BIN_EXE_ceh"))
+        .args(args)
+        .env_remove("CEH_CONFIG")
+        .env_remove("CEH_SERVE_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut process = Process(child);
+    let (status, stderr) = exit_within(
+        &mut process,
+        10,
+        &format!("ceh {args:?} did not stop at start"),
+    );
+    assert_eq!(
+        (status.code(), stderr.as_str()),
+        (Some(2), message),
+        "{args:?}"
+    );
+}
+
+/// A FIFO at `path`, made by the `mkfifo` command.
+pub(super) fn fifo(path: &Path) {
+    let made = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("the tests need the mkfifo command");
+    assert!(made.success());
+}
+
 #[test]
-fn key_files_that_cannot_be_read_are_refused_at_start() {
+fn operator_files_that_would_hang_or_never_end_are_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty.json");
     std::fs::write(&empty, r#"{"keys": []}"#).unwrap();
     let empty = empty.display().to_string();
-    for (jwks, message) in [
+    let pipe = dir.path().join("ceh.toml");
+    fifo(&pipe);
+    let pipe = pipe.display().to_string();
+    let serve = ["serve", "--echo", "--listen", "127.0.0.1:0"];
+    let not_regular = |path: &str| {
+        format!("ceh: {path}: not a regular file (a FIFO, a device or a directory); name a file\n")
+    };
+    for (args, message) in [
         (
-            "/dev/zero",
-            "ceh: /dev/zero: not a regular file (a FIFO, a device or a directory); name a file\n"
-                .to_owned(),
+            vec!["--pubsub-audience", "a", "--pubsub-jwks", "/dev/zero"],
+            not_regular("/dev/zero"),
         ),
         (
-            empty.as_str(),
+            vec!["--pubsub-audience", "a", "--pubsub-jwks", &empty],
             format!("ceh: {empty}: the JWKS has no keys\n"),
         ),
+        (vec!["--config", "/dev/zero"], not_regular("/dev/zero")),
+        (vec!["--config", &pipe], not_regular(&pipe)),
     ] {
-        let child = Command::new(env!("CARGO_BIN_EXE_ceh"))
-            .args([
-                "serve",
-                "--echo",
-                "--listen",
-                "127.0.0.1:0",
-                "--pubsub-audience",
-                "a",
-                "--pubsub-jwks",
-                jwks,
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut process = Process(child);
-        let (status, stderr) =
-            exit_within(&mut process, 10, "ceh serve started with a bad key file");
-        assert_eq!((status.code(), stderr), (Some(2), message));
+        let mut all = serve.to_vec();
+        all.extend(args);
+        refused_at_start(&all, &message);
     }
 }
