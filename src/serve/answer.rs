@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 
 use super::auth::{self, OidcCheck};
+use super::intake::{self, Unread};
 use super::options::ServeOptions;
 use super::refusals;
 use super::transport;
@@ -28,6 +29,7 @@ pub(super) async fn answer<S: App + Clone>(
     app: S,
     options: &ServeOptions,
     in_flight: &Semaphore,
+    budget: &Semaphore,
 ) -> Response<Full<Bytes>> {
     if request.method() == Method::OPTIONS {
         if options.oidc.iter().any(OidcCheck::guards_handshake) {
@@ -44,24 +46,17 @@ pub(super) async fn answer<S: App + Clone>(
         return refused;
     }
     let (parts, body) = request.into_parts();
-    let bytes = match read_body(&parts.headers, body, options).await {
-        Ok(bytes) => bytes,
+    let (bytes, _held) = match read_within(&parts.headers, body, options, budget).await {
+        Ok(read) => read,
         Err(refused) => return refused,
     };
     // The slot is taken once the body is in: a client slow to send it holds
     // no slot, so slow senders cannot lock the others out.
     let Ok(_permit) = in_flight.try_acquire() else {
-        let mut response = refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &format!(
-                "ceh is handling {} requests already, its limit; retry shortly\n",
-                options.max_in_flight
-            ),
-        );
-        response
-            .headers_mut()
-            .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return response;
+        return busy(&format!(
+            "ceh is handling {} requests already, its limit; retry shortly\n",
+            options.max_in_flight
+        ));
     };
     let events = match events(handler, &parts.headers, bytes, options.max_body) {
         Ok(events) => events,
@@ -110,6 +105,57 @@ fn refused_by_transport(handler: &Handler, events: &[Event]) -> Option<Response<
     Some(refuse(StatusCode::UNPROCESSABLE_ENTITY, &message))
 }
 
+/// A request's body, read whole within `options`' size and time limits and
+/// the bytes `budget` has left, or the answer that refuses it (413 over the
+/// limit, 408 too slow, 503 over the budget).
+async fn read_within<'b>(
+    headers: &HeaderMap,
+    body: Incoming,
+    options: &ServeOptions,
+    budget: &'b Semaphore,
+) -> Result<(Bytes, intake::Held<'b>), Response<Full<Bytes>>> {
+    if declared_too_large(headers, options.max_body) {
+        return Err(too_large(options.max_body));
+    }
+    intake::read(body, options.max_body, options.body_timeout, budget)
+        .await
+        .map_err(|unread| match unread {
+            Unread::TooLarge => too_large(options.max_body),
+            Unread::TooSlow => too_slow(options),
+            Unread::OverBudget => busy(&format!(
+                "ceh is holding {} bytes of request bodies already, its limit; retry shortly\n",
+                options.max_in_flight.saturating_mul(options.max_body)
+            )),
+        })
+}
+
+/// Whether a request's declared `Content-Length` is over `max_body`: a body
+/// that can never be taken is not read.
+fn declared_too_large(headers: &HeaderMap, max_body: usize) -> bool {
+    headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+        .is_some_and(|len| len > max_body as u64)
+}
+
+/// The 503 with `Retry-After: 1` for a request over one of the caps.
+fn busy(message: &str) -> Response<Full<Bytes>> {
+    let mut response = refuse(StatusCode::SERVICE_UNAVAILABLE, message);
+    response
+        .headers_mut()
+        .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+/// The answer to a body that did not arrive in time.
+fn too_slow(options: &ServeOptions) -> Response<Full<Bytes>> {
+    let message = format!(
+        "the request body did not arrive within {} ms\n",
+        options.body_timeout.as_millis()
+    );
+    refuse(StatusCode::REQUEST_TIMEOUT, &message)
+}
+
 /// A request's body, read whole within `options`' size and time limits, or
 /// the answer that refuses it (413 over the limit, 408 too slow).
 pub(crate) async fn read_body(
@@ -117,11 +163,7 @@ pub(crate) async fn read_body(
     body: Incoming,
     options: &ServeOptions,
 ) -> Result<Bytes, Response<Full<Bytes>>> {
-    let declared = headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
-    if declared.is_some_and(|len| len > options.max_body as u64) {
-        // Refused from its headers: a body that can never be taken is not read.
+    if declared_too_large(headers, options.max_body) {
         return Err(too_large(options.max_body));
     }
     let read = tokio::time::timeout(
@@ -131,13 +173,7 @@ pub(crate) async fn read_body(
     match read.await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(_)) => Err(too_large(options.max_body)),
-        Err(_) => {
-            let message = format!(
-                "the request body did not arrive within {} ms\n",
-                options.body_timeout.as_millis()
-            );
-            Err(refuse(StatusCode::REQUEST_TIMEOUT, &message))
-        }
+        Err(_) => Err(too_slow(options)),
     }
 }
 

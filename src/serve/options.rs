@@ -49,8 +49,9 @@ pub struct ServeOptions {
     pub body_timeout: Duration,
     /// The most requests handled at once, counted once a request's body is
     /// in (a client slow to send it holds no slot); past it a request is
-    /// answered `503` with `Retry-After`, so memory stays bounded by about
-    /// `max_in_flight × max_body`, plus the bodies being read.
+    /// answered `503` with `Retry-After`. The bodies being read or handled
+    /// hold at most `max_in_flight × max_body` bytes between them, taken as
+    /// they arrive, so memory stays bounded by about that.
     pub max_in_flight: usize,
     /// How long the requests in flight may take to finish once a stop is
     /// asked for; connections still open then are closed.
