@@ -116,6 +116,13 @@ async fn forward<S: App>(
     if !config.http().allow_event_routes() && config.is_event_route(path) {
         return text(StatusCode::NOT_FOUND, format!("{path} is an event route, not reachable over HTTP; set allow_event_routes = true in [http] to allow it\n"));
     }
+    let mut hosts = parts.headers.get_all(HOST).iter();
+    let one_plain_host = hosts.next().is_none_or(|host| plain_host(host.as_bytes()));
+    if !one_plain_host || hosts.next().is_some() {
+        let message = "the request's Host must be one host name or address with an optional port (1 to 65535)";
+        refusals::log("ceh functions", &format!("400 {message}"));
+        return text(StatusCode::BAD_REQUEST, format!("{message}\n"));
+    }
     let keep_ce = config.http().allow_event_routes();
     let mut request = Request::new(body);
     *request.method_mut() = parts.method;
@@ -153,6 +160,30 @@ async fn forward<S: App>(
     }
 }
 
+/// Whether a Host value is what an app may build URLs from: a host name, an
+/// IPv4 address or a bracketed IPv6 one, and an optional port from 1 to
+/// 65535; no list (`a, b`), parameters (`a;b`), user info or empty host.
+fn plain_host(value: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(value) else {
+        return false;
+    };
+    let (host_ok, rest) = match text.strip_prefix('[').and_then(|v6| v6.split_once(']')) {
+        Some((address, rest)) => (address.parse::<std::net::Ipv6Addr>().is_ok(), rest),
+        None => {
+            let (host, rest) = text.split_at(text.find(':').unwrap_or(text.len()));
+            let name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_');
+            (!host.is_empty() && host.bytes().all(name), rest)
+        }
+    };
+    let port_ok = match rest.strip_prefix(':') {
+        None => rest.is_empty(),
+        Some(port) => {
+            port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok_and(|p| p > 0)
+        }
+    };
+    host_ok && port_ok
+}
+
 fn payload_response(status: StatusCode, payload: serde_json::Value) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(payload.to_string())));
     *response.status_mut() = status;
@@ -170,4 +201,30 @@ fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_host;
+
+    #[test]
+    fn only_plain_hosts_pass() {
+        for good in [
+            "localhost",
+            "example.com:443",
+            "10.0.0.1:7071",
+            "[::1]",
+            "[::1]:8080",
+            "my_host",
+        ] {
+            assert!(plain_host(good.as_bytes()), "{good}");
+        }
+        for bad in [
+            "", "a,b", "a;b", ":80", "a:99999", "a:0", "a:", "user@a", "[::1", "[zz]:80", "a b",
+            "a:80:80", "é",
+        ] {
+            assert!(!plain_host(bad.as_bytes()), "{bad}");
+        }
+        assert!(!plain_host(b"\xff"));
+    }
 }

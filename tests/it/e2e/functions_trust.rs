@@ -279,3 +279,34 @@ fn function_app_files_that_would_hang_or_never_end_are_refused_at_start() {
         );
     }
 }
+
+#[test]
+fn a_forwarded_request_with_a_host_an_app_could_be_fooled_by_is_refused() {
+    let root = function_app(forwarding_host("api"), &[http_function("hello", None)]);
+    let (_ceh, port) = echo_functions(root.path());
+    let status = |hosts: &[&str]| {
+        let mut request = "GET /api/hello HTTP/1.1\r\nconnection: close\r\n".to_owned();
+        for host in hosts {
+            request.push_str(&format!("host: {host}\r\n"));
+        }
+        request.push_str("\r\n");
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        std::io::Write::write_all(&mut stream, request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    for hosts in [
+        &["a,b"][..],
+        &["a;b"],
+        &[":80"],
+        &["a:99999"],
+        &[""],
+        &["a", "b"],
+    ] {
+        let answer = status(hosts);
+        assert!(answer.starts_with("HTTP/1.1 400 "), "{hosts:?}: {answer}");
+        assert!(answer.ends_with("the request's Host must be one host name or address with an optional port (1 to 65535)\n"), "{hosts:?}: {answer}");
+    }
+    assert!(status(&["myapp.azurewebsites.net"]).starts_with("HTTP/1.1 200 "));
+}
