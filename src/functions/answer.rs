@@ -65,10 +65,9 @@ pub(super) async fn answer<S: App + Clone>(
     let event = match payload::event(bytes, binding, options.max_body) {
         Ok(event) => event,
         Err(err) => {
-            return payload_response(
-                StatusCode::BAD_REQUEST,
-                outputs::failure(vec![format!("function `{name}`: {err}")]),
-            )
+            let line = format!("function `{name}`: {err}");
+            refusals::log("ceh functions", &format!("400 {line}"));
+            return payload_response(StatusCode::BAD_REQUEST, outputs::failure(vec![line]));
         }
     };
     if let Some(reason) = transport::refusal(handler, &event) {
@@ -114,7 +113,9 @@ async fn forward<S: App>(
     let path = parts.uri.path();
     let config = handler.config();
     if !config.http().allow_event_routes() && config.is_event_route(path) {
-        return text(StatusCode::NOT_FOUND, format!("{path} is an event route, not reachable over HTTP; set allow_event_routes = true in [http] to allow it\n"));
+        let message = format!("{path} is an event route, not reachable over HTTP; set allow_event_routes = true in [http] to allow it");
+        refusals::log("ceh functions", &format!("404 {message}"));
+        return text(StatusCode::NOT_FOUND, format!("{message}\n"));
     }
     let mut hosts = parts.headers.get_all(HOST).iter();
     let one_plain_host = hosts.next().is_none_or(|host| plain_host(host.as_bytes()));

@@ -310,3 +310,38 @@ fn a_forwarded_request_with_a_host_an_app_could_be_fooled_by_is_refused() {
     }
     assert!(status(&["myapp.azurewebsites.net"]).starts_with("HTTP/1.1 200 "));
 }
+
+#[test]
+fn refused_requests_are_logged_one_line_each() {
+    let root = function_app(
+        forwarding_host("api"),
+        &[
+            http_function("hello", None),
+            triggered("orders", "queueTrigger"),
+        ],
+    );
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ceh"))
+        .args(["functions", "--port", "0", "--echo", "--root"])
+        .arg(root.path())
+        .stdout(Stdio::piped())
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let port = super::harness::listening_port(&mut child);
+    let _ceh = Process(child);
+    // A client at one of ceh's event routes, and a payload that is not JSON.
+    assert_eq!(exchange(port, "POST", "/azure.queue", &[], b"x").0, 404);
+    assert_eq!(exchange(port, "POST", "/orders", &[], b"{not json").0, 400);
+    let log = std::fs::read_to_string(log.path()).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert!(
+        lines[0].starts_with("ceh functions: 404 /azure.queue is an event route"),
+        "{log}"
+    );
+    assert!(
+        lines[1].starts_with("ceh functions: 400 function `orders`: the event is not valid JSON"),
+        "{log}"
+    );
+}
