@@ -2,13 +2,15 @@
 
 use std::time::Duration;
 
-use crate::serve::{listen_address, serve, ServeOptions};
+use std::path::PathBuf;
+
+use crate::serve::{listen_address, serve, OidcCheck, ServeOptions};
 use crate::vars::SERVE_TOKEN_VAR;
 use crate::{Echo, Handler};
 use clap::Args;
 
 use super::failure::Failure;
-use super::input::ConfigArg;
+use super::input::{read_operator_file, ConfigArg};
 use super::listening::{run_listening, AppArg};
 
 #[derive(Args)]
@@ -44,19 +46,81 @@ pub(super) struct ServeArgs {
     /// An origin answered in Azure Event Grid's validation handshake (repeatable; `*` for any).
     #[arg(long, value_name = "ORIGIN", default_values_t = ["eventgrid.azure.net".to_owned()])]
     allow_origin: Vec<String>,
+    /// Take Pub/Sub push's OIDC token for this audience (the push subscription's audience, by default its endpoint URL); needs --pubsub-jwks.
+    #[arg(long, value_name = "AUDIENCE", requires = "pubsub_jwks")]
+    pubsub_audience: Option<String>,
+    /// Pub/Sub push's token must be for this service account (its email, verified).
+    #[arg(long, value_name = "EMAIL", requires = "pubsub_audience")]
+    pubsub_email: Option<String>,
+    /// Google's signing keys, a JWKS file (https://www.googleapis.com/oauth2/v3/certs, refreshed by you).
+    #[arg(long, value_name = "FILE", requires = "pubsub_audience")]
+    pubsub_jwks: Option<PathBuf>,
+    /// Take Event Grid's Microsoft Entra ID token for this audience (the Entra application's ID URI or client ID); needs --eventgrid-tenant and --eventgrid-jwks.
+    #[arg(long, value_name = "AUDIENCE", requires_all = ["eventgrid_tenant", "eventgrid_jwks"])]
+    eventgrid_audience: Option<String>,
+    /// The Entra ID tenant that issues Event Grid's token.
+    #[arg(long, value_name = "TENANT", requires = "eventgrid_audience")]
+    eventgrid_tenant: Option<String>,
+    /// Entra ID's signing keys, a JWKS file (https://login.microsoftonline.com/TENANT/discovery/v2.0/keys, refreshed by you).
+    #[arg(long, value_name = "FILE", requires = "eventgrid_audience")]
+    eventgrid_jwks: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// The OIDC tokens to take, their keys read from their JWKS files.
+    fn oidc(&self) -> Result<Vec<OidcCheck>, Failure> {
+        let mut checks = Vec::new();
+        let keys = |path: &PathBuf| -> Result<String, Failure> {
+            let bytes = read_operator_file(path, MAX_JWKS_BYTES)?;
+            String::from_utf8(bytes)
+                .map_err(|_| Failure::usage(format!("{}: not UTF-8 text", path.display())))
+        };
+        let bad = |path: &PathBuf, e: String| Failure::usage(format!("{}: {e}", path.display()));
+        if let (Some(audience), Some(path)) = (&self.pubsub_audience, &self.pubsub_jwks) {
+            let check = OidcCheck::pubsub(&keys(path)?, audience, self.pubsub_email.clone());
+            checks.push(check.map_err(|e| bad(path, e))?);
+        }
+        if let (Some(audience), Some(tenant), Some(path)) = (
+            &self.eventgrid_audience,
+            &self.eventgrid_tenant,
+            &self.eventgrid_jwks,
+        ) {
+            let check = OidcCheck::eventgrid(&keys(path)?, audience, tenant);
+            checks.push(check.map_err(|e| bad(path, e))?);
+        }
+        Ok(checks)
+    }
+}
+
+/// The largest JWKS file read: a provider's key set is a few kilobytes.
+const MAX_JWKS_BYTES: u64 = 1024 * 1024;
+
+/// `CEH_SERVE_TOKEN`, when set; set but empty is refused, for it would let
+/// everyone in while the operator meant to keep them out.
+fn token() -> Result<Option<String>, Failure> {
+    match std::env::var(SERVE_TOKEN_VAR) {
+        Ok(token) if token.trim().is_empty() => Err(Failure::usage(format!(
+            "{SERVE_TOKEN_VAR} is set but empty: set it to a secret the senders send as Authorization: Bearer <token>, or unset it"
+        ))),
+        Ok(token) => Ok(Some(token)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Failure::usage(format!(
+            "{SERVE_TOKEN_VAR} is not UTF-8 text"
+        ))),
+    }
 }
 
 pub(super) fn run(args: ServeArgs) -> Result<(), Failure> {
     let handler = Handler::new(args.config.load()?);
     let address = listen_address(args.listen.as_deref()).map_err(Failure::usage)?;
+    let oidc = args.oidc()?;
     let options = ServeOptions {
         max_body: args.max_body,
         timeout: Duration::from_millis(args.timeout_ms),
         allowed_origins: args.allow_origin,
         // A secret does not belong on a command line: it comes from the environment.
-        token: std::env::var(SERVE_TOKEN_VAR)
-            .ok()
-            .filter(|t| !t.is_empty()),
+        token: token()?,
+        oidc,
         max_headers: args.max_headers,
         header_timeout: Duration::from_millis(args.header_timeout_ms),
         body_timeout: Duration::from_millis(args.body_timeout_ms),

@@ -5,19 +5,21 @@
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, TRANSFER_ENCODING};
-use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 
 use super::function_app::{Function, FunctionApp};
-use super::{outputs, payload};
+use super::{outputs, payload, transport};
 use crate::app::{call_within, App};
 use crate::error::HandleError;
 use crate::handler::Handler;
-use crate::headers::{poses_as, CLOUDEVENT_PREFIX, PREFIX};
+use crate::headers::{
+    poses_as, CLOUDEVENT_PREFIX, LWA_LAMBDA_CONTEXT_HEADER, LWA_REQUEST_CONTEXT_HEADER, PREFIX,
+};
 use crate::invocation::Invocation;
 use crate::reply::Reply;
-use crate::serve::{read_body, ServeOptions};
+use crate::serve::{read_body, refusals, ServeOptions};
 
 /// The most lines a failed batch adds to `Logs`, one per failed message.
 const MAX_FAILURE_LINES: usize = 100;
@@ -33,14 +35,15 @@ pub(super) async fn answer<S: App + Clone>(
     functions: &FunctionApp,
     options: &ServeOptions,
 ) -> Response<Full<Bytes>> {
-    let path = request.uri().path();
-    let name = path.trim_start_matches('/');
-    let function = functions.function(name);
-    // With forwarding on, the host sends an HTTP trigger's request itself, at
-    // its own path; invocations of other functions are POSTs to /<function>.
-    let forwarded = functions.forwards_http()
-        && (function.is_none_or(Function::is_http) || request.method() != Method::POST);
-    let name = name.to_owned();
+    // The host invokes a function with `POST /<name>`; with forwarding on, it
+    // sends an HTTP trigger's request itself, at its own path, which the
+    // function app's routes keep apart from every `/<name>` (FunctionApp::load).
+    let invoked = functions.invoked(request.method(), request.uri());
+    let forwarded = functions.forwards_http() && invoked.is_none();
+    let name = invoked
+        .unwrap_or_else(|| request.uri().path().trim_start_matches('/'))
+        .to_owned();
+    let function = functions.function(&name);
     let (parts, body) = request.into_parts();
     let bytes = match read_body(&parts.headers, body, options).await {
         Ok(bytes) => bytes,
@@ -63,12 +66,16 @@ pub(super) async fn answer<S: App + Clone>(
     let event = match payload::event(bytes, binding, options.max_body) {
         Ok(event) => event,
         Err(err) => {
-            return payload_response(
-                StatusCode::BAD_REQUEST,
-                outputs::failure(vec![format!("function `{name}`: {err}")]),
-            )
+            let line = format!("function `{name}`: {err}");
+            refusals::log("ceh functions", &format!("400 {line}"));
+            return payload_response(StatusCode::BAD_REQUEST, outputs::failure(vec![line]));
         }
     };
+    if let Some(reason) = transport::refusal(handler, &event) {
+        let line = format!("function `{name}`: {reason}");
+        refusals::log("ceh functions", &format!("400 {line}"));
+        return payload_response(StatusCode::BAD_REQUEST, outputs::failure(vec![line]));
+    }
     match handler.handle_invocation(&event, app, &invocation).await {
         // The host cannot be told which messages failed: the invocation fails whole.
         Ok(Reply::ItemFailures(items)) if !items.is_empty() => {
@@ -82,7 +89,7 @@ pub(super) async fn answer<S: App + Clone>(
         Ok(reply) => payload_response(StatusCode::OK, outputs::success(function, reply)),
         Err(err) => {
             let line = format!("function `{name}`: {err}");
-            eprintln!("ceh functions: 500 {line}");
+            refusals::log("ceh functions", &format!("500 {line}"));
             let mut lines = vec![line];
             // And a line for each message of a batch that failed, the first hundred of them.
             if let HandleError::Batch(batch) = &err {
@@ -116,14 +123,27 @@ async fn forward<S: App>(
     let path = parts.uri.path();
     let config = handler.config();
     if !config.http().allow_event_routes() && config.is_event_route(path) {
-        return text(StatusCode::NOT_FOUND, format!("{path} is an event route, not reachable over HTTP; set allow_event_routes = true in [http] to allow it\n"));
+        let message = format!("{path} is an event route, not reachable over HTTP; set allow_event_routes = true in [http] to allow it");
+        refusals::log("ceh functions", &format!("404 {message}"));
+        return text(StatusCode::NOT_FOUND, format!("{message}\n"));
+    }
+    let mut hosts = parts.headers.get_all(HOST).iter();
+    let one_plain_host = hosts.next().is_none_or(|host| plain_host(host.as_bytes()));
+    if !one_plain_host || hosts.next().is_some() {
+        let message = "the request's Host must be one host name or address with an optional port (1 to 65535)";
+        refusals::log("ceh functions", &format!("400 {message}"));
+        return text(StatusCode::BAD_REQUEST, format!("{message}\n"));
     }
     let keep_ce = config.http().allow_event_routes();
     let mut request = Request::new(body);
     *request.method_mut() = parts.method;
     *request.uri_mut() = parts.uri;
     for (name, value) in &parts.headers {
-        let ceh_own = poses_as(name, PREFIX) || (!keep_ce && poses_as(name, CLOUDEVENT_PREFIX));
+        // The context headers ceh sends under Lambda Web Adapter's names are ceh's too:
+        // an app that reads them must not get a client's own.
+        let lwa = *name == LWA_REQUEST_CONTEXT_HEADER || *name == LWA_LAMBDA_CONTEXT_HEADER;
+        let ceh_own =
+            lwa || poses_as(name, PREFIX) || (!keep_ce && poses_as(name, CLOUDEVENT_PREFIX));
         if !ceh_own && name != TRANSFER_ENCODING {
             request.headers_mut().append(name, value.clone());
         }
@@ -145,10 +165,34 @@ async fn forward<S: App>(
             Response::from_parts(parts, Full::new(body))
         }
         Err(err) => {
-            eprintln!("ceh functions: 502 {err}");
+            refusals::log("ceh functions", &format!("502 {err}"));
             text(StatusCode::BAD_GATEWAY, format!("{err}\n"))
         }
     }
+}
+
+/// Whether a Host value is what an app may build URLs from: a host name, an
+/// IPv4 address or a bracketed IPv6 one, and an optional port from 1 to
+/// 65535; no list (`a, b`), parameters (`a;b`), user info or empty host.
+fn plain_host(value: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(value) else {
+        return false;
+    };
+    let (host_ok, rest) = match text.strip_prefix('[').and_then(|v6| v6.split_once(']')) {
+        Some((address, rest)) => (address.parse::<std::net::Ipv6Addr>().is_ok(), rest),
+        None => {
+            let (host, rest) = text.split_at(text.find(':').unwrap_or(text.len()));
+            let name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_');
+            (!host.is_empty() && host.bytes().all(name), rest)
+        }
+    };
+    let port_ok = match rest.strip_prefix(':') {
+        None => rest.is_empty(),
+        Some(port) => {
+            port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok_and(|p| p > 0)
+        }
+    };
+    host_ok && port_ok
 }
 
 fn payload_response(status: StatusCode, payload: serde_json::Value) -> Response<Full<Bytes>> {
@@ -168,4 +212,30 @@ fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_host;
+
+    #[test]
+    fn only_plain_hosts_pass() {
+        for good in [
+            "localhost",
+            "example.com:443",
+            "10.0.0.1:7071",
+            "[::1]",
+            "[::1]:8080",
+            "my_host",
+        ] {
+            assert!(plain_host(good.as_bytes()), "{good}");
+        }
+        for bad in [
+            "", "a,b", "a;b", ":80", "a:99999", "a:0", "a:", "user@a", "[::1", "[zz]:80", "a b",
+            "a:80:80", "é",
+        ] {
+            assert!(!plain_host(bad.as_bytes()), "{bad}");
+        }
+        assert!(!plain_host(b"\xff"));
+    }
 }

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::routes::RouteTemplate;
+
 /// The functions of a function app, read once at start-up.
 ///
 /// ```
@@ -35,6 +37,8 @@ pub struct FunctionApp {
 pub struct Function {
     trigger: Option<Binding>,
     outputs: Vec<Binding>,
+    /// How many input bindings it has besides its trigger.
+    inputs: usize,
 }
 
 /// One binding of a function.json.
@@ -47,6 +51,9 @@ pub struct Binding {
     direction: Option<String>,
     #[serde(default)]
     cardinality: Option<String>,
+    /// An HTTP trigger's route template; the function's name when unset.
+    #[serde(default)]
+    route: Option<String>,
 }
 
 /// Why the function app could not be read.
@@ -82,6 +89,35 @@ struct FunctionJson {
 struct HostJson {
     #[serde(default)]
     custom_handler: CustomHandler,
+    #[serde(default)]
+    extensions: Extensions,
+}
+
+#[derive(Deserialize, Default)]
+struct Extensions {
+    #[serde(default)]
+    http: HttpExtension,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HttpExtension {
+    /// What every HTTP trigger's route starts with.
+    #[serde(default = "default_route_prefix")]
+    route_prefix: String,
+}
+
+impl Default for HttpExtension {
+    fn default() -> Self {
+        Self {
+            route_prefix: default_route_prefix(),
+        }
+    }
+}
+
+/// The Functions host's routePrefix when host.json sets none.
+fn default_route_prefix() -> String {
+    "api".to_owned()
 }
 
 #[derive(Deserialize, Default)]
@@ -99,34 +135,77 @@ impl FunctionApp {
             reason: e.to_string(),
         };
         let host = root.join("host.json");
-        let forwarding = match std::fs::read(&host) {
-            Ok(bytes) => {
-                parse::<HostJson>(&host, &bytes)?
-                    .custom_handler
-                    .enable_forwarding_http_request
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-            Err(e) => return Err(read_err(&host, e)),
+        let host_json = match read_bounded(&host)? {
+            Some(bytes) => parse::<HostJson>(&host, &bytes)?,
+            None => HostJson::default(),
         };
+        let forwarding = host_json.custom_handler.enable_forwarding_http_request;
         let mut functions = HashMap::new();
         for entry in std::fs::read_dir(root).map_err(|e| read_err(root, e))? {
             let dir = entry.map_err(|e| read_err(root, e))?.path();
             let file = dir.join("function.json");
-            let bytes = match std::fs::read(&file) {
-                Ok(bytes) => bytes,
-                Err(_) if !file.is_file() => continue,
-                Err(e) => return Err(read_err(&file, e)),
+            // A directory without a function.json is no function (nor is a file at the root).
+            let Some(bytes) = read_bounded(&file)? else {
+                continue;
             };
             let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
-                continue;
+                return Err(FunctionAppError::Invalid {
+                    path: file,
+                    reason: "the function's directory name is not UTF-8, so no request can name it; rename it".to_owned(),
+                });
             };
             let parsed: FunctionJson = parse(&file, &bytes)?;
             functions.insert(name.to_owned(), Function::from_bindings(parsed.bindings));
         }
-        Ok(Self {
+        let app = Self {
             functions,
             forwarding,
-        })
+        };
+        match app.posing_route(&host_json.extensions.http.route_prefix) {
+            Some(reason) => Err(FunctionAppError::Invalid { path: host, reason }),
+            None => Ok(app),
+        }
+    }
+
+    /// With forwarding on, why a client's request could arrive where the host
+    /// invokes a function: a forwarded function's route that matches
+    /// `/<name>` of a function invoked with a payload.
+    fn posing_route(&self, prefix: &str) -> Option<String> {
+        if !self.forwarding {
+            return None;
+        }
+        let mut names: Vec<&String> = self.functions.keys().collect();
+        names.sort();
+        for forwarded in names
+            .iter()
+            .filter(|n| self.functions[**n].is_http_in_and_out())
+        {
+            let route = self.functions[*forwarded]
+                .trigger()
+                .and_then(|t| t.route.as_deref())
+                .unwrap_or(forwarded);
+            let template = RouteTemplate::new(prefix, route);
+            let invoked = names
+                .iter()
+                .find(|n| !self.functions[**n].is_http_in_and_out() && template.matches_name(n));
+            if let Some(invoked) = invoked {
+                return Some(format!(
+                    "with customHandler.enableForwardingHttpRequest, function `{forwarded}`'s route {} matches /{invoked}, where the host invokes function `{invoked}`, so a client could pose as its trigger; set extensions.http.routePrefix (the default \"api\" keeps them apart) or a route that matches no function's name",
+                    template.text()
+                ));
+            }
+        }
+        None
+    }
+
+    /// Whether a request is the host's invocation of a function, and of which:
+    /// `POST /<name>` without a query, naming a function the host invokes with
+    /// a payload. With forwarding on, anything else is a forwarded HTTP request.
+    pub fn invoked<'a>(&self, method: &http::Method, uri: &'a http::Uri) -> Option<&'a str> {
+        let name = uri.path().strip_prefix('/')?;
+        let function = self.functions.get(name)?;
+        let payload = !self.forwarding || !function.is_http_in_and_out();
+        (payload && method == http::Method::POST && uri.query().is_none()).then_some(name)
     }
 
     /// The function named `name` (its directory's name), if it has a function.json.
@@ -160,10 +239,19 @@ impl Function {
                 _ if binding.kind.ends_with("Trigger") && function.trigger.is_none() => {
                     function.trigger = Some(binding);
                 }
-                _ => {}
+                _ => function.inputs += 1,
             }
         }
         function
+    }
+
+    /// Whether the host forwards the function's HTTP requests as they are
+    /// when host.json sets `enableForwardingHttpRequest`: an HTTP trigger, no
+    /// other input, and one output binding, of type `http`.
+    pub fn is_http_in_and_out(&self) -> bool {
+        self.is_http()
+            && self.inputs == 0
+            && matches!(self.outputs.as_slice(), [only] if only.kind.eq_ignore_ascii_case("http"))
     }
 
     /// The trigger binding (the one whose type ends in `Trigger`).
@@ -201,6 +289,53 @@ impl Binding {
             .as_deref()
             .is_some_and(|c| c.eq_ignore_ascii_case("many"))
     }
+}
+
+/// The largest host.json or function.json read: they are a few kilobytes.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// A host.json or function.json, `None` when there is none: read whole, but
+/// never a FIFO, a device or a directory (ceh would hang or read without end
+/// at start), nor past [`MAX_FILE_BYTES`].
+fn read_bounded(path: &Path) -> Result<Option<Vec<u8>>, FunctionAppError> {
+    use std::io::Read;
+    let invalid = |reason: String| FunctionAppError::Invalid {
+        path: path.to_owned(),
+        reason,
+    };
+    let read_err = |e: std::io::Error| FunctionAppError::Read {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(read_err(e)),
+    };
+    if !meta.is_file() {
+        return Err(invalid(
+            "not a regular file (a FIFO, a device or a directory)".to_owned(),
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(read_err)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(invalid(format!(
+            "over the limit of {MAX_FILE_BYTES} bytes for this file"
+        )));
+    }
+    Ok(Some(bytes))
 }
 
 fn parse<'a, T: Deserialize<'a>>(path: &Path, bytes: &'a [u8]) -> Result<T, FunctionAppError> {

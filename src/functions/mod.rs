@@ -30,6 +30,8 @@ mod answer;
 mod function_app;
 mod outputs;
 mod payload;
+mod routes;
+mod transport;
 
 pub use function_app::{Binding, Function, FunctionApp, FunctionAppError};
 

@@ -10,7 +10,11 @@ use hyper::body::Incoming;
 use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 
+use super::auth::{self, OidcCheck};
+use super::intake::{self, Unread};
 use super::options::ServeOptions;
+use super::refusals;
+use super::transport;
 use crate::app::App;
 use crate::error::{ErrorKind, HandleError};
 use crate::event::Event;
@@ -25,54 +29,42 @@ pub(super) async fn answer<S: App + Clone>(
     app: S,
     options: &ServeOptions,
     in_flight: &Semaphore,
+    budget: &Semaphore,
 ) -> Response<Full<Bytes>> {
     if request.method() == Method::OPTIONS {
+        if options.oidc.iter().any(OidcCheck::guards_handshake) {
+            if let Some(refused) = unauthorized(request.headers(), options) {
+                return refused;
+            }
+        }
         return handshake(request.headers(), options);
     }
     if request.method() != Method::POST {
         return refuse(StatusCode::METHOD_NOT_ALLOWED, "send events with POST\n");
     }
-    if let Some(token) = &options.token {
-        let offered = request
-            .headers()
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if !offered.is_some_and(|offered| same_secret(offered, token)) {
-            let mut response = refuse(
-                StatusCode::UNAUTHORIZED,
-                "this endpoint takes events with its token: Authorization: Bearer <token>\n",
-            );
-            response.headers_mut().insert(
-                http::header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer"),
-            );
-            return response;
-        }
+    if let Some(refused) = unauthorized(request.headers(), options) {
+        return refused;
     }
-    // Over the cap, a request is turned away before its body is read.
-    let Ok(_permit) = in_flight.try_acquire() else {
-        let mut response = refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &format!(
-                "ceh is handling {} requests already, its limit; retry shortly\n",
-                options.max_in_flight
-            ),
-        );
-        response
-            .headers_mut()
-            .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return response;
-    };
     let (parts, body) = request.into_parts();
-    let bytes = match read_body(&parts.headers, body, options).await {
-        Ok(bytes) => bytes,
+    let (bytes, _held) = match read_within(&parts.headers, body, options, budget).await {
+        Ok(read) => read,
         Err(refused) => return refused,
+    };
+    // The slot is taken once the body is in: a client slow to send it holds
+    // no slot, so slow senders cannot lock the others out.
+    let Ok(_permit) = in_flight.try_acquire() else {
+        return busy(&format!(
+            "ceh is handling {} requests already, its limit; retry shortly\n",
+            options.max_in_flight
+        ));
     };
     let events = match events(handler, &parts.headers, bytes, options.max_body) {
         Ok(events) => events,
         Err(reason) => return refuse(StatusCode::BAD_REQUEST, &format!("{reason}\n")),
     };
+    if let Some(refused) = refused_by_transport(handler, &events) {
+        return refused;
+    }
     let invocation = Invocation {
         deadline: Some(std::time::SystemTime::now() + options.timeout),
         ..Invocation::default()
@@ -114,6 +106,72 @@ pub(super) async fn answer<S: App + Clone>(
     }
 }
 
+/// The answer refusing a request whose event, or an event of whose batch,
+/// `ceh serve` does not take ([`transport::refusal`]): 422, naming the rule
+/// (and the item of a batch).
+fn refused_by_transport(handler: &Handler, events: &[Event]) -> Option<Response<Full<Bytes>>> {
+    let (index, reason) = events
+        .iter()
+        .enumerate()
+        .find_map(|(index, event)| Some((index, transport::refusal(handler, event)?)))?;
+    let message = match events.len() {
+        1 => format!("{reason}\n"),
+        _ => format!("item {index} of the batch (from 0): {reason}\n"),
+    };
+    Some(refuse(StatusCode::UNPROCESSABLE_ENTITY, &message))
+}
+
+/// A request's body, read whole within `options`' size and time limits and
+/// the bytes `budget` has left, or the answer that refuses it (413 over the
+/// limit, 408 too slow, 503 over the budget).
+async fn read_within<'b>(
+    headers: &HeaderMap,
+    body: Incoming,
+    options: &ServeOptions,
+    budget: &'b Semaphore,
+) -> Result<(Bytes, intake::Held<'b>), Response<Full<Bytes>>> {
+    if declared_too_large(headers, options.max_body) {
+        return Err(too_large(options.max_body));
+    }
+    intake::read(body, options.max_body, options.body_timeout, budget)
+        .await
+        .map_err(|unread| match unread {
+            Unread::TooLarge => too_large(options.max_body),
+            Unread::TooSlow => too_slow(options),
+            Unread::OverBudget => busy(&format!(
+                "ceh is holding {} bytes of request bodies already, its limit; retry shortly\n",
+                options.max_in_flight.saturating_mul(options.max_body)
+            )),
+        })
+}
+
+/// Whether a request's declared `Content-Length` is over `max_body`: a body
+/// that can never be taken is not read.
+fn declared_too_large(headers: &HeaderMap, max_body: usize) -> bool {
+    headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+        .is_some_and(|len| len > max_body as u64)
+}
+
+/// The 503 with `Retry-After: 1` for a request over one of the caps.
+fn busy(message: &str) -> Response<Full<Bytes>> {
+    let mut response = refuse(StatusCode::SERVICE_UNAVAILABLE, message);
+    response
+        .headers_mut()
+        .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+/// The answer to a body that did not arrive in time.
+fn too_slow(options: &ServeOptions) -> Response<Full<Bytes>> {
+    let message = format!(
+        "the request body did not arrive within {} ms\n",
+        options.body_timeout.as_millis()
+    );
+    refuse(StatusCode::REQUEST_TIMEOUT, &message)
+}
+
 /// A request's body, read whole within `options`' size and time limits, or
 /// the answer that refuses it (413 over the limit, 408 too slow).
 pub(crate) async fn read_body(
@@ -121,11 +179,7 @@ pub(crate) async fn read_body(
     body: Incoming,
     options: &ServeOptions,
 ) -> Result<Bytes, Response<Full<Bytes>>> {
-    let declared = headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
-    if declared.is_some_and(|len| len > options.max_body as u64) {
-        // Refused from its headers: a body that can never be taken is not read.
+    if declared_too_large(headers, options.max_body) {
         return Err(too_large(options.max_body));
     }
     let read = tokio::time::timeout(
@@ -135,23 +189,28 @@ pub(crate) async fn read_body(
     match read.await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(_)) => Err(too_large(options.max_body)),
-        Err(_) => {
-            let message = format!(
-                "the request body did not arrive within {} ms\n",
-                options.body_timeout.as_millis()
-            );
-            Err(refuse(StatusCode::REQUEST_TIMEOUT, &message))
-        }
+        Err(_) => Err(too_slow(options)),
     }
 }
 
-/// Compares secrets in time that depends on their length only.
-fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
-            == 0
+/// The 401 for a request without what `options` require (the shared token,
+/// or an OIDC token a check verifies); `None` when it has it, or when
+/// nothing is required.
+fn unauthorized(headers: &HeaderMap, options: &ServeOptions) -> Option<Response<Full<Bytes>>> {
+    if options.token.is_none() && options.oidc.is_empty() {
+        return None;
+    }
+    let offered = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let reason = auth::admit(offered, options.token.as_deref(), &options.oidc).err()?;
+    let mut response = refuse(StatusCode::UNAUTHORIZED, &format!("{reason}\n"));
+    response.headers_mut().insert(
+        http::header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer"),
+    );
+    Some(response)
 }
 
 /// The events a request carries, as structured JSON.
@@ -181,7 +240,7 @@ fn events(
         // The SDK reads the attributes; the data is added here, parsed once and
         // moved in, rather than copied into the SDK's event and out again.
         let event = cloudevents::binding::http::to_event(headers, Vec::new())
-            .map_err(|e| format!("not a valid binary-mode CloudEvent: {e}"))?;
+            .map_err(|e| format!("not a valid binary-mode CloudEvent: {}", binary_error(&e)))?;
         let mut structured = serde_json::to_value(&event).map_err(|e| e.to_string())?;
         // The rules read the structured form: JSON data as JSON, other data as base64.
         let json = content_type
@@ -215,9 +274,13 @@ fn events(
         })?;
         return items
             .iter()
-            .map(|item| {
+            .enumerate()
+            .map(|(index, item)| {
                 // A borrowed `RawValue` is always a slice of the bytes it was read from.
                 let bytes = event.bytes().slice_ref(item.get().as_bytes());
+                transport::cloudevent(&bytes).map_err(|reason| {
+                    format!("item {index} of the application/cloudevents-batch+json body (from 0) is not a CloudEvent: {reason}")
+                })?;
                 handler
                     .read_event(bytes, max_body)
                     .map_err(|e| e.to_string())
@@ -227,7 +290,24 @@ fn events(
     let event = handler
         .read_event(body, max_body)
         .map_err(|e| e.to_string())?;
+    if content_type == "application/cloudevents+json" {
+        transport::claims_cloudevent(event.bytes()).map_err(|reason| {
+            format!("the application/cloudevents+json body is not a CloudEvent: {reason}")
+        })?;
+    }
     Ok(vec![event])
+}
+
+/// Why the SDK refused a binary-mode CloudEvent's headers, without quoting a
+/// header's value back to the client (the SDK's own message for an unknown
+/// specversion does).
+fn binary_error(err: &cloudevents::message::Error) -> String {
+    match err {
+        cloudevents::message::Error::UnknownSpecVersion { .. } => {
+            "header ce-specversion is neither 1.0 nor 0.3".to_owned()
+        }
+        other => other.to_string(),
+    }
 }
 
 /// Azure Event Grid's CloudEvents webhook validation: an OPTIONS request
@@ -299,10 +379,13 @@ fn too_large(max_body: usize) -> Response<Full<Bytes>> {
 }
 
 /// A delivery ceh refuses or fails: the plain-text answer, and one line on
-/// stderr for the operator. The line is the answer's own text, which names
+/// stderr for the operator (at most [`refusals::LINES_PER_SECOND`] a second). The line is the answer's own text, which names
 /// the rule, the status and the cause, never a body or a header's value.
 fn refuse(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
-    eprintln!("ceh serve: {} {}", status.as_u16(), message.trim_end());
+    refusals::log(
+        "ceh serve",
+        &format!("{} {}", status.as_u16(), message.trim_end()),
+    );
     text(status, message)
 }
 

@@ -27,10 +27,15 @@ use crate::handler::Handler;
 use crate::vars::PORT_VAR;
 
 mod answer;
+mod auth;
+mod intake;
 mod options;
+pub(crate) mod refusals;
+mod transport;
 
 use answer::answer;
 pub(crate) use answer::read_body;
+pub use auth::OidcCheck;
 pub use options::{ServeOptions, MAX_BODY_LIMIT};
 
 /// The first wait after a failed accept; each failure in a row doubles it.
@@ -80,15 +85,20 @@ where
 {
     options.check().map_err(std::io::Error::other)?;
     let in_flight = Arc::new(Semaphore::new(options.max_in_flight));
+    // What bodies may hold at once: as much as the requests in flight may.
+    let budget = Arc::new(intake::budget(
+        options.max_in_flight.saturating_mul(options.max_body),
+    ));
     let answering = options.clone();
     let respond = move |request: Request<Incoming>| {
-        let (handler, app, options, in_flight) = (
+        let (handler, app, options, in_flight, budget) = (
             handler.clone(),
             app.clone(),
             answering.clone(),
             in_flight.clone(),
+            budget.clone(),
         );
-        async move { answer(request, &handler, app, &options, &in_flight).await }
+        async move { answer(request, &handler, app, &options, &in_flight, &budget).await }
     };
     accept("ceh serve", listener, &options, shutdown, respond).await
 }

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::auth::OidcCheck;
 use crate::event::DEFAULT_MAX_EVENT_BYTES;
 
 /// The largest `max_body` that may be set: a request body is held whole in
@@ -33,8 +34,12 @@ pub struct ServeOptions {
     /// Origins answered in Azure Event Grid's webhook validation handshake;
     /// empty answers none.
     pub allowed_origins: Vec<String>,
-    /// When set, every event must carry `Authorization: Bearer <token>`.
+    /// When set, every event must carry `Authorization: Bearer <token>`
+    /// (or a token one of `oidc` verifies).
     pub token: Option<String>,
+    /// OIDC tokens taken in `Authorization: Bearer …` (Pub/Sub push's, Event
+    /// Grid's); when any is set, every event must carry one (or `token`).
+    pub oidc: Vec<OidcCheck>,
     /// The most request headers accepted.
     pub max_headers: usize,
     /// The longest a client may take to send a request's headers, and how
@@ -42,9 +47,11 @@ pub struct ServeOptions {
     pub header_timeout: Duration,
     /// The longest a client may take to send a request's body.
     pub body_timeout: Duration,
-    /// The most requests handled at once; past it a request is answered
-    /// `503` with `Retry-After`, so memory stays bounded by about
-    /// `max_in_flight × max_body`.
+    /// The most requests handled at once, counted once a request's body is
+    /// in (a client slow to send it holds no slot); past it a request is
+    /// answered `503` with `Retry-After`. The bodies being read or handled
+    /// hold at most `max_in_flight × max_body` bytes between them, taken as
+    /// they arrive, so memory stays bounded by about that.
     pub max_in_flight: usize,
     /// How long the requests in flight may take to finish once a stop is
     /// asked for; connections still open then are closed.
@@ -58,6 +65,7 @@ impl Default for ServeOptions {
             timeout: Duration::from_secs(30),
             allowed_origins: vec!["eventgrid.azure.net".to_owned()],
             token: None,
+            oidc: Vec::new(),
             max_headers: 100,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),

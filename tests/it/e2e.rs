@@ -8,6 +8,7 @@
 mod delivery;
 mod examples;
 mod functions;
+mod functions_trust;
 mod harness;
 mod http_events;
 mod in_process;
@@ -18,8 +19,10 @@ mod platform_lifecycle;
 mod routes;
 mod runtime_api;
 mod serve;
+mod serve_auth;
 mod serve_clouds;
 mod serve_limits;
+mod serve_trust;
 mod streaming;
 
 /// `.venv/bin`, with the tools the tests need, for the other areas too.

@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 use super::harness::{exchange, exit_within, flask, listening_port, Process};
 
 /// `ceh serve ARGS…` on 127.0.0.1:0, its stderr kept in a file the test reads.
-struct Server {
-    process: Process,
-    port: u16,
+pub(super) struct Server {
+    pub(super) process: Process,
+    pub(super) port: u16,
     log: tempfile::NamedTempFile,
 }
 
-fn start(args: &[&str]) -> Server {
+pub(super) fn start(args: &[&str]) -> Server {
     start_under(None, args)
 }
 
@@ -54,12 +54,12 @@ fn start_under(open_files: Option<u32>, args: &[&str]) -> Server {
 }
 
 impl Server {
-    fn log(&self) -> String {
+    pub(super) fn log(&self) -> String {
         std::fs::read_to_string(self.log.path()).unwrap()
     }
 
     /// A connection that has sent `head` and then says nothing more.
-    fn stalled(&self, head: &str) -> TcpStream {
+    pub(super) fn stalled(&self, head: &str) -> TcpStream {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         stream.write_all(head.as_bytes()).unwrap();
         stream

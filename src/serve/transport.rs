@@ -1,0 +1,82 @@
+//! What an HTTP endpoint anyone may reach can legitimately carry: the events
+//! a broker or a webhook delivers (CloudEvents, Pub/Sub push, Event Grid,
+//! S3 or EventBridge JSON…), not the invocations only a cloud makes itself.
+//!
+//! Two kinds of rule are refused, whoever wrote them, by what their route is:
+//! - an HTTP event (`kind = "http"`: API Gateway, ALB, VPC Lattice, function
+//!   URL, WebSocket): its request context (authorizer claims, source IP)
+//!   becomes `ceh-request-context` and `X-Forwarded-For`, which only its
+//!   source vouches for, on Lambda; behind `ceh serve` a client writes it;
+//! - a CloudFormation custom resource (`reply = "cloudformation"`): its result
+//!   is sent to the `ResponseURL` the event names, so a client could make ceh
+//!   send requests anywhere.
+//!
+//! And a subscription handshake (`reply = "answer"`, Event Grid's validation
+//! event) with events after it is refused: ceh answers the handshake itself,
+//! and the events after it would be acknowledged without reaching the app.
+
+use bytes::Bytes;
+use serde_json::value::RawValue;
+
+use crate::cloudevent::{validate, InvalidCloudEvent};
+use crate::event::Event;
+use crate::handler::Handler;
+use crate::rule::{EventReply, Route};
+
+/// Why `ceh serve` does not take `event`, naming the rule it matched; `None`
+/// when it does (or when it matches no rule: the way to the app says so).
+pub(super) fn refusal(handler: &Handler, event: &Event) -> Option<String> {
+    // The rule `explain` would pick, without building the requests it would send.
+    let found = handler.config().rules().classify(event).ok()?;
+    let rule = found.rule();
+    let why = match rule.route() {
+        Route::Http(format) => format!(
+            "a {format} event's request context (authorizer claims, source IP) is vouched for only by its source invoking a Lambda function, and here any client writes it; send the HTTP request itself to the app"
+        ),
+        Route::Event {
+            reply: EventReply::CloudFormation,
+            ..
+        } => "a CloudFormation custom resource's result goes to the ResponseURL the event names, which only CloudFormation invoking a Lambda function may choose".to_owned(),
+        Route::Event {
+            reply: EventReply::Answer(_),
+            ..
+        } => {
+            let more = items(event)?.checked_sub(1).filter(|more| *more > 0)?;
+            format!("a subscription handshake comes alone, and this delivery has {more} more events after it, which ceh would acknowledge without the app seeing them; send them in a delivery of their own")
+        }
+        _ => return None,
+    };
+    Some(format!(
+        "rule `{}`: ceh serve does not take this event: {why}",
+        rule.name()
+    ))
+}
+
+/// How many items `event` has, when it is a JSON array.
+fn items(event: &Event) -> Option<usize> {
+    serde_json::from_slice::<Vec<&RawValue>>(event.bytes())
+        .ok()
+        .map(|items| items.len())
+}
+
+/// Checks that `item` of a CloudEvents batch is a CloudEvent in the
+/// structured JSON format; the error says why not.
+pub(super) fn cloudevent(item: &Bytes) -> Result<(), String> {
+    let json: serde_json::Value =
+        serde_json::from_slice(item).map_err(|_| "it is not valid JSON".to_owned())?;
+    validate(&json).map_err(|e| e.to_string())
+}
+
+/// Checks that a body sent as one structured CloudEvent claims to be one: a
+/// JSON object with a `specversion`. What else a CloudEvent needs is checked
+/// by the rule that takes it, whose error names the rule.
+pub(super) fn claims_cloudevent(body: &Bytes) -> Result<(), String> {
+    let json: serde_json::Value =
+        serde_json::from_slice(body).map_err(|_| "it is not valid JSON".to_owned())?;
+    match validate(&json) {
+        Err(err @ (InvalidCloudEvent::NotObject | InvalidCloudEvent::Missing("specversion"))) => {
+            Err(err.to_string())
+        }
+        _ => Ok(()),
+    }
+}
