@@ -5,7 +5,9 @@
 //! The tools are installed by `.ci/install-tools` the first time a test needs
 //! them; a failed install fails the tests, it never skips them.
 
+mod esm;
 mod examples;
+mod faultrun;
 mod functions;
 mod harness;
 mod http_events;

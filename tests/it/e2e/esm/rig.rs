@@ -1,0 +1,135 @@
+//! The environment the fault run invokes: the runtime-API emulator, `ceh
+//! lambda` and the app, with the app started again when it dies and the
+//! environment frozen and thawed between invocations, as Lambda does
+//! ("Understanding the Lambda execution environment lifecycle",
+//! <https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html>).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use super::app::{signal, App, Faults};
+use super::{Rng, Verdict};
+use crate::e2e::harness::{ceh_lambda, free_port, Emulator, Process};
+
+/// ceh's `CEH_APP_TIMEOUT_MS`; the app's hangs last longer.
+const APP_TIMEOUT_MS: u64 = 400;
+
+/// ceh and the app, frozen, thawed and restarted at random between invocations.
+pub struct Rig {
+    emulator: Emulator,
+    /// `ceh lambda`.
+    pub ceh: Process,
+    /// The app ceh forwards to.
+    pub app: App,
+    rng: Rng,
+    freeze_rate: f64,
+    /// Invocations left before a dead app is started again.
+    down_for: Option<u64>,
+    /// Invocations so far.
+    pub invocations: u64,
+    /// Freezes so far.
+    pub freezes: u64,
+    /// Times the app was started again.
+    pub restarts: u64,
+    /// Records delivered, and reported failed, in the first invocation after a thaw.
+    pub after_thaw: (usize, usize),
+    thawed: bool,
+    _config: tempfile::NamedTempFile,
+}
+
+impl Rig {
+    /// Starts the emulator, the app and `ceh lambda` with the configuration
+    /// file `config`; a freeze comes before an invocation at `freeze_rate`.
+    pub fn start(seed: u64, config: &str, freeze_rate: f64) -> Self {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), config).unwrap();
+        let emulator = Emulator::start();
+        let app = App::start(free_port(), seed, Faults::default());
+        let mut ceh = ceh_lambda(
+            &emulator,
+            &[
+                ("APP", format!("http://127.0.0.1:{}", app.port())),
+                ("CEH_CONFIG", file.path().display().to_string()),
+                ("CEH_APP_TIMEOUT_MS", APP_TIMEOUT_MS.to_string()),
+            ],
+            &[],
+        );
+        // Read what ceh logs, so that a log line per failed record never fills the pipe.
+        let mut stderr = ceh.0.stderr.take().unwrap();
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        Self {
+            emulator,
+            ceh,
+            app,
+            rng: Rng::new(seed),
+            freeze_rate,
+            down_for: None,
+            invocations: 0,
+            freezes: 0,
+            restarts: 0,
+            after_thaw: (0, 0),
+            thawed: false,
+            _config: file,
+        }
+    }
+
+    /// Invokes the function with a batch of `ids`, as the mapping does, and
+    /// reads the reply; also the ids the app answered 2xx meanwhile.
+    pub fn invoke(&mut self, event: &[u8], ids: &[&str]) -> (Verdict, HashSet<String>) {
+        if self.rng.chance(self.freeze_rate) {
+            self.freeze();
+        }
+        let (status, body) = self.emulator.invoke_raw(event);
+        self.invocations += 1;
+        let answered = self.app.answered_since();
+        let verdict = Verdict::read(status, &body, ids);
+        if std::mem::take(&mut self.thawed) {
+            let failed = match &verdict {
+                Verdict::Success => 0,
+                Verdict::Failed(failed) => failed.len(),
+                Verdict::CompleteFailure => ids.len(),
+            };
+            self.after_thaw.0 += ids.len();
+            self.after_thaw.1 += failed;
+        }
+        self.tend_the_app();
+        (verdict, answered)
+    }
+
+    /// Stops ceh and the app past the app's keep-alive, then lets them go on,
+    /// in a random order: the connections ceh pooled are closed by the app.
+    fn freeze(&mut self) {
+        let ceh = self.ceh.0.id();
+        let app = self.app.pid();
+        for pid in [Some(ceh), app].into_iter().flatten() {
+            signal(pid, "STOP");
+        }
+        std::thread::sleep(self.app.keep_alive() + Duration::from_millis(300));
+        let order = if self.rng.chance(0.5) {
+            [Some(ceh), app]
+        } else {
+            [app, Some(ceh)]
+        };
+        for pid in order.into_iter().flatten() {
+            signal(pid, "CONT");
+        }
+        self.freezes += 1;
+        self.thawed = true;
+    }
+
+    /// Starts a dead app again, after 0 to 2 invocations that find it down.
+    fn tend_the_app(&mut self) {
+        if self.down_for.is_none() && self.app.has_died() {
+            self.down_for = Some(self.rng.below(3));
+        }
+        match self.down_for {
+            Some(0) => {
+                self.app.restart();
+                self.restarts += 1;
+                self.down_for = None;
+            }
+            Some(n) => self.down_for = Some(n - 1),
+            None => {}
+        }
+    }
+}
