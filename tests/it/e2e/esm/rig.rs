@@ -9,10 +9,13 @@ use std::time::Duration;
 
 use super::app::{signal, App, Faults};
 use super::{Rng, Verdict};
-use crate::e2e::harness::{ceh_lambda, free_port, Emulator, Process};
+use crate::e2e::harness::{ceh_lambda, exchange, free_port, Emulator, Process};
 
 /// ceh's `CEH_APP_TIMEOUT_MS`; the app's hangs last longer.
 const APP_TIMEOUT_MS: u64 = 400;
+/// The longest an invocation may take: a Kinesis batch of 20 records, each
+/// timing out, takes 8 s.
+const INVOCATION_LIMIT: Duration = Duration::from_secs(60);
 
 /// ceh and the app, frozen, thawed and restarted at random between invocations.
 pub struct Rig {
@@ -79,7 +82,7 @@ impl Rig {
         if self.rng.chance(self.freeze_rate) {
             self.freeze();
         }
-        let (status, body) = self.emulator.invoke_raw(event);
+        let (status, body) = self.invoke_within(event, INVOCATION_LIMIT);
         self.invocations += 1;
         let answered = self.app.answered_since();
         let verdict = Verdict::read(status, &body, ids);
@@ -94,6 +97,20 @@ impl Rig {
         }
         self.tend_the_app();
         (verdict, answered)
+    }
+
+    /// The emulator's answer to `event`, or a failed test if it takes longer
+    /// than `limit`: a stuck invocation must not hang the run.
+    fn invoke_within(&self, event: &[u8], limit: Duration) -> (u16, String) {
+        let (port, event) = (self.emulator.port, event.to_vec());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let path = "/2015-03-31/functions/_/invocations";
+            let (status, _, body) = exchange(port, "POST", path, &[], &event);
+            let _ = tx.send((status, body));
+        });
+        rx.recv_timeout(limit)
+            .unwrap_or_else(|e| panic!("invocation {}: {e}", self.invocations + 1))
     }
 
     /// Stops ceh and the app past the app's keep-alive, then lets them go on,
