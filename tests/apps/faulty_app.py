@@ -1,10 +1,11 @@
 """An app that fails at random, for ceh's fault run (tests/it/e2e/faultrun.rs).
 
 Every POST is a batch record from ceh, named by its `ceh-record-id` header.
-The app answers it, at random:
+The app writes `arrived ID` to the ledger file as the request arrives, and
+answers it, at random:
 
-- 2xx: it first appends the record id to the ledger file, one line, then
-  answers 200 (so a line in the ledger means the app accepted the record);
+- 2xx: it first writes `2xx ID` to the ledger, then answers 200 (so such a
+  line means the app accepted the record);
 - 500 or 404;
 - hang: it waits `--hang-seconds` (longer than ceh's CEH_APP_TIMEOUT_MS), then
   answers 503 if anyone is still listening;
@@ -97,11 +98,12 @@ def main():
             if record_id is None:
                 self.answer(400, "no ceh-record-id header")
                 return
+            # One write of one line to a file opened for appending: the line
+            # is whole, and in the file before ceh hears the answer.
+            os.write(ledger, f"arrived {record_id}\n".encode())
             outcome = draw(record_id)
             if outcome == "200":
-                # One write of one line to a file opened for appending: the
-                # line is whole, and in the file before ceh hears the 200.
-                os.write(ledger, (record_id + "\n").encode())
+                os.write(ledger, f"2xx {record_id}\n".encode())
                 self.answer(200, "ok")
             elif outcome == "hang":
                 time.sleep(args.hang_seconds)

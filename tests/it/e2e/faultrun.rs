@@ -107,13 +107,15 @@ fn sqs_and_stream_lose_nothing() {
         run.stream.line(&run.stream_answers)
     );
     println!(
-        "fault run: {} invocations in {:.0?}, {} freezes (after a thaw {} of {} records failed), {} restarts of the app",
+        "fault run: {} invocations in {:.0?}, {} freezes (after a thaw {} of {} records failed), {} restarts of the app, {} records failed before reaching it ({} after a thaw)",
         rig.invocations,
         started.elapsed(),
         rig.freezes,
         rig.after_thaw.1,
         rig.after_thaw.0,
-        rig.restarts
+        rig.restarts,
+        rig.unsent.0,
+        rig.unsent.1
     );
     println!("fault run: {}", total.line(&answers));
     assert!(

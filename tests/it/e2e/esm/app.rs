@@ -1,5 +1,6 @@
 //! The fault run's app (tests/apps/faulty_app.py), started again on its port
-//! when it dies, and the ledger where it lists every record it answered 2xx.
+//! when it dies, and the ledger where it lists every record that reached it
+//! and every one it answered 2xx.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Seek, SeekFrom};
@@ -27,6 +28,15 @@ impl Default for Faults {
             keep_alive: Duration::from_secs(1),
         }
     }
+}
+
+/// Lines of the app's ledger.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    /// Records whose request reached the app.
+    pub arrived: HashSet<String>,
+    /// Records the app answered 2xx.
+    pub answered: HashSet<String>,
 }
 
 /// The app on a fixed port, and what its ledger said so far.
@@ -112,8 +122,9 @@ impl App {
         exited
     }
 
-    /// The records the app answered 2xx since the last call (its new ledger lines).
-    pub fn answered_since(&mut self) -> HashSet<String> {
+    /// What the ledger says since the last call: the records that reached
+    /// the app, and those it answered 2xx.
+    pub fn ledger_since(&mut self) -> Ledger {
         let mut file = std::fs::File::open(self.ledger.path()).unwrap();
         file.seek(SeekFrom::Start(self.read)).unwrap();
         let mut text = String::new();
@@ -121,17 +132,25 @@ impl App {
         // Only whole lines: a line being written is read next time.
         let whole = text.rfind('\n').map_or(0, |end| end + 1);
         self.read += whole as u64;
-        let mut answered = HashSet::new();
-        for id in text[..whole].lines() {
-            *self.answers.entry(id.to_owned()).or_default() += 1;
-            answered.insert(id.to_owned());
+        let mut ledger = Ledger::default();
+        for line in text[..whole].lines() {
+            match line.split_once(' ') {
+                Some(("arrived", id)) => {
+                    ledger.arrived.insert(id.to_owned());
+                }
+                Some(("2xx", id)) => {
+                    *self.answers.entry(id.to_owned()).or_default() += 1;
+                    ledger.answered.insert(id.to_owned());
+                }
+                _ => panic!("not a ledger line: {line:?}"),
+            }
         }
-        answered
+        ledger
     }
 
     /// How many times the app answered each record 2xx, since the last call.
     pub fn take_answers(&mut self) -> HashMap<String, u32> {
-        self.answered_since();
+        self.ledger_since();
         std::mem::take(&mut self.answers)
     }
 }

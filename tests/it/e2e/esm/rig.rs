@@ -36,6 +36,9 @@ pub struct Rig {
     pub restarts: u64,
     /// Records delivered, and reported failed, in the first invocation after a thaw.
     pub after_thaw: (usize, usize),
+    /// Records that failed without reaching the app while it was up (a
+    /// pooled connection found closed), in all and right after a thaw.
+    pub unsent: (usize, usize),
     thawed: bool,
     _config: tempfile::NamedTempFile,
 }
@@ -71,6 +74,7 @@ impl Rig {
             freezes: 0,
             restarts: 0,
             after_thaw: (0, 0),
+            unsent: (0, 0),
             thawed: false,
             _config: file,
         }
@@ -82,21 +86,32 @@ impl Rig {
         if self.rng.chance(self.freeze_rate) {
             self.freeze();
         }
+        let app_was_up = self.app.pid().is_some();
         let (status, body) = self.invoke_within(event, INVOCATION_LIMIT);
         self.invocations += 1;
-        let answered = self.app.answered_since();
+        let ledger = self.app.ledger_since();
         let verdict = Verdict::read(status, &body, ids);
-        if std::mem::take(&mut self.thawed) {
-            let failed = match &verdict {
-                Verdict::Success => 0,
-                Verdict::Failed(failed) => failed.len(),
-                Verdict::CompleteFailure => ids.len(),
-            };
+        let failed: Vec<&str> = match &verdict {
+            Verdict::Success => vec![],
+            Verdict::Failed(failed) => failed.iter().map(String::as_str).collect(),
+            Verdict::CompleteFailure => ids.to_vec(),
+        };
+        let thawed = std::mem::take(&mut self.thawed);
+        if thawed {
             self.after_thaw.0 += ids.len();
-            self.after_thaw.1 += failed;
+            self.after_thaw.1 += failed.len();
         }
-        self.tend_the_app();
-        (verdict, answered)
+        // With the app up throughout, a record that failed without reaching
+        // it met a connection that was already closed.
+        if !self.tend_the_app() && app_was_up {
+            let unsent = failed
+                .iter()
+                .filter(|id| !ledger.arrived.contains(**id))
+                .count();
+            self.unsent.0 += unsent;
+            self.unsent.1 += if thawed { unsent } else { 0 };
+        }
+        (verdict, ledger.answered)
     }
 
     /// The emulator's answer to `event`, or a failed test if it takes longer
@@ -113,15 +128,20 @@ impl Rig {
             .unwrap_or_else(|e| panic!("invocation {}: {e}", self.invocations + 1))
     }
 
-    /// Stops ceh and the app past the app's keep-alive, then lets them go on,
-    /// in a random order: the connections ceh pooled are closed by the app.
+    /// Stops ceh and the app for about the app's keep-alive, then lets them
+    /// go on, in a random order: the app closes the connections ceh pooled
+    /// at the thaw or just after it, as ceh takes them for the next invocation.
     fn freeze(&mut self) {
         let ceh = self.ceh.0.id();
         let app = self.app.pid();
         for pid in [Some(ceh), app].into_iter().flatten() {
             signal(pid, "STOP");
         }
-        std::thread::sleep(self.app.keep_alive() + Duration::from_millis(300));
+        // From 50 ms short of the keep-alive to 300 ms past it: a freeze
+        // well past it alone lets ceh see the connections closed in time.
+        let pause = self.app.keep_alive() - Duration::from_millis(50)
+            + Duration::from_millis(self.rng.below(350));
+        std::thread::sleep(pause);
         let order = if self.rng.chance(0.5) {
             [Some(ceh), app]
         } else {
@@ -134,8 +154,9 @@ impl Rig {
         self.thawed = true;
     }
 
-    /// Starts a dead app again, after 0 to 2 invocations that find it down.
-    fn tend_the_app(&mut self) {
+    /// Starts a dead app again, after 0 to 2 invocations that find it down;
+    /// true if it is down or has just been started again.
+    fn tend_the_app(&mut self) -> bool {
         if self.down_for.is_none() && self.app.has_died() {
             self.down_for = Some(self.rng.below(3));
         }
@@ -144,9 +165,13 @@ impl Rig {
                 self.app.restart();
                 self.restarts += 1;
                 self.down_for = None;
+                true
             }
-            Some(n) => self.down_for = Some(n - 1),
-            None => {}
+            Some(n) => {
+                self.down_for = Some(n - 1);
+                true
+            }
+            None => false,
         }
     }
 }
