@@ -67,6 +67,7 @@ fn run(rig: &mut Rig, sqs_messages: usize, stream_records: usize, seed: u64) -> 
     }
 }
 
+/// A number from the environment, `default` when it is not set.
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name).map_or(default, |v| {
         v.parse()
@@ -90,24 +91,17 @@ fn sqs_and_stream_lose_nothing() {
     let run = run(&mut rig, sqs_messages, messages - sqs_messages, seed);
 
     let mut total = Tally::default();
+    total.add(&run.sqs);
+    total.add(&run.stream);
     let mut answers = run.sqs_answers.clone();
     answers.extend(run.stream_answers.clone());
-    for tally in [&run.sqs, &run.stream] {
-        total.sent += tally.sent;
-        total.acknowledged += tally.acknowledged;
-        total.redelivered += tally.redelivered;
-        total.dead_lettered += tally.dead_lettered;
-        total
-            .acknowledged_unanswered
-            .extend(tally.acknowledged_unanswered.iter().cloned());
-    }
     println!("fault run, SQS: {}", run.sqs.line(&run.sqs_answers));
     println!(
         "fault run, Kinesis: {}",
         run.stream.line(&run.stream_answers)
     );
     println!(
-        "fault run: {} invocations in {:.0?}, {} freezes (after a thaw {} of {} records failed), {} restarts of the app, {} records failed before reaching it ({} after a thaw)",
+        "fault run: {} invocations in {:.0?}, {} freezes (after a thaw {} of {} records failed), {} restarts of the app; records that failed before reaching it: {} ({} after a thaw)",
         rig.invocations,
         started.elapsed(),
         rig.freezes,

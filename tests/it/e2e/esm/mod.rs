@@ -104,6 +104,16 @@ impl Tally {
         }
     }
 
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &Tally) {
+        self.sent += other.sent;
+        self.acknowledged += other.acknowledged;
+        self.redelivered += other.redelivered;
+        self.dead_lettered += other.dead_lettered;
+        self.acknowledged_unanswered
+            .extend(other.acknowledged_unanswered.iter().cloned());
+    }
+
     /// Messages neither acknowledged after a 2xx nor dead-lettered: the ones
     /// acknowledged without a 2xx and the ones never settled.
     pub fn lost(&self) -> u64 {
