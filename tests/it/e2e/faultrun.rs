@@ -131,7 +131,7 @@ fn the_ledger_counts_an_acknowledged_404_as_lost() {
     // acknowledges the app's 404s, and the run must see each as lost.
     let config = "[reply]\nreport_item_failures = true\nfailure_status = [\"5xx\"]\n";
     let mut rig = Rig::start(DEFAULT_SEED, config, 0.0);
-    let run = run(&mut rig, 100, 100, DEFAULT_SEED);
+    let run = run(&mut rig, 200, 100, DEFAULT_SEED);
     for (tally, answers) in [
         (&run.sqs, &run.sqs_answers),
         (&run.stream, &run.stream_answers),
