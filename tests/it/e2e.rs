@@ -6,7 +6,9 @@
 //! them; a failed install fails the tests, it never skips them.
 
 mod delivery;
+mod esm;
 mod examples;
+mod faultrun;
 mod functions;
 mod functions_trust;
 mod harness;
