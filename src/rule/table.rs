@@ -1,5 +1,7 @@
 //! The ordered table of compiled rules, and the fallback.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use serde_json::Value;
 
@@ -7,6 +9,7 @@ use super::compiled::Rule;
 use super::dispatch;
 use super::needs::Needs;
 use super::prune::prune;
+use super::reserved::ReservedRoutes;
 use crate::event::{Event, EventError, ViewSlot};
 
 /// The ordered, compiled rules, and the fallback for events no rule matches.
@@ -29,7 +32,17 @@ pub struct RuleTable {
 
 impl RuleTable {
     /// A table of `rules`, tried in order, and the fallback (`None`: reject).
-    pub(crate) fn new(rules: Vec<Rule>, fallback: Option<Rule>) -> Self {
+    pub(crate) fn new(mut rules: Vec<Rule>, fallback: Option<Rule>) -> Self {
+        // Every templated event path is checked against the routes the
+        // table reserves; a table that reserves none checks nothing.
+        let reserved = Arc::new(ReservedRoutes::of(rules.iter().chain(&fallback)));
+        if !reserved.is_empty() {
+            for rule in &mut rules {
+                if rule.path().is_some_and(|path| !path.is_static()) {
+                    rule.reserved = Some(Arc::clone(&reserved));
+                }
+            }
+        }
         let dispatch = dispatch::Dispatch::new(&rules);
         let needs = Needs::of(&rules, fallback.as_ref());
         Self {

@@ -13,6 +13,7 @@ mod man;
 mod passthrough;
 mod plan;
 mod replies;
+mod reserved;
 mod rules;
 mod sample;
 mod synthesize;
