@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use http::{HeaderValue, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 
 use crate::classify::Match;
 use crate::config::Config;
@@ -16,7 +16,9 @@ use crate::event::Event;
 use crate::headers::{METADATA_HEADER, RECORD_GROUP_HEADER, RECORD_ID_HEADER, RECORD_INDEX_HEADER};
 use crate::passthrough::{self, HttpFormat, ReplyShape};
 use crate::rule::{BatchSpec, Body, EventReply, Record, Route, Rule};
-use crate::synthesize::{check_path, synthesize, synthesize_with_body, SynthesizeError};
+use crate::synthesize::{
+    check_headers, check_path, synthesize, synthesize_with_body, SynthesizeError,
+};
 
 /// What an event becomes: the rule it matched, and the requests the app
 /// receives (none for a warm-up ping or a refused HTTP event).
@@ -182,6 +184,7 @@ fn single(
     {
         request.headers_mut().insert(METADATA_HEADER, value);
     }
+    check_headers(rule, request.headers())?;
     Ok(request)
 }
 
@@ -313,6 +316,7 @@ impl Batch<'_, '_> {
         if let Some(group) = record.group {
             headers.insert(RECORD_GROUP_HEADER, header_value(group));
         }
+        check_headers(rule, request.headers())?;
         Ok(request)
     }
 
@@ -325,7 +329,22 @@ impl Batch<'_, '_> {
             spec.extract(record.json, body)
                 .ok_or_else(|| no_body(self.rule))?;
         }
-        Ok(())
+        // What a record's own headers can carry, checked before the app is called;
+        // a request too large for any other reason fails its record when it is built.
+        let mut headers = HeaderMap::new();
+        if let Some(id) = record.id {
+            headers.insert(RECORD_ID_HEADER, header_value(id));
+        }
+        if let Some(group) = record.group {
+            headers.insert(RECORD_GROUP_HEADER, header_value(group));
+        }
+        let metadata = self.rule.metadata.as_ref();
+        if let Some(value) =
+            metadata.and_then(|spec| spec.header(self.event.json(), Some(record.index)))
+        {
+            headers.insert(METADATA_HEADER, value);
+        }
+        check_headers(self.rule, &headers)
     }
 
     /// The record's values for the rule's path.

@@ -12,7 +12,7 @@ use crate::cloudevent::Mode;
 use crate::config::environment::{Environment, Settings};
 use crate::escape::{header_value, push_segments, route_key};
 use crate::event::Event;
-use crate::headers::RULE_HEADER;
+use crate::headers::{MAX_HEADERS_BYTES, MAX_HEADER_VALUE_BYTES, RULE_HEADER};
 use crate::passthrough::HttpFormat;
 use crate::rule::{Owner, Part, Route, Rule};
 use crate::shown::shown;
@@ -79,6 +79,32 @@ pub enum SynthesizeError {
         route: String,
         /// The rule the route belongs to.
         owner: String,
+    },
+    /// A header ceh built from event data, or all of the request's headers
+    /// together, would be longer than an app server takes (it would answer 431).
+    #[error("rule `{rule}`: the header {header} would be {size} bytes, over the limit of {limit}; the event is refused rather than sent to be refused by the app's server")]
+    HeaderTooLarge {
+        /// The rule that matched.
+        rule: String,
+        /// The header's name, or `all headers` for their sum.
+        header: String,
+        /// Its size in bytes.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The path the event's values make is longer than an app server takes
+    /// (it would answer 414).
+    #[error("rule `{rule}`: the path the event's values make for {path} would be {size} bytes, over the limit of {limit}; the event is refused")]
+    PathTooLong {
+        /// The rule that matched.
+        rule: String,
+        /// The path template.
+        path: String,
+        /// The path's size in bytes (without the base path and query).
+        size: usize,
+        /// The limit.
+        limit: usize,
     },
     /// The rule's `body` query selects nothing in the event (or record).
     #[error(
@@ -198,6 +224,38 @@ pub(crate) fn synthesize_with_body(
     Ok(request)
 }
 
+/// The most bytes of the path a rule's template and the event's values make
+/// (the base path and query, which the configuration sets, not counted):
+/// IIS takes 4 KiB of URL, and common servers 8 KiB of request line.
+pub(crate) const MAX_PATH_BYTES: usize = 2048;
+
+/// Whether a request's headers fit what app servers take: each value at most
+/// [`MAX_HEADER_VALUE_BYTES`], all of them at most [`MAX_HEADERS_BYTES`].
+pub(crate) fn check_headers(rule: &Rule, headers: &HeaderMap) -> Result<(), SynthesizeError> {
+    let too_large = |header: String, size: usize, limit: usize| SynthesizeError::HeaderTooLarge {
+        rule: rule.name().to_owned(),
+        header,
+        size,
+        limit,
+    };
+    let mut total = 0;
+    for (name, value) in headers {
+        if value.len() > MAX_HEADER_VALUE_BYTES {
+            return Err(too_large(
+                name.to_string(),
+                value.len(),
+                MAX_HEADER_VALUE_BYTES,
+            ));
+        }
+        // `name: value` and its line end.
+        total += name.as_str().len() + value.len() + 4;
+    }
+    if total > MAX_HEADERS_BYTES {
+        return Err(too_large("all headers".to_owned(), total, MAX_HEADERS_BYTES));
+    }
+    Ok(())
+}
+
 /// Whether a matched event (or batch record) can become a request: its path
 /// renders, every value in it a string that stays within its segments. What
 /// [`synthesize_with_body`] would refuse, found without building the request.
@@ -248,6 +306,15 @@ fn path_and_query(
                 })?;
             }
         }
+    }
+    let made = path_and_query.len() - base;
+    if made > MAX_PATH_BYTES {
+        return Err(SynthesizeError::PathTooLong {
+            rule: rule.name().to_owned(),
+            path: path.to_string(),
+            size: made,
+            limit: MAX_PATH_BYTES,
+        });
     }
     if let Some(owner) = reserved_by(rule, &path_and_query, environment) {
         let value = found.values().join(", ");
