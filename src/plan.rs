@@ -15,7 +15,7 @@ use crate::escape::header_value;
 use crate::event::Event;
 use crate::headers::{METADATA_HEADER, RECORD_GROUP_HEADER, RECORD_ID_HEADER, RECORD_INDEX_HEADER};
 use crate::passthrough::{self, HttpFormat, ReplyShape};
-use crate::rule::{BatchSpec, Body, EventReply, Record, Route, Rule};
+use crate::rule::{budget, metered, BatchSpec, Body, EventReply, Overrun, Record, Route, Rule};
 use crate::synthesize::{
     check_headers, check_path, synthesize, synthesize_with_body, SynthesizeError,
 };
@@ -131,11 +131,36 @@ impl<'h, 'e> Plan<'h, 'e> {
     }
 }
 
-/// Classifies `event` against `config`'s rules and builds what the app receives.
+/// Classifies `event` against `config`'s rules and builds what the app
+/// receives, the queries of every rule tried sharing the event's work budget.
 pub(crate) fn plan<'h, 'e>(
     config: &'h Config,
     event: &'e Event,
 ) -> Result<Plan<'h, 'e>, HandleError> {
+    let limit = budget(event.bytes().len());
+    let (planned, overrun) = metered(limit, || unmetered(config, event));
+    match overrun {
+        None => planned,
+        Some(overrun) => Err(too_costly(overrun, planned.ok().map(|p| p.rule), limit).into()),
+    }
+}
+
+/// The refusal of an event one of whose queries ran out of its budget.
+fn too_costly(overrun: Overrun, matched: Option<&Rule>, limit: u64) -> SynthesizeError {
+    let rule = overrun
+        .rule
+        .map(String::from)
+        .or_else(|| matched.map(|rule| rule.name().to_owned()))
+        .unwrap_or_default();
+    SynthesizeError::TooCostly {
+        rule,
+        query: overrun.query.into(),
+        limit,
+    }
+}
+
+/// [`plan`], without the budget.
+fn unmetered<'h, 'e>(config: &'h Config, event: &'e Event) -> Result<Plan<'h, 'e>, HandleError> {
     let found = config.rules().classify(event)?;
     let rule = found.rule();
     let action = match rule.route() {
@@ -282,7 +307,13 @@ impl Batch<'_, '_> {
     pub(crate) fn request(&self, index: usize) -> Option<Result<Request<Bytes>, SynthesizeError>> {
         let record = self.records.get(index)?;
         let body = self.bodies.get(index)?.clone();
-        Some(self.request_for(record, body))
+        // Built when it is sent, outside the plan: on a budget of its own.
+        let limit = budget(body.len());
+        let (request, overrun) = metered(limit, || self.request_for(record, body));
+        Some(match overrun {
+            None => request,
+            Some(overrun) => Err(too_costly(overrun, Some(self.rule), limit)),
+        })
     }
 
     fn request_for(

@@ -65,12 +65,10 @@ pub enum SynthesizeError {
     /// The path a value makes is, as a server may read it (in another case,
     /// with other slashes, percent-encoded, with a `;` parameter…), the route
     /// of another rule: the event would pose as that rule's events.
-    #[error("rule `{rule}`: the value \"{value}\" for the path {path} makes {made}, which a server may read as {route}, the route of rule `{owner}`; event routes belong to their rules, so the event is refused")]
+    #[error("rule `{rule}`: the value \"{value}\" makes the path {made}, which a server may read as {route}, the route of rule `{owner}`; event routes belong to their rules, so the event is refused")]
     ReservedRoute {
         /// The rule that matched.
         rule: String,
-        /// The path template.
-        path: String,
         /// The value (each placeholder's, comma-separated), escaped and cut short.
         value: String,
         /// The path the value made, escaped and cut short.
@@ -105,6 +103,17 @@ pub enum SynthesizeError {
         size: usize,
         /// The limit.
         limit: usize,
+    },
+    /// Evaluating a rule's JSONPath query on the event took more work than
+    /// an event may cost (its nodes visited, filters included).
+    #[error("rule `{rule}`: evaluating the JSONPath {query} on this event took more than the {limit} steps of work an event of its size may cost; the event is refused (write the query with fewer wildcards, filters and slices, or test it with `ceh explain`)")]
+    TooCostly {
+        /// The rule the query was evaluated for.
+        rule: String,
+        /// The query, as written.
+        query: String,
+        /// The event's work budget.
+        limit: u64,
     },
     /// The rule's `body` query selects nothing in the event (or record).
     #[error(
@@ -251,7 +260,11 @@ pub(crate) fn check_headers(rule: &Rule, headers: &HeaderMap) -> Result<(), Synt
         total += name.as_str().len() + value.len() + 4;
     }
     if total > MAX_HEADERS_BYTES {
-        return Err(too_large("all headers".to_owned(), total, MAX_HEADERS_BYTES));
+        return Err(too_large(
+            "all headers".to_owned(),
+            total,
+            MAX_HEADERS_BYTES,
+        ));
     }
     Ok(())
 }
@@ -320,7 +333,6 @@ fn path_and_query(
         let value = found.values().join(", ");
         return Err(SynthesizeError::ReservedRoute {
             rule: rule.name().to_owned(),
-            path: path.to_string(),
             value: shown(&value, 80),
             made: shown(&path_and_query[base..], 80),
             route: owner.route.to_string(),

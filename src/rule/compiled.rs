@@ -293,6 +293,9 @@ impl Rule {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn matches(&self, json: &serde_json::Value) -> bool {
-        self.predicates.iter().all(|p| p.holds(json))
+        let holds = self.predicates.iter().all(|p| p.holds(json));
+        // A query that ran out of the event's work budget was this rule's.
+        super::eval::blame(&self.name);
+        holds
     }
 }

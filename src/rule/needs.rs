@@ -49,7 +49,7 @@ impl Need {
     }
 
     /// Adds what `other` keeps.
-    fn merge(&mut self, other: Need) {
+    pub(super) fn merge(&mut self, other: Need) {
         match (&mut *self, other) {
             (Need::All, _) | (_, Need::Shallow) => {}
             (_, Need::All) => *self = Need::All,
@@ -101,11 +101,12 @@ impl Need {
         }
     }
 
-    /// What keeping `leaf` at the end of `query` needs; everything, for a
-    /// query that needs the general evaluator (a filter can look anywhere).
+    /// What keeping `leaf` at the end of `query` needs, filters' reads included.
     fn of_query(query: &Query, leaf: Need) -> Need {
         let Some(steps) = query.steps() else {
-            return Need::All;
+            return query
+                .program()
+                .map_or(Need::All, |program| program.need(leaf));
         };
         steps.iter().rev().fold(leaf, |inner, step| {
             let mut members = Members::default();
@@ -153,7 +154,7 @@ impl Names {
     }
 
     /// The need of `name`, added as [`Need::Shallow`] if new.
-    fn entry(&mut self, name: Box<str>) -> &mut Need {
+    pub(super) fn entry(&mut self, name: Box<str>) -> &mut Need {
         let at = match self.0.binary_search_by(|(key, _)| key.cmp(&name)) {
             Ok(at) => at,
             Err(at) => {
@@ -375,8 +376,19 @@ mod tests {
             panic!("{need:?}")
         };
         assert!(a.names.get("b").is_some() && a.every.is_some());
-        let mut general = Need::Shallow;
-        general.merge(Need::of_query(&query("$..x"), Need::Shallow));
-        assert!(general.is_all(), "a descendant query can look anywhere");
+        // A filter reads what its own queries name of each element it tests.
+        let filter = Need::of_query(&query("$.r[?@.type == 'x'].id"), Need::Shallow);
+        let Need::Members(root) = &filter else {
+            panic!("{filter:?}")
+        };
+        let Some(Need::Members(r)) = root.names.get("r") else {
+            panic!("{filter:?}")
+        };
+        let Some(Need::Members(each)) = &r.every else {
+            panic!("{filter:?}")
+        };
+        assert_eq!(each.names.get("type"), Some(&Need::All));
+        assert_eq!(each.names.get("id"), Some(&Need::Shallow));
+        assert!(each.names.get("other").is_none() && each.every.is_none());
     }
 }

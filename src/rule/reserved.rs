@@ -123,9 +123,8 @@ mod tests {
     fn static_paths_pinned_placeholders_and_the_fallback_are_reserved() {
         let table = RuleTable::builtin();
         let reserved = ReservedRoutes::of(table.rules().iter().chain(table.fallback()));
-        let owners = |key: &str| -> Vec<&str> {
-            reserved.owners(key).iter().map(|o| &*o.rule).collect()
-        };
+        let owners =
+            |key: &str| -> Vec<&str> { reserved.owners(key).iter().map(|o| &*o.rule).collect() };
         assert_eq!(owners("/aws.s3"), ["s3"]);
         assert_eq!(owners("/aws.sqs"), ["sqs", "pipes-sqs"]);
         assert_eq!(owners("/azure.queue"), ["azure-functions-queue"]);

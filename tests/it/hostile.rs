@@ -240,10 +240,20 @@ fn no_header_ceh_builds_from_event_data_is_longer_than_app_servers_take() {
     "#;
     let long = "y".repeat(4097);
     let err = explain(headers, json!({"big": true, "a": long})).unwrap_err();
-    assert!(err.starts_with("rule `big`: the header x-a would be 4097 bytes"), "{err}");
+    assert!(
+        err.starts_with("rule `big`: the header x-a would be 4097 bytes"),
+        "{err}"
+    );
     let third = "y".repeat(3000);
-    let err = explain(headers, json!({"big": true, "a": third, "b": third, "c": third})).unwrap_err();
-    assert!(err.starts_with("rule `big`: the header all headers would be"), "{err}");
+    let err = explain(
+        headers,
+        json!({"big": true, "a": third, "b": third, "c": third}),
+    )
+    .unwrap_err();
+    assert!(
+        err.starts_with("rule `big`: the header all headers would be"),
+        "{err}"
+    );
     assert!(explain(headers, json!({"big": true, "a": third, "b": third})).is_ok());
 }
 
@@ -253,8 +263,17 @@ fn a_batch_record_whose_id_is_too_long_refuses_the_batch_before_the_app_is_calle
     let record = |id: String| json!({"eventSource": "aws:sqs", "messageId": id, "body": "b", "attributes": {}});
     let ok = explain("", json!({"Records": [record("a".into())]})).unwrap();
     assert_eq!(ok[0].headers()["ceh-record-id"], "a");
-    let err = explain("", json!({"Records": [record("a".into()), record("i".repeat(5000))]})).unwrap_err();
-    assert!(err.starts_with("rule `sqs`: the header ceh-record-id would be 5000 bytes, over the limit of 4096"), "{err}");
+    let err = explain(
+        "",
+        json!({"Records": [record("a".into()), record("i".repeat(5000))]}),
+    )
+    .unwrap_err();
+    assert!(
+        err.starts_with(
+            "rule `sqs`: the header ceh-record-id would be 5000 bytes, over the limit of 4096"
+        ),
+        "{err}"
+    );
 }
 
 #[test]

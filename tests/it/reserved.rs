@@ -71,7 +71,13 @@ fn spellings(route: &str) -> Vec<String> {
     let mixed: String = route
         .chars()
         .enumerate()
-        .map(|(i, c)| if i % 2 == 0 { c.to_ascii_uppercase() } else { c })
+        .map(|(i, c)| {
+            if i % 2 == 0 {
+                c.to_ascii_uppercase()
+            } else {
+                c
+            }
+        })
         .collect();
     let first = route.chars().next().unwrap_or('a');
     let mut out = vec![
@@ -122,7 +128,8 @@ fn no_templated_route_lands_on_another_rules_route() {
             for (rule, event) in events(&value) {
                 match refusal(&config, &event) {
                     Err(HandleError::Synthesize(SynthesizeError::ReservedRoute {
-                        rule: by, ..
+                        rule: by,
+                        ..
                     })) => {
                         assert_eq!(by, rule, "{value:?}");
                         refused += 1;
@@ -148,12 +155,13 @@ fn the_refusal_names_the_rule_the_value_and_the_route_it_would_reach() {
     let err = refusal(&Config::default(), &event).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "rule `eventbridge`: the value \"AWS.S3\" for the path /{$.source} makes /AWS.S3, which a server may read as /aws.s3, the route of rule `s3`; event routes belong to their rules, so the event is refused"
+        "rule `eventbridge`: the value \"AWS.S3\" makes the path /AWS.S3, which a server may read as /aws.s3, the route of rule `s3`; event routes belong to their rules, so the event is refused"
     );
     let (_, grid) = events("azure.queue").swap_remove(6);
     let err = refusal(&Config::default(), &grid).unwrap_err();
     assert!(
-        err.to_string().starts_with("rule `azure-functions-eventgrid`: the value \"azure.queue\""),
+        err.to_string()
+            .starts_with("rule `azure-functions-eventgrid`: the value \"azure.queue\""),
         "{err}"
     );
 }
@@ -166,7 +174,10 @@ fn values_that_only_look_alike_keep_their_routes() {
         ("com.example/aws.s3", "/com.example/aws.s3"),
         ("aws.s3/objects", "/aws.s3/objects"),
         ("/mycontext/subcontext", "/mycontext/subcontext"),
-        ("Microsoft.Storage.BlobCreated", "/Microsoft.Storage.BlobCreated"),
+        (
+            "Microsoft.Storage.BlobCreated",
+            "/Microsoft.Storage.BlobCreated",
+        ),
         ("aws.ec2", "/aws.ec2"),
     ] {
         for (rule, event) in events(value) {
@@ -226,7 +237,9 @@ fn a_users_templated_rule_and_static_routes_of_his_own() {
     .unwrap();
     let refused = refusal(&config, &json!({"kind": "PLACED;x"})).unwrap_err();
     assert!(
-        refused.to_string().contains("the route of rule `orders-placed`"),
+        refused
+            .to_string()
+            .contains("the route of rule `orders-placed`"),
         "{refused}"
     );
     assert_eq!(
