@@ -40,6 +40,40 @@ pub(crate) struct Members {
     /// index, which counts from an end not known until the array is read).
     /// Once settled, the named ones include it.
     pub(crate) every: Option<Need>,
+    /// Whether only the members are read, never the value itself when it is
+    /// a scalar (`$.a.b` reads `a` for its `b`): such a scalar is not kept.
+    pub(crate) members_only: bool,
+    /// Whether `every` reads elements by position (a negative index, a
+    /// slice), so that an array keeps the place of an element it drops.
+    pub(crate) by_position: bool,
+}
+
+impl Members {
+    /// Members read for what they hold, as a query step reads them.
+    pub(crate) fn read() -> Self {
+        Self {
+            members_only: true,
+            ..Self::default()
+        }
+    }
+
+    /// Adds what element `index` needs.
+    pub(crate) fn add_index(&mut self, index: usize, need: Need) {
+        match self.indexes.entry(index) {
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(need);
+            }
+            std::collections::btree_map::Entry::Occupied(mut slot) => slot.get_mut().merge(need),
+        }
+    }
+
+    /// Adds what every element and member value needs.
+    pub(crate) fn add_every(&mut self, need: Need) {
+        match &mut self.every {
+            Some(every) => every.merge(need),
+            None => self.every = Some(need),
+        }
+    }
 }
 
 impl Need {
@@ -51,26 +85,33 @@ impl Need {
     /// Adds what `other` keeps.
     pub(super) fn merge(&mut self, other: Need) {
         match (&mut *self, other) {
-            (Need::All, _) | (_, Need::Shallow) => {}
+            (Need::All, _) => {}
+            // The value itself is read too: a scalar there is kept.
+            (Need::Members(mine), Need::Shallow) => mine.members_only = false,
+            (_, Need::Shallow) => {}
             (_, Need::All) => *self = Need::All,
-            (Need::Shallow, members @ Need::Members(_)) => *self = members,
+            (Need::Shallow, Need::Members(mut members)) => {
+                members.members_only = false;
+                *self = Need::Members(members);
+            }
             (Need::Members(mine), Need::Members(theirs)) => {
                 let Members {
                     names,
                     indexes,
                     every,
+                    members_only,
+                    by_position,
                 } = *theirs;
+                mine.members_only &= members_only;
+                mine.by_position |= by_position;
                 for (name, need) in names.0 {
-                    mine.names.entry(name).merge(need);
+                    mine.names.add(name, need);
                 }
                 for (index, need) in indexes {
-                    mine.indexes
-                        .entry(index)
-                        .or_insert(Need::Shallow)
-                        .merge(need);
+                    mine.add_index(index, need);
                 }
                 if let Some(need) = every {
-                    mine.every.get_or_insert(Need::Shallow).merge(need);
+                    mine.add_every(need);
                 }
             }
         }
@@ -78,7 +119,7 @@ impl Need {
 
     /// Gives each named member and index what every one needs too, so that
     /// pruning looks up one need per place.
-    fn settle(&mut self) {
+    pub(super) fn settle(&mut self) {
         if let Need::Members(members) = self {
             if let Some(every) = &mut members.every {
                 every.settle();
@@ -102,23 +143,24 @@ impl Need {
     }
 
     /// What keeping `leaf` at the end of `query` needs, filters' reads included.
-    fn of_query(query: &Query, leaf: Need) -> Need {
+    pub(super) fn of_query(query: &Query, leaf: Need) -> Need {
         let Some(steps) = query.steps() else {
             return query
                 .program()
                 .map_or(Need::All, |program| program.need(leaf));
         };
         steps.iter().rev().fold(leaf, |inner, step| {
-            let mut members = Members::default();
+            let mut members = Members::read();
             match step {
-                Step::Name(name) => {
-                    members.names.entry(name.clone()).merge(inner);
-                }
+                Step::Name(name) => members.names.add(name.clone(), inner),
                 Step::Index(index) => match usize::try_from(*index) {
                     Ok(index) => {
                         members.indexes.insert(index, inner);
                     }
-                    Err(_) => members.every = Some(inner),
+                    Err(_) => {
+                        members.every = Some(inner);
+                        members.by_position = true;
+                    }
                 },
                 Step::All => members.every = Some(inner),
             }
@@ -153,8 +195,17 @@ impl Names {
             .map(|(_, need)| need)
     }
 
+    /// Adds what member `name` needs.
+    pub(crate) fn add(&mut self, name: Box<str>, need: Need) {
+        match self.0.binary_search_by(|(key, _)| key.cmp(&name)) {
+            Ok(at) => self.0[at].1.merge(need),
+            Err(at) => self.0.insert(at, (name, need)),
+        }
+    }
+
     /// The need of `name`, added as [`Need::Shallow`] if new.
-    pub(super) fn entry(&mut self, name: Box<str>) -> &mut Need {
+    #[cfg(test)]
+    fn entry(&mut self, name: Box<str>) -> &mut Need {
         let at = match self.0.binary_search_by(|(key, _)| key.cmp(&name)) {
             Ok(at) => at,
             Err(at) => {
