@@ -15,6 +15,7 @@ mod dispatch;
 mod error;
 mod eval;
 mod metadata;
+mod need;
 mod needs;
 mod predicate;
 mod prune;

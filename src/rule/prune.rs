@@ -17,7 +17,7 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::needs::{Members, Need};
+use super::need::{Members, Need};
 use crate::event::Check;
 
 /// What `need` keeps of the JSON in `bytes`; `None` when `bytes` are not
@@ -223,7 +223,7 @@ impl<'de> Deserialize<'de> for Key<'de> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::needs::Names;
+    use super::super::need::Names;
     use super::*;
     use crate::RuleTable;
     use serde_json::json;
