@@ -15,9 +15,17 @@ use std::collections::HashMap;
 use crate::escape::route_key;
 
 /// Every reserved route of a table, by its key, with the rules it belongs to.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct ReservedRoutes {
     by_key: HashMap<String, Vec<Owner>>,
+}
+
+impl std::fmt::Debug for ReservedRoutes {
+    // Every templated rule holds the table's routes: shown in full, one
+    // rule's Debug would list them all.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ReservedRoutes({} routes)", self.by_key.len())
+    }
 }
 
 /// A rule a reserved route belongs to.
