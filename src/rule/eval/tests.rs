@@ -111,3 +111,47 @@ fn regexes_are_i_regexps() {
     let query = Query::parse("$[?search(@, 'b')]").unwrap();
     assert_eq!(query.select(&json!(["abc", "xyz"])), [&json!("abc")]);
 }
+
+/// Small JSON documents of the shapes filters test: objects with a few
+/// known names, arrays, strings, numbers, booleans and null.
+fn document() -> impl proptest::strategy::Strategy<Value = Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        (-3i64..4).prop_map(Value::from),
+        prop::sample::select(vec!["x", "y", "xy", ""]).prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+            prop::collection::vec(
+                (prop::sample::select(vec!["a", "b", "type", "id"]), inner),
+                0..4
+            )
+            .prop_map(|members| Value::Object(
+                members
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect()
+            )),
+        ]
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn selects_what_jsonpath_rust_selects_on_any_document(doc in document()) {
+        for text in [
+            "$[1:3]", "$[::-1]", "$[0,0]", "$['a','b']", "$[?@.type == 'x']", "$[?@.type != 'x']",
+            "$[?@.id > 1]", "$[?@.id <= 0].a", "$[?@.a]", "$[?!@.a]", "$[?@.a == @.b]",
+            "$[?length(@.a) > 1]", "$[?count(@.*) == 2]", "$[?match(@.type, 'x.?')]",
+            "$[?search(@.a, 'y')]", "$.*[?@ == 'x']", "$[?@.a && @.b || @.id == 2]",
+        ] {
+            let query = Query::parse(text).unwrap();
+            proptest::prop_assert_eq!(query.select(&doc), jsonpath_rust(text, &doc), "{} on {}", text, doc);
+        }
+    }
+}
