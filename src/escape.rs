@@ -157,6 +157,43 @@ pub(crate) fn reads_as_dot_segment(segment: &str) -> bool {
     })
 }
 
+/// A path as the loosest common server reads it, to compare routes by: percent-decoded
+/// until it stays the same ([`decoded_fully`]), `\\` read as `/`, `;` parameters
+/// dropped from each segment, empty and `.` segments dropped, `..` taking the
+/// segment before it away (RFC 3986 §5.2.4), and letters case-folded the way a
+/// case-insensitive router may compare them (`ſ` as `s`, `K` as `k`, `ı` as `i`).
+///
+/// ```text
+/// /aws.s3   //AWS.S3/   /aws%2Es3   /%2561ws.s3   /aws.s3;x   \aws.s3   /aws.ſ3   all read as   /aws.s3
+/// ```
+pub(crate) fn route_key(path: &str) -> String {
+    let text = fold_case(&decoded_fully(path).replace('\\', "/"));
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in text.split('/') {
+        match segment.split(';').next().unwrap_or_default() {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            kept => segments.push(kept),
+        }
+    }
+    format!("/{}", segments.join("/"))
+}
+
+/// Letters in one case, as any case-insensitive comparison sees them: upper
+/// case first, so that letters whose upper case is an ASCII one (`ſ`, `ı`)
+/// fold with it, then lower case.
+fn fold_case(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
+    text.chars()
+        .flat_map(char::to_uppercase)
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// A header value from event data: percent-encoded where `http` would refuse it.
 pub(crate) fn header_value(text: &str) -> HeaderValue {
     if text
@@ -270,6 +307,35 @@ mod tests {
         assert_eq!(segments("a\r\nb\0"), "a%0D%0Ab%00");
         assert_eq!(segments("ü 100%"), "%C3%BC%20100%25");
         assert_eq!(segments("...."), "....");
+    }
+
+    #[test]
+    fn every_common_reading_of_a_route_has_one_key() {
+        for path in [
+            "/aws.s3",
+            "aws.s3",
+            "//aws.s3//",
+            "/AWS.S3",
+            "/Aws.S3/",
+            "/%61ws.s3",
+            "/aws%2Es3",
+            "/aws%252Es3",
+            "/%2Faws.s3%2F",
+            "/x/../aws.s3",
+            "/./aws.s3",
+            "/aws.s3;jsessionid=1",
+            "/aws.s3%3Bx",
+            "\\aws.s3",
+            "/aws.s3\\",
+            "/aws.\u{17f}3",
+        ] {
+            assert_eq!(route_key(path), "/aws.s3", "{path}");
+        }
+        assert_eq!(route_key("/azure.\u{212a}ueue"), "/azure.kueue");
+        assert_eq!(route_key("/F\u{131}LE"), "/file");
+        assert_eq!(route_key(""), "/");
+        assert_eq!(route_key("/aws.s3x"), "/aws.s3x");
+        assert_eq!(route_key("/a/b"), "/a/b");
     }
 
     #[test]

@@ -243,6 +243,16 @@ pub(crate) fn poses_as(name: &HeaderName, prefix: &str) -> bool {
 /// Headers neither a rule nor the environment may set: the transport and ceh own them.
 pub(crate) const RESERVED: [HeaderName; 4] = [HOST, CONTENT_LENGTH, TRANSFER_ENCODING, RULE_HEADER];
 
+/// The most bytes of one header value ceh builds from event data
+/// (`ceh-metadata`, `ceh-record-id`, a templated header, a `ce-*` attribute):
+/// below the 8 KiB per line that Apache, nginx and Gunicorn allow by default,
+/// so no app server answers 431 to a request ceh made. Longer refuses the event.
+pub(crate) const MAX_HEADER_VALUE_BYTES: usize = 4096;
+
+/// The most bytes of all headers of a synthesized request together, names and
+/// values (Tomcat's and Kestrel's whole header section is 8 KiB and up).
+pub(crate) const MAX_HEADERS_BYTES: usize = 8192;
+
 #[cfg(test)]
 mod tests {
     use super::*;

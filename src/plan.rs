@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use http::{HeaderValue, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 
 use crate::classify::Match;
 use crate::config::Config;
@@ -15,8 +15,10 @@ use crate::escape::header_value;
 use crate::event::Event;
 use crate::headers::{METADATA_HEADER, RECORD_GROUP_HEADER, RECORD_ID_HEADER, RECORD_INDEX_HEADER};
 use crate::passthrough::{self, HttpFormat, ReplyShape};
-use crate::rule::{BatchSpec, Body, EventReply, Record, Route, Rule};
-use crate::synthesize::{check_path, synthesize, synthesize_with_body, SynthesizeError};
+use crate::rule::{budget, metered, BatchSpec, Body, EventReply, Overrun, Record, Route, Rule};
+use crate::synthesize::{
+    check_headers, check_path, synthesize, synthesize_with_body, SynthesizeError,
+};
 
 /// What an event becomes: the rule it matched, and the requests the app
 /// receives (none for a warm-up ping or a refused HTTP event).
@@ -129,11 +131,36 @@ impl<'h, 'e> Plan<'h, 'e> {
     }
 }
 
-/// Classifies `event` against `config`'s rules and builds what the app receives.
+/// Classifies `event` against `config`'s rules and builds what the app
+/// receives, the queries of every rule tried sharing the event's work budget.
 pub(crate) fn plan<'h, 'e>(
     config: &'h Config,
     event: &'e Event,
 ) -> Result<Plan<'h, 'e>, HandleError> {
+    let limit = budget(event.bytes().len());
+    let (planned, overrun) = metered(limit, || unmetered(config, event));
+    match overrun {
+        None => planned,
+        Some(overrun) => Err(too_costly(overrun, planned.ok().map(|p| p.rule), limit).into()),
+    }
+}
+
+/// The refusal of an event one of whose queries ran out of its budget.
+fn too_costly(overrun: Overrun, matched: Option<&Rule>, limit: u64) -> SynthesizeError {
+    let rule = overrun
+        .rule
+        .map(String::from)
+        .or_else(|| matched.map(|rule| rule.name().to_owned()))
+        .unwrap_or_default();
+    SynthesizeError::TooCostly {
+        rule,
+        query: overrun.query.into(),
+        limit,
+    }
+}
+
+/// [`plan`], without the budget.
+fn unmetered<'h, 'e>(config: &'h Config, event: &'e Event) -> Result<Plan<'h, 'e>, HandleError> {
     let found = config.rules().classify(event)?;
     let rule = found.rule();
     let action = match rule.route() {
@@ -182,6 +209,7 @@ fn single(
     {
         request.headers_mut().insert(METADATA_HEADER, value);
     }
+    check_headers(rule, request.headers())?;
     Ok(request)
 }
 
@@ -279,7 +307,13 @@ impl Batch<'_, '_> {
     pub(crate) fn request(&self, index: usize) -> Option<Result<Request<Bytes>, SynthesizeError>> {
         let record = self.records.get(index)?;
         let body = self.bodies.get(index)?.clone();
-        Some(self.request_for(record, body))
+        // Built when it is sent, outside the plan: on a budget of its own.
+        let limit = budget(body.len());
+        let (request, overrun) = metered(limit, || self.request_for(record, body));
+        Some(match overrun {
+            None => request,
+            Some(overrun) => Err(too_costly(overrun, Some(self.rule), limit)),
+        })
     }
 
     fn request_for(
@@ -313,6 +347,7 @@ impl Batch<'_, '_> {
         if let Some(group) = record.group.as_deref() {
             headers.insert(RECORD_GROUP_HEADER, header_value(group));
         }
+        check_headers(rule, request.headers())?;
         Ok(request)
     }
 
@@ -325,7 +360,22 @@ impl Batch<'_, '_> {
             spec.extract(record.json, body)
                 .ok_or_else(|| no_body(self.rule))?;
         }
-        Ok(())
+        // What a record's own headers can carry, checked before the app is called;
+        // a request too large for any other reason fails its record when it is built.
+        let mut headers = HeaderMap::new();
+        if let Some(id) = record.id {
+            headers.insert(RECORD_ID_HEADER, header_value(id));
+        }
+        if let Some(group) = record.group {
+            headers.insert(RECORD_GROUP_HEADER, header_value(group));
+        }
+        let metadata = self.rule.metadata.as_ref();
+        if let Some(value) =
+            metadata.and_then(|spec| spec.header(self.event.json(), Some(record.index)))
+        {
+            headers.insert(METADATA_HEADER, value);
+        }
+        check_headers(self.rule, &headers)
     }
 
     /// The record's values for the rule's path.

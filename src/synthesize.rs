@@ -10,11 +10,11 @@ use http::{HeaderMap, HeaderValue, Request, Uri};
 use crate::classify::Match;
 use crate::cloudevent::Mode;
 use crate::config::environment::{Environment, Settings};
-use crate::escape::{header_value, push_segments};
+use crate::escape::{header_value, push_segments, route_key};
 use crate::event::Event;
-use crate::headers::RULE_HEADER;
+use crate::headers::{MAX_HEADERS_BYTES, MAX_HEADER_VALUE_BYTES, RULE_HEADER};
 use crate::passthrough::HttpFormat;
-use crate::rule::{Part, Route};
+use crate::rule::{Owner, Part, Route, Rule};
 use crate::shown::shown;
 
 /// Why a matched event could not become a request.
@@ -61,6 +61,59 @@ pub enum SynthesizeError {
         path: String,
         /// The value, escaped and cut short.
         value: String,
+    },
+    /// The path a value makes is, as a server may read it (in another case,
+    /// with other slashes, percent-encoded, with a `;` parameter…), the route
+    /// of another rule: the event would pose as that rule's events.
+    #[error("rule `{rule}`: the value \"{value}\" makes the path {made}, which a server may read as {route}, the route of rule `{owner}`; event routes belong to their rules, so the event is refused")]
+    ReservedRoute {
+        /// The rule that matched.
+        rule: String,
+        /// The value (each placeholder's, comma-separated), escaped and cut short.
+        value: String,
+        /// The path the value made, escaped and cut short.
+        made: String,
+        /// The other rule's route, as it writes it.
+        route: String,
+        /// The rule the route belongs to.
+        owner: String,
+    },
+    /// A header ceh built from event data, or all of the request's headers
+    /// together, would be longer than an app server takes (it would answer 431).
+    #[error("rule `{rule}`: the header {header} would be {size} bytes, over the limit of {limit}; the event is refused rather than sent to be refused by the app's server")]
+    HeaderTooLarge {
+        /// The rule that matched.
+        rule: String,
+        /// The header's name, or `all headers` for their sum.
+        header: String,
+        /// Its size in bytes.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The path the event's values make is longer than an app server takes
+    /// (it would answer 414).
+    #[error("rule `{rule}`: the path the event's values make for {path} would be {size} bytes, over the limit of {limit}; the event is refused")]
+    PathTooLong {
+        /// The rule that matched.
+        rule: String,
+        /// The path template.
+        path: String,
+        /// The path's size in bytes (without the base path and query).
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Evaluating a rule's JSONPath query on the event took more work than
+    /// an event may cost (its nodes visited, filters included).
+    #[error("rule `{rule}`: evaluating the JSONPath {query} on this event took more than the {limit} steps of work an event of its size may cost; the event is refused (write the query with fewer wildcards, filters and slices, or test it with `ceh explain`)")]
+    TooCostly {
+        /// The rule the query was evaluated for.
+        rule: String,
+        /// The query, as written.
+        query: String,
+        /// The event's work budget.
+        limit: u64,
     },
     /// The rule's `body` query selects nothing in the event (or record).
     #[error(
@@ -130,7 +183,7 @@ pub(crate) fn synthesize_with_body(
 
     // The URI from parts: scheme and authority are built once per
     // environment; only the path (and query) is new for each event.
-    let path_and_query = path_and_query(found, settings)?;
+    let path_and_query = path_and_query(found, settings, environment)?;
     let mut parts = http::uri::Parts::default();
     parts.scheme = Some(prepared.scheme.clone());
     parts.authority = Some(prepared.authority.clone());
@@ -180,6 +233,42 @@ pub(crate) fn synthesize_with_body(
     Ok(request)
 }
 
+/// The most bytes of the path a rule's template and the event's values make
+/// (the base path and query, which the configuration sets, not counted):
+/// IIS takes 4 KiB of URL, and common servers 8 KiB of request line.
+pub(crate) const MAX_PATH_BYTES: usize = 2048;
+
+/// Whether a request's headers fit what app servers take: each value at most
+/// [`MAX_HEADER_VALUE_BYTES`], all of them at most [`MAX_HEADERS_BYTES`].
+pub(crate) fn check_headers(rule: &Rule, headers: &HeaderMap) -> Result<(), SynthesizeError> {
+    let too_large = |header: String, size: usize, limit: usize| SynthesizeError::HeaderTooLarge {
+        rule: rule.name().to_owned(),
+        header,
+        size,
+        limit,
+    };
+    let mut total = 0;
+    for (name, value) in headers {
+        if value.len() > MAX_HEADER_VALUE_BYTES {
+            return Err(too_large(
+                name.to_string(),
+                value.len(),
+                MAX_HEADER_VALUE_BYTES,
+            ));
+        }
+        // `name: value` and its line end.
+        total += name.as_str().len() + value.len() + 4;
+    }
+    if total > MAX_HEADERS_BYTES {
+        return Err(too_large(
+            "all headers".to_owned(),
+            total,
+            MAX_HEADERS_BYTES,
+        ));
+    }
+    Ok(())
+}
+
 /// Whether a matched event (or batch record) can become a request: its path
 /// renders, every value in it a string that stays within its segments. What
 /// [`synthesize_with_body`] would refuse, found without building the request.
@@ -187,12 +276,21 @@ pub(crate) fn check_path(
     found: &Match<'_, '_>,
     environment: &Environment,
 ) -> Result<(), SynthesizeError> {
-    path_and_query(found, environment.settings(found.rule().name())).map(drop)
+    path_and_query(
+        found,
+        environment.settings(found.rule().name()),
+        environment,
+    )
+    .map(drop)
 }
 
 /// The request's path and query: the base path, the rule's path with the
 /// event's values escaped into it, then the environment's query.
-fn path_and_query(found: &Match<'_, '_>, settings: &Settings) -> Result<String, SynthesizeError> {
+fn path_and_query(
+    found: &Match<'_, '_>,
+    settings: &Settings,
+    environment: &Environment,
+) -> Result<String, SynthesizeError> {
     let rule = found.rule();
     let path = match rule.route() {
         Route::Event { path, .. } => path,
@@ -205,6 +303,7 @@ fn path_and_query(found: &Match<'_, '_>, settings: &Settings) -> Result<String, 
     };
     let mut path_and_query = String::with_capacity(64);
     path_and_query.push_str(settings.base_path());
+    let base = path_and_query.len();
     let mut values = found.values().iter();
     for part in path.parts() {
         match part {
@@ -221,11 +320,67 @@ fn path_and_query(found: &Match<'_, '_>, settings: &Settings) -> Result<String, 
             }
         }
     }
+    let made = path_and_query.len() - base;
+    if made > MAX_PATH_BYTES {
+        return Err(SynthesizeError::PathTooLong {
+            rule: rule.name().to_owned(),
+            path: path.to_string(),
+            size: made,
+            limit: MAX_PATH_BYTES,
+        });
+    }
+    if let Some(owner) = reserved_by(rule, &path_and_query, environment) {
+        let value = found.values().join(", ");
+        return Err(SynthesizeError::ReservedRoute {
+            rule: rule.name().to_owned(),
+            value: shown(&value, 80),
+            made: shown(&path_and_query[base..], 80),
+            route: owner.route.to_string(),
+            owner: owner.rule.to_string(),
+        });
+    }
     if let Some(query) = settings.query() {
         path_and_query.push('?');
         path_and_query.push_str(query);
     }
     Ok(path_and_query)
+}
+
+/// The other rule whose route `path` (base path included) is, read as a
+/// server may read it; `None` when it is no other rule's. A route is
+/// compared under its own rule's base path, and a route the rule shares
+/// with others (a pinned path that is also a static one) stays its own.
+fn reserved_by<'r>(rule: &'r Rule, path: &str, environment: &Environment) -> Option<&'r Owner> {
+    let reserved = rule.reserved.as_deref()?;
+    let key = route_key(path);
+    let base_of = |owner: &Owner| {
+        let base = route_key(environment.settings(&owner.rule).base_path());
+        if base == "/" {
+            String::new()
+        } else {
+            base
+        }
+    };
+    // Each way to read the key as a base path and a route: `/hooks/aws.s3` is
+    // `/aws.s3` under `/hooks`, or `/hooks/aws.s3` under no base path.
+    let splits = key
+        .match_indices('/')
+        .map(|(at, _)| (&key[..at], &key[at..]))
+        .chain(std::iter::once((key.as_str(), "/")));
+    for (base, route) in splits {
+        let owners: Vec<&Owner> = reserved
+            .owners(route)
+            .iter()
+            .filter(|owner| base_of(owner) == base)
+            .collect();
+        if owners.iter().any(|owner| *owner.rule == *rule.name()) {
+            continue;
+        }
+        if let Some(owner) = owners.first() {
+            return Some(owner);
+        }
+    }
+    None
 }
 
 /// A forwarded CloudEvent that arrived in binary mode leaves in binary mode:

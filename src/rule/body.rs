@@ -110,7 +110,7 @@ impl BodySpec {
             Some(found) => found.into_iter().next()?,
             // A general query, or bytes that are not the JSON (a binary-mode
             // CloudEvent's data): the parsed node, written out.
-            None => Bytes::from(serde_json::to_vec(self.query.select(json).first()?).ok()?),
+            None => Bytes::from(serde_json::to_vec(self.query.first(json)?).ok()?),
         };
         Some(from_node(raw))
     }

@@ -214,6 +214,7 @@ fn compile_rule(at: Origin, raw: RawRule) -> Result<Rule, LoadError> {
         metadata,
         name_header: name_header(&raw.name),
         name: raw.name.into(),
+        reserved: None,
     })
 }
 
@@ -326,6 +327,7 @@ pub(crate) fn fallback_rule(raw: RawFallback, at: Origin) -> Result<Option<Rule>
         body: None,
         metadata: None,
         name_header: name_header("fallback"),
+        reserved: None,
     }))
 }
 

@@ -1,5 +1,7 @@
 //! One compiled rule: what it recognises, and where the events it matches go.
 
+use std::sync::Arc;
+
 use http::{HeaderName, Method};
 
 use super::batch::BatchSpec;
@@ -8,6 +10,7 @@ use super::cloudevent::CloudEventSpec;
 use super::error::Origin;
 use super::metadata::MetadataSpec;
 use super::predicate::Predicate;
+use super::reserved::ReservedRoutes;
 use super::route::{EventReply, Kind, ReplyMode, Route};
 use super::template::Template;
 
@@ -39,6 +42,9 @@ pub struct Rule {
     pub(crate) metadata: Option<MetadataSpec>,
     /// The rule's name as the `ceh-rule` header value, built once.
     pub(crate) name_header: http::HeaderValue,
+    /// For a templated event path, the table's reserved routes, which no
+    /// value may make it produce (set when the table is built).
+    pub(crate) reserved: Option<Arc<ReservedRoutes>>,
 }
 
 impl Rule {
@@ -287,6 +293,9 @@ impl Rule {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn matches(&self, json: &serde_json::Value) -> bool {
-        self.predicates.iter().all(|p| p.holds(json))
+        let holds = self.predicates.iter().all(|p| p.holds(json));
+        // A query that ran out of the event's work budget was this rule's.
+        super::eval::blame(&self.name);
+        holds
     }
 }

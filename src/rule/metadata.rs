@@ -35,7 +35,7 @@ impl MetadataSpec {
     /// The header value for the event `json`, or for its record `record`;
     /// `None` when the query selects nothing.
     pub(crate) fn header(&self, json: &Value, record: Option<usize>) -> Option<HeaderValue> {
-        let node = *self.query.select(json).first()?;
+        let node = self.query.first(json)?;
         let text = match (record, node) {
             (Some(index), Value::Object(members)) => {
                 Value::Object(of_record(members, index)).to_string()

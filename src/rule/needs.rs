@@ -8,116 +8,36 @@
 //! a query only the general evaluator can answer — has a second tree of its
 //! own, built once the rule has matched.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::compiled::Rule;
+use super::need::{Members, Need};
 use super::predicate::Test;
 use super::query::Query;
 use super::route::{EventReply, Route};
 use super::step::Step;
 use super::template::{Part, Template};
 
-/// What is kept of one JSON value.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Need {
-    /// The value if it is a scalar; an array or object only as an empty one.
-    /// What a predicate or template at this place can see: they test
-    /// strings, numbers, booleans and existence, never a container's insides.
-    Shallow,
-    /// The members and elements listed, each with its own need.
-    Members(Box<Members>),
-    /// All of it.
-    All,
-}
-
-/// The parts of an array or object that are kept.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct Members {
-    pub(crate) names: Names,
-    pub(crate) indexes: BTreeMap<usize, Need>,
-    /// What every element and member value needs (a wildcard, or a negative
-    /// index, which counts from an end not known until the array is read).
-    /// Once settled, the named ones include it.
-    pub(crate) every: Option<Need>,
-}
-
 impl Need {
-    /// Whether this keeps the whole value.
-    pub(crate) fn is_all(&self) -> bool {
-        matches!(self, Need::All)
-    }
-
-    /// Adds what `other` keeps.
-    fn merge(&mut self, other: Need) {
-        match (&mut *self, other) {
-            (Need::All, _) | (_, Need::Shallow) => {}
-            (_, Need::All) => *self = Need::All,
-            (Need::Shallow, members @ Need::Members(_)) => *self = members,
-            (Need::Members(mine), Need::Members(theirs)) => {
-                let Members {
-                    names,
-                    indexes,
-                    every,
-                } = *theirs;
-                for (name, need) in names.0 {
-                    mine.names.entry(name).merge(need);
-                }
-                for (index, need) in indexes {
-                    mine.indexes
-                        .entry(index)
-                        .or_insert(Need::Shallow)
-                        .merge(need);
-                }
-                if let Some(need) = every {
-                    mine.every.get_or_insert(Need::Shallow).merge(need);
-                }
-            }
-        }
-    }
-
-    /// Gives each named member and index what every one needs too, so that
-    /// pruning looks up one need per place.
-    fn settle(&mut self) {
-        if let Need::Members(members) = self {
-            if let Some(every) = &mut members.every {
-                every.settle();
-                let every = every.clone();
-                for need in members
-                    .names
-                    .values_mut()
-                    .chain(members.indexes.values_mut())
-                {
-                    need.merge(every.clone());
-                }
-            }
-            for need in members
-                .names
-                .values_mut()
-                .chain(members.indexes.values_mut())
-            {
-                need.settle();
-            }
-        }
-    }
-
-    /// What keeping `leaf` at the end of `query` needs; everything, for a
-    /// query that needs the general evaluator (a filter can look anywhere).
-    fn of_query(query: &Query, leaf: Need) -> Need {
+    /// What keeping `leaf` at the end of `query` needs, filters' reads included.
+    pub(super) fn of_query(query: &Query, leaf: Need) -> Need {
         let Some(steps) = query.steps() else {
-            return Need::All;
+            return query
+                .program()
+                .map_or(Need::All, |program| program.need(leaf));
         };
         steps.iter().rev().fold(leaf, |inner, step| {
-            let mut members = Members::default();
+            let mut members = Members::read();
             match step {
-                Step::Name(name) => {
-                    members.names.entry(name.clone()).merge(inner);
-                }
+                Step::Name(name) => members.names.add(name.clone(), inner),
                 Step::Index(index) => match usize::try_from(*index) {
                     Ok(index) => {
                         members.indexes.insert(index, inner);
                     }
-                    Err(_) => members.every = Some(inner),
+                    Err(_) => {
+                        members.every = Some(inner);
+                        members.by_position = true;
+                    }
                 },
                 Step::All => members.every = Some(inner),
             }
@@ -126,7 +46,7 @@ impl Need {
     }
 
     /// What a template's placeholders read.
-    fn of_template(template: &Template) -> Need {
+    pub(super) fn of_template(template: &Template) -> Need {
         let mut need = Need::Shallow;
         for part in template.parts() {
             if let Part::Value(query) = part {
@@ -134,52 +54,6 @@ impl Need {
             }
         }
         need
-    }
-}
-
-/// Member names and their needs, sorted, for a binary search per member
-/// of the event: cheaper than hashing each name of every object walked.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct Names(Vec<(Box<str>, Need)>);
-
-impl Names {
-    /// The need of a member name.
-    pub(crate) fn get(&self, name: &str) -> Option<&Need> {
-        self.0
-            .binary_search_by(|(key, _)| (**key).cmp(name))
-            .ok()
-            .and_then(|at| self.0.get(at))
-            .map(|(_, need)| need)
-    }
-
-    /// The need of `name`, added as [`Need::Shallow`] if new.
-    fn entry(&mut self, name: Box<str>) -> &mut Need {
-        let at = match self.0.binary_search_by(|(key, _)| key.cmp(&name)) {
-            Ok(at) => at,
-            Err(at) => {
-                self.0.insert(at, (name, Need::Shallow));
-                at
-            }
-        };
-        &mut self.0[at].1
-    }
-
-    /// Names that each keep their shallow value.
-    #[cfg(test)]
-    pub(crate) fn of<const N: usize>(names: [&str; N]) -> Self {
-        let mut all = Self::default();
-        for name in names {
-            all.entry(name.into());
-        }
-        all
-    }
-
-    fn values(&self) -> impl Iterator<Item = &Need> {
-        self.0.iter().map(|(_, need)| need)
-    }
-
-    fn values_mut(&mut self) -> impl Iterator<Item = &mut Need> {
-        self.0.iter_mut().map(|(_, need)| need)
     }
 }
 
@@ -375,8 +249,23 @@ mod tests {
             panic!("{need:?}")
         };
         assert!(a.names.get("b").is_some() && a.every.is_some());
-        let mut general = Need::Shallow;
-        general.merge(Need::of_query(&query("$..x"), Need::Shallow));
-        assert!(general.is_all(), "a descendant query can look anywhere");
+        // A filter reads what its own queries name of each element it tests.
+        let filter = Need::of_query(&query("$.r[?@.type == 'x'].id"), Need::Shallow);
+        let Need::Members(root) = &filter else {
+            panic!("{filter:?}")
+        };
+        let Some(Need::Members(r)) = root.names.get("r") else {
+            panic!("{filter:?}")
+        };
+        let Some(Need::Members(each)) = &r.every else {
+            panic!("{filter:?}")
+        };
+        assert_eq!(
+            each.names.get("type"),
+            Some(&Need::Shallow),
+            "compared with a literal"
+        );
+        assert_eq!(each.names.get("id"), Some(&Need::Shallow));
+        assert!(each.names.get("other").is_none() && each.every.is_none());
     }
 }

@@ -17,7 +17,7 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::needs::{Members, Need};
+use super::need::{Members, Need};
 use crate::event::Check;
 
 /// What `need` keeps of the JSON in `bytes`; `None` when `bytes` are not
@@ -29,19 +29,20 @@ pub(crate) fn prune(bytes: &[u8], need: &Need) -> Option<Value> {
     let mut json = serde_json::Deserializer::from_str(text);
     let value = Keep(need).deserialize(&mut json).ok()?;
     json.end().ok()?;
-    Some(value)
+    Some(value.unwrap_or(Value::Null))
 }
 
-/// Keeps what a need asks for of one value.
+/// Keeps what a need asks for of one value: nothing (`None`) for a scalar
+/// where only members are read.
 struct Keep<'n>(&'n Need);
 
 impl<'de> DeserializeSeed<'de> for Keep<'_> {
-    type Value = Value;
+    type Value = Option<Value>;
 
-    fn deserialize<D: Deserializer<'de>>(self, json: D) -> Result<Value, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, json: D) -> Result<Option<Value>, D::Error> {
         match self.0 {
-            Need::All => Value::deserialize(json),
-            Need::Shallow => json.deserialize_any(Shallow),
+            Need::All => Value::deserialize(json).map(Some),
+            Need::Shallow => json.deserialize_any(Shallow).map(Some),
             Need::Members(members) => json.deserialize_any(Part(members)),
         }
     }
@@ -102,16 +103,43 @@ impl<'de> Visitor<'de> for Shallow {
     }
 }
 
+impl Part<'_> {
+    /// A scalar, kept unless only members are read here.
+    fn scalar(&self, value: impl FnOnce() -> Value) -> Option<Value> {
+        (!self.0.members_only).then(value)
+    }
+}
+
 impl<'de> Visitor<'de> for Part<'_> {
-    type Value = Value;
+    type Value = Option<Value>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    scalars!();
+    fn visit_bool<E>(self, v: bool) -> Result<Option<Value>, E> {
+        Ok(self.scalar(|| Value::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Option<Value>, E> {
+        Ok(self.scalar(|| Value::from(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Option<Value>, E> {
+        Ok(self.scalar(|| Value::from(v)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Option<Value>, E> {
+        Ok(self.scalar(|| Value::from(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Option<Value>, E> {
+        Ok(self.scalar(|| Value::String(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Option<Value>, E> {
+        Ok(self.scalar(|| Value::String(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Option<Value>, E> {
+        Ok(self.scalar(|| Value::Null))
+    }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Value>, A::Error> {
         let members = self.0;
         // Past the last index named, only a wildcard keeps elements.
         let last = members.indexes.keys().next_back().copied();
@@ -121,7 +149,12 @@ impl<'de> Visitor<'de> for Part<'_> {
             let need = members.indexes.get(&index).or(members.every.as_ref());
             match need {
                 Some(need) => match seq.next_element_seed(Keep(need))? {
-                    Some(value) => kept.push(value),
+                    Some(Some(value)) => kept.push(value),
+                    // A scalar nothing reads: its place kept only where places are read.
+                    Some(None) if members.by_position || last.is_some_and(|last| index < last) => {
+                        kept.push(Value::Null)
+                    }
+                    Some(None) => {}
                     None => break,
                 },
                 None => {
@@ -135,24 +168,31 @@ impl<'de> Visitor<'de> for Part<'_> {
             }
             index += 1;
         }
-        Ok(Value::Array(kept))
+        Ok(Some(Value::Array(kept)))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Value>, A::Error> {
         let members = self.0;
         let mut kept = Map::new();
         while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
             match members.names.get(name.as_ref()).or(members.every.as_ref()) {
                 Some(need) => {
-                    let value = map.next_value_seed(Keep(need))?;
-                    kept.insert(name.into_owned(), value);
+                    match map.next_value_seed(Keep(need))? {
+                        Some(value) => {
+                            kept.insert(name.into_owned(), value);
+                        }
+                        // A repeated name's last value is the one a parse keeps.
+                        None => {
+                            kept.shift_remove(name.as_ref());
+                        }
+                    }
                 }
                 None => {
                     map.next_value_seed(Check)?;
                 }
             }
         }
-        Ok(Value::Object(kept))
+        Ok(Some(Value::Object(kept)))
     }
 }
 
@@ -183,7 +223,7 @@ impl<'de> Deserialize<'de> for Key<'de> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::needs::Names;
+    use super::super::need::Names;
     use super::*;
     use crate::RuleTable;
     use serde_json::json;
@@ -218,6 +258,34 @@ mod tests {
         };
         let kept = prune(br#"[{"a": 1}, 2, [3]]"#, &Need::Members(Box::new(members))).unwrap();
         assert_eq!(kept, json!([{}, 2, []]));
+    }
+
+    #[test]
+    fn scalars_read_only_for_their_members_are_not_kept() {
+        let need = |text: &str| {
+            let mut need = Need::Shallow;
+            need.merge(Need::of_query(
+                &crate::rule::query::Query::parse(text).unwrap(),
+                Need::Shallow,
+            ));
+            need.settle();
+            need
+        };
+        let numbers = format!("[{}{{\"type\": \"x\"}}, 2]", "1,".repeat(1000));
+        let kept = prune(numbers.as_bytes(), &need("$[*].type")).unwrap();
+        assert_eq!(kept, json!([{"type": "x"}]));
+        let kept = prune(numbers.as_bytes(), &need("$[?@.type == 'x'].type")).unwrap();
+        assert_eq!(kept, json!([{"type": "x"}]));
+        // By position, a dropped element keeps its place.
+        let kept = prune(b"[1, {\"type\": \"x\"}, 2]", &need("$[-2].type")).unwrap();
+        assert_eq!(kept, json!([null, {"type": "x"}, null]));
+        let kept = prune(b"[1, {\"type\": \"x\"}, 2]", &need("$[1:].type")).unwrap();
+        assert_eq!(kept, json!([null, {"type": "x"}, null]));
+        // A value read for itself stays, a repeated name's last value wins.
+        let kept = prune(b"[1, 2]", &need("$[*]")).unwrap();
+        assert_eq!(kept, json!([1, 2]));
+        let kept = prune(br#"{"a": {"b": 1}, "a": 3}"#, &need("$.a.b")).unwrap();
+        assert_eq!(kept, json!({}));
     }
 
     #[test]

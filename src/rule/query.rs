@@ -4,17 +4,18 @@ use std::fmt;
 
 use jsonpath_rust::parser::model::{JpQuery, Segment, Selector};
 use jsonpath_rust::parser::parse_json_path;
-use jsonpath_rust::query::js_path_process;
 use serde_json::Value;
 
+use super::eval::Program;
 use super::step::Step;
 
 /// A JSONPath query, parsed once when the rules load.
 ///
 /// Most rule paths are *singular*: names and indexes only (`$.Records[0].eventSource`).
-/// Those, and paths that add wildcards (`$.Records[*]`), are walked directly,
-/// without the general evaluator; anything else (slices, filters,
-/// descendants) goes through jsonpath-rust.
+/// Those, and paths that add wildcards (`$.Records[*]`), are walked directly;
+/// anything else (slices, unions, filters) goes through the general
+/// evaluator ([`eval`](super::eval)), which bounds its work and refuses
+/// descendant segments when the rules load.
 #[derive(Clone)]
 pub(crate) struct Query {
     text: Box<str>,
@@ -27,7 +28,7 @@ enum Plan {
     Singular(Box<[Step]>),
     /// Names, indexes and wildcards: any number of nodes.
     Steps(Box<[Step]>),
-    General(Box<JpQuery>),
+    General(std::sync::Arc<Program>),
 }
 
 impl Query {
@@ -39,7 +40,7 @@ impl Query {
                 let parsed = parse_json_path(text).map_err(|e| reason(text, &e.to_string()))?;
                 match parsed_steps(&parsed) {
                     Some(steps) => Plan::of_steps(steps),
-                    None => Plan::General(Box::new(parsed)),
+                    None => Plan::General(std::sync::Arc::new(Program::compile(&parsed)?)),
                 }
             }
         };
@@ -75,6 +76,14 @@ impl Query {
         }
     }
 
+    /// The compiled query, for one the general evaluator answers.
+    pub(super) fn program(&self) -> Option<&Program> {
+        match &self.plan {
+            Plan::General(program) => Some(program),
+            Plan::Singular(_) | Plan::Steps(_) => None,
+        }
+    }
+
     /// The query as written in the rule file.
     pub(crate) fn as_str(&self) -> &str {
         &self.text
@@ -84,7 +93,8 @@ impl Query {
     pub(crate) fn any(&self, json: &Value, test: impl FnMut(&Value) -> bool) -> bool {
         match &self.plan {
             Plan::Singular(steps) => walk(steps, json).is_some_and(test),
-            Plan::Steps(_) | Plan::General(_) => self.select(json).into_iter().any(test),
+            Plan::Steps(_) => self.select(json).into_iter().any(test),
+            Plan::General(program) => program.any(json, &self.text, test),
         }
     }
 
@@ -92,8 +102,12 @@ impl Query {
     pub(crate) fn single<'v>(&self, json: &'v Value) -> Option<&'v Value> {
         match &self.plan {
             Plan::Singular(steps) => walk(steps, json),
-            Plan::Steps(_) | Plan::General(_) => match self.select(json).as_slice() {
+            Plan::Steps(_) => match self.select(json).as_slice() {
                 [one] => Some(*one),
+                _ => None,
+            },
+            Plan::General(program) => match program.first(json, &self.text) {
+                (Some(one), false) => Some(one),
                 _ => None,
             },
         }
@@ -104,7 +118,16 @@ impl Query {
         match &self.plan {
             Plan::Singular(steps) => walk(steps, json).into_iter().collect(),
             Plan::Steps(steps) => walk_all(steps, json),
-            Plan::General(query) => general(query, json),
+            Plan::General(program) => program.select(json, &self.text),
+        }
+    }
+
+    /// The first node the query selects.
+    pub(crate) fn first<'v>(&self, json: &'v Value) -> Option<&'v Value> {
+        match &self.plan {
+            Plan::Singular(steps) => walk(steps, json),
+            Plan::Steps(steps) => walk_all(steps, json).first().copied(),
+            Plan::General(program) => program.first(json, &self.text).0,
         }
     }
 
@@ -269,13 +292,6 @@ fn children(node: &Value) -> impl Iterator<Item = &Value> {
     items.chain(members)
 }
 
-fn general<'v>(query: &JpQuery, json: &'v Value) -> Vec<&'v Value> {
-    // A query that evaluates to a computed value rather than nodes selects nothing.
-    js_path_process(query, json)
-        .map(|found| found.into_iter().map(|r| r.val()).collect())
-        .unwrap_or_default()
-}
-
 /// A one-line reason from the parser's error, which for syntax errors is a
 /// multi-line caret diagram whose `--> line:column` gives the place.
 fn reason(query: &str, error: &str) -> String {
@@ -300,7 +316,15 @@ fn reason(query: &str, error: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jsonpath_rust::query::js_path_process;
     use serde_json::json;
+
+    /// What jsonpath-rust selects, to check the walks against.
+    fn general<'v>(query: &JpQuery, json: &'v Value) -> Vec<&'v Value> {
+        js_path_process(query, json)
+            .map(|found| found.into_iter().map(|r| r.val()).collect())
+            .unwrap_or_default()
+    }
 
     // The examples `Query`'s doc comments carried while it was public.
 

@@ -1,12 +1,18 @@
 //! The ordered table of compiled rules, and the fallback.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use serde_json::Value;
 
 use super::compiled::Rule;
 use super::dispatch;
 use super::needs::Needs;
+use super::predicate::{Predicate, Test};
 use super::prune::prune;
+use super::reserved::ReservedRoutes;
+use super::route::Route;
+use super::template::Part;
 use crate::event::{Event, EventError, ViewSlot};
 
 /// The ordered, compiled rules, and the fallback for events no rule matches.
@@ -29,7 +35,23 @@ pub struct RuleTable {
 
 impl RuleTable {
     /// A table of `rules`, tried in order, and the fallback (`None`: reject).
-    pub(crate) fn new(rules: Vec<Rule>, fallback: Option<Rule>) -> Self {
+    pub(crate) fn new(mut rules: Vec<Rule>, fallback: Option<Rule>) -> Self {
+        // Every templated event path is checked against the routes the
+        // table reserves; a table that reserves none checks nothing.
+        let mut reserved = ReservedRoutes::default();
+        for rule in rules.iter().chain(&fallback) {
+            for route in routes_of(rule) {
+                reserved.add(rule.name(), &route);
+            }
+        }
+        let reserved = Arc::new(reserved);
+        if !reserved.is_empty() {
+            for rule in &mut rules {
+                if rule.path().is_some_and(|path| !path.is_static()) {
+                    rule.reserved = Some(Arc::clone(&reserved));
+                }
+            }
+        }
         let dispatch = dispatch::Dispatch::new(&rules);
         let needs = Needs::of(&rules, fallback.as_ref());
         Self {
@@ -129,5 +151,85 @@ impl RuleTable {
             .iter()
             .chain(self.fallback.as_ref())
             .find(|rule| &*rule.name == name)
+    }
+}
+
+/// How many paths one rule's placeholders may enumerate; a rule whose
+/// predicates allow more reserves none of them.
+const MAX_ENUMERATED: usize = 1024;
+
+/// The routes `rule` reserves: its static path, or every path its
+/// placeholders can take when predicates pin each to known strings.
+fn routes_of(rule: &Rule) -> Vec<String> {
+    let Route::Event { path, .. } = rule.route() else {
+        return Vec::new();
+    };
+    if path.is_static() {
+        return vec![path.as_str().to_owned()];
+    }
+    // A batch rule's placeholders read each record, its predicates the whole event.
+    if rule.batch().is_some() {
+        return Vec::new();
+    }
+    enumerate(path.parts(), rule.predicates()).unwrap_or_default()
+}
+
+/// Every path a template can produce when each of its placeholders reads a
+/// query that a predicate pins to known strings; `None` when one is free.
+fn enumerate(parts: &[Part], predicates: &[Predicate]) -> Option<Vec<String>> {
+    let mut paths = vec![String::new()];
+    for part in parts {
+        match part {
+            Part::Literal(text) => paths.iter_mut().for_each(|p| p.push_str(text)),
+            Part::Value(query) => {
+                let values = predicates
+                    .iter()
+                    .filter(|p| p.query().as_str() == query.as_str())
+                    .find_map(|p| pinned_values(p.test()))?;
+                if paths.len() * values.len() > MAX_ENUMERATED {
+                    return None;
+                }
+                paths = paths
+                    .iter()
+                    .flat_map(|p| values.iter().map(move |v| format!("{p}{v}")))
+                    .collect();
+            }
+        }
+    }
+    Some(paths)
+}
+
+/// The strings a test admits, when it admits only known strings.
+fn pinned_values(test: &Test) -> Option<Vec<&str>> {
+    match test {
+        Test::Equals(value) => Some(vec![value.as_str()?]),
+        Test::OneOf(values) => values.iter().map(serde_json::Value::as_str).collect(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rule::RuleTable;
+
+    #[test]
+    fn static_paths_pinned_placeholders_and_the_fallback_are_reserved() {
+        let table = RuleTable::builtin();
+        let Some(reserved) = table
+            .get("eventbridge")
+            .and_then(|rule| rule.reserved.clone())
+        else {
+            panic!("a templated rule checks the reserved routes")
+        };
+        assert!(table.get("s3").is_some_and(|rule| rule.reserved.is_none()));
+        let owners =
+            |key: &str| -> Vec<&str> { reserved.owners(key).iter().map(|o| &*o.rule).collect() };
+        assert_eq!(owners("/aws.s3"), ["s3"]);
+        assert_eq!(owners("/aws.sqs"), ["sqs", "pipes-sqs"]);
+        assert_eq!(owners("/azure.queue"), ["azure-functions-queue"]);
+        assert_eq!(owners("/aws.s3.eventbridge"), ["eventbridge-static"]);
+        assert_eq!(owners("/"), ["fallback"]);
+        assert!(owners("/com.example.orders").is_empty());
+        assert!(!reserved.is_empty());
     }
 }

@@ -201,3 +201,91 @@ fn limits_have_clear_errors() {
         "c.toml:1: the file has 10001 rules, over the limit of 10000"
     );
 }
+
+/// Explains `event` under the built-in rules (and `config`'s own).
+fn explain(config: &str, event: Value) -> Result<Vec<http::Request<bytes::Bytes>>, String> {
+    let handler = Handler::new(Config::parse("c.toml", config).unwrap());
+    let event = Event::from_json(event);
+    handler
+        .explain(&event)
+        .map(|plan| plan.requests().to_vec())
+        .map_err(|err| err.to_string())
+}
+
+// https://learn.microsoft.com/en-us/azure/azure-functions/functions-bindings-storage-queue-trigger#message-metadata
+fn queue_message(metadata_text: &str) -> Value {
+    json!({"Data": {"msg": "hello"}, "Metadata": {"DequeueCount": 1, "PopReceipt": "p", "Id": "1", "Note": metadata_text}})
+}
+
+#[test]
+fn no_header_ceh_builds_from_event_data_is_longer_than_app_servers_take() {
+    let fits = explain("", queue_message(&"x".repeat(3000))).unwrap();
+    assert!(fits[0].headers()["ceh-metadata"].len() > 3000);
+    assert_eq!(
+        explain("", queue_message(&"x".repeat(5000))).unwrap_err(),
+        "rule `azure-functions-queue`: the header ceh-metadata would be 5054 bytes, over the limit of 4096; the event is refused rather than sent to be refused by the app's server"
+    );
+    // Percent-encoding counts: 1,000 non-ASCII letters are 6,000 bytes on the wire.
+    let err = explain("", queue_message(&"é".repeat(1000))).unwrap_err();
+    assert!(err.contains("the header ceh-metadata would be"), "{err}");
+
+    // A templated header, and all headers together.
+    let headers = r#"
+        [[rule]]
+        name = "big"
+        path = "/big"
+        headers = { "x-a" = "{$.a}", "x-b" = "{$.b}", "x-c" = "{$.c}" }
+        [rule.match]
+        "$.big" = true
+    "#;
+    let long = "y".repeat(4097);
+    let err = explain(headers, json!({"big": true, "a": long})).unwrap_err();
+    assert!(
+        err.starts_with("rule `big`: the header x-a would be 4097 bytes"),
+        "{err}"
+    );
+    let third = "y".repeat(3000);
+    let err = explain(
+        headers,
+        json!({"big": true, "a": third, "b": third, "c": third}),
+    )
+    .unwrap_err();
+    assert!(
+        err.starts_with("rule `big`: the header all headers would be"),
+        "{err}"
+    );
+    assert!(explain(headers, json!({"big": true, "a": third, "b": third})).is_ok());
+}
+
+#[test]
+fn a_batch_record_whose_id_is_too_long_refuses_the_batch_before_the_app_is_called() {
+    // https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html
+    let record = |id: String| json!({"eventSource": "aws:sqs", "messageId": id, "body": "b", "attributes": {}});
+    let ok = explain("", json!({"Records": [record("a".into())]})).unwrap();
+    assert_eq!(ok[0].headers()["ceh-record-id"], "a");
+    let err = explain(
+        "",
+        json!({"Records": [record("a".into()), record("i".repeat(5000))]}),
+    )
+    .unwrap_err();
+    assert!(
+        err.starts_with(
+            "rule `sqs`: the header ceh-record-id would be 5000 bytes, over the limit of 4096"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_path_longer_than_app_servers_take_refuses_the_event() {
+    // https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html
+    let event = |source: String| json!({"source": source, "detail-type": "t", "detail": {}});
+    assert!(explain("", event(format!("com.example.{}", "a".repeat(2000)))).is_ok());
+    let err = explain("", event("a".repeat(2049))).unwrap_err();
+    assert_eq!(
+        err,
+        "rule `eventbridge`: the path the event's values make for /{$.source} would be 2050 bytes, over the limit of 2048; the event is refused"
+    );
+    let err = explain("", event("é".repeat(400))).unwrap_err();
+    assert!(err.contains("would be 2401 bytes"), "{err}");
+}

@@ -1,5 +1,6 @@
 //! The integration tests: one binary, a module per area.
 
+mod bounds;
 mod classify;
 mod cli;
 mod cloudevents;
@@ -14,6 +15,7 @@ mod man;
 mod passthrough;
 mod plan;
 mod replies;
+mod reserved;
 mod rules;
 mod sample;
 mod synthesize;
