@@ -85,7 +85,9 @@ pub enum ErrorKind {
     InvalidHttpEvent,
     /// A batch holds more records than `[reply] max_records` allows.
     TooManyRecords,
-    /// The event's data would lead its request out of its path (a `..` segment).
+    /// The event's data cannot make a request: it would lead out of its path
+    /// (a `..` segment) or onto another rule's route, build a header or a path
+    /// longer than app servers take, or cost more to read than an event may.
     InvalidEvent,
     /// The request for the app could not be built.
     InvalidRequest,
@@ -126,8 +128,14 @@ impl HandleError {
             HandleError::Classify(_) => ErrorKind::InvalidCloudEvent,
             HandleError::PassThrough(_) => ErrorKind::InvalidHttpEvent,
             HandleError::TooManyRecords { .. } => ErrorKind::TooManyRecords,
+            // The event's own data is at fault: the same event fails the same way.
             HandleError::Synthesize(
-                SynthesizeError::DotSegment { .. } | SynthesizeError::NoBody { .. },
+                SynthesizeError::DotSegment { .. }
+                | SynthesizeError::NoBody { .. }
+                | SynthesizeError::ReservedRoute { .. }
+                | SynthesizeError::HeaderTooLarge { .. }
+                | SynthesizeError::PathTooLong { .. }
+                | SynthesizeError::TooCostly { .. },
             ) => ErrorKind::InvalidEvent,
             HandleError::Synthesize(_) => ErrorKind::InvalidRequest,
             HandleError::App(AppError::Timeout { .. }) => ErrorKind::AppTimeout,

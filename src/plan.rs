@@ -363,10 +363,10 @@ impl Batch<'_, '_> {
         // What a record's own headers can carry, checked before the app is called;
         // a request too large for any other reason fails its record when it is built.
         let mut headers = HeaderMap::new();
-        if let Some(id) = record.id {
+        if let Some(id) = record.id.as_deref() {
             headers.insert(RECORD_ID_HEADER, header_value(id));
         }
-        if let Some(group) = record.group {
+        if let Some(group) = record.group.as_deref() {
             headers.insert(RECORD_GROUP_HEADER, header_value(group));
         }
         let metadata = self.rule.metadata.as_ref();
