@@ -228,49 +228,54 @@ async fn serve_until_stopped(
         mut process,
         pending,
     } = match app {
-        Started::Echo => return serve_loop(handler, Echo, timing).await,
+        Started::Echo => return serve_loop(handler, Echo, timing, shutdown_signal()).await,
         Started::Upstream(started) => *started,
     };
-    let exited = async {
-        match process.as_mut() {
-            Some(process) => (process.program().to_owned(), process.exited().await),
-            None => std::future::pending().await,
+    // The app's exit stops the loop as SIGTERM does: the invocation in flight
+    // finishes (its request to the dead app fails, and Lambda hears of it
+    // through /error), no other is taken, and ceh stops so that Lambda starts
+    // a new execution environment.
+    let mut exit: Option<(String, String)> = None;
+    let stop = async {
+        let exited = async {
+            match process.as_mut() {
+                Some(process) => (process.program().to_owned(), process.exited().await),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = shutdown_signal() => {}
+            gone = exited => exit = Some(gone),
         }
     };
-    let serving = async {
-        match pending {
-            Some(path) => serve_loop(handler, lambda::WhenReady::probing(app, path), timing).await,
-            None => serve_loop(handler, app, timing).await,
+    let outcome = match pending {
+        Some(path) => {
+            let app = lambda::WhenReady::probing(app, path);
+            serve_loop(handler, app, timing, stop).await
         }
-    };
-    let outcome = tokio::select! {
-        outcome = serving => outcome,
-        // Every later invocation would fail: stop, and Lambda starts a new environment.
-        (program, status) = exited => Err(Failure::event(format!(
-            "the app `{program}` exited ({status}) after it was ready; ceh stops so that Lambda starts a new execution environment"
-        ))),
+        None => serve_loop(handler, app, timing, stop).await,
     };
     if let Some(process) = process {
         process.stop(APP_STOP_GRACE).await;
     }
-    outcome
+    match exit {
+        Some((program, status)) => Err(Failure::event(format!(
+            "the app `{program}` exited ({status}) after it was ready; ceh stops so that Lambda starts a new execution environment"
+        ))),
+        None => outcome,
+    }
 }
 
-/// The runtime loop, until it fails or SIGTERM/SIGINT asks it to stop.
+/// The runtime loop, until it fails or `stop` resolves (SIGTERM, SIGINT, the app's exit).
 async fn serve_loop(
     handler: Handler,
     app: impl SendApp,
     timing: lambda::Timing,
+    stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), Failure> {
-    lambda::serve_until(
-        handler,
-        app,
-        timing,
-        lambda::TraceEnv::Skip,
-        shutdown_signal(),
-    )
-    .await
-    .map_err(|e| Failure::event(format!("the Lambda runtime loop stopped: {e}")))
+    lambda::serve_until(handler, app, timing, lambda::TraceEnv::Skip, stop)
+        .await
+        .map_err(|e| Failure::event(format!("the Lambda runtime loop stopped: {e}")))
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -10,7 +10,7 @@ It answers every request 200 with {"path": …} as JSON over HTTP/1.1 keep-alive
   the request is on the wire (after a Lambda thaw, the app's overdue timer and ceh's next request
   race). Such closes are counted.
 - `POST /close` closes the connection without answering, whatever its age; `POST /half` answers a
-  head and the start of a body, then closes it.
+  head and the start of a body, then closes it; `POST /die` ends the whole app, unanswered.
 - `GET /stats` answers with the requests seen per path and the idle closes.
 - `--sigterm-file PATH`: on SIGTERM, writes `SIGTERM` to PATH and exits 0.
 - `--listen-when PATH`: listens only once PATH exists (an app slower than Lambda's Init phase).
@@ -73,6 +73,8 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/close":
             self.close_connection = True
             return
+        if path == "/die":
+            os._exit(3)
         if path == "/half":
             # A head, then a body that breaks off: the answer had started.
             self.send_response(200)

@@ -193,6 +193,35 @@ fn shutdown_reaches_the_app_ceh_started_as_sigterm() {
     );
 }
 
+/// An app ceh started that dies in the middle of an invocation: that invocation is reported
+/// to Lambda as an error (`/error`, Ceh.AppUnreachable), and ceh then stops, so that Lambda
+/// starts a new execution environment (on 62c1fb7 the invocation was dropped unanswered and
+/// Lambda waited for it until the function's timeout).
+#[test]
+fn an_app_that_dies_mid_invocation_fails_that_invocation_then_ceh_stops() {
+    let platform = Platform::start();
+    let port = free_port();
+    let mut command = vec!["--".to_owned()];
+    command.extend(app_command(port, &[]));
+    let mut ceh = platform.ceh_lambda(
+        &[("APP", format!("http://127.0.0.1:{port}"))],
+        &command.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_eq!(replied_path(&platform.invoke(S3)), "/aws.s3");
+    let die = br#"{"version": "0", "id": "e1", "source": "die", "detail-type": "t", "detail": {}}"#;
+    match platform.invoke(die) {
+        Outcome::Error(report) => assert!(report.contains("Ceh.AppUnreachable"), "{report}"),
+        other => panic!("the invocation the app died in was not reported as an error: {other:?}"),
+    }
+    let (status, stderr) =
+        exit_within(&mut ceh, 10, "ceh stops once the app it started has exited");
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("exited (exit status: 3) after it was ready"),
+        "{stderr}"
+    );
+}
+
 /// With `CEH_ASYNC_INIT=true`, an app that is not ready when the (here
 /// shortened) init budget is up no longer fails the Init phase: ceh asks for
 /// its first invocation, which waits for the app's readiness, within its
