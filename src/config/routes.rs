@@ -12,11 +12,7 @@
 
 use super::environment::Environment;
 use crate::escape::decoded_fully;
-use crate::rule::{Part, Predicate, Route, Rule, RuleTable, Test};
-
-/// How many paths one rule's placeholders may enumerate before only the
-/// static directory before them is reserved.
-const MAX_ENUMERATED: usize = 1024;
+use crate::rule::{pinned_paths, Route, Rule, RuleTable};
 
 /// The event routes of a configuration, under their base paths.
 #[derive(Clone, Debug, Default)]
@@ -92,7 +88,7 @@ fn route_prefixes(rule: &Rule) -> Vec<String> {
     // A batch rule's placeholders read each record, its predicates the whole event.
     let pinned = match rule.batch() {
         Some(_) => None,
-        None => enumerate(path.parts(), rule.predicates()),
+        None => pinned_paths(path.parts(), rule.predicates()),
     };
     match pinned {
         Some(paths) => paths
@@ -104,40 +100,6 @@ fn route_prefixes(rule: &Rule) -> Vec<String> {
             let prefix = path.static_prefix();
             vec![prefix[..prefix.rfind('/').unwrap_or(0)].to_owned()]
         }
-    }
-}
-
-/// Every path a template can produce when each of its placeholders reads a
-/// query that a predicate pins to known strings; `None` when one is free.
-fn enumerate(parts: &[Part], predicates: &[Predicate]) -> Option<Vec<String>> {
-    let mut paths = vec![String::new()];
-    for part in parts {
-        match part {
-            Part::Literal(text) => paths.iter_mut().for_each(|p| p.push_str(text)),
-            Part::Value(query) => {
-                let values = predicates
-                    .iter()
-                    .filter(|p| p.query().as_str() == query.as_str())
-                    .find_map(|p| pinned_values(p.test()))?;
-                if paths.len() * values.len() > MAX_ENUMERATED {
-                    return None;
-                }
-                paths = paths
-                    .iter()
-                    .flat_map(|p| values.iter().map(move |v| format!("{p}{v}")))
-                    .collect();
-            }
-        }
-    }
-    Some(paths)
-}
-
-/// The strings a test admits, when it admits only known strings.
-fn pinned_values(test: &Test) -> Option<Vec<&str>> {
-    match test {
-        Test::Equals(value) => Some(vec![value.as_str()?]),
-        Test::OneOf(values) => values.iter().map(serde_json::Value::as_str).collect(),
-        _ => None,
     }
 }
 

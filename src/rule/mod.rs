@@ -43,6 +43,6 @@ pub(crate) use builtin::{builtin_rules, default_fallback};
 pub(crate) use compile::{compile_rules, fallback_rule, RawFallback};
 pub(crate) use error::line_of;
 pub(crate) use eval::{budget, metered, Overrun};
-pub(crate) use predicate::Test;
 pub(crate) use reserved::Owner;
+pub(crate) use table::pinned_paths;
 pub(crate) use template::Part;

@@ -6,7 +6,7 @@ use jsonpath_rust::parser::model::{JpQuery, Segment, Selector};
 use jsonpath_rust::parser::parse_json_path;
 use serde_json::Value;
 
-use super::eval::Program;
+use super::eval::{children, Program};
 use super::step::Step;
 
 /// A JSONPath query, parsed once when the rules load.
@@ -280,16 +280,6 @@ fn walk_all<'v>(steps: &[Step], json: &'v Value) -> Vec<&'v Value> {
         };
     }
     nodes
-}
-
-/// An array's elements or an object's member values; nothing for a scalar.
-fn children(node: &Value) -> impl Iterator<Item = &Value> {
-    let items = node.as_array().into_iter().flatten();
-    let members = node
-        .as_object()
-        .into_iter()
-        .flat_map(|members| members.values());
-    items.chain(members)
 }
 
 /// A one-line reason from the parser's error, which for syntax errors is a

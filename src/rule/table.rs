@@ -155,7 +155,8 @@ impl RuleTable {
 }
 
 /// How many paths one rule's placeholders may enumerate; a rule whose
-/// predicates allow more reserves none of them.
+/// predicates allow more reserves none of them (the event-route guard then
+/// guards the static directory before them).
 const MAX_ENUMERATED: usize = 1024;
 
 /// The routes `rule` reserves: its static path, or every path its
@@ -171,12 +172,14 @@ fn routes_of(rule: &Rule) -> Vec<String> {
     if rule.batch().is_some() {
         return Vec::new();
     }
-    enumerate(path.parts(), rule.predicates()).unwrap_or_default()
+    pinned_paths(path.parts(), rule.predicates()).unwrap_or_default()
 }
 
 /// Every path a template can produce when each of its placeholders reads a
-/// query that a predicate pins to known strings; `None` when one is free.
-fn enumerate(parts: &[Part], predicates: &[Predicate]) -> Option<Vec<String>> {
+/// query that a predicate pins to known strings; `None` when one is free, or
+/// when they would be more than a rule may enumerate. Both the reserved
+/// routes and `[http]`'s event-route guard read a rule's routes with it.
+pub(crate) fn pinned_paths(parts: &[Part], predicates: &[Predicate]) -> Option<Vec<String>> {
     let mut paths = vec![String::new()];
     for part in parts {
         match part {

@@ -20,6 +20,7 @@ mod walk;
 
 pub(crate) use meter::{blame, metered, Overrun};
 pub(crate) use program::{budget, Program};
+pub(crate) use walk::children;
 
 #[cfg(test)]
 mod tests;

@@ -184,7 +184,7 @@ fn at(items: &[Value], index: i64) -> Option<&Value> {
 }
 
 /// An array's elements or an object's member values, in order; nothing for a scalar.
-fn children(node: &Value) -> impl Iterator<Item = &Value> {
+pub(crate) fn children(node: &Value) -> impl Iterator<Item = &Value> {
     let items = node.as_array().into_iter().flatten();
     let members = node
         .as_object()

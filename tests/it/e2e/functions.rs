@@ -11,10 +11,15 @@ use super::harness::{ceh_listening, exchange, flask, free_port, Process};
 
 /// A function app root: host.json (forwarding on or off) and `name/function.json` for each function.
 fn function_app(forwarding: bool, functions: &[(&str, Value)]) -> tempfile::TempDir {
-    let root = tempfile::tempdir().unwrap();
     let host = json!({"version": "2.0", "customHandler": {
         "description": {"defaultExecutablePath": "ceh", "arguments": ["functions"]},
         "enableForwardingHttpRequest": forwarding}});
+    function_app_with(host, functions)
+}
+
+/// A function app root with this host.json and `name/function.json` for each function.
+pub(super) fn function_app_with(host: Value, functions: &[(&str, Value)]) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
     std::fs::write(root.path().join("host.json"), host.to_string()).unwrap();
     for (name, bindings) in functions {
         std::fs::create_dir(root.path().join(name)).unwrap();

@@ -13,23 +13,12 @@ use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 
-use super::harness::{ceh_listening, exchange, exit_within, Process};
+use super::harness::{ceh_listening, ceh_refused_at_start, exchange, Process};
 use super::serve_trust::Internal;
 
 /// A function app root with this host.json and `name/function.json` for each function.
 fn function_app(host: Value, functions: &[(&str, Value)]) -> tempfile::TempDir {
-    let root = tempfile::tempdir().unwrap();
-    std::fs::write(root.path().join("host.json"), host.to_string()).unwrap();
-    for (name, bindings) in functions {
-        std::fs::create_dir(root.path().join(name)).unwrap();
-        let file = json!({ "bindings": bindings });
-        std::fs::write(
-            root.path().join(name).join("function.json"),
-            file.to_string(),
-        )
-        .unwrap();
-    }
-    root
+    super::functions::function_app_with(host, functions)
 }
 
 /// host.json with forwarding on and this routePrefix.
@@ -75,33 +64,20 @@ fn a_route_that_matches_a_function_name_is_refused_at_start() {
                 triggered("orders", "queueTrigger"),
             ],
         );
-        let child = Command::new(env!("CARGO_BIN_EXE_ceh"))
-            .args(["functions", "--port", "0", "--echo", "--root"])
-            .arg(root.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut process = Process(child);
-        let (status, stderr) = exit_within(
-            &mut process,
-            10,
-            "ceh functions started with routes that pose as functions",
-        );
+        let (status, stdout, stderr) = ceh_refused_at_start(&[
+            "functions".as_ref(),
+            "--port".as_ref(),
+            "0".as_ref(),
+            "--echo".as_ref(),
+            "--root".as_ref(),
+            root.path().as_os_str(),
+        ]);
         assert_eq!(status.code(), Some(2), "{route}");
         assert_eq!(
             stderr,
             format!("ceh: {}: with customHandler.enableForwardingHttpRequest, function `web`'s route /{route} matches /orders, where the host invokes function `orders`, so a client could pose as its trigger; set extensions.http.routePrefix (the default \"api\" keeps them apart) or a route that matches no function's name\n",
                 root.path().join("host.json").display()),
         );
-        let mut stdout = String::new();
-        process
-            .0
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut stdout)
-            .unwrap();
         assert!(stdout.is_empty(), "it never listened: {stdout}");
     }
     // Under a prefix (the host's default "api"), the same routes keep apart.
@@ -256,19 +232,14 @@ fn function_app_files_that_would_hang_or_never_end_are_refused_at_start() {
         (endless.path(), "orders/function.json"),
         (folder.path(), "orders/function.json"),
     ] {
-        let child = Command::new(env!("CARGO_BIN_EXE_ceh"))
-            .args(["functions", "--port", "0", "--echo", "--root"])
-            .arg(root)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut process = Process(child);
-        let (status, stderr) = exit_within(
-            &mut process,
-            10,
-            &format!("ceh functions did not stop at start with {file}"),
-        );
+        let (status, _, stderr) = ceh_refused_at_start(&[
+            "functions".as_ref(),
+            "--port".as_ref(),
+            "0".as_ref(),
+            "--echo".as_ref(),
+            "--root".as_ref(),
+            root.as_os_str(),
+        ]);
         assert_eq!(status.code(), Some(2), "{file}");
         assert_eq!(
             stderr,

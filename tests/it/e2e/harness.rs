@@ -381,3 +381,31 @@ pub fn ceh_listening(args: &[&str], env: &[(&str, &str)]) -> (Process, u16) {
     let port = listening_port(&mut child);
     (Process(child), port)
 }
+
+/// `ceh ARGS…`, with none of the caller's own ceh settings, for a start that
+/// must be refused: it has to stop by itself within 10 s. Its exit status,
+/// stdout and stderr.
+pub fn ceh_refused_at_start(
+    args: &[&std::ffi::OsStr],
+) -> (std::process::ExitStatus, String, String) {
+    let child = Command::new(env!("CARGO_BIN_EXE_ceh"))
+        .args(args)
+        .env_remove("APP")
+        .env_remove("CEH_CONFIG")
+        .env_remove("CEH_SERVE_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut process = Process(child);
+    let (status, stderr) = exit_within(
+        &mut process,
+        10,
+        &format!("ceh {args:?} did not stop at start"),
+    );
+    let mut stdout = String::new();
+    if let Some(mut pipe) = process.0.stdout.take() {
+        std::io::Read::read_to_string(&mut pipe, &mut stdout).unwrap();
+    }
+    (status, stdout, stderr)
+}

@@ -17,7 +17,7 @@ use base64::Engine as _;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
-use super::harness::{exchange, exit_within, Process};
+use super::harness::{ceh_refused_at_start, exchange, exit_within, Process};
 use super::serve_limits::start;
 
 /// An RSA key made by `openssl`: its PKCS#1 DER, and its modulus, base64url.
@@ -293,20 +293,8 @@ fn event_grid_entra_tokens_are_verified_on_deliveries_and_the_handshake() {
 
 /// `ceh ARGS…`, which must stop within 10 s with exit 2 and this stderr.
 fn refused_at_start(args: &[&str], message: &str) {
-    let child = Command::new(env!("CARGO_BIN_EXE_ceh"))
-        .args(args)
-        .env_remove("CEH_CONFIG")
-        .env_remove("CEH_SERVE_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut process = Process(child);
-    let (status, stderr) = exit_within(
-        &mut process,
-        10,
-        &format!("ceh {args:?} did not stop at start"),
-    );
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    let (status, _, stderr) = ceh_refused_at_start(&args);
     assert_eq!(
         (status.code(), stderr.as_str()),
         (Some(2), message),

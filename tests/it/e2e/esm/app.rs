@@ -154,13 +154,3 @@ impl App {
         std::mem::take(&mut self.answers)
     }
 }
-
-/// Sends `kill -NAME` to `pid`.
-pub fn signal(pid: u32, name: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(pid.to_string())
-        .status()
-        .unwrap();
-    assert!(status.success(), "kill -{name} {pid} failed");
-}

@@ -7,9 +7,10 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use super::app::{signal, App, Faults};
+use super::app::{App, Faults};
 use super::{Rng, Verdict};
 use crate::e2e::harness::{ceh_lambda, exchange, free_port, Emulator, Process};
+use crate::e2e::platform::signal;
 
 /// ceh's `CEH_APP_TIMEOUT_MS`; the app's hangs last longer.
 const APP_TIMEOUT_MS: u64 = 400;
