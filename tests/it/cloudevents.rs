@@ -1,9 +1,10 @@
 //! CloudEvents both ways: the conformance cases in, every event request described out.
 
 use cloud_events_handler::{Config, Event, Handler};
-use cloudevents::{AttributesReader, Data};
+use cloudevents::AttributesReader;
 use serde_json::{json, Value};
 
+use crate::corpus::{self, data_json};
 use crate::fixtures;
 
 /// One HTTP case of the conformance feature file: the message, and the attributes and data it must give.
@@ -93,15 +94,6 @@ fn attribute(event: &cloudevents::Event, key: &str) -> String {
 
 fn chrono_format() -> chrono::SecondsFormat {
     chrono::SecondsFormat::AutoSi
-}
-
-fn data_json(event: &cloudevents::Event) -> Value {
-    match event.data() {
-        Some(Data::Json(v)) => v.clone(),
-        Some(Data::String(s)) => serde_json::from_str(s).unwrap(),
-        Some(Data::Binary(b)) => serde_json::from_slice(b).unwrap(),
-        None => Value::Null,
-    }
 }
 
 #[test]
@@ -195,42 +187,16 @@ fn aws_events_carry_binary_mode_attributes() {
 /// CloudEvent attributes Google's own frameworks give it (`fixtures/gcf/conformance/`).
 #[test]
 fn google_background_events_carry_the_attributes_googles_mapping_gives() {
-    let handler = Handler::new(Config::default());
-    let expected: toml::Table = toml::from_str(
-        &String::from_utf8(fixtures::read("gcf/conformance/expected.toml")).unwrap(),
-    )
-    .unwrap();
-    assert!(expected.len() >= 17, "the conformance pairs are all here");
-    for (name, attributes) in &expected {
-        let file = format!("gcf/conformance/{name}.json");
-        let event = Event::from_slice(&fixtures::read(&file)).unwrap();
-        let explained = handler.explain(&event).unwrap();
-        let request = &explained.requests()[0];
-        for key in ["id", "source", "type", "subject", "time"] {
-            let seen = request
-                .headers()
-                .get(format!("ce-{key}"))
-                .map(|v| v.to_str().unwrap());
-            let wanted = attributes.get(key).and_then(|v| v.as_str());
-            assert_eq!(seen, wanted, "{file}: ce-{key}");
-        }
-    }
+    let pairs = corpus::google_background_events_carry_googles_attributes(&fixtures::corpus());
+    assert!(
+        pairs >= 17,
+        "the conformance pairs are all here: only {pairs}"
+    );
 }
 
 #[test]
 fn every_event_request_is_a_cloudevent() {
-    let handler = Handler::new(Config::default());
-    for (file, expected) in fixtures::expected() {
-        if expected.kind != "event" || expected.refused.is_some() {
-            continue;
-        }
-        let event = Event::from_slice(&fixtures::read(&file)).unwrap();
-        for request in handler.explain(&event).unwrap().requests() {
-            let parsed =
-                cloudevents::binding::http::to_event(request.headers(), request.body().to_vec());
-            assert!(parsed.is_ok(), "{file}: {parsed:?}");
-        }
-    }
+    corpus::every_event_request_is_a_cloudevent(&fixtures::corpus());
 }
 
 #[test]
