@@ -29,7 +29,10 @@ use serde_json::Value;
 fn shared_dir() -> PathBuf {
     std::env::var_os("CEH_SHARED_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+        .unwrap_or_else(|| {
+            let repository = Path::new(env!("CARGO_MANIFEST_DIR"));
+            repository.parent().unwrap_or(repository).join("shared")
+        })
 }
 
 /// What the checks read.
