@@ -112,6 +112,37 @@ fn every_conformance_case_goes_through_in_and_out(shared: &Shared) {
     conformance::every_conformance_case_goes_through_in_and_out(&feature);
 }
 
+/// The shared files are not also in `fixtures/`: the project carries none of them (issue 31).
+/// Only the Apache-2.0 licence text is in both, since fixtures from registry packages need it.
+fn no_shared_file_is_also_a_fixture(shared: &Shared) {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(shared.events.root(), &mut files);
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let both: Vec<String> = files
+        .iter()
+        .map(|file| file.strip_prefix(shared.events.root()).unwrap())
+        .filter(|relative| *relative != Path::new("LICENSE-Apache-2.0"))
+        .filter(|relative| *relative != Path::new("README.md"))
+        .filter(|relative| fixtures.join(relative).exists())
+        .map(|relative| relative.display().to_string())
+        .collect();
+    assert!(files.len() >= 230, "only {} shared files", files.len());
+    assert!(
+        both.is_empty(),
+        "in fixtures/ and the shared corpus: {both:?}"
+    );
+}
+
 /// Any mutation of any shared event through classify and synthesize (`PROPTEST_CASES` cases).
 fn any_mutation_of_any_shared_event(shared: &Shared) {
     let handler = Handler::new(Config::default());
@@ -179,6 +210,10 @@ const CHECKS: &[Check] = &[
     (
         "every_conformance_case_goes_through_in_and_out",
         every_conformance_case_goes_through_in_and_out,
+    ),
+    (
+        "no_shared_file_is_also_a_fixture",
+        no_shared_file_is_also_a_fixture,
     ),
     (
         "any_mutation_of_any_shared_event",
