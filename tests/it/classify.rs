@@ -2,25 +2,13 @@
 
 use std::collections::BTreeSet;
 
-use cloud_events_handler::Route;
-use cloud_events_handler::{synthesize, Config, Event, Handler, Kind, RuleTable};
+use cloud_events_handler::{synthesize, Config, Event, RuleTable};
 
-use crate::fixtures;
+use crate::{corpus, fixtures};
 
 #[test]
 fn every_fixture_has_an_expected_route_and_every_route_a_fixture() {
-    let files: BTreeSet<String> = fixtures::all().into_iter().collect();
-    let expected: BTreeSet<String> = fixtures::expected().into_keys().collect();
-    let missing: Vec<_> = files.difference(&expected).collect();
-    let stale: Vec<_> = expected.difference(&files).collect();
-    assert!(
-        missing.is_empty(),
-        "fixtures without a row in fixtures/routes.toml: {missing:?}"
-    );
-    assert!(
-        stale.is_empty(),
-        "rows in fixtures/routes.toml without a fixture: {stale:?}"
-    );
+    corpus::table_matches_files(&fixtures::corpus());
 }
 
 #[test]
@@ -37,51 +25,7 @@ fn fixtures_cover_enough_sources() {
 
 #[test]
 fn every_fixture_routes_as_the_table_says() {
-    let table = RuleTable::builtin();
-    let handler = Handler::new(Config::default());
-    let mut wrong = Vec::new();
-    for (file, expected) in fixtures::expected() {
-        let event =
-            Event::from_slice(&fixtures::read(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let found = table
-            .classify(&event)
-            .unwrap_or_else(|e| panic!("{file}: {e}"));
-        let rule = found.rule();
-        let kind = match rule.kind() {
-            Kind::Event => "event",
-            Kind::Http => "http",
-            _ => "other",
-        };
-        let (path, refused) = match rule.route() {
-            Route::Event { .. } => match handler.explain(&event) {
-                // A rule that ignores its events sends no request.
-                Ok(explained) => (
-                    explained
-                        .requests()
-                        .first()
-                        .map(|r| r.uri().path().to_owned()),
-                    None,
-                ),
-                Err(err) => (None, Some(err.kind().error_type().to_owned())),
-            },
-            _ => (None, None),
-        };
-        let got = fixtures::Expected {
-            rule: rule.name().to_owned(),
-            kind: kind.to_owned(),
-            path,
-            refused,
-        };
-        if got != expected {
-            wrong.push(format!("{file}: expected {expected:?}, got {got:?}"));
-        }
-    }
-    assert!(
-        wrong.is_empty(),
-        "{} fixture(s) misrouted:\n{}",
-        wrong.len(),
-        wrong.join("\n")
-    );
+    corpus::routes_as_the_table_says(&fixtures::corpus());
 }
 
 #[test]

@@ -116,10 +116,7 @@ fn http_events_are_refused_so_no_client_writes_the_request_context() {
         ("apigw-v1/proxy.json", "apigateway-v1"),
         ("apigw-v2/jwt-authorizer.json", "apigateway-v2"),
         ("alb/request.json", "alb"),
-        (
-            "function-url/lambda-go-lambda-urls-request.json",
-            "function-url",
-        ),
+        ("function-url/request.json", "function-url"),
         ("vpc-lattice/v2.json", "vpc-lattice-v2"),
         ("vpc-lattice/v1.json", "vpc-lattice-v1"),
     ] {

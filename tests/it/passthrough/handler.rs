@@ -1,9 +1,9 @@
 //! HTTP events through the whole handler: classify, pass through, app, reply.
 
-use cloud_events_handler::{Config, Echo, Event, Handler, Reply};
-use serde_json::{json, Value};
+use cloud_events_handler::{Config, Echo, Event, Handler};
+use serde_json::json;
 
-use crate::fixtures;
+use crate::{corpus, fixtures};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -14,44 +14,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 #[test]
 fn every_http_fixture_reaches_the_echo_app_as_its_request() {
-    let handler = Handler::new(Config::default());
-    let runtime = runtime();
-    let mut checked = 0;
-    for (file, expected) in fixtures::expected() {
-        if expected.kind != "http" {
-            continue;
-        }
-        let event = Event::from_slice(&fixtures::read(&file)).unwrap();
-        let reply: Value = runtime
-            .block_on(handler.handle(&event, Echo))
-            .map(Reply::into_json)
-            .unwrap_or_else(|e| panic!("{file}: {e}"));
-        let explained = handler
-            .explain(&event)
-            .unwrap_or_else(|e| panic!("{file}: {e}"));
-        if let Some(refusal) = explained.refusal() {
-            // A console test template whose Host is a placeholder is the client's
-            // fault: explain shows the refusal, and the Lambda replies 400 with the reason.
-            assert_eq!(refusal.status(), 400, "{file}");
-            assert_eq!(reply["statusCode"], 400, "{file}: {reply}");
-            assert_eq!(
-                reply["body"],
-                String::from_utf8_lossy(refusal.body()).as_ref(),
-                "{file}"
-            );
-            assert!(explained.requests().is_empty(), "{file}");
-            continue;
-        }
-        assert_eq!(reply["statusCode"], 200, "{file}: {reply}");
-        let seen: Value = serde_json::from_str(reply["body"].as_str().unwrap()).unwrap();
-        assert_eq!(seen["path"], explained.requests()[0].uri().path(), "{file}");
-        assert_eq!(
-            seen["method"],
-            explained.requests()[0].method().as_str(),
-            "{file}"
-        );
-        checked += 1;
-    }
+    let checked = corpus::every_http_event_reaches_the_echo_app(&fixtures::corpus());
     assert!(checked >= 30, "only {checked} HTTP fixtures passed through");
 }
 
