@@ -82,9 +82,11 @@ pub fn main() -> ExitCode {
     let cli = match parsed {
         Ok(cli) => cli,
         Err(err) if !err.use_stderr() => {
-            // --help and --version
-            let _ = err.print();
-            return ExitCode::SUCCESS;
+            // --help and --version, written as any output is: a write that fails is a failure.
+            return match input::print(&err.render().to_string()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(failure) => ExitCode::from(failure.say().code),
+            };
         }
         Err(err) => {
             // clap explains over several lines; keep what comes before the usage.

@@ -479,11 +479,14 @@ fn ceh_into(args: &[&str], stdout: Stdio) -> (Option<i32>, String) {
 
 #[test]
 fn a_closed_or_full_stdout_is_one_line_and_exit_1() {
-    let commands: [&[&str]; 4] = [
+    // --help and --version too: on 62c1fb7 they exited 0 with nothing written.
+    let commands: [&[&str]; 6] = [
         &["invoke", "fixtures/s3/put.json"],
         &["explain", "fixtures/s3/put.json"],
         &["rules", "list"],
         &["explain", "--ndjson", "fixtures/s3/put.json"],
+        &["--help"],
+        &["--version"],
     ];
     for args in commands {
         let full = std::fs::OpenOptions::new()
