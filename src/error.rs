@@ -135,7 +135,8 @@ impl HandleError {
                 | SynthesizeError::ReservedRoute { .. }
                 | SynthesizeError::HeaderTooLarge { .. }
                 | SynthesizeError::PathTooLong { .. }
-                | SynthesizeError::TooCostly { .. },
+                | SynthesizeError::TooCostly { .. }
+                | SynthesizeError::NotAlone { .. },
             ) => ErrorKind::InvalidEvent,
             HandleError::Synthesize(_) => ErrorKind::InvalidRequest,
             HandleError::App(AppError::Timeout { .. }) => ErrorKind::AppTimeout,

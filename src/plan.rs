@@ -176,13 +176,33 @@ fn unmetered<'h, 'e>(config: &'h Config, event: &'e Event) -> Result<Plan<'h, 'e
         Route::Event {
             reply: EventReply::Answer(answer),
             ..
-        } => Action::Answer(answer.render(found.json())),
+        } => {
+            // A handshake comes alone: answering it would acknowledge the events
+            // after it, which the app never saw.
+            if let Some(more) = items_after_the_first(event) {
+                return Err(SynthesizeError::NotAlone {
+                    rule: rule.name().to_owned(),
+                    more,
+                }
+                .into());
+            }
+            Action::Answer(answer.render(found.json()))
+        }
         Route::Event { reply, .. } => Action::Send {
             request: single(config, &found, event)?,
             reply,
         },
     };
     Ok(Plan { rule, action })
+}
+
+/// How many items an event that is a JSON array has after its first, when it has any.
+fn items_after_the_first(event: &Event) -> Option<usize> {
+    serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(event.bytes())
+        .ok()?
+        .len()
+        .checked_sub(1)
+        .filter(|more| *more > 0)
 }
 
 /// One event's request: its body the whole event, or the node the rule's

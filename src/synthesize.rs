@@ -50,6 +50,16 @@ pub enum SynthesizeError {
         /// The path template.
         path: String,
     },
+    /// A handshake ceh answers itself (`reply = "answer"`, Event Grid's
+    /// subscription validation) came with events after it: answering it would
+    /// acknowledge them unseen.
+    #[error("rule `{rule}`: a subscription handshake comes alone, and this delivery has {more} more events after it, which answering it would acknowledge without the app seeing them; the delivery is refused")]
+    NotAlone {
+        /// The rule that matched.
+        rule: String,
+        /// How many events came after the handshake.
+        more: usize,
+    },
     /// A value for the path holds a segment that a server would read as `.`
     /// or `..` (after percent-decoding, or before a `;` parameter), which
     /// would lead the request out of the rule's path and the base path.

@@ -356,12 +356,26 @@ fn event_grid_validation_is_answered_by_ceh_itself() {
         "eventgrid/subscription-validation.json",
     ))
     .unwrap();
-    let reply = run(Config::default(), event, app.clone()).unwrap();
+    let reply = run(Config::default(), event.clone(), app.clone()).unwrap();
     assert_eq!(
         reply,
         json!({"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"})
     );
     assert!(app.seen.lock().unwrap().is_empty(), "the app is not called");
+
+    // With events after it, answering the handshake would acknowledge them unseen: the whole
+    // delivery is refused, on every front end (on 62c1fb7 the events were dropped).
+    let blob: Value =
+        serde_json::from_slice(&crate::fixtures::read("eventgrid/blob-created.json")).unwrap();
+    let mut mixed = event.as_array().unwrap().clone();
+    mixed.extend(blob.as_array().unwrap().iter().cloned());
+    let err = run(Config::default(), Value::Array(mixed), app.clone()).unwrap_err();
+    assert_eq!(err.kind(), cloud_events_handler::ErrorKind::InvalidEvent);
+    assert!(
+        err.to_string().starts_with("rule `eventgrid-validation`: a subscription handshake comes alone, and this delivery has "),
+        "{err}"
+    );
+    assert!(app.seen.lock().unwrap().is_empty());
 }
 
 #[test]
