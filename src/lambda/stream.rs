@@ -6,11 +6,14 @@
 //! with `Lambda-Runtime-Function-Response-Mode: streaming`, chunked, of type
 //! `application/vnd.awslambda.http-integration-response`; the body is a JSON
 //! prelude (`statusCode`, `headers`, `cookies`), eight NUL bytes, then the
-//! app's body as the app writes it. A failure after the prelude is reported
-//! in the trailers `Lambda-Runtime-Function-Error-Type` and `-Body`.
+//! app's body as the app writes it. A failure after the prelude (a body that
+//! breaks off, or one still unfinished at the invocation's deadline) is
+//! reported in the trailers `Lambda-Runtime-Function-Error-Type` and `-Body`.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::{Buf, Bytes};
@@ -95,6 +98,7 @@ where
             invocation_id,
             response,
             handler.config().http(),
+            invocation.remaining(),
         ),
         Ok(Streamed::Whole(reply)) => whole(&request_id, invocation_id, Ok(reply)),
         Err(diagnostic) => whole(&request_id, invocation_id, Err(diagnostic)),
@@ -122,6 +126,7 @@ fn streaming_request<B>(
     invocation_id: Option<HeaderValue>,
     response: Response<B>,
     options: &HttpOptions,
+    remaining: Option<Duration>,
 ) -> Result<Request<Body>, String>
 where
     B: http_body::Body + Send + 'static,
@@ -149,6 +154,7 @@ where
     let body = Streaming {
         prelude: Some(Bytes::from(prelude)),
         body: Some(Box::pin(body)),
+        deadline: remaining.map(Deadline::after),
     };
     builder.body(Body::new(body)).map_err(|e| e.to_string())
 }
@@ -167,10 +173,27 @@ fn prelude(parts: &http::response::Parts, options: &HttpOptions) -> Vec<u8> {
 }
 
 /// The streamed body: the prelude, then the app's frames as they come, and
-/// the error trailers when the app's body breaks off.
+/// the error trailers when the app's body breaks off or is still unfinished
+/// at the invocation's deadline.
 struct Streaming<B> {
     prelude: Option<Bytes>,
     body: Option<Pin<Box<B>>>,
+    deadline: Option<Deadline>,
+}
+
+/// When the app's body must have ended: the time left before the invocation's deadline.
+struct Deadline {
+    at: Pin<Box<tokio::time::Sleep>>,
+    allowed: Duration,
+}
+
+impl Deadline {
+    fn after(allowed: Duration) -> Self {
+        Self {
+            at: Box::pin(tokio::time::sleep(allowed)),
+            allowed,
+        }
+    }
 }
 
 impl<B> http_body::Body for Streaming<B>
@@ -187,6 +210,19 @@ where
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         if let Some(prelude) = self.prelude.take() {
             return Poll::Ready(Some(Ok(Frame::data(prelude))));
+        }
+        if let Some(deadline) = self.deadline.as_mut() {
+            if deadline.at.as_mut().poll(cx).is_ready() {
+                let message = format!(
+                    "the app's response did not finish within {} ms, the time left before the invocation's deadline",
+                    deadline.allowed.as_millis()
+                );
+                self.deadline = None;
+                if self.body.take().is_some() {
+                    let trailers = error_trailers("Ceh.AppTimeout", &message);
+                    return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
+                }
+            }
         }
         loop {
             let Some(body) = self.body.as_mut() else {
@@ -209,7 +245,9 @@ where
                 Poll::Ready(Some(Err(err))) => {
                     self.body = None;
                     let err: BoxError = err.into();
-                    return Poll::Ready(Some(Ok(Frame::trailers(error_trailers(&err)))));
+                    let message = format!("the app's response body broke off: {err}");
+                    let trailers = error_trailers("Ceh.AppFailed", &message);
+                    return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
                 }
             }
         }
@@ -220,18 +258,12 @@ where
     }
 }
 
-/// The trailers that report a body that broke off after the prelude.
-fn error_trailers(err: &BoxError) -> HeaderMap {
-    let report = diagnostic(
-        "Ceh.AppFailed",
-        &format!("the app's response body broke off: {err}"),
-    );
+/// The trailers that report a failure after the prelude.
+fn error_trailers(error_type: &'static str, message: &str) -> HeaderMap {
+    let report = diagnostic(error_type, &message);
     let json = serde_json::to_vec(&report).unwrap_or_default();
     let mut trailers = HeaderMap::new();
-    trailers.insert(
-        ERROR_TYPE_TRAILER,
-        HeaderValue::from_static("Ceh.AppFailed"),
-    );
+    trailers.insert(ERROR_TYPE_TRAILER, HeaderValue::from_static(error_type));
     if let Ok(value) =
         HeaderValue::from_str(&base64::engine::general_purpose::STANDARD.encode(json))
     {
@@ -271,6 +303,7 @@ mod tests {
         let body = Streaming {
             prelude: Some(Bytes::from_static(b"{}\0\0\0\0\0\0\0\0")),
             body: Some(Box::pin(http_body_util::StreamBody::new(stream))),
+            deadline: None,
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
@@ -278,6 +311,38 @@ mod tests {
         let collected = runtime.block_on(body.collect()).unwrap();
         let trailers = collected.trailers().cloned().unwrap();
         assert_eq!(trailers[ERROR_TYPE_TRAILER], "Ceh.AppFailed");
+        assert_eq!(collected.to_bytes(), "{}\0\0\0\0\0\0\0\0part");
+    }
+
+    /// Once its headers are sent, an app that keeps the body open past the
+    /// invocation's deadline is cut off with `Ceh.AppTimeout` in the trailers,
+    /// after what it had sent (on 62c1fb7 the stream waited for the app).
+    #[test]
+    fn a_body_unfinished_at_the_deadline_ends_in_timeout_trailers() {
+        let first = futures_util::stream::iter([Ok::<_, std::io::Error>(Frame::data(
+            Bytes::from_static(b"part"),
+        ))]);
+        let stream = futures_util::StreamExt::chain(first, futures_util::stream::pending());
+        let body = Streaming {
+            prelude: Some(Bytes::from_static(b"{}\0\0\0\0\0\0\0\0")),
+            body: Some(Box::pin(http_body_util::StreamBody::new(stream))),
+            deadline: None,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let collected = runtime
+            .block_on(async {
+                let body = Streaming {
+                    deadline: Some(Deadline::after(Duration::from_millis(50))),
+                    ..body
+                };
+                body.collect().await
+            })
+            .unwrap();
+        let trailers = collected.trailers().cloned().unwrap();
+        assert_eq!(trailers[ERROR_TYPE_TRAILER], "Ceh.AppTimeout");
         assert_eq!(collected.to_bytes(), "{}\0\0\0\0\0\0\0\0part");
     }
 }
