@@ -145,7 +145,9 @@ where
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new())
             .header_read_timeout(options.header_timeout)
-            .max_headers(options.max_headers);
+            .max_headers(options.max_headers)
+            // A client may send its requests and shut its side: each is still answered.
+            .half_close(true);
         let respond = respond.clone();
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
             let answered = respond(request);

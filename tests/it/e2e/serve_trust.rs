@@ -297,3 +297,68 @@ fn a_refusal_never_quotes_a_header_value() {
     assert!(!answer.contains(secret), "{answer}");
     assert!(!server.log().contains(secret), "{}", server.log());
 }
+
+/// A shape of pipelined requests: its name, the requests, the statuses they must get in order.
+type Pipelined = (&'static str, Vec<Vec<u8>>, &'static [&'static str]);
+
+/// Pipelined HTTP/1.1 requests, sent in one write, are each answered in order, whatever the
+/// first one met: taken, refused before its body was read (405), refused after (400), a chunked
+/// body; and the client may shut its side once it has sent them (on 62c1fb7 only the first was
+/// answered then).
+#[test]
+fn pipelined_requests_are_each_answered_in_order() {
+    let server = start(&["--echo"]);
+    let event = br#"{"Records":[{"eventSource":"aws:s3","s3":{}}]}"#;
+    let post = |auth: bool, body: &[u8]| {
+        let mut head = format!(
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        if auth {
+            head.push_str("Authorization: Bearer wrong\r\n");
+        }
+        [head.as_bytes(), b"\r\n", body].concat()
+    };
+    let chunked = [
+        &b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"[..],
+        format!("{:x}\r\n", event.len()).as_bytes(),
+        event,
+        b"\r\n0\r\n\r\n",
+    ]
+    .concat();
+    let get = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec();
+    let shapes: [Pipelined; 4] = [
+        (
+            "taken",
+            vec![post(false, event), post(false, event)],
+            &["200", "200"],
+        ),
+        ("405 first", vec![get, post(false, event)], &["405", "200"]),
+        (
+            "400 first",
+            vec![post(false, b"notjs"), post(false, event)],
+            &["400", "200"],
+        ),
+        (
+            "chunked first",
+            vec![chunked, post(false, event)],
+            &["200", "200"],
+        ),
+    ];
+    for (shape, requests, statuses) in shapes {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        stream.write_all(&requests.concat()).unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut answers = Vec::new();
+        let _ = stream.read_to_end(&mut answers);
+        let text = String::from_utf8_lossy(&answers);
+        let seen: Vec<&str> = text
+            .match_indices("HTTP/1.1 ")
+            .map(|(at, _)| &text[at + 9..at + 12])
+            .collect();
+        assert_eq!(seen, statuses, "{shape}: {text}");
+    }
+}
