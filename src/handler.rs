@@ -305,6 +305,7 @@ impl Handler {
                     &request,
                     policy.concurrency(),
                     || invocation.remaining(),
+                    invocation.answer_limit(),
                     |response| policy.verdict(response),
                 )
                 .await;
@@ -397,7 +398,13 @@ async fn send<S: App>(
     invocation: &Invocation,
 ) -> Result<Response<Bytes>, AppError> {
     invocation.add_headers(request.headers_mut());
-    call_within(app, request, invocation.remaining()).await
+    call_within(
+        app,
+        request,
+        invocation.remaining(),
+        invocation.answer_limit(),
+    )
+    .await
 }
 
 /// A custom resource's result, whatever the app's answer was: CloudFormation

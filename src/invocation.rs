@@ -42,9 +42,19 @@ pub struct Invocation {
     pub trace_id: Option<String>,
     /// The Azure Functions function the invocation is for (`ceh functions`).
     pub function_name: Option<String>,
+    /// The most bytes of one answer of the app's that may be held
+    /// ([`MAX_RESPONSE_BYTES`](crate::app::MAX_RESPONSE_BYTES) when `None`):
+    /// `ceh serve` holds no more than its `--max-body` of each.
+    pub max_answer_bytes: Option<usize>,
 }
 
 impl Invocation {
+    /// How many bytes of one answer of the app's may be held.
+    pub(crate) fn answer_limit(&self) -> usize {
+        self.max_answer_bytes
+            .unwrap_or(crate::app::MAX_RESPONSE_BYTES)
+    }
+
     /// Adds the known facts as headers, replacing any of the same name.
     pub fn add_headers(&self, headers: &mut HeaderMap) {
         let text = [

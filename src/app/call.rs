@@ -142,36 +142,45 @@ pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub async fn call<S: App>(app: S, request: Request<Bytes>) -> Result<Response<Bytes>, AppError> {
+    call_limited(app, request, MAX_RESPONSE_BYTES).await
+}
+
+/// [`call`], holding at most `limit` bytes of the response body.
+async fn call_limited<S: App>(
+    app: S,
+    request: Request<Bytes>,
+    limit: usize,
+) -> Result<Response<Bytes>, AppError> {
     let request = request.map(Full::new);
     let response = app
         .oneshot(request)
         .await
         .map_err(|e| AppError::Call(e.into()))?;
     let (parts, body) = response.into_parts();
-    let bytes = http_body_util::Limited::new(body, MAX_RESPONSE_BYTES)
+    let bytes = http_body_util::Limited::new(body, limit)
         .collect()
         .await
         .map_err(|e| match e.downcast::<http_body_util::LengthLimitError>() {
-            Ok(_) => AppError::TooLarge {
-                limit: MAX_RESPONSE_BYTES,
-            },
+            Ok(_) => AppError::TooLarge { limit },
             Err(e) => AppError::Body(e),
         })?
         .to_bytes();
     Ok(Response::from_parts(parts, bytes))
 }
 
-/// Calls the app with [`call`], giving up after `remaining` (no limit when `None`).
+/// Calls the app with [`call`], giving up after `remaining` (no limit when
+/// `None`) and holding at most `limit` bytes of its answer.
 pub(crate) async fn call_within<S: App>(
     app: S,
     request: Request<Bytes>,
     remaining: Option<std::time::Duration>,
+    limit: usize,
 ) -> Result<Response<Bytes>, AppError> {
     match remaining {
-        Some(left) => tokio::time::timeout(left, call(app, request))
+        Some(left) => tokio::time::timeout(left, call_limited(app, request, limit))
             .await
             .map_err(|_| AppError::Timeout { after: left })?,
-        None => call(app, request).await,
+        None => call_limited(app, request, limit).await,
     }
 }
 

@@ -42,7 +42,8 @@ pub(crate) enum Delivery {
 }
 
 /// Sends every sequence, at most `concurrency` at once, each record within
-/// `remaining()` of the invocation's deadline; a sequence stops at its first
+/// `remaining()` of the invocation's deadline, holding at most `limit` bytes
+/// of each answer; a sequence stops at its first
 /// failure. A record's request is built by `request(index)` just before it
 /// is sent, so only the requests in flight are held. `judge` says what each
 /// answer means. The deliveries come back in record order.
@@ -52,6 +53,7 @@ pub(crate) async fn deliver<S: App + Clone>(
     request: impl Fn(usize) -> Result<Request<Bytes>, String> + Copy,
     concurrency: usize,
     remaining: impl Fn() -> Option<Duration> + Copy,
+    limit: usize,
     judge: impl Fn(&Response<Bytes>) -> Verdict + Copy,
 ) -> Vec<(usize, Delivery)> {
     // One clone of the app per sequence, made here, so the stream holds no borrow of it.
@@ -77,7 +79,7 @@ pub(crate) async fn deliver<S: App + Clone>(
                     }
                 };
                 let (method, uri) = (request.method().clone(), request.uri().clone());
-                let delivery = match call_within(app.clone(), request, remaining()).await {
+                let delivery = match call_within(app.clone(), request, remaining(), limit).await {
                     Ok(response) => match judge(&response) {
                         Verdict::Taken => Delivery::Done(response.into_body()),
                         Verdict::Dropped => Delivery::Dropped(format!(

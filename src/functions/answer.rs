@@ -57,6 +57,7 @@ pub(super) async fn answer<S: App + Clone>(
             .map(str::to_owned),
         deadline: Some(std::time::SystemTime::now() + options.timeout),
         function_name: (!forwarded).then(|| name.clone()),
+        max_answer_bytes: Some(options.max_body),
         ..Invocation::default()
     };
     if forwarded {
@@ -156,7 +157,14 @@ async fn forward<S: App>(
             .insert(HOST, HeaderValue::from_static("localhost"));
     }
     invocation.add_headers(request.headers_mut());
-    match call_within(app, request, invocation.remaining()).await {
+    match call_within(
+        app,
+        request,
+        invocation.remaining(),
+        invocation.answer_limit(),
+    )
+    .await
+    {
         Ok(response) => {
             let (mut parts, body) = response.into_parts();
             parts.headers.remove(TRANSFER_ENCODING);

@@ -152,6 +152,7 @@ pub(crate) async fn serve_until<S: SendApp>(
                 function_arn: Some(context.invoked_function_arn).filter(|s| !s.is_empty()),
                 trace_id: context.xray_trace_id,
                 function_name: None,
+                max_answer_bytes: None,
             };
             let reply = invoke(&handler, app, payload, &invocation).await?;
             serialize_reply(&reply)?;

@@ -240,6 +240,7 @@ fn invocation(
         function_arn: text(FUNCTION_ARN),
         trace_id: text(TRACE_ID),
         function_name: None,
+        max_answer_bytes: None,
     };
     Ok((request_id, invocation))
 }

@@ -67,6 +67,8 @@ pub(super) async fn answer<S: App + Clone>(
     }
     let invocation = Invocation {
         deadline: Some(std::time::SystemTime::now() + options.timeout),
+        // The app's answers are held within the same bound as the bodies.
+        max_answer_bytes: Some(options.max_body),
         ..Invocation::default()
     };
     let mut replies = Vec::with_capacity(events.len());

@@ -218,3 +218,33 @@ fn invoke_shows_a_custom_resources_result_and_sends_it_only_when_asked() {
         sent[0]
     );
 }
+
+/// `ceh serve` holds an app's answer within its `--max-body`, the bound it holds the senders'
+/// bodies to, not the 16 MiB of the Lambda path (on 62c1fb7 each answer could take 16 MiB, beyond
+/// the documented memory bound).
+#[test]
+fn serve_holds_the_apps_answer_within_its_body_limit() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let app = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().take(2).flatten() {
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            let mut buf = vec![0; 65536];
+            let _ = stream.read(&mut buf);
+            let mut answer =
+                b"HTTP/1.1 200 OK\r\ncontent-length: 5000\r\nconnection: close\r\n\r\n".to_vec();
+            answer.resize(answer.len() + 5000, b'x');
+            let _ = stream.write_all(&answer);
+        }
+    });
+    let (_ceh, port) = ceh_serve(&["--app", &app, "--max-body", "4096"], &[]);
+    let s3 = br#"{"Records": [{"eventSource": "aws:s3", "s3": {}}]}"#;
+    let (status, _, body) = exchange(port, "POST", "/", &[], s3);
+    assert_eq!(status, 502, "{body}");
+    assert!(
+        body.contains("the app's response body is over the limit of 4096 bytes"),
+        "{body}"
+    );
+}
