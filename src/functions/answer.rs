@@ -18,6 +18,7 @@ use crate::headers::{
     poses_as, CLOUDEVENT_PREFIX, LWA_LAMBDA_CONTEXT_HEADER, LWA_REQUEST_CONTEXT_HEADER, PREFIX,
 };
 use crate::invocation::Invocation;
+use crate::passthrough::plain_host;
 use crate::reply::Reply;
 use crate::serve::{read_body, refusals, ServeOptions};
 
@@ -179,30 +180,6 @@ async fn forward<S: App>(
     }
 }
 
-/// Whether a Host value is what an app may build URLs from: a host name, an
-/// IPv4 address or a bracketed IPv6 one, and an optional port from 1 to
-/// 65535; no list (`a, b`), parameters (`a;b`), user info or empty host.
-fn plain_host(value: &[u8]) -> bool {
-    let Ok(text) = std::str::from_utf8(value) else {
-        return false;
-    };
-    let (host_ok, rest) = match text.strip_prefix('[').and_then(|v6| v6.split_once(']')) {
-        Some((address, rest)) => (address.parse::<std::net::Ipv6Addr>().is_ok(), rest),
-        None => {
-            let (host, rest) = text.split_at(text.find(':').unwrap_or(text.len()));
-            let name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_');
-            (!host.is_empty() && host.bytes().all(name), rest)
-        }
-    };
-    let port_ok = match rest.strip_prefix(':') {
-        None => rest.is_empty(),
-        Some(port) => {
-            port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok_and(|p| p > 0)
-        }
-    };
-    host_ok && port_ok
-}
-
 fn payload_response(status: StatusCode, payload: serde_json::Value) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(payload.to_string())));
     *response.status_mut() = status;
@@ -220,30 +197,4 @@ fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::plain_host;
-
-    #[test]
-    fn only_plain_hosts_pass() {
-        for good in [
-            "localhost",
-            "example.com:443",
-            "10.0.0.1:7071",
-            "[::1]",
-            "[::1]:8080",
-            "my_host",
-        ] {
-            assert!(plain_host(good.as_bytes()), "{good}");
-        }
-        for bad in [
-            "", "a,b", "a;b", ":80", "a:99999", "a:0", "a:", "user@a", "[::1", "[zz]:80", "a b",
-            "a:80:80", "é",
-        ] {
-            assert!(!plain_host(bad.as_bytes()), "{bad}");
-        }
-        assert!(!plain_host(b"\xff"));
-    }
 }

@@ -211,13 +211,39 @@ fn host(
         (None, Some(domain)) => ("requestContext.domainName", domain.to_owned()),
         (None, None) => return Ok(NO_HOST.to_owned()),
     };
-    let valid =
-        !text.is_empty() && !text.contains('@') && http::uri::Authority::from_str(&text).is_ok();
+    let valid = plain_host(text.as_bytes());
     if valid {
         Ok(text)
     } else {
         Err(host_error(format, field, &text))
     }
+}
+
+/// Whether a Host value is what an app may build URLs from: a host name (a
+/// wildcard label included, as API Gateway's WebSocket events carry
+/// `*.execute-api…`), an IPv4 address or a bracketed IPv6 one, and an
+/// optional port from 1 to 65535; no list (`a, b`), parameters (`a;b`), user
+/// info or empty host. HTTP events on Lambda and forwarded requests in
+/// `ceh functions` are held to it alike.
+pub(crate) fn plain_host(value: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(value) else {
+        return false;
+    };
+    let (host_ok, rest) = match text.strip_prefix('[').and_then(|v6| v6.split_once(']')) {
+        Some((address, rest)) => (address.parse::<std::net::Ipv6Addr>().is_ok(), rest),
+        None => {
+            let (host, rest) = text.split_at(text.find(':').unwrap_or(text.len()));
+            let name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'*');
+            (!host.is_empty() && host.bytes().all(name), rest)
+        }
+    };
+    let port_ok = match rest.strip_prefix(':') {
+        None => rest.is_empty(),
+        Some(port) => {
+            port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok_and(|p| p > 0)
+        }
+    };
+    host_ok && port_ok
 }
 
 fn host_error(format: HttpFormat, field: &'static str, value: &str) -> PassThroughError {
@@ -287,6 +313,27 @@ fn forward(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_plain_hosts_pass() {
+        for good in [
+            "localhost",
+            "example.com:443",
+            "10.0.0.1:7071",
+            "[::1]",
+            "[::1]:8080",
+            "my_host",
+        ] {
+            assert!(plain_host(good.as_bytes()), "{good}");
+        }
+        for bad in [
+            "", "a,b", "a;b", ":80", "a:99999", "a:0", "a:", "user@a", "[::1", "[zz]:80", "a b",
+            "a:80:80", "é",
+        ] {
+            assert!(!plain_host(bad.as_bytes()), "{bad}");
+        }
+        assert!(!plain_host(b"\xff"));
+    }
 
     const V1: HttpFormat = HttpFormat::ApiGatewayV1;
 

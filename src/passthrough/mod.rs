@@ -90,6 +90,7 @@ use serde_json::Value;
 
 use crate::event::Event;
 
+pub(crate) use build::plain_host;
 pub use build::RawEvent;
 pub use error::PassThroughError;
 pub use format::{HttpFormat, ReplyShape};

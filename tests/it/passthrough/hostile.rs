@@ -117,6 +117,25 @@ fn a_bad_host_is_refused() {
         v2(json!({"headers": {"host": "user@evil.com"}})),
     );
     assert!(matches!(err, PassThroughError::Host { .. }), "{err}");
+    // A list, parameters, no host, no port or one out of range: an app building URLs from
+    // them could be fooled (on 62c1fb7 each passed).
+    for host in [
+        "a.example,b.example",
+        "a.example;x=1",
+        ":8080",
+        "a.example:99999",
+        "a.example:0",
+        "a.example:",
+    ] {
+        let err = error(
+            HttpFormat::ApiGatewayV2,
+            v2(json!({"headers": {"host": host}})),
+        );
+        assert!(
+            matches!(err, PassThroughError::Host { .. }),
+            "{host}: {err}"
+        );
+    }
 }
 
 #[test]
