@@ -47,6 +47,7 @@ mod handler;
 mod headers;
 mod invocation;
 pub mod lambda;
+mod operator_file;
 pub mod passthrough;
 mod plan;
 pub mod reply;

@@ -7,6 +7,7 @@ use clap::Args;
 
 use super::failure::Failure;
 use crate::event::DEFAULT_MAX_EVENT_BYTES;
+use crate::operator_file::read_at_most;
 use crate::vars::CONFIG_VAR;
 use crate::Config;
 
@@ -75,19 +76,12 @@ pub(super) fn read_operator_file(path: &Path, limit: u64) -> Result<Vec<u8>, Fai
             io_reason(&e)
         ))
     };
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .map_err(cannot)?
-        .take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    if bytes.len() as u64 > limit {
-        return Err(Failure::usage(format!(
+    read_at_most(path, limit).map_err(cannot)?.ok_or_else(|| {
+        Failure::usage(format!(
             "{}: over the limit of {limit} bytes for this file",
             path.display()
-        )));
-    }
-    Ok(bytes)
+        ))
+    })
 }
 
 /// Past the event limit nothing more is kept, but this much more is still

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::routes::RouteTemplate;
+use crate::operator_file::read_at_most;
 
 /// The functions of a function app, read once at start-up.
 ///
@@ -298,7 +299,6 @@ const MAX_FILE_BYTES: u64 = 1024 * 1024;
 /// never a FIFO, a device or a directory (ceh would hang or read without end
 /// at start), nor past [`MAX_FILE_BYTES`].
 fn read_bounded(path: &Path) -> Result<Option<Vec<u8>>, FunctionAppError> {
-    use std::io::Read;
     let invalid = |reason: String| FunctionAppError::Invalid {
         path: path.to_owned(),
         reason,
@@ -324,18 +324,12 @@ fn read_bounded(path: &Path) -> Result<Option<Vec<u8>>, FunctionAppError> {
             "not a regular file (a FIFO, a device or a directory)".to_owned(),
         ));
     }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .map_err(read_err)?
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_err)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(invalid(format!(
+    match read_at_most(path, MAX_FILE_BYTES).map_err(read_err)? {
+        Some(bytes) => Ok(Some(bytes)),
+        None => Err(invalid(format!(
             "over the limit of {MAX_FILE_BYTES} bytes for this file"
-        )));
+        ))),
     }
-    Ok(Some(bytes))
 }
 
 fn parse<'a, T: Deserialize<'a>>(path: &Path, bytes: &'a [u8]) -> Result<T, FunctionAppError> {
