@@ -196,8 +196,9 @@ fn unmetered<'h, 'e>(config: &'h Config, event: &'e Event) -> Result<Plan<'h, 'e
     Ok(Plan { rule, action })
 }
 
-/// How many items an event that is a JSON array has after its first, when it has any.
-fn items_after_the_first(event: &Event) -> Option<usize> {
+/// How many items an event that is a JSON array has after its first, when it
+/// has any: what a subscription handshake must not come with.
+pub(crate) fn items_after_the_first(event: &Event) -> Option<usize> {
     serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(event.bytes())
         .ok()?
         .len()

@@ -16,11 +16,11 @@
 //! and the events after it would be acknowledged without reaching the app.
 
 use bytes::Bytes;
-use serde_json::value::RawValue;
 
 use crate::cloudevent::{validate, InvalidCloudEvent};
 use crate::event::Event;
 use crate::handler::Handler;
+use crate::plan::items_after_the_first;
 use crate::rule::{EventReply, Route};
 
 /// Why `ceh serve` does not take `event`, naming the rule it matched; `None`
@@ -41,7 +41,7 @@ pub(super) fn refusal(handler: &Handler, event: &Event) -> Option<String> {
             reply: EventReply::Answer(_),
             ..
         } => {
-            let more = items(event)?.checked_sub(1).filter(|more| *more > 0)?;
+            let more = items_after_the_first(event)?;
             format!("a subscription handshake comes alone, and this delivery has {more} more events after it, which ceh would acknowledge without the app seeing them; send them in a delivery of their own")
         }
         _ => return None,
@@ -50,13 +50,6 @@ pub(super) fn refusal(handler: &Handler, event: &Event) -> Option<String> {
         "rule `{}`: ceh serve does not take this event: {why}",
         rule.name()
     ))
-}
-
-/// How many items `event` has, when it is a JSON array.
-fn items(event: &Event) -> Option<usize> {
-    serde_json::from_slice::<Vec<&RawValue>>(event.bytes())
-        .ok()
-        .map(|items| items.len())
 }
 
 /// Checks that `item` of a CloudEvents batch is a CloudEvent in the
