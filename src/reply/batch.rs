@@ -74,10 +74,7 @@ pub(crate) fn reply(
         .iter()
         .map(|(index, _)| spec.item_identifier(records.get(*index)?))
         .collect();
-    let reports = matches!(
-        spec.response(),
-        BatchResponse::ItemFailures | BatchResponse::KafkaItemFailures
-    );
+    let reports = spec.response().names_failed_items();
     match ids {
         Some(ids) if reports && policy.report_item_failures() => Ok(Reply::ItemFailures(ids)),
         _ => {

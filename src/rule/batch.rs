@@ -73,6 +73,23 @@ pub enum BatchResponse {
     None,
 }
 
+impl BatchResponse {
+    /// Whether the reply names the failed records (`batchItemFailures`), so
+    /// that each record needs an id, and only the failed ones are retried.
+    ///
+    /// ```
+    /// use cloud_events_handler::BatchResponse;
+    ///
+    /// assert!(BatchResponse::ItemFailures.names_failed_items());
+    /// assert!(BatchResponse::KafkaItemFailures.names_failed_items());
+    /// assert!(!BatchResponse::Firehose.names_failed_items(), "it answers every record");
+    /// assert!(!BatchResponse::None.names_failed_items());
+    /// ```
+    pub fn names_failed_items(self) -> bool {
+        matches!(self, Self::ItemFailures | Self::KafkaItemFailures)
+    }
+}
+
 /// How a reply names a record for its source to retry: `itemIdentifier`'s value.
 ///
 /// ```
@@ -174,10 +191,7 @@ impl BatchSpec {
         let query = |key: &str, text: &str| {
             Query::parse(text).map_err(|e| format!("key `batch.{key}`: not a valid JSONPath ({e})"))
         };
-        let reports = matches!(
-            raw.response,
-            Some(BatchResponse::ItemFailures | BatchResponse::KafkaItemFailures)
-        );
+        let reports = raw.response.is_some_and(BatchResponse::names_failed_items);
         if raw.id.is_none() && reports {
             return Err("key `batch.id` is missing: `response = \"item-failures\"` reports records by their id".into());
         }
