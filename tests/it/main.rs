@@ -17,6 +17,7 @@ mod mutations;
 mod passthrough;
 mod plan;
 mod replies;
+mod request;
 mod reserved;
 mod rules;
 mod sample;
