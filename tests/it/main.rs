@@ -12,6 +12,7 @@ mod environment;
 mod fixtures;
 mod fuzz;
 mod hostile;
+mod invocation;
 mod man;
 mod mutations;
 mod passthrough;
