@@ -298,6 +298,27 @@ mod tests {
     }
 
     #[test]
+    fn text_and_bytes_are_carried_as_the_json_format_says() {
+        let attributes = Attributes {
+            id: "1".into(),
+            source: "/s".into(),
+            kind: "t".into(),
+            time: None,
+            subject: None,
+        };
+        let text = "he said \"hi\"\n}";
+        let body = attributes.envelope_of("text/plain", EnvelopeData::Text(text));
+        let parsed: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(parsed["data"], text);
+        assert_eq!(parsed["datacontenttype"], "text/plain");
+        let body = attributes.envelope_of("image/png", EnvelopeData::Binary(b"\x89PNG"));
+        let parsed: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(parsed["data_base64"], "iVBORw==");
+        assert!(parsed.get("data").is_none());
+        assert!(validate(&parsed).is_ok());
+    }
+
+    #[test]
     fn the_envelope_keeps_the_original_bytes() {
         let attributes = Attributes {
             id: "1".into(),
