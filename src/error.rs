@@ -6,7 +6,7 @@ use crate::app::{AppError, FailedAnswer};
 use crate::classify::ClassifyError;
 use crate::passthrough::PassThroughError;
 use crate::reply::{BatchError, ReplyError};
-use crate::synthesize::SynthesizeError;
+use crate::request::SynthesizeError;
 
 /// Why an event could not be handled.
 ///

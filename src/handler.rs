@@ -1,12 +1,17 @@
 //! The whole way from event to reply: plan, deliver to the app, reply.
 
+use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{HeaderMap, Request, Response};
+use http::Response;
+use tower::ServiceBuilder;
 
 use crate::app::fanout::{self, Delivery};
-use crate::app::{call_within, open, App, AppError, FailedAnswer, Verdict};
+use crate::app::{
+    call_limited, open, App, AppError, Deadline, DeadlineBody, FailedAnswer, InvocationHeaders,
+    Verdict,
+};
 use crate::config::Config;
 use crate::error::HandleError;
 use crate::event::{Event, EventError};
@@ -229,20 +234,22 @@ impl Handler {
     ) -> Result<Reply, HandleError> {
         let rule = plan.rule();
         let policy = self.config.reply_policy();
+        let http_event = matches!(plan.action, Action::PassThrough { .. });
+        let app = self.around(app, http_event, invocation);
+        let limit = invocation.answer_limit();
         match plan.action {
             Action::Ignore => Ok(Reply::Ignored {
                 rule: rule.name().to_owned(),
             }),
             Action::Answer(answer) => Ok(Reply::Answer(answer)),
             Action::Refuse { response, shape } => Ok(self.http_reply(shape, response)),
-            Action::PassThrough { mut request, shape } => {
-                self.add_lwa_context(&mut request, invocation);
-                let response = send(app, request, invocation).await?;
+            Action::PassThrough { request, shape } => {
+                let response = call_limited(app, request, limit).await?;
                 Ok(self.http_reply(shape, response))
             }
             Action::Send { request, reply } => {
                 let (method, uri) = (request.method().clone(), request.uri().clone());
-                let answer = send(app, request, invocation).await;
+                let answer = call_limited(app, request, limit).await;
                 if let EventReply::CloudFormation = reply {
                     let document = cloudformation_document(event, &answer);
                     if self.sends_results {
@@ -285,17 +292,8 @@ impl Handler {
                     .into_iter()
                     .map(|sequence| sequence.into_iter().map(|record| record.index).collect())
                     .collect();
-                // The invocation's headers are the same on every record's request: escaped once.
-                let mut shared = HeaderMap::new();
-                invocation.add_headers(&mut shared);
                 let request = |index: usize| match batch.request(index) {
-                    Some(Ok(mut request)) => {
-                        let headers = request.headers_mut();
-                        for (name, value) in &shared {
-                            headers.insert(name.clone(), value.clone());
-                        }
-                        Ok(request)
-                    }
+                    Some(Ok(request)) => Ok(request),
                     Some(Err(err)) => Err(err.to_string()),
                     None => Err(format!("no record {index} in the batch")),
                 };
@@ -304,8 +302,7 @@ impl Handler {
                     sequences,
                     &request,
                     policy.concurrency(),
-                    || invocation.remaining(),
-                    invocation.answer_limit(),
+                    limit,
                     |response| policy.verdict(response),
                 )
                 .await;
@@ -329,14 +326,14 @@ impl Handler {
         event: &Event,
         app: S,
         invocation: &Invocation,
-    ) -> Result<Streamed<S::Body>, HandleError> {
+    ) -> Result<Streamed<Pin<Box<S::Body>>>, HandleError> {
         let plan = self.explain(event)?;
         match plan.action {
-            Action::PassThrough { mut request, .. } => {
-                self.add_lwa_context(&mut request, invocation);
-                invocation.add_headers(request.headers_mut());
-                let response = open(app, request, invocation.remaining()).await?;
-                Ok(Streamed::Http(response))
+            Action::PassThrough { request, .. } => {
+                let app = self.around(app, true, invocation);
+                let response = open(app, request).await?;
+                // The body streams on, bounded by the front end's own deadline.
+                Ok(Streamed::Http(response.map(DeadlineBody::into_inner)))
             }
             _ => Ok(Streamed::Whole(
                 self.deliver(plan, event, app, invocation).await?,
@@ -344,11 +341,21 @@ impl Handler {
         }
     }
 
-    /// Lambda Web Adapter's `x-amzn-lambda-context`, when `[http]` asks for it.
-    fn add_lwa_context(&self, request: &mut Request<Bytes>, invocation: &Invocation) {
-        if self.config.http().lwa_context_headers() {
-            invocation.add_lwa_context(request.headers_mut());
-        }
+    /// The app as one invocation calls it, its layers applied once: every
+    /// request stamped with the invocation's headers (an HTTP event's with
+    /// Lambda Web Adapter's `x-amzn-lambda-context` too, when `[http]` asks
+    /// for it), every call answered within the invocation's deadline.
+    fn around<S>(
+        &self,
+        app: S,
+        http_event: bool,
+        invocation: &Invocation,
+    ) -> Deadline<InvocationHeaders<S>> {
+        let lwa_context = http_event && self.config.http().lwa_context_headers();
+        ServiceBuilder::new()
+            .layer(invocation.deadline_layer())
+            .layer(invocation.headers_layer(lwa_context))
+            .service(app)
     }
 
     /// An HTTP event's reply, in its source's shape.
@@ -389,22 +396,6 @@ fn log_records(rule: &Rule, deliveries: &[(usize, Delivery)], invocation: &Invoc
             );
         }
     }
-}
-
-/// Sends one request, with the invocation's facts as headers, within its deadline.
-async fn send<S: App>(
-    app: S,
-    mut request: Request<Bytes>,
-    invocation: &Invocation,
-) -> Result<Response<Bytes>, AppError> {
-    invocation.add_headers(request.headers_mut());
-    call_within(
-        app,
-        request,
-        invocation.remaining(),
-        invocation.answer_limit(),
-    )
-    .await
 }
 
 /// A custom resource's result, whatever the app's answer was: CloudFormation

@@ -4,6 +4,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderValue};
 
+use crate::app::{DeadlineLayer, InvocationHeadersLayer};
 use crate::escape::{header_text, header_value};
 use crate::headers::{
     DEADLINE_HEADER, FUNCTION_ARN_HEADER, FUNCTION_NAME_HEADER, LWA_LAMBDA_CONTEXT_HEADER,
@@ -55,6 +56,23 @@ impl Invocation {
             .unwrap_or(crate::app::MAX_RESPONSE_BYTES)
     }
 
+    /// The layer that stamps every request to the app with the known facts
+    /// (and with `lwa_context`, Lambda Web Adapter's `x-amzn-lambda-context`),
+    /// rendered and escaped once for all of the invocation's requests.
+    pub(crate) fn headers_layer(&self, lwa_context: bool) -> InvocationHeadersLayer {
+        let mut headers = HeaderMap::new();
+        self.add_headers(&mut headers);
+        if lwa_context {
+            self.add_lwa_context(&mut headers);
+        }
+        InvocationHeadersLayer::new(headers)
+    }
+
+    /// The layer that bounds every call of the app by the deadline.
+    pub(crate) fn deadline_layer(&self) -> DeadlineLayer {
+        DeadlineLayer::new(self.deadline)
+    }
+
     /// Adds the known facts as headers, replacing any of the same name.
     pub fn add_headers(&self, headers: &mut HeaderMap) {
         let text = [
@@ -79,7 +97,7 @@ impl Invocation {
     /// Adds `x-amzn-lambda-context`: the invocation as Lambda Web Adapter's
     /// apps read it, `{"request_id", "deadline", "invoked_function_arn", "xray_trace_id"}`
     /// (`deadline` in milliseconds since the epoch, 0 when there is none).
-    pub(crate) fn add_lwa_context(&self, headers: &mut HeaderMap) {
+    fn add_lwa_context(&self, headers: &mut HeaderMap) {
         let deadline = self
             .deadline
             .and_then(|d| d.duration_since(UNIX_EPOCH).ok())

@@ -51,10 +51,10 @@ mod operator_file;
 pub mod passthrough;
 mod plan;
 pub mod reply;
+mod request;
 pub mod rule;
 pub mod serve;
 mod shown;
-mod synthesize;
 mod vars;
 
 pub use app::Echo;
@@ -74,11 +74,11 @@ pub use invocation::Invocation;
 pub use passthrough::{HttpFormat, HttpOptions, PassThroughError};
 pub use plan::Plan;
 pub use reply::{BatchError, Reply};
+pub use request::{synthesize, SynthesizeError};
 pub use rule::{
     AnswerSpec, BatchResponse, BatchSpec, EventReply, Kind, LoadError, ReplyMode, Route, Rule,
     RuleTable,
 };
-pub use synthesize::{synthesize, SynthesizeError};
 pub use vars::{
     APP_TIMEOUT_VAR, APP_VAR, ASYNC_INIT_TIMEOUT_VAR, ASYNC_INIT_VAR, CONFIG_VAR,
     DEADLINE_MARGIN_VAR, FUNCTIONS_PORT_VAR, INVOKE_MODE_VAR, LOG_VAR, POOL_IDLE_TIMEOUT_VAR,

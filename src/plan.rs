@@ -5,20 +5,15 @@
 use std::sync::OnceLock;
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http::{Request, Response, StatusCode};
 
 use crate::classify::Match;
 use crate::config::Config;
 use crate::error::HandleError;
-use crate::escape::header_value;
 use crate::event::Event;
-use crate::headers::{METADATA_HEADER, RECORD_GROUP_HEADER, RECORD_ID_HEADER, RECORD_INDEX_HEADER};
 use crate::passthrough::{self, HttpFormat, ReplyShape};
-use crate::rule::{budget, metered, BatchSpec, Body, EventReply, Overrun, Record, Route, Rule};
-use crate::synthesize::{
-    check_headers, check_path, synthesize, synthesize_with_body, SynthesizeError,
-};
+use crate::request::{self, synthesize, SynthesizeError};
+use crate::rule::{budget, metered, BatchSpec, EventReply, Overrun, Record, Route, Rule};
 
 /// What an event becomes: the rule it matched, and the requests the app
 /// receives (none for a warm-up ping or a refused HTTP event).
@@ -189,7 +184,7 @@ fn unmetered<'h, 'e>(config: &'h Config, event: &'e Event) -> Result<Plan<'h, 'e
             Action::Answer(answer.render(found.json()))
         }
         Route::Event { reply, .. } => Action::Send {
-            request: single(config, &found, event)?,
+            request: synthesize(&found, event, config.environment())?,
             reply,
         },
     };
@@ -204,58 +199,6 @@ pub(crate) fn items_after_the_first(event: &Event) -> Option<usize> {
         .len()
         .checked_sub(1)
         .filter(|more| *more > 0)
-}
-
-/// One event's request: its body the whole event, or the node the rule's
-/// `body` selects; the rule's `metadata` in `ceh-metadata`.
-fn single(
-    config: &Config,
-    found: &Match<'_, '_>,
-    event: &Event,
-) -> Result<Request<Bytes>, SynthesizeError> {
-    let rule = found.rule();
-    let mut request = match &rule.body {
-        None => synthesize(found, event, config.environment())?,
-        Some(spec) => {
-            let body = spec
-                .extract(event.json(), event.bytes())
-                .ok_or_else(|| no_body(rule))?;
-            with_body(found, event.json(), body, config)?
-        }
-    };
-    if let Some(value) = rule
-        .metadata
-        .as_ref()
-        .and_then(|spec| spec.header(event.json(), None))
-    {
-        request.headers_mut().insert(METADATA_HEADER, value);
-    }
-    check_headers(rule, request.headers())?;
-    Ok(request)
-}
-
-/// A request whose body a rule's `body` chose, with that body's content type.
-fn with_body(
-    found: &Match<'_, '_>,
-    json: &serde_json::Value,
-    body: Body,
-    config: &Config,
-) -> Result<Request<Bytes>, SynthesizeError> {
-    let mut request = synthesize_with_body(found, json, body.bytes, config.environment())?;
-    request
-        .headers_mut()
-        .insert(CONTENT_TYPE, body.content_type);
-    let length = HeaderValue::from(request.body().len());
-    request.headers_mut().insert(CONTENT_LENGTH, length);
-    Ok(request)
-}
-
-/// The error for a rule whose `body` selects nothing.
-fn no_body(rule: &Rule) -> SynthesizeError {
-    SynthesizeError::NoBody {
-        rule: rule.name().to_owned(),
-        path: rule.body().unwrap_or_default().to_owned(),
-    }
 }
 
 /// An HTTP event: its own request, or ceh's refusal of it.
@@ -342,61 +285,15 @@ impl Batch<'_, '_> {
         record: &Record<'_>,
         body: Bytes,
     ) -> Result<Request<Bytes>, SynthesizeError> {
-        let rule = self.rule;
-        let record_match = self.resolve(record)?;
-        let config = self.config;
-        let mut request = match &rule.body {
-            None => synthesize_with_body(&record_match, record.json, body, config.environment())?,
-            Some(spec) => {
-                let body = spec
-                    .extract(record.json, &body)
-                    .ok_or_else(|| no_body(rule))?;
-                with_body(&record_match, record.json, body, config)?
-            }
-        };
-        let metadata = rule.metadata.as_ref();
-        if let Some(value) =
-            metadata.and_then(|spec| spec.header(self.event.json(), Some(record.index)))
-        {
-            request.headers_mut().insert(METADATA_HEADER, value);
-        }
-        let headers = request.headers_mut();
-        headers.insert(RECORD_INDEX_HEADER, HeaderValue::from(record.index));
-        if let Some(id) = record.id.as_deref() {
-            headers.insert(RECORD_ID_HEADER, header_value(id));
-        }
-        if let Some(group) = record.group.as_deref() {
-            headers.insert(RECORD_GROUP_HEADER, header_value(group));
-        }
-        check_headers(rule, request.headers())?;
-        Ok(request)
+        let found = self.resolve(record)?;
+        request::for_record(&found, record, body, self.event, self.config.environment())
     }
 
     /// What building the record's request would refuse, found without
-    /// building it: a path its JSON gives no value for, or a value that
-    /// leaves its segments; a `body` that selects nothing.
+    /// building it.
     fn check(&self, record: &Record<'_>, body: &Bytes) -> Result<(), SynthesizeError> {
-        check_path(&self.resolve(record)?, self.config.environment())?;
-        if let Some(spec) = &self.rule.body {
-            spec.extract(record.json, body)
-                .ok_or_else(|| no_body(self.rule))?;
-        }
-        // What a record's own headers can carry, checked before the app is called;
-        // a request too large for any other reason fails its record when it is built.
-        let mut headers = HeaderMap::new();
-        if let Some(id) = record.id.as_deref() {
-            headers.insert(RECORD_ID_HEADER, header_value(id));
-        }
-        if let Some(group) = record.group.as_deref() {
-            headers.insert(RECORD_GROUP_HEADER, header_value(group));
-        }
-        let metadata = self.rule.metadata.as_ref();
-        if let Some(value) =
-            metadata.and_then(|spec| spec.header(self.event.json(), Some(record.index)))
-        {
-            headers.insert(METADATA_HEADER, value);
-        }
-        check_headers(self.rule, &headers)
+        let found = self.resolve(record)?;
+        request::check_record(&found, record, body, self.event, self.config.environment())
     }
 
     /// The record's values for the rule's path.

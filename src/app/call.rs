@@ -4,7 +4,9 @@
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
-use tower::{Service, ServiceExt};
+use tower::{Layer, Service, ServiceExt};
+
+use super::deadline::{DeadlineLayer, Elapsed};
 
 /// A boxed error from an app or its response body.
 ///
@@ -145,8 +147,10 @@ pub async fn call<S: App>(app: S, request: Request<Bytes>) -> Result<Response<By
     call_limited(app, request, MAX_RESPONSE_BYTES).await
 }
 
-/// [`call`], holding at most `limit` bytes of the response body.
-async fn call_limited<S: App>(
+/// [`call`], holding at most `limit` bytes of the response body. An app
+/// wrapped in a [`Deadline`](super::deadline::Deadline) that has elapsed
+/// fails with [`AppError::Timeout`].
+pub(crate) async fn call_limited<S: App>(
     app: S,
     request: Request<Bytes>,
     limit: usize,
@@ -155,17 +159,27 @@ async fn call_limited<S: App>(
     let response = app
         .oneshot(request)
         .await
-        .map_err(|e| AppError::Call(e.into()))?;
+        .map_err(|e| timeout_or(e.into(), AppError::Call))?;
     let (parts, body) = response.into_parts();
     let bytes = http_body_util::Limited::new(body, limit)
         .collect()
         .await
         .map_err(|e| match e.downcast::<http_body_util::LengthLimitError>() {
             Ok(_) => AppError::TooLarge { limit },
-            Err(e) => AppError::Body(e),
+            Err(e) => timeout_or(e, AppError::Body),
         })?
         .to_bytes();
     Ok(Response::from_parts(parts, bytes))
+}
+
+/// [`AppError::Timeout`] for a deadline that elapsed, `other` for any other error.
+fn timeout_or(err: BoxError, other: fn(BoxError) -> AppError) -> AppError {
+    match err.downcast::<Elapsed>() {
+        Ok(elapsed) => AppError::Timeout {
+            after: elapsed.after,
+        },
+        Err(err) => other(err),
+    }
 }
 
 /// Calls the app with [`call`], giving up after `remaining` (no limit when
@@ -176,28 +190,19 @@ pub(crate) async fn call_within<S: App>(
     remaining: Option<std::time::Duration>,
     limit: usize,
 ) -> Result<Response<Bytes>, AppError> {
-    match remaining {
-        Some(left) => tokio::time::timeout(left, call_limited(app, request, limit))
-            .await
-            .map_err(|_| AppError::Timeout { after: left })?,
-        None => call_limited(app, request, limit).await,
-    }
+    let app = DeadlineLayer::within(remaining).layer(app);
+    call_limited(app, request, limit).await
 }
 
 /// Sends `request` to the app and hands back its response as it starts to
-/// arrive, the body still to be read: for streaming it on. Gives up after
-/// `remaining` when the response has not started by then.
+/// arrive, the body still to be read: for streaming it on. An app wrapped
+/// in a [`Deadline`](super::deadline::Deadline) fails with
+/// [`AppError::Timeout`] when the response has not started by then.
 pub(crate) async fn open<S: App>(
     app: S,
     request: Request<Bytes>,
-    remaining: Option<std::time::Duration>,
 ) -> Result<Response<S::Body>, AppError> {
-    let started = app.oneshot(request.map(Full::new));
-    let response = match remaining {
-        Some(left) => tokio::time::timeout(left, started)
-            .await
-            .map_err(|_| AppError::Timeout { after: left })?,
-        None => started.await,
-    };
-    response.map_err(|e| AppError::Call(e.into()))
+    app.oneshot(request.map(Full::new))
+        .await
+        .map_err(|e| timeout_or(e.into(), AppError::Call))
 }

@@ -1,13 +1,11 @@
 //! Fan-out delivery: a batch's requests sent to the app, in order within each
 //! sequence, and a bounded number of sequences at once.
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use futures_util::StreamExt;
 use http::{Request, Response};
 
-use super::call::{call_within, App};
+use super::call::{call_limited, App};
 use super::failed::FailedAnswer;
 
 /// Records whose requests must reach the app one after another (a FIFO
@@ -41,9 +39,9 @@ pub(crate) enum Delivery {
     HeldBack,
 }
 
-/// Sends every sequence, at most `concurrency` at once, each record within
-/// `remaining()` of the invocation's deadline, holding at most `limit` bytes
-/// of each answer; a sequence stops at its first
+/// Sends every sequence, at most `concurrency` at once, holding at most
+/// `limit` bytes of each answer (the app's layers add the invocation's
+/// headers and bound each call by its deadline); a sequence stops at its first
 /// failure. A record's request is built by `request(index)` just before it
 /// is sent, so only the requests in flight are held. `judge` says what each
 /// answer means. The deliveries come back in record order.
@@ -52,7 +50,6 @@ pub(crate) async fn deliver<S: App + Clone>(
     sequences: Vec<Sequence>,
     request: impl Fn(usize) -> Result<Request<Bytes>, String> + Copy,
     concurrency: usize,
-    remaining: impl Fn() -> Option<Duration> + Copy,
     limit: usize,
     judge: impl Fn(&Response<Bytes>) -> Verdict + Copy,
 ) -> Vec<(usize, Delivery)> {
@@ -79,7 +76,7 @@ pub(crate) async fn deliver<S: App + Clone>(
                     }
                 };
                 let (method, uri) = (request.method().clone(), request.uri().clone());
-                let delivery = match call_within(app.clone(), request, remaining(), limit).await {
+                let delivery = match call_limited(app.clone(), request, limit).await {
                     Ok(response) => match judge(&response) {
                         Verdict::Taken => Delivery::Done(response.into_body()),
                         Verdict::Dropped => Delivery::Dropped(format!(

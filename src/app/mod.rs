@@ -4,18 +4,22 @@
 //! [`Echo`] is the built-in app that answers with what it received.
 
 mod call;
+mod deadline;
 mod echo;
 mod failed;
 pub(crate) mod fanout;
+mod invocation_headers;
 mod pool;
 mod process;
 pub(crate) mod upstream;
 
 pub use call::{call, App, AppError, BoxError, SendApp, MAX_RESPONSE_BYTES};
-pub(crate) use call::{call_within, open};
+pub(crate) use call::{call_limited, call_within, open};
+pub(crate) use deadline::{Deadline, DeadlineBody, DeadlineLayer};
 pub use echo::Echo;
 pub use failed::FailedAnswer;
 pub use fanout::Verdict;
+pub(crate) use invocation_headers::{InvocationHeaders, InvocationHeadersLayer};
 pub(crate) use pool::pool_idle_timeout_from_env;
 pub use pool::DEFAULT_POOL_IDLE_TIMEOUT;
 pub use process::{AppProcess, ProcessError, DEFAULT_READINESS_PATH, DEFAULT_READINESS_TIMEOUT};

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use base64::Engine as _;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
@@ -172,6 +173,14 @@ impl Attributes {
     /// );
     /// ```
     pub fn envelope(&self, data: &[u8]) -> Bytes {
+        self.envelope_of("application/json", EnvelopeData::Json(data))
+    }
+
+    /// The structured-mode body of data whose content type is
+    /// `content_type` (its `datacontenttype`), carried as the JSON event
+    /// format (§3.1) says: JSON as `data`, byte for byte; text as a JSON
+    /// string in `data`; bytes as base64 in `data_base64`.
+    pub(crate) fn envelope_of(&self, content_type: &str, data: EnvelopeData<'_>) -> Bytes {
         let mut head = serde_json::Map::new();
         head.insert("specversion".into(), "1.0".into());
         head.insert("id".into(), self.id.clone().into());
@@ -183,16 +192,39 @@ impl Attributes {
         if let Some(subject) = &self.subject {
             head.insert("subject".into(), subject.clone().into());
         }
-        head.insert("datacontenttype".into(), "application/json".into());
+        head.insert("datacontenttype".into(), content_type.into());
+        let json = match data {
+            EnvelopeData::Json(json) => json,
+            EnvelopeData::Text(text) => {
+                head.insert("data".into(), text.into());
+                return Bytes::from(Value::Object(head).to_string());
+            }
+            EnvelopeData::Binary(bytes) => {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+                head.insert("data_base64".into(), encoded.into());
+                return Bytes::from(Value::Object(head).to_string());
+            }
+        };
         let head = Value::Object(head).to_string();
         // `{…}` without its closing brace, then `"data":` and the original bytes.
-        let mut out = Vec::with_capacity(head.len() + data.len() + 10);
+        let mut out = Vec::with_capacity(head.len() + json.len() + 10);
         out.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
         out.extend_from_slice(b",\"data\":");
-        out.extend_from_slice(data.trim_ascii());
+        out.extend_from_slice(json.trim_ascii());
         out.push(b'}');
         Bytes::from(out)
     }
+}
+
+/// What a structured-mode envelope carries, and so how it carries it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EnvelopeData<'a> {
+    /// JSON, as `data`, byte for byte.
+    Json(&'a [u8]),
+    /// Text, as a JSON string in `data`.
+    Text(&'a str),
+    /// Bytes that are neither, base64 in `data_base64`.
+    Binary(&'a [u8]),
 }
 
 /// A stable id for an event without one: a 64-bit FNV-style hash of the rule
@@ -263,6 +295,27 @@ mod tests {
         assert_eq!(headers["ce-type"], "Object%20Created");
         assert_eq!(headers["ce-subject"], "%C3%BC%0D%0A%22%25");
         assert!(headers.get("ce-time").is_none());
+    }
+
+    #[test]
+    fn text_and_bytes_are_carried_as_the_json_format_says() {
+        let attributes = Attributes {
+            id: "1".into(),
+            source: "/s".into(),
+            kind: "t".into(),
+            time: None,
+            subject: None,
+        };
+        let text = "he said \"hi\"\n}";
+        let body = attributes.envelope_of("text/plain", EnvelopeData::Text(text));
+        let parsed: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(parsed["data"], text);
+        assert_eq!(parsed["datacontenttype"], "text/plain");
+        let body = attributes.envelope_of("image/png", EnvelopeData::Binary(b"\x89PNG"));
+        let parsed: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(parsed["data_base64"], "iVBORw==");
+        assert!(parsed.get("data").is_none());
+        assert!(validate(&parsed).is_ok());
     }
 
     #[test]

@@ -157,7 +157,7 @@ async fn forward<S: App>(
             .headers_mut()
             .insert(HOST, HeaderValue::from_static("localhost"));
     }
-    invocation.add_headers(request.headers_mut());
+    let app = tower::Layer::layer(&invocation.headers_layer(false), app);
     match call_within(
         app,
         request,
