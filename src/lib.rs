@@ -53,6 +53,7 @@ mod plan;
 pub mod reply;
 pub mod rule;
 pub mod serve;
+mod server;
 mod shown;
 mod synthesize;
 mod vars;

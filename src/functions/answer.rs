@@ -20,7 +20,10 @@ use crate::headers::{
 use crate::invocation::Invocation;
 use crate::passthrough::plain_host;
 use crate::reply::Reply;
-use crate::serve::{read_body, refusals, ServeOptions};
+use crate::server::{read_body, refusal, text, ServerOptions, TARGET};
+
+/// The front end's name in the log.
+pub(super) const FRONT: &str = "ceh functions";
 
 /// The most lines a failed batch adds to `Logs`, one per failed message.
 const MAX_FAILURE_LINES: usize = 100;
@@ -34,7 +37,7 @@ pub(super) async fn answer<S: App + Clone>(
     handler: &Handler,
     app: S,
     functions: &FunctionApp,
-    options: &ServeOptions,
+    options: &ServerOptions,
 ) -> Response<Full<Bytes>> {
     // The host invokes a function with `POST /<name>`; with forwarding on, it
     // sends an HTTP trigger's request itself, at its own path, which the
@@ -46,7 +49,7 @@ pub(super) async fn answer<S: App + Clone>(
         .to_owned();
     let function = functions.function(&name);
     let (parts, body) = request.into_parts();
-    let bytes = match read_body(&parts.headers, body, options).await {
+    let bytes = match read_body(FRONT, &parts.headers, body, options).await {
         Ok(bytes) => bytes,
         Err(refused) => return refused,
     };
@@ -65,24 +68,25 @@ pub(super) async fn answer<S: App + Clone>(
         return forward(handler, app, parts, bytes, &invocation).await;
     }
     let binding = function.and_then(Function::trigger).map(|t| t.name());
-    let event = match payload::event(bytes, binding, options.max_body) {
+    let read = |bytes| handler.read_event(bytes, options.max_body);
+    let event = match payload::event(bytes, binding, read) {
         Ok(event) => event,
         Err(err) => {
             let line = format!("function `{name}`: {err}");
-            refusals::log("ceh functions", &format!("400 {line}"));
+            refusal(FRONT, &format!("400 {line}"));
             return payload_response(StatusCode::BAD_REQUEST, outputs::failure(vec![line]));
         }
     };
     if let Some(reason) = transport::refusal(handler, &event) {
         let line = format!("function `{name}`: {reason}");
-        refusals::log("ceh functions", &format!("400 {line}"));
+        refusal(FRONT, &format!("400 {line}"));
         return payload_response(StatusCode::BAD_REQUEST, outputs::failure(vec![line]));
     }
     match handler.handle_invocation(&event, app, &invocation).await {
         // The host cannot be told which messages failed: the invocation fails whole.
         Ok(Reply::ItemFailures(items)) if !items.is_empty() => {
             let line = format!("function `{name}`: {} messages failed, and the host cannot be told which; the invocation fails so that it is retried", items.len());
-            eprintln!("ceh functions: 500 {line}");
+            tracing::warn!(target: TARGET, "{FRONT}: 500 {line}");
             payload_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 outputs::failure(vec![line]),
@@ -91,7 +95,7 @@ pub(super) async fn answer<S: App + Clone>(
         Ok(reply) => payload_response(StatusCode::OK, outputs::success(function, reply)),
         Err(err) => {
             let line = format!("function `{name}`: {err}");
-            refusals::log("ceh functions", &format!("500 {line}"));
+            refusal(FRONT, &format!("500 {line}"));
             let mut lines = vec![line];
             // And a line for each message of a batch that failed, the first hundred of them.
             if let HandleError::Batch(batch) = &err {
@@ -126,15 +130,15 @@ async fn forward<S: App>(
     let config = handler.config();
     if !config.http().allow_event_routes() && config.is_event_route(path) {
         let message = format!("{path} is an event route, not reachable over HTTP; set allow_event_routes = true in [http] to allow it");
-        refusals::log("ceh functions", &format!("404 {message}"));
-        return text(StatusCode::NOT_FOUND, format!("{message}\n"));
+        refusal(FRONT, &format!("404 {message}"));
+        return text(StatusCode::NOT_FOUND, &format!("{message}\n"));
     }
     let mut hosts = parts.headers.get_all(HOST).iter();
     let one_plain_host = hosts.next().is_none_or(|host| plain_host(host.as_bytes()));
     if !one_plain_host || hosts.next().is_some() {
         let message = "the request's Host must be one host name or address with an optional port (1 to 65535)";
-        refusals::log("ceh functions", &format!("400 {message}"));
-        return text(StatusCode::BAD_REQUEST, format!("{message}\n"));
+        refusal(FRONT, &format!("400 {message}"));
+        return text(StatusCode::BAD_REQUEST, &format!("{message}\n"));
     }
     let keep_ce = config.http().allow_event_routes();
     let mut request = Request::new(body);
@@ -174,8 +178,8 @@ async fn forward<S: App>(
             Response::from_parts(parts, Full::new(body))
         }
         Err(err) => {
-            refusals::log("ceh functions", &format!("502 {err}"));
-            text(StatusCode::BAD_GATEWAY, format!("{err}\n"))
+            refusal(FRONT, &format!("502 {err}"));
+            text(StatusCode::BAD_GATEWAY, &format!("{err}\n"))
         }
     }
 }
@@ -186,15 +190,5 @@ fn payload_response(status: StatusCode, payload: serde_json::Value) -> Response<
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
-}
-
-fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
     response
 }

@@ -23,8 +23,9 @@ use tokio::net::TcpListener;
 
 use crate::app::SendApp;
 use crate::handler::Handler;
-use crate::serve::{accept, ServeOptions};
+use crate::server::accept;
 use crate::vars::FUNCTIONS_PORT_VAR;
+use answer::FRONT;
 
 mod answer;
 mod function_app;
@@ -33,16 +34,16 @@ mod payload;
 mod routes;
 mod transport;
 
+pub use crate::server::ServerOptions;
 pub use function_app::{Binding, Function, FunctionApp, FunctionAppError};
 
 /// Serves the Functions host's requests on `listener` until `shutdown`
 /// resolves, sending each invocation of `functions` through `handler` to
-/// `app`. `options` bound each request as they do for `ceh serve` (its
-/// `token` and `allowed_origins` are not used: the host is the only client).
+/// `app`. `options` bound each request as they do for `ceh serve` (the
+/// server's limits; no token: the host is the only client).
 ///
 /// ```
-/// use cloud_events_handler::functions::{self, FunctionApp};
-/// use cloud_events_handler::serve::ServeOptions;
+/// use cloud_events_handler::functions::{self, FunctionApp, ServerOptions};
 /// use cloud_events_handler::{Config, Echo, Handler};
 /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
 ///
@@ -59,7 +60,7 @@ pub use function_app::{Binding, Function, FunctionApp, FunctionAppError};
 ///     }
 /// };
 /// let handler = Handler::new(Config::default());
-/// functions::serve(listener, handler, Echo, FunctionApp::default(), ServeOptions::default(), host).await?;
+/// functions::serve(listener, handler, Echo, FunctionApp::default(), ServerOptions::default(), host).await?;
 /// assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
 /// assert!(answer.contains(r#""Logs":[]"#), "{answer}");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -71,7 +72,7 @@ pub async fn serve<S>(
     handler: Handler,
     app: S,
     functions: FunctionApp,
-    options: ServeOptions,
+    options: ServerOptions,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()>
 where
@@ -90,7 +91,7 @@ where
         );
         async move { answer::answer(request, &handler, app, &functions, &options).await }
     };
-    accept("ceh functions", listener, &options, shutdown, respond).await
+    accept(FRONT, listener, &options, shutdown, respond).await
 }
 
 /// The address to listen on: 127.0.0.1, on `port` when given, else on
