@@ -234,6 +234,8 @@ impl Handler {
                 rule: rule.name().to_owned(),
             }),
             Action::Answer(answer) => Ok(Reply::Answer(answer)),
+            // A forwarded request: the app's response as it is.
+            Action::Forward { request } => Ok(Reply::Dict(send(app, request, invocation).await?)),
             Action::Refuse { response, shape } => Ok(self.http_reply(shape, response)),
             Action::PassThrough { mut request, shape } => {
                 self.add_lwa_context(&mut request, invocation);

@@ -99,3 +99,47 @@ fn write_text(out: &mut impl Write, explained: &Plan<'_, '_>) -> std::io::Result
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    fn text_of(plan: &Plan<'_, '_>) -> String {
+        let mut out = Vec::new();
+        write_text(&mut out, plan).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_forwarded_request_is_shown_as_ceh_functions_sends_it() {
+        let config = Config::default();
+        let request = http::Request::post("/api/orders?id=1")
+            .header("content-type", "application/json")
+            .body(bytes::Bytes::from_static(b"{}"))
+            .unwrap();
+        let plan = Plan::forwarded(&config, request).unwrap().unwrap();
+        let shown = text_of(&plan);
+        assert!(shown.starts_with("rule   azure-functions-http"), "{shown}");
+        assert!(
+            shown.contains(
+                "\nPOST /api/orders?id=1 HTTP/1.1\ncontent-type: application/json\n\n{}\n"
+            ),
+            "{shown}"
+        );
+        let json = serde_json::to_value(ExplanationJson(&plan)).unwrap();
+        assert_eq!(json["requests"][0]["path"], "/api/orders");
+
+        // The guard an HTTP event at an event route meets, met by a forwarded one too.
+        let posing = http::Request::post("/azure.queue")
+            .body(bytes::Bytes::new())
+            .unwrap();
+        let plan = Plan::forwarded(&config, posing).unwrap().unwrap();
+        let shown = text_of(&plan);
+        assert!(
+            shown.contains("refused 404 Not Found\n/azure.queue is an event route, not reachable over HTTP; set allow_event_routes = true in [http] to allow it\n"),
+            "{shown}"
+        );
+        assert!(!shown.contains("POST"), "the app is never called: {shown}");
+    }
+}

@@ -19,6 +19,7 @@ use crate::headers::{
 };
 use crate::invocation::Invocation;
 use crate::passthrough::plain_host;
+use crate::plan::{forward as forward_action, Action};
 use crate::reply::Reply;
 use crate::server::{read_body, refusal, text, ServerOptions, TARGET};
 
@@ -126,20 +127,7 @@ async fn forward<S: App>(
     body: Bytes,
     invocation: &Invocation,
 ) -> Response<Full<Bytes>> {
-    let path = parts.uri.path();
     let config = handler.config();
-    if !config.http().allow_event_routes() && config.is_event_route(path) {
-        let message = format!("{path} is an event route, not reachable over HTTP; set allow_event_routes = true in [http] to allow it");
-        refusal(FRONT, &format!("404 {message}"));
-        return text(StatusCode::NOT_FOUND, &format!("{message}\n"));
-    }
-    let mut hosts = parts.headers.get_all(HOST).iter();
-    let one_plain_host = hosts.next().is_none_or(|host| plain_host(host.as_bytes()));
-    if !one_plain_host || hosts.next().is_some() {
-        let message = "the request's Host must be one host name or address with an optional port (1 to 65535)";
-        refusal(FRONT, &format!("400 {message}"));
-        return text(StatusCode::BAD_REQUEST, &format!("{message}\n"));
-    }
     let keep_ce = config.http().allow_event_routes();
     let mut request = Request::new(body);
     *request.method_mut() = parts.method;
@@ -153,6 +141,32 @@ async fn forward<S: App>(
         if !ceh_own && name != TRANSFER_ENCODING {
             request.headers_mut().append(name, value.clone());
         }
+    }
+    // The event-route guard, as for an HTTP event: the plan's.
+    let mut request = match forward_action(config, request) {
+        Ok(Action::Forward { request }) => request,
+        Ok(Action::Refuse { response, .. }) => {
+            let (parts, message) = response.into_parts();
+            let message = String::from_utf8_lossy(&message);
+            refusal(
+                FRONT,
+                &format!("{} {}", parts.status.as_u16(), message.trim_end()),
+            );
+            return text(parts.status, &message);
+        }
+        // A forwarded request's plan is one of those two; a refusal it cannot build is ceh's fault.
+        Ok(_) | Err(_) => {
+            let message = "cannot forward the request";
+            refusal(FRONT, &format!("500 {message}"));
+            return text(StatusCode::INTERNAL_SERVER_ERROR, &format!("{message}\n"));
+        }
+    };
+    let mut hosts = request.headers().get_all(HOST).iter();
+    let one_plain_host = hosts.next().is_none_or(|host| plain_host(host.as_bytes()));
+    if !one_plain_host || hosts.next().is_some() {
+        let message = "the request's Host must be one host name or address with an optional port (1 to 65535)";
+        refusal(FRONT, &format!("400 {message}"));
+        return text(StatusCode::BAD_REQUEST, &format!("{message}\n"));
     }
     let length = HeaderValue::from(request.body().len());
     request.headers_mut().insert(CONTENT_LENGTH, length);
