@@ -10,7 +10,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 
 use super::function_app::{Function, FunctionApp};
-use super::{outputs, payload, transport};
+use super::{ingest, render, transport};
 use crate::app::{call_within, App};
 use crate::error::HandleError;
 use crate::handler::Handler;
@@ -70,18 +70,18 @@ pub(super) async fn answer<S: App + Clone>(
     }
     let binding = function.and_then(Function::trigger).map(|t| t.name());
     let read = |bytes| handler.read_event(bytes, options.max_body);
-    let event = match payload::event(bytes, binding, read) {
+    let event = match ingest::event(bytes, binding, read) {
         Ok(event) => event,
         Err(err) => {
             let line = format!("function `{name}`: {err}");
             refusal(FRONT, &format!("400 {line}"));
-            return payload_response(StatusCode::BAD_REQUEST, outputs::failure(vec![line]));
+            return payload_response(StatusCode::BAD_REQUEST, render::failure(vec![line]));
         }
     };
     if let Some(reason) = transport::refusal(handler, &event) {
         let line = format!("function `{name}`: {reason}");
         refusal(FRONT, &format!("400 {line}"));
-        return payload_response(StatusCode::BAD_REQUEST, outputs::failure(vec![line]));
+        return payload_response(StatusCode::BAD_REQUEST, render::failure(vec![line]));
     }
     match handler.handle_invocation(&event, app, &invocation).await {
         // The host cannot be told which messages failed: the invocation fails whole.
@@ -90,10 +90,10 @@ pub(super) async fn answer<S: App + Clone>(
             tracing::warn!(target: TARGET, "{FRONT}: 500 {line}");
             payload_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                outputs::failure(vec![line]),
+                render::failure(vec![line]),
             )
         }
-        Ok(reply) => payload_response(StatusCode::OK, outputs::success(function, reply)),
+        Ok(reply) => payload_response(StatusCode::OK, render::success(function, reply)),
         Err(err) => {
             let line = format!("function `{name}`: {err}");
             refusal(FRONT, &format!("500 {line}"));
@@ -113,7 +113,7 @@ pub(super) async fn answer<S: App + Clone>(
                 }
             }
             // A 500 for every failure: the host retries, and a queue message goes to poison after its retries.
-            payload_response(StatusCode::INTERNAL_SERVER_ERROR, outputs::failure(lines))
+            payload_response(StatusCode::INTERNAL_SERVER_ERROR, render::failure(lines))
         }
     }
 }

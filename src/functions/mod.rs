@@ -6,7 +6,7 @@
 //! binding (function.json names it), routes the payload through the rule
 //! table (rules/azure-functions.toml recognises each trigger by the shape the
 //! host sends), sends the app its request, and answers the host with
-//! `{"Outputs", "Logs", "ReturnValue"}` ([`outputs`](self) has the
+//! `{"Outputs", "Logs", "ReturnValue"}` ([`render`](self) has the
 //! convention). A failure is a 500 with one line in `Logs`, so the host
 //! retries and a queue message ends in its poison queue; never a success.
 //!
@@ -29,8 +29,8 @@ use answer::FRONT;
 
 mod answer;
 mod function_app;
-mod outputs;
-mod payload;
+mod ingest;
+mod render;
 mod routes;
 mod transport;
 

@@ -1,6 +1,7 @@
-//! An invocation payload as the rules read it: the host's `{"Data", "Metadata"}`
-//! with `Data` cut down to the trigger's own binding when function.json names
-//! it (input bindings' data stays out), so that `$.Data.*` is the trigger's.
+//! `ceh functions`' ingest: an invocation payload as the rules read it, the
+//! host's `{"Data", "Metadata"}` with `Data` cut down to the trigger's own
+//! binding when function.json names it (input bindings' data stays out), so
+//! that `$.Data.*` is the trigger's.
 
 use std::borrow::Cow;
 use std::collections::HashMap;

@@ -1,5 +1,5 @@
-//! The response payload the Functions host expects back from a custom
-//! handler: `{"Outputs": {…}, "Logs": […], "ReturnValue": …}`.
+//! `ceh functions`' render: the response payload the Functions host expects
+//! back from a custom handler, `{"Outputs": {…}, "Logs": […], "ReturnValue": …}`.
 //!
 //! Where the app's answer goes, by the function's output bindings:
 //! - a binding named `$return` gets it as `ReturnValue`;
