@@ -316,3 +316,39 @@ fn refused_requests_are_logged_one_line_each() {
         "{log}"
     );
 }
+
+/// A body refused while it is read is logged as `ceh functions`' refusal: the server
+/// that reads it is shared with `ceh serve`, and its line names the front end it serves.
+#[test]
+fn a_body_over_the_limit_is_logged_as_ceh_functions() {
+    let root = function_app(
+        forwarding_host("api"),
+        &[triggered("orders", "queueTrigger")],
+    );
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ceh"))
+        .args([
+            "functions",
+            "--port",
+            "0",
+            "--echo",
+            "--max-body",
+            "10",
+            "--root",
+        ])
+        .arg(root.path())
+        .env_remove("CEH_LOG")
+        .stdout(Stdio::piped())
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let port = super::harness::listening_port(&mut child);
+    let _ceh = Process(child);
+    let payload = br#"{"Data": {"msg": "a message over ten bytes"}}"#;
+    assert_eq!(exchange(port, "POST", "/orders", &[], payload).0, 413);
+    let log = std::fs::read_to_string(log.path()).unwrap();
+    assert_eq!(
+        log,
+        "ceh functions: 413 the request body is over the limit of 10 bytes, or broke off\n"
+    );
+}
