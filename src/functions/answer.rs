@@ -4,15 +4,15 @@
 //! its response back as it is.
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, TRANSFER_ENCODING};
+use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 
 use super::function_app::{Function, FunctionApp};
-use super::{ingest, render, transport};
+use super::render::{self, FRONT};
+use super::{ingest, transport};
 use crate::app::{call_within, App};
-use crate::error::HandleError;
 use crate::handler::Handler;
 use crate::headers::{
     poses_as, CLOUDEVENT_PREFIX, LWA_LAMBDA_CONTEXT_HEADER, LWA_REQUEST_CONTEXT_HEADER, PREFIX,
@@ -20,14 +20,7 @@ use crate::headers::{
 use crate::invocation::Invocation;
 use crate::passthrough::plain_host;
 use crate::plan::{forward as forward_action, Action};
-use crate::reply::Reply;
-use crate::server::{read_body, refusal, text, ServerOptions, TARGET};
-
-/// The front end's name in the log.
-pub(super) const FRONT: &str = "ceh functions";
-
-/// The most lines a failed batch adds to `Logs`, one per failed message.
-const MAX_FAILURE_LINES: usize = 100;
+use crate::server::{read_body, refusal, text, ServerOptions};
 
 /// The header the Functions host names an invocation by.
 const INVOCATION_ID: &str = "x-azure-functions-invocationid";
@@ -73,49 +66,14 @@ pub(super) async fn answer<S: App + Clone>(
     let event = match ingest::event(bytes, binding, read) {
         Ok(event) => event,
         Err(err) => {
-            let line = format!("function `{name}`: {err}");
-            refusal(FRONT, &format!("400 {line}"));
-            return payload_response(StatusCode::BAD_REQUEST, render::failure(vec![line]));
+            return render::refused(format!("function `{name}`: {err}"));
         }
     };
     if let Some(reason) = transport::refusal(handler, &event) {
-        let line = format!("function `{name}`: {reason}");
-        refusal(FRONT, &format!("400 {line}"));
-        return payload_response(StatusCode::BAD_REQUEST, render::failure(vec![line]));
+        return render::refused(format!("function `{name}`: {reason}"));
     }
-    match handler.handle_invocation(&event, app, &invocation).await {
-        // The host cannot be told which messages failed: the invocation fails whole.
-        Ok(Reply::ItemFailures(items)) if !items.is_empty() => {
-            let line = format!("function `{name}`: {} messages failed, and the host cannot be told which; the invocation fails so that it is retried", items.len());
-            tracing::warn!(target: TARGET, "{FRONT}: 500 {line}");
-            payload_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                render::failure(vec![line]),
-            )
-        }
-        Ok(reply) => payload_response(StatusCode::OK, render::success(function, reply)),
-        Err(err) => {
-            let line = format!("function `{name}`: {err}");
-            refusal(FRONT, &format!("500 {line}"));
-            let mut lines = vec![line];
-            // And a line for each message of a batch that failed, the first hundred of them.
-            if let HandleError::Batch(batch) = &err {
-                let more = batch.failures.len().saturating_sub(MAX_FAILURE_LINES);
-                lines.extend(
-                    batch
-                        .failures
-                        .iter()
-                        .take(MAX_FAILURE_LINES)
-                        .map(|failure| format!("function `{name}`: {failure}")),
-                );
-                if more > 0 {
-                    lines.push(format!("function `{name}`: and {more} more records failed"));
-                }
-            }
-            // A 500 for every failure: the host retries, and a queue message goes to poison after its retries.
-            payload_response(StatusCode::INTERNAL_SERVER_ERROR, render::failure(lines))
-        }
-    }
+    let outcome = handler.handle_invocation(&event, app, &invocation).await;
+    render::invocation(&name, function, outcome)
 }
 
 /// An HTTP trigger's forwarded request, to the app as it came (less what
@@ -196,13 +154,4 @@ async fn forward<S: App>(
             text(StatusCode::BAD_GATEWAY, &format!("{err}\n"))
         }
     }
-}
-
-fn payload_response(status: StatusCode, payload: serde_json::Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(payload.to_string())));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
 }

@@ -25,7 +25,7 @@ use crate::app::SendApp;
 use crate::handler::Handler;
 use crate::server::accept;
 use crate::vars::FUNCTIONS_PORT_VAR;
-use answer::FRONT;
+use render::FRONT;
 
 mod answer;
 mod function_app;
