@@ -1,8 +1,10 @@
 //! JSON descriptions of HTTP messages, shared by `ceh explain`, the echo app and replies.
 
 use base64::Engine as _;
-use http::HeaderMap;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// Headers as a JSON object: a string per name, or an array of strings when
@@ -127,6 +129,63 @@ impl Serialize for RequestDescription<'_> {
     }
 }
 
+/// A request as [`request_json`] describes it, the way back.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestJson {
+    method: String,
+    path: String,
+    #[serde(default)]
+    query: Option<String>,
+    #[serde(default)]
+    headers: Map<String, Value>,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    is_base64_encoded: bool,
+}
+
+/// The request `json` describes as [`request_json`] does (`method` and
+/// `path` required; `query`, `headers` and `body` optional); the error
+/// names the member at fault.
+pub(crate) fn request_from_json(json: &[u8]) -> Result<http::Request<Bytes>, String> {
+    let described: RequestJson = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+    let target = match &described.query {
+        Some(query) => format!("{}?{query}", described.path),
+        None => described.path.clone(),
+    };
+    let body = match described.is_base64_encoded {
+        true => base64::engine::general_purpose::STANDARD
+            .decode(&described.body)
+            .map_err(|_| "`body` is not standard, padded base64".to_owned())?,
+        false => described.body.into_bytes(),
+    };
+    let mut request = http::Request::new(Bytes::from(body));
+    *request.method_mut() = described
+        .method
+        .parse()
+        .map_err(|_| format!("`method` {:?} is not an HTTP method", described.method))?;
+    *request.uri_mut() = target
+        .parse()
+        .map_err(|_| format!("`path` and `query` {target:?} are not a request target"))?;
+    for (name, value) in &described.headers {
+        let header = HeaderName::try_from(name.as_str())
+            .map_err(|_| format!("header {name:?} is not a header name"))?;
+        let values = match value {
+            Value::Array(values) => values.iter().collect(),
+            one => vec![one],
+        };
+        for value in values {
+            let value = value
+                .as_str()
+                .and_then(|text| HeaderValue::from_str(text).ok())
+                .ok_or_else(|| format!("header {name:?}: a value must be a string (or an array of strings) a header can carry"))?;
+            request.headers_mut().append(header.clone(), value);
+        }
+    }
+    Ok(request)
+}
+
 /// A response as the `dict` reply describes it: `{"status_code", "body",
 /// "headers"}`, with `"is_base64_encoded": true` after a body that is not
 /// UTF-8, written straight to a serializer.
@@ -183,6 +242,29 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!({"set-cookie": ["a=1", "b=2"], "x-one": "1"})
+        );
+    }
+
+    #[test]
+    fn a_request_description_reads_back() {
+        let request = http::Request::post("/api/orders?id=7")
+            .header("set-cookie", "a=1")
+            .header("set-cookie", "b=2")
+            .body(Bytes::from_static(&[0xff, 0x00]))
+            .unwrap();
+        let text = serde_json::to_vec(&RequestDescription::new(&request)).unwrap();
+        let back = request_from_json(&text).unwrap();
+        assert_eq!(back.method(), "POST");
+        assert_eq!(back.uri(), "/api/orders?id=7");
+        assert_eq!(back.headers(), request.headers());
+        assert_eq!(back.body(), request.body());
+        let err = request_from_json(br#"{"method": "GET", "path": "/", "headers": {"a": 1}}"#);
+        assert!(err
+            .unwrap_err()
+            .starts_with("header \"a\": a value must be a string"));
+        assert!(
+            request_from_json(br#"{"path": "/"}"#).is_err(),
+            "a method is required"
         );
     }
 

@@ -54,6 +54,7 @@ pub mod reply;
 mod request;
 pub mod rule;
 pub mod serve;
+mod server;
 mod shown;
 mod vars;
 

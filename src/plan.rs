@@ -58,6 +58,9 @@ pub(crate) enum Action<'h, 'e> {
         request: Request<Bytes>,
         shape: ReplyShape,
     },
+    /// An HTTP request the Azure Functions host forwarded as it came
+    /// (host.json's `enableForwardingHttpRequest`), to the app as it is.
+    Forward { request: Request<Bytes> },
     /// An HTTP event ceh answers itself, without calling the app.
     Refuse {
         response: Response<Bytes>,
@@ -74,9 +77,9 @@ impl<'h, 'e> Plan<'h, 'e> {
     /// The requests the app receives, in order: one, one per batch record, or none.
     pub fn requests(&self) -> &[Request<Bytes>] {
         match &self.action {
-            Action::Send { request, .. } | Action::PassThrough { request, .. } => {
-                std::slice::from_ref(request)
-            }
+            Action::Send { request, .. }
+            | Action::PassThrough { request, .. }
+            | Action::Forward { request } => std::slice::from_ref(request),
             Action::Batch(batch) => batch.requests(),
             Action::Ignore | Action::Answer(_) | Action::Refuse { .. } => &[],
         }
@@ -218,12 +221,7 @@ fn pass_through<'h, 'e>(
         }
         Err(err) => return Err(err.into()),
     };
-    let path = passed.request.uri().path();
-    if !config.http().allow_event_routes() && config.is_event_route(path) {
-        // A client must not pose as an event source: event routes are ceh's.
-        let message = format!(
-            "{path} is an event route, not reachable over HTTP; set allow_event_routes = true in [http] to allow it\n"
-        );
+    if let Some(message) = posing_as_event_source(config, passed.request.uri().path()) {
         return Ok(Action::Refuse {
             response: refusal(format, StatusCode::NOT_FOUND, message)?,
             shape: passed.shape,
@@ -233,6 +231,68 @@ fn pass_through<'h, 'e>(
         request: passed.request,
         shape: passed.shape,
     })
+}
+
+/// Why an HTTP request at `path` does not reach the app: a client must not
+/// pose as an event source, and event routes are ceh's (unless `[http]`
+/// says `allow_event_routes = true`). The message ends with a newline.
+fn posing_as_event_source(config: &Config, path: &str) -> Option<String> {
+    (!config.http().allow_event_routes() && config.is_event_route(path)).then(|| {
+        format!("{path} is an event route, not reachable over HTTP; set allow_event_routes = true in [http] to allow it\n")
+    })
+}
+
+/// What a request the Azure Functions host forwards as it came becomes
+/// (`ceh functions` with host.json's `enableForwardingHttpRequest`): the
+/// request itself, or the 404 refusing one at an event route, as an HTTP
+/// event at that route is refused.
+pub(crate) fn forward<'h>(
+    config: &Config,
+    request: Request<Bytes>,
+) -> Result<Action<'h, 'static>, HandleError> {
+    const FORMAT: HttpFormat = HttpFormat::AzureFunctions;
+    Ok(match posing_as_event_source(config, request.uri().path()) {
+        Some(message) => Action::Refuse {
+            response: refusal(FORMAT, StatusCode::NOT_FOUND, message)?,
+            shape: ReplyShape::new(FORMAT),
+        },
+        None => Action::Forward { request },
+    })
+}
+
+impl<'h> Plan<'h, 'static> {
+    /// The plan of an HTTP request the Azure Functions host forwards as it
+    /// came (`ceh functions` with host.json's `enableForwardingHttpRequest`):
+    /// the request itself, or the 404 refusing one at an event route, under
+    /// the first rule that takes the host's HTTP triggers (`format =
+    /// "azure-functions"`); `None` when the table has none. What `ceh
+    /// functions` sends is this plan's request.
+    ///
+    /// ```
+    /// use cloud_events_handler::{Config, Plan};
+    ///
+    /// let config = Config::default();
+    /// let request = http::Request::get("/api/orders").body(bytes::Bytes::new())?;
+    /// let plan = Plan::forwarded(&config, request).ok_or("a built-in rule takes HTTP triggers")??;
+    /// assert_eq!(plan.rule().name(), "azure-functions-http");
+    /// assert_eq!(plan.requests()[0].uri().path(), "/api/orders");
+    /// let posing = http::Request::post("/azure.queue").body(bytes::Bytes::new())?;
+    /// let plan = Plan::forwarded(&config, posing).ok_or("a built-in rule takes HTTP triggers")??;
+    /// assert!(plan.requests().is_empty());
+    /// assert_eq!(plan.refusal().map(|response| response.status().as_u16()), Some(404));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn forwarded(
+        config: &'h Config,
+        request: Request<Bytes>,
+    ) -> Option<Result<Self, HandleError>> {
+        let rule = config
+            .rules()
+            .rules()
+            .iter()
+            .find(|rule| matches!(rule.route(), Route::Http(HttpFormat::AzureFunctions)))?;
+        Some(forward(config, request).map(|action| Plan { rule, action }))
+    }
 }
 
 /// ceh's own plain-text answer to an HTTP event.

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::describe::request_from_json;
 use crate::event::DEFAULT_MAX_EVENT_BYTES;
 use crate::{Handler, Plan};
 use clap::{Args, ValueEnum};
@@ -21,6 +22,9 @@ pub(super) struct ExplainArgs {
     /// Read one event per line and write one JSON object per line (errors as {"line", "error"}).
     #[arg(long)]
     ndjson: bool,
+    /// The file is an HTTP request the Azure Functions host forwards as it came (ceh functions with enableForwardingHttpRequest), as --format json describes requests: {"method", "path", "query", "headers", "body"}.
+    #[arg(long, conflicts_with = "ndjson")]
+    forwarded: bool,
     /// The event: a JSON file, or - for standard input.
     #[arg(value_name = "FILE")]
     input: PathBuf,
@@ -41,18 +45,36 @@ pub(super) fn run(args: ExplainArgs) -> Result<(), Failure> {
         return super::ndjson::run(&handler, &args.input);
     }
     let bytes = read_input(&args.input)?;
+    if args.forwarded {
+        return explain_forwarded(&handler, &bytes, &args);
+    }
     let event = handler
         .read_event(bytes.into(), DEFAULT_MAX_EVENT_BYTES)
         .map_err(|e| Failure::event(format!("{}: {e}", name(&args.input))))?;
     let explained = handler
         .explain(&event)
         .map_err(|e| Failure::event(format!("{}: {e}", name(&args.input))))?;
+    show(args.format, &explained)
+}
+
+/// `--forwarded`: the plan of a request the Functions host forwards.
+fn explain_forwarded(handler: &Handler, bytes: &[u8], args: &ExplainArgs) -> Result<(), Failure> {
+    let request = request_from_json(bytes)
+        .map_err(|e| Failure::event(format!("{}: not a request: {e}", name(&args.input))))?;
+    let explained = Plan::forwarded(handler.config(), request)
+        .ok_or_else(|| Failure::usage("no rule takes the Functions host's HTTP triggers (format = \"azure-functions\"), so ceh functions forwards nothing; keep the built-in rules or add one"))?
+        .map_err(|e| Failure::event(format!("{}: {e}", name(&args.input))))?;
+    show(args.format, &explained)
+}
+
+/// Writes `explained` to standard output in `format`.
+fn show(format: Format, explained: &Plan<'_, '_>) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
-    let written = match args.format {
-        Format::Json => serde_json::to_writer_pretty(&mut out, &ExplanationJson(&explained))
+    let written = match format {
+        Format::Json => serde_json::to_writer_pretty(&mut out, &ExplanationJson(explained))
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out)),
-        Format::Text => write_text(&mut out, &explained),
+        Format::Text => write_text(&mut out, explained),
     };
     written.map_err(|e| Failure::event(format!("cannot write the output: {e}")))
 }
@@ -98,4 +120,48 @@ fn write_text(out: &mut impl Write, explained: &Plan<'_, '_>) -> std::io::Result
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    fn text_of(plan: &Plan<'_, '_>) -> String {
+        let mut out = Vec::new();
+        write_text(&mut out, plan).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_forwarded_request_is_shown_as_ceh_functions_sends_it() {
+        let config = Config::default();
+        let request = http::Request::post("/api/orders?id=1")
+            .header("content-type", "application/json")
+            .body(bytes::Bytes::from_static(b"{}"))
+            .unwrap();
+        let plan = Plan::forwarded(&config, request).unwrap().unwrap();
+        let shown = text_of(&plan);
+        assert!(shown.starts_with("rule   azure-functions-http"), "{shown}");
+        assert!(
+            shown.contains(
+                "\nPOST /api/orders?id=1 HTTP/1.1\ncontent-type: application/json\n\n{}\n"
+            ),
+            "{shown}"
+        );
+        let json = serde_json::to_value(ExplanationJson(&plan)).unwrap();
+        assert_eq!(json["requests"][0]["path"], "/api/orders");
+
+        // The guard an HTTP event at an event route meets, met by a forwarded one too.
+        let posing = http::Request::post("/azure.queue")
+            .body(bytes::Bytes::new())
+            .unwrap();
+        let plan = Plan::forwarded(&config, posing).unwrap().unwrap();
+        let shown = text_of(&plan);
+        assert!(
+            shown.contains("refused 404 Not Found\n/azure.queue is an event route, not reachable over HTTP; set allow_event_routes = true in [http] to allow it\n"),
+            "{shown}"
+        );
+        assert!(!shown.contains("POST"), "the app is never called: {shown}");
+    }
 }

@@ -3,8 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::functions::{listen_address, serve, FunctionApp};
-use crate::serve::ServeOptions;
+use crate::functions::{listen_address, serve, FunctionApp, ServerOptions};
 use crate::{Echo, Handler};
 use clap::Args;
 
@@ -36,12 +35,10 @@ pub(super) fn run(args: FunctionsArgs) -> Result<(), Failure> {
     let handler = Handler::new(args.config.load()?);
     let address = listen_address(args.port).map_err(Failure::usage)?;
     let functions = FunctionApp::load(&args.root).map_err(|e| Failure::usage(e.to_string()))?;
-    let options = ServeOptions {
+    let options = ServerOptions {
         max_body: args.max_body,
         timeout: Duration::from_millis(args.timeout_ms),
-        allowed_origins: Vec::new(),
-        token: None,
-        ..ServeOptions::default()
+        ..ServerOptions::default()
     };
     options.check().map_err(Failure::usage)?;
     let upstream = args.app.upstream()?;

@@ -21,6 +21,7 @@ pub(super) fn default_filter(front: Front, serving: bool) -> Targets {
 }
 use tracing_subscriber::layer::SubscriberExt;
 
+use crate::serve::LogLines;
 use crate::vars::{LAMBDA_LOG_FORMAT_VAR, LAMBDA_LOG_LEVEL_VAR, LOG_VAR};
 
 /// Where the logs are read.
@@ -64,9 +65,11 @@ pub(super) fn init(front: Front, default: Targets) {
             .finish();
         tracing::subscriber::set_global_default(format.with(filter))
     } else {
+        // The HTTP servers' lines go out bare, `ceh serve: 413 …`, as operators grep them.
+        let lines = LogLines(tracing_subscriber::fmt::format().with_target(false));
         let format = tracing_subscriber::fmt()
             .with_max_level(LevelFilter::TRACE)
-            .with_target(false)
+            .event_format(lines)
             .with_writer(std::io::stderr)
             .finish();
         tracing::subscriber::set_global_default(format.with(filter))

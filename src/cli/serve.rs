@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use std::path::PathBuf;
 
-use crate::serve::{listen_address, serve, OidcCheck, ServeOptions};
+use crate::serve::{listen_address, serve, OidcCheck, ServeOptions, ServerOptions};
 use crate::vars::SERVE_TOKEN_VAR;
 use crate::{Echo, Handler};
 use clap::Args;
@@ -114,18 +114,21 @@ pub(super) fn run(args: ServeArgs) -> Result<(), Failure> {
     let handler = Handler::new(args.config.load()?);
     let address = listen_address(args.listen.as_deref()).map_err(Failure::usage)?;
     let oidc = args.oidc()?;
-    let options = ServeOptions {
+    let server = ServerOptions {
         max_body: args.max_body,
         timeout: Duration::from_millis(args.timeout_ms),
-        allowed_origins: args.allow_origin,
-        // A secret does not belong on a command line: it comes from the environment.
-        token: token()?,
-        oidc,
         max_headers: args.max_headers,
         header_timeout: Duration::from_millis(args.header_timeout_ms),
         body_timeout: Duration::from_millis(args.body_timeout_ms),
         max_in_flight: args.max_in_flight,
         shutdown_timeout: Duration::from_millis(args.shutdown_timeout_ms),
+    };
+    let options = ServeOptions {
+        server,
+        allowed_origins: args.allow_origin,
+        // A secret does not belong on a command line: it comes from the environment.
+        token: token()?,
+        oidc,
     };
     options.check().map_err(Failure::usage)?;
     let upstream = args.app.upstream()?;

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::escape::ce_header_value;
 
+pub(crate) mod binding;
 mod google;
 mod validate;
 

@@ -4,26 +4,23 @@
 //! its response back as it is.
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, TRANSFER_ENCODING};
+use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 
 use super::function_app::{Function, FunctionApp};
-use super::{outputs, payload, transport};
+use super::render::{self, FRONT};
+use super::{ingest, transport};
 use crate::app::{call_within, App};
-use crate::error::HandleError;
 use crate::handler::Handler;
 use crate::headers::{
     poses_as, CLOUDEVENT_PREFIX, LWA_LAMBDA_CONTEXT_HEADER, LWA_REQUEST_CONTEXT_HEADER, PREFIX,
 };
 use crate::invocation::Invocation;
 use crate::passthrough::plain_host;
-use crate::reply::Reply;
-use crate::serve::{read_body, refusals, ServeOptions};
-
-/// The most lines a failed batch adds to `Logs`, one per failed message.
-const MAX_FAILURE_LINES: usize = 100;
+use crate::plan::{forward as forward_action, Action};
+use crate::server::{read_body, refusal, text, ServerOptions};
 
 /// The header the Functions host names an invocation by.
 const INVOCATION_ID: &str = "x-azure-functions-invocationid";
@@ -34,7 +31,7 @@ pub(super) async fn answer<S: App + Clone>(
     handler: &Handler,
     app: S,
     functions: &FunctionApp,
-    options: &ServeOptions,
+    options: &ServerOptions,
 ) -> Response<Full<Bytes>> {
     // The host invokes a function with `POST /<name>`; with forwarding on, it
     // sends an HTTP trigger's request itself, at its own path, which the
@@ -46,7 +43,7 @@ pub(super) async fn answer<S: App + Clone>(
         .to_owned();
     let function = functions.function(&name);
     let (parts, body) = request.into_parts();
-    let bytes = match read_body(&parts.headers, body, options).await {
+    let bytes = match read_body(FRONT, &parts.headers, body, options).await {
         Ok(bytes) => bytes,
         Err(refused) => return refused,
     };
@@ -65,52 +62,18 @@ pub(super) async fn answer<S: App + Clone>(
         return forward(handler, app, parts, bytes, &invocation).await;
     }
     let binding = function.and_then(Function::trigger).map(|t| t.name());
-    let event = match payload::event(bytes, binding, options.max_body) {
+    let read = |bytes| handler.read_event(bytes, options.max_body);
+    let event = match ingest::event(bytes, binding, read) {
         Ok(event) => event,
         Err(err) => {
-            let line = format!("function `{name}`: {err}");
-            refusals::log("ceh functions", &format!("400 {line}"));
-            return payload_response(StatusCode::BAD_REQUEST, outputs::failure(vec![line]));
+            return render::refused(format!("function `{name}`: {err}"));
         }
     };
     if let Some(reason) = transport::refusal(handler, &event) {
-        let line = format!("function `{name}`: {reason}");
-        refusals::log("ceh functions", &format!("400 {line}"));
-        return payload_response(StatusCode::BAD_REQUEST, outputs::failure(vec![line]));
+        return render::refused(format!("function `{name}`: {reason}"));
     }
-    match handler.handle_invocation(&event, app, &invocation).await {
-        // The host cannot be told which messages failed: the invocation fails whole.
-        Ok(Reply::ItemFailures(items)) if !items.is_empty() => {
-            let line = format!("function `{name}`: {} messages failed, and the host cannot be told which; the invocation fails so that it is retried", items.len());
-            eprintln!("ceh functions: 500 {line}");
-            payload_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                outputs::failure(vec![line]),
-            )
-        }
-        Ok(reply) => payload_response(StatusCode::OK, outputs::success(function, reply)),
-        Err(err) => {
-            let line = format!("function `{name}`: {err}");
-            refusals::log("ceh functions", &format!("500 {line}"));
-            let mut lines = vec![line];
-            // And a line for each message of a batch that failed, the first hundred of them.
-            if let HandleError::Batch(batch) = &err {
-                let more = batch.failures.len().saturating_sub(MAX_FAILURE_LINES);
-                lines.extend(
-                    batch
-                        .failures
-                        .iter()
-                        .take(MAX_FAILURE_LINES)
-                        .map(|failure| format!("function `{name}`: {failure}")),
-                );
-                if more > 0 {
-                    lines.push(format!("function `{name}`: and {more} more records failed"));
-                }
-            }
-            // A 500 for every failure: the host retries, and a queue message goes to poison after its retries.
-            payload_response(StatusCode::INTERNAL_SERVER_ERROR, outputs::failure(lines))
-        }
-    }
+    let outcome = handler.handle_invocation(&event, app, &invocation).await;
+    render::invocation(&name, function, outcome)
 }
 
 /// An HTTP trigger's forwarded request, to the app as it came (less what
@@ -122,20 +85,7 @@ async fn forward<S: App>(
     body: Bytes,
     invocation: &Invocation,
 ) -> Response<Full<Bytes>> {
-    let path = parts.uri.path();
     let config = handler.config();
-    if !config.http().allow_event_routes() && config.is_event_route(path) {
-        let message = format!("{path} is an event route, not reachable over HTTP; set allow_event_routes = true in [http] to allow it");
-        refusals::log("ceh functions", &format!("404 {message}"));
-        return text(StatusCode::NOT_FOUND, format!("{message}\n"));
-    }
-    let mut hosts = parts.headers.get_all(HOST).iter();
-    let one_plain_host = hosts.next().is_none_or(|host| plain_host(host.as_bytes()));
-    if !one_plain_host || hosts.next().is_some() {
-        let message = "the request's Host must be one host name or address with an optional port (1 to 65535)";
-        refusals::log("ceh functions", &format!("400 {message}"));
-        return text(StatusCode::BAD_REQUEST, format!("{message}\n"));
-    }
     let keep_ce = config.http().allow_event_routes();
     let mut request = Request::new(body);
     *request.method_mut() = parts.method;
@@ -149,6 +99,32 @@ async fn forward<S: App>(
         if !ceh_own && name != TRANSFER_ENCODING {
             request.headers_mut().append(name, value.clone());
         }
+    }
+    // The event-route guard, as for an HTTP event: the plan's.
+    let mut request = match forward_action(config, request) {
+        Ok(Action::Forward { request }) => request,
+        Ok(Action::Refuse { response, .. }) => {
+            let (parts, message) = response.into_parts();
+            let message = String::from_utf8_lossy(&message);
+            refusal(
+                FRONT,
+                &format!("{} {}", parts.status.as_u16(), message.trim_end()),
+            );
+            return text(parts.status, &message);
+        }
+        // A forwarded request's plan is one of those two; a refusal it cannot build is ceh's fault.
+        Ok(_) | Err(_) => {
+            let message = "cannot forward the request";
+            refusal(FRONT, &format!("500 {message}"));
+            return text(StatusCode::INTERNAL_SERVER_ERROR, &format!("{message}\n"));
+        }
+    };
+    let mut hosts = request.headers().get_all(HOST).iter();
+    let one_plain_host = hosts.next().is_none_or(|host| plain_host(host.as_bytes()));
+    if !one_plain_host || hosts.next().is_some() {
+        let message = "the request's Host must be one host name or address with an optional port (1 to 65535)";
+        refusal(FRONT, &format!("400 {message}"));
+        return text(StatusCode::BAD_REQUEST, &format!("{message}\n"));
     }
     let length = HeaderValue::from(request.body().len());
     request.headers_mut().insert(CONTENT_LENGTH, length);
@@ -174,27 +150,8 @@ async fn forward<S: App>(
             Response::from_parts(parts, Full::new(body))
         }
         Err(err) => {
-            refusals::log("ceh functions", &format!("502 {err}"));
-            text(StatusCode::BAD_GATEWAY, format!("{err}\n"))
+            refusal(FRONT, &format!("502 {err}"));
+            text(StatusCode::BAD_GATEWAY, &format!("{err}\n"))
         }
     }
-}
-
-fn payload_response(status: StatusCode, payload: serde_json::Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(payload.to_string())));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
-}
-
-fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
 }

@@ -6,7 +6,7 @@
 //! binding (function.json names it), routes the payload through the rule
 //! table (rules/azure-functions.toml recognises each trigger by the shape the
 //! host sends), sends the app its request, and answers the host with
-//! `{"Outputs", "Logs", "ReturnValue"}` ([`outputs`](self) has the
+//! `{"Outputs", "Logs", "ReturnValue"}` ([`render`](self) has the
 //! convention). A failure is a 500 with one line in `Logs`, so the host
 //! retries and a queue message ends in its poison queue; never a success.
 //!
@@ -23,26 +23,27 @@ use tokio::net::TcpListener;
 
 use crate::app::SendApp;
 use crate::handler::Handler;
-use crate::serve::{accept, ServeOptions};
+use crate::server::accept;
 use crate::vars::FUNCTIONS_PORT_VAR;
+use render::FRONT;
 
 mod answer;
 mod function_app;
-mod outputs;
-mod payload;
+mod ingest;
+mod render;
 mod routes;
 mod transport;
 
+pub use crate::server::ServerOptions;
 pub use function_app::{Binding, Function, FunctionApp, FunctionAppError};
 
 /// Serves the Functions host's requests on `listener` until `shutdown`
 /// resolves, sending each invocation of `functions` through `handler` to
-/// `app`. `options` bound each request as they do for `ceh serve` (its
-/// `token` and `allowed_origins` are not used: the host is the only client).
+/// `app`. `options` bound each request as they do for `ceh serve` (the
+/// server's limits; no token: the host is the only client).
 ///
 /// ```
-/// use cloud_events_handler::functions::{self, FunctionApp};
-/// use cloud_events_handler::serve::ServeOptions;
+/// use cloud_events_handler::functions::{self, FunctionApp, ServerOptions};
 /// use cloud_events_handler::{Config, Echo, Handler};
 /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
 ///
@@ -59,7 +60,7 @@ pub use function_app::{Binding, Function, FunctionApp, FunctionAppError};
 ///     }
 /// };
 /// let handler = Handler::new(Config::default());
-/// functions::serve(listener, handler, Echo, FunctionApp::default(), ServeOptions::default(), host).await?;
+/// functions::serve(listener, handler, Echo, FunctionApp::default(), ServerOptions::default(), host).await?;
 /// assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
 /// assert!(answer.contains(r#""Logs":[]"#), "{answer}");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -71,7 +72,7 @@ pub async fn serve<S>(
     handler: Handler,
     app: S,
     functions: FunctionApp,
-    options: ServeOptions,
+    options: ServerOptions,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()>
 where
@@ -90,7 +91,7 @@ where
         );
         async move { answer::answer(request, &handler, app, &functions, &options).await }
     };
-    accept("ceh functions", listener, &options, shutdown, respond).await
+    accept(FRONT, listener, &options, shutdown, respond).await
 }
 
 /// The address to listen on: 127.0.0.1, on `port` when given, else on

@@ -8,43 +8,34 @@
 //! and the answer tells the sender what to do: 2xx acknowledges, 5xx asks
 //! for a retry, 4xx says the event itself is at fault.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use bytes::Bytes;
-use http::{Request, Response};
-use http_body_util::Full;
+use http::Request;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::app::SendApp;
 use crate::handler::Handler;
+use crate::server::{accept, budget};
 use crate::vars::PORT_VAR;
 
 mod answer;
 mod auth;
-mod intake;
+mod ingest;
 mod options;
-pub(crate) mod refusals;
+mod render;
 mod transport;
 
+pub use crate::server::{LogLines, ServerOptions, MAX_BODY_LIMIT};
 use answer::answer;
-pub(crate) use answer::read_body;
 pub use auth::OidcCheck;
-pub use options::{ServeOptions, MAX_BODY_LIMIT};
-
-/// The first wait after a failed accept; each failure in a row doubles it.
-const ACCEPT_BACKOFF_FIRST: Duration = Duration::from_millis(10);
-/// The longest wait between accepts while they keep failing.
-const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+pub use options::ServeOptions;
+use render::FRONT;
 
 /// Serves events on `listener` until `shutdown` resolves, then finishes the
-/// requests in flight within `options.shutdown_timeout`. Fails at once when
+/// requests in flight within `options.server.shutdown_timeout`. Fails at once when
 /// the options cannot work ([`ServeOptions::check`]).
 ///
 /// ```
@@ -84,11 +75,10 @@ where
     S::Body: 'static,
 {
     options.check().map_err(std::io::Error::other)?;
-    let in_flight = Arc::new(Semaphore::new(options.max_in_flight));
+    let limits = &options.server;
+    let in_flight = Arc::new(Semaphore::new(limits.max_in_flight));
     // What bodies may hold at once: as much as the requests in flight may.
-    let budget = Arc::new(intake::budget(
-        options.max_in_flight.saturating_mul(options.max_body),
-    ));
+    let budget = Arc::new(budget(limits.max_in_flight.saturating_mul(limits.max_body)));
     let answering = options.clone();
     let respond = move |request: Request<Incoming>| {
         let (handler, app, options, in_flight, budget) = (
@@ -100,75 +90,7 @@ where
         );
         async move { answer(request, &handler, app, &options, &in_flight, &budget).await }
     };
-    accept("ceh serve", listener, &options, shutdown, respond).await
-}
-
-/// The server around a front end's answers: accepts connections on
-/// `listener` (backing off while accepts fail), reads requests within
-/// `options`' header limits, answers each with `respond`, and once
-/// `shutdown` resolves finishes the requests in flight within
-/// `options.shutdown_timeout`. `front` names the front end on stderr.
-pub(crate) async fn accept<F, Fut>(
-    front: &'static str,
-    listener: TcpListener,
-    options: &ServeOptions,
-    shutdown: impl std::future::Future<Output = ()>,
-    respond: F,
-) -> std::io::Result<()>
-where
-    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Response<Full<Bytes>>> + Send + 'static,
-{
-    let graceful = GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    let mut backoff = Duration::ZERO;
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    backoff = Duration::ZERO;
-                    stream
-                }
-                Err(err) => {
-                    // Out of file descriptors, say: wait before the next try, or the
-                    // loop spins, and the connections in flight close meanwhile.
-                    backoff = (backoff * 2).clamp(ACCEPT_BACKOFF_FIRST, ACCEPT_BACKOFF_MAX);
-                    eprintln!("{front}: cannot accept a connection ({err}); trying again in {} ms", backoff.as_millis());
-                    tokio::select! {
-                        () = tokio::time::sleep(backoff) => continue,
-                        () = &mut shutdown => break,
-                    }
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let mut http = hyper::server::conn::http1::Builder::new();
-        http.timer(TokioTimer::new())
-            .header_read_timeout(options.header_timeout)
-            .max_headers(options.max_headers)
-            // A client may send its requests and shut its side: each is still answered.
-            .half_close(true);
-        let respond = respond.clone();
-        let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-            let answered = respond(request);
-            async move { Ok::<_, Infallible>(answered.await) }
-        });
-        let watched = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
-            let _ = watched.await;
-        });
-    }
-    drop(listener);
-    if tokio::time::timeout(options.shutdown_timeout, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        eprintln!(
-            "{front}: requests still in flight {} ms after the stop; closing their connections",
-            options.shutdown_timeout.as_millis()
-        );
-    }
-    Ok(())
+    accept(FRONT, listener, &options.server, shutdown, respond).await
 }
 
 /// The listener address: `--listen`, else `0.0.0.0:$PORT` (Knative, Cloud Run), else 127.0.0.1:8080.

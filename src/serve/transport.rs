@@ -15,9 +15,6 @@
 //! event) with events after it is refused: ceh answers the handshake itself,
 //! and the events after it would be acknowledged without reaching the app.
 
-use bytes::Bytes;
-
-use crate::cloudevent::{validate, InvalidCloudEvent};
 use crate::event::Event;
 use crate::handler::Handler;
 use crate::plan::items_after_the_first;
@@ -50,26 +47,4 @@ pub(super) fn refusal(handler: &Handler, event: &Event) -> Option<String> {
         "rule `{}`: ceh serve does not take this event: {why}",
         rule.name()
     ))
-}
-
-/// Checks that `item` of a CloudEvents batch is a CloudEvent in the
-/// structured JSON format; the error says why not.
-pub(super) fn cloudevent(item: &Bytes) -> Result<(), String> {
-    let json: serde_json::Value =
-        serde_json::from_slice(item).map_err(|_| "it is not valid JSON".to_owned())?;
-    validate(&json).map_err(|e| e.to_string())
-}
-
-/// Checks that a body sent as one structured CloudEvent claims to be one: a
-/// JSON object with a `specversion`. What else a CloudEvent needs is checked
-/// by the rule that takes it, whose error names the rule.
-pub(super) fn claims_cloudevent(body: &Bytes) -> Result<(), String> {
-    let json: serde_json::Value =
-        serde_json::from_slice(body).map_err(|_| "it is not valid JSON".to_owned())?;
-    match validate(&json) {
-        Err(err @ (InvalidCloudEvent::NotObject | InvalidCloudEvent::Missing("specversion"))) => {
-            Err(err.to_string())
-        }
-        _ => Ok(()),
-    }
 }

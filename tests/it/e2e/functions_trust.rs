@@ -316,3 +316,78 @@ fn refused_requests_are_logged_one_line_each() {
         "{log}"
     );
 }
+
+/// A body refused while it is read is logged as `ceh functions`' refusal: the server
+/// that reads it is shared with `ceh serve`, and its line names the front end it serves.
+#[test]
+fn a_body_over_the_limit_is_logged_as_ceh_functions() {
+    let root = function_app(
+        forwarding_host("api"),
+        &[triggered("orders", "queueTrigger")],
+    );
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ceh"))
+        .args([
+            "functions",
+            "--port",
+            "0",
+            "--echo",
+            "--max-body",
+            "10",
+            "--root",
+        ])
+        .arg(root.path())
+        .env_remove("CEH_LOG")
+        .stdout(Stdio::piped())
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let port = super::harness::listening_port(&mut child);
+    let _ceh = Process(child);
+    let payload = br#"{"Data": {"msg": "a message over ten bytes"}}"#;
+    assert_eq!(exchange(port, "POST", "/orders", &[], payload).0, 413);
+    let log = std::fs::read_to_string(log.path()).unwrap();
+    assert_eq!(
+        log,
+        "ceh functions: 413 the request body is over the limit of 10 bytes, or broke off\n"
+    );
+}
+
+/// `ceh explain --forwarded` shows what `ceh functions` does with a request the host
+/// forwards: the same plan, so the request the app gets, or the refusal of one at an
+/// event route (and the forwarded request's own refusal, sent to `ceh functions`, says the same).
+#[test]
+fn explain_shows_a_forwarded_request_and_its_refusal() {
+    use crate::cli::{ceh, stderr, stdout};
+    let request = br#"{"method": "POST", "path": "/api/orders", "query": "id=7",
+        "headers": {"content-type": "application/json"}, "body": "{\"n\": 1}"}"#;
+    let output = ceh(&["explain", "--forwarded", "-"], request);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "rule   azure-functions-http (rules/azure-functions.toml:10)\nkind   http\nreply  http\n\n\
+         POST /api/orders?id=7 HTTP/1.1\ncontent-type: application/json\n\n{\"n\": 1}\n"
+    );
+    let posing = br#"{"method": "POST", "path": "/azure.queue"}"#;
+    let output = ceh(&["explain", "--forwarded", "--format", "json", "-"], posing);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let explained: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let message = "/azure.queue is an event route, not reachable over HTTP; set allow_event_routes = true in [http] to allow it\n";
+    assert_eq!(explained["requests"], json!([]));
+    assert_eq!(
+        explained["refused"],
+        json!({"status": 404, "body": message})
+    );
+    let root = function_app(forwarding_host("api"), &[http_function("hello", None)]);
+    let root = root.path().to_str().unwrap();
+    let (_ceh, port) = ceh_listening(&["functions", "--port", "0", "--echo", "--root", root], &[]);
+    let (status, _, answer) = exchange(port, "POST", "/azure.queue", &[], b"");
+    assert_eq!((status, answer.as_str()), (404, message));
+    let output = ceh(&["explain", "--forwarded", "-"], br#"{"path": "/"}"#);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).starts_with("ceh: <stdin>: not a request: missing field `method`"),
+        "{}",
+        stderr(&output)
+    );
+}

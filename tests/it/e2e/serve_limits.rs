@@ -17,11 +17,12 @@ pub(super) struct Server {
 }
 
 pub(super) fn start(args: &[&str]) -> Server {
-    start_under(None, args)
+    start_under(None, &[], args)
 }
 
-/// Like [`start`], under `sh -c 'ulimit -n N; exec ceh …'` when `open_files` is given.
-fn start_under(open_files: Option<u32>, args: &[&str]) -> Server {
+/// Like [`start`], under `sh -c 'ulimit -n N; exec ceh …'` when `open_files` is given,
+/// with `env` set.
+fn start_under(open_files: Option<u32>, env: &[(&str, &str)], args: &[&str]) -> Server {
     let log = tempfile::NamedTempFile::new().unwrap();
     let ceh = env!("CARGO_BIN_EXE_ceh");
     let mut command = match open_files {
@@ -41,6 +42,8 @@ fn start_under(open_files: Option<u32>, args: &[&str]) -> Server {
         .env_remove("CEH_CONFIG")
         .env_remove("CEH_SERVE_TOKEN")
         .env_remove("PORT")
+        .env_remove("CEH_LOG")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(log.reopen().unwrap())
         .spawn()
@@ -254,6 +257,27 @@ fn failed_deliveries_are_logged_one_line_each_without_bodies() {
     assert!(!log.contains(secret), "a body reached the log: {log}");
 }
 
+/// The refusal lines are log events on the one channel, `tracing`: `CEH_LOG` filters
+/// them as it filters every other event, and what it lets through keeps its bare text.
+#[test]
+fn refusal_lines_are_log_events_ceh_log_filters() {
+    for (filter, logged) in [
+        ("warn", true),
+        ("error", false),
+        ("info,cloud_events_handler::server=off", false),
+    ] {
+        let server = start_under(None, &[("CEH_LOG", filter)], &["--echo"]);
+        assert_eq!(exchange(server.port, "GET", "/", &[], b"").0, 405);
+        // A request answered after the refusal: its line, if any, is written by now.
+        assert_eq!(exchange(server.port, "POST", "/", &[], b"{}").0, 200);
+        let log = server.log();
+        match logged {
+            true => assert_eq!(log, "ceh serve: 405 send events with POST\n", "{filter}"),
+            false => assert_eq!(log, "", "{filter}"),
+        }
+    }
+}
+
 /// CPU time (user + system) of a process so far, in clock ticks.
 fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
@@ -269,7 +293,7 @@ fn cpu_ticks(pid: u32) -> u64 {
 
 #[test]
 fn no_file_descriptors_left_backs_off_instead_of_spinning() {
-    let server = start_under(Some(48), &["--echo"]);
+    let server = start_under(Some(48), &[], &["--echo"]);
     // More connections than descriptors: the accepts past the limit fail.
     let held: Vec<TcpStream> = (0..80)
         .filter_map(|_| TcpStream::connect(("127.0.0.1", server.port)).ok())

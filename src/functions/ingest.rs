@@ -1,6 +1,7 @@
-//! An invocation payload as the rules read it: the host's `{"Data", "Metadata"}`
-//! with `Data` cut down to the trigger's own binding when function.json names
-//! it (input bindings' data stays out), so that `$.Data.*` is the trigger's.
+//! `ceh functions`' ingest: an invocation payload as the rules read it, the
+//! host's `{"Data", "Metadata"}` with `Data` cut down to the trigger's own
+//! binding when function.json names it (input bindings' data stays out), so
+//! that `$.Data.*` is the trigger's.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -20,23 +21,29 @@ struct Payload<'a> {
     metadata: Option<&'a RawValue>,
 }
 
-/// The event for an invocation payload `body`: as sent, or with `Data` cut
-/// down to `binding` when it names one of several members. The values keep
-/// their bytes; only the envelope around them is new.
-pub(crate) fn event(body: Bytes, binding: Option<&str>, max: usize) -> Result<Event, EventError> {
-    let whole = Event::from_bytes_limited(body.clone(), max)?;
-    let Some(binding) = binding else {
-        return Ok(whole);
-    };
-    let Ok(payload) = serde_json::from_slice::<Payload<'_>>(&body) else {
-        return Ok(whole);
-    };
+/// The event for an invocation payload `body`, read once by `read`: as
+/// sent, or with `Data` cut down to `binding` when it names one of several
+/// members. The values keep their bytes; only the envelope around them is new.
+pub(crate) fn event(
+    body: Bytes,
+    binding: Option<&str>,
+    read: impl FnOnce(Bytes) -> Result<Event, EventError>,
+) -> Result<Event, EventError> {
+    match binding.and_then(|binding| cut_down(&body, binding)) {
+        Some(cut) => read(cut),
+        None => read(body),
+    }
+}
+
+/// `body` with `Data` cut down to `binding`'s member, when it has that
+/// member among others; `None` when it is to be read as sent (it is not
+/// such a payload, or not JSON: reading it says so).
+fn cut_down(body: &Bytes, binding: &str) -> Option<Bytes> {
+    let payload = serde_json::from_slice::<Payload<'_>>(body).ok()?;
     let members = payload.data.unwrap_or_default();
-    let Some(trigger) = members.get(binding) else {
-        return Ok(whole);
-    };
+    let trigger = members.get(binding)?;
     if members.len() == 1 {
-        return Ok(whole);
+        return None;
     }
     let name = serde_json::Value::from(binding).to_string();
     let mut text = String::with_capacity(body.len());
@@ -47,7 +54,7 @@ pub(crate) fn event(body: Bytes, binding: Option<&str>, max: usize) -> Result<Ev
     text.push_str("}, \"Metadata\": ");
     text.push_str(payload.metadata.map_or("{}", RawValue::get));
     text.push('}');
-    Event::from_bytes_limited(Bytes::from(text), max)
+    Some(Bytes::from(text))
 }
 
 #[cfg(test)]
@@ -59,7 +66,7 @@ mod tests {
         let body = Bytes::from_static(
             br#"{"Data": {"doc": {"big": 12345678901234567890123}, "msg": "caf\u00e9"}, "Metadata": {"Id": 1.50}}"#,
         );
-        let event = event(body.clone(), Some("msg"), 1 << 20).unwrap();
+        let event = event(body.clone(), Some("msg"), read).unwrap();
         assert_eq!(
             event.bytes(),
             r#"{"Data": {"msg": "caf\u00e9"}, "Metadata": {"Id": 1.50}}"#
@@ -69,8 +76,12 @@ mod tests {
         assert_eq!(event_or_same(body.clone(), None), body);
     }
 
+    fn read(bytes: Bytes) -> Result<Event, EventError> {
+        Event::from_bytes_limited(bytes, 1 << 20)
+    }
+
     fn event_or_same(body: Bytes, binding: Option<&str>) -> Bytes {
-        event(body, binding, 1 << 20)
+        event(body, binding, read)
             .map(|e| e.bytes().clone())
             .unwrap_or_default()
     }

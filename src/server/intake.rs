@@ -1,16 +1,22 @@
-//! A request body read into memory within a budget of bytes shared by every
-//! request: what `ceh serve` holds of bodies stays under about
-//! `max_in_flight × max_body` however many clients send at once, and a
-//! client slow to send holds only what it has sent, not a slot.
+//! A request body read into memory within its size and time limits, and,
+//! for `ceh serve`, within a budget of bytes shared by every request: what
+//! it holds of bodies stays under about `max_in_flight × max_body` however
+//! many clients send at once, and a client slow to send holds only what it
+//! has sent, not a slot.
 
 use bytes::{Bytes, BytesMut};
+use http::{HeaderMap, Response, StatusCode};
 use http_body::Body;
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
 use tokio::sync::Semaphore;
+
+use super::options::ServerOptions;
+use super::plain::{busy, refuse};
 
 /// Bytes of the budget held by a body read, given back when it is dropped.
 #[derive(Debug)]
-pub(super) struct Held<'b> {
+pub(crate) struct Held<'b> {
     budget: &'b Semaphore,
     bytes: usize,
 }
@@ -23,7 +29,7 @@ impl Drop for Held<'_> {
 
 /// Why a body was not read whole.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Unread {
+pub(crate) enum Unread {
     /// Over `max_body`, or the client broke off.
     TooLarge,
     /// Not all there within the time allowed.
@@ -33,7 +39,7 @@ pub(super) enum Unread {
 }
 
 /// A budget of `bytes` (at most what a semaphore counts).
-pub(super) fn budget(bytes: usize) -> Semaphore {
+pub(crate) fn budget(bytes: usize) -> Semaphore {
     Semaphore::new(bytes.min(Semaphore::MAX_PERMITS))
 }
 
@@ -83,6 +89,81 @@ where
         }
     };
     Ok((bytes, held))
+}
+
+/// A request's body, read whole within `options`' size and time limits and
+/// the bytes `budget` has left, or the answer that refuses it (413 over the
+/// limit, 408 too slow, 503 over the budget), logged as `front`'s.
+pub(crate) async fn read_within<'b>(
+    front: &str,
+    headers: &HeaderMap,
+    body: Incoming,
+    options: &ServerOptions,
+    budget: &'b Semaphore,
+) -> Result<(Bytes, Held<'b>), Response<Full<Bytes>>> {
+    if declared_too_large(headers, options.max_body) {
+        return Err(too_large(front, options.max_body));
+    }
+    read(body, options.max_body, options.body_timeout, budget)
+        .await
+        .map_err(|unread| match unread {
+            Unread::TooLarge => too_large(front, options.max_body),
+            Unread::TooSlow => too_slow(front, options),
+            Unread::OverBudget => busy(
+                front,
+                &format!(
+                    "ceh is holding {} bytes of request bodies already, its limit; retry shortly\n",
+                    options.max_in_flight.saturating_mul(options.max_body)
+                ),
+            ),
+        })
+}
+
+/// A request's body, read whole within `options`' size and time limits, or
+/// the answer that refuses it (413 over the limit, 408 too slow), logged as
+/// `front`'s.
+pub(crate) async fn read_body(
+    front: &str,
+    headers: &HeaderMap,
+    body: Incoming,
+    options: &ServerOptions,
+) -> Result<Bytes, Response<Full<Bytes>>> {
+    if declared_too_large(headers, options.max_body) {
+        return Err(too_large(front, options.max_body));
+    }
+    let read = tokio::time::timeout(
+        options.body_timeout,
+        Limited::new(body, options.max_body).collect(),
+    );
+    match read.await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(_)) => Err(too_large(front, options.max_body)),
+        Err(_) => Err(too_slow(front, options)),
+    }
+}
+
+/// Whether a request's declared `Content-Length` is over `max_body`: a body
+/// that can never be taken is not read.
+fn declared_too_large(headers: &HeaderMap, max_body: usize) -> bool {
+    headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+        .is_some_and(|len| len > max_body as u64)
+}
+
+/// The answer to a body that did not arrive in time.
+fn too_slow(front: &str, options: &ServerOptions) -> Response<Full<Bytes>> {
+    let message = format!(
+        "the request body did not arrive within {} ms\n",
+        options.body_timeout.as_millis()
+    );
+    refuse(front, StatusCode::REQUEST_TIMEOUT, &message)
+}
+
+/// The answer to a body over the limit.
+fn too_large(front: &str, max_body: usize) -> Response<Full<Bytes>> {
+    let message = format!("the request body is over the limit of {max_body} bytes, or broke off\n");
+    refuse(front, StatusCode::PAYLOAD_TOO_LARGE, &message)
 }
 
 #[cfg(test)]

@@ -1,0 +1,253 @@
+//! CloudEvents' HTTP protocol binding, incoming: the events a request
+//! carries, in any of the binding's three modes — binary (the attributes in
+//! `ce-*` headers, the data in the body), structured
+//! (`application/cloudevents+json`) and batched
+//! (`application/cloudevents-batch+json`) — or, in none of them, the body
+//! as one event. Every event but a binary-mode one is read from its bytes by
+//! the one reader a front end passes in (`Handler::read_event`).
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::HeaderMap;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use super::validate::{validate, InvalidCloudEvent};
+use crate::event::{Event, EventError};
+
+/// The content type of a batch of structured CloudEvents.
+const BATCH: &str = "application/cloudevents-batch+json";
+/// The content type of one structured CloudEvent.
+const STRUCTURED: &str = "application/cloudevents+json";
+
+/// Why a request's body is not the events it claims to carry.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum HttpEventError {
+    /// The body is not an event (too large, not JSON…).
+    #[error(transparent)]
+    Event(#[from] EventError),
+    /// The `ce-*` headers are not a CloudEvent's attributes.
+    #[error("not a valid binary-mode CloudEvent: {0}")]
+    Binary(String),
+    /// A batch's body is not a JSON array.
+    #[error("an {BATCH} body must be a JSON array of CloudEvents")]
+    NotArray,
+    /// An item of a batch is not a structured CloudEvent.
+    #[error("item {index} of the {BATCH} body (from 0) is not a CloudEvent: {reason}")]
+    Item {
+        /// Its place in the batch, from 0.
+        index: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A structured-mode body does not claim to be a CloudEvent.
+    #[error("the {STRUCTURED} body is not a CloudEvent: {0}")]
+    Structured(String),
+}
+
+/// The events `body` carries, by `headers`: one, or a batch's, in order.
+/// `read` turns each event's bytes into an [`Event`]; a binary-mode event,
+/// whose JSON the rules read is made of its headers and its data, is built
+/// here, within `max_bytes`.
+pub(crate) fn events(
+    headers: &HeaderMap,
+    body: Bytes,
+    max_bytes: usize,
+    read: impl Fn(Bytes) -> Result<Event, EventError>,
+) -> Result<Vec<Event>, HttpEventError> {
+    let content_type = content_type(headers);
+    if headers.contains_key(super::CE_SPECVERSION) {
+        return Ok(vec![binary(headers, &content_type, body, max_bytes)?]);
+    }
+    if content_type == BATCH {
+        let batch = read(body)?;
+        // Each item goes on as it was sent: a slice of the body, not a re-serialized value.
+        let items: Vec<&RawValue> =
+            serde_json::from_slice(batch.bytes()).map_err(|_| HttpEventError::NotArray)?;
+        return items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| {
+                // A borrowed `RawValue` is always a slice of the bytes it was read from.
+                let bytes = batch.bytes().slice_ref(item.get().as_bytes());
+                structured(&bytes).map_err(|reason| HttpEventError::Item { index, reason })?;
+                Ok(read(bytes)?)
+            })
+            .collect();
+    }
+    let event = read(body)?;
+    if content_type == STRUCTURED {
+        claims_cloudevent(event.bytes()).map_err(HttpEventError::Structured)?;
+    }
+    Ok(vec![event])
+}
+
+/// The media type of `headers`' `Content-Type`, lowercase, without parameters.
+fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// A binary-mode CloudEvent: the SDK reads the attributes from the `ce-*`
+/// headers; the data is added here, parsed once and moved in, rather than
+/// copied into the SDK's event and out again.
+fn binary(
+    headers: &HeaderMap,
+    content_type: &str,
+    body: Bytes,
+    max_bytes: usize,
+) -> Result<Event, HttpEventError> {
+    if body.len() > max_bytes {
+        return Err(EventError::TooLarge {
+            len: body.len(),
+            max: max_bytes,
+        }
+        .into());
+    }
+    let event = cloudevents::binding::http::to_event(headers, Vec::new())
+        .map_err(|e| HttpEventError::Binary(binary_error(&e)))?;
+    let mut structured =
+        serde_json::to_value(&event).map_err(|e| HttpEventError::Binary(e.to_string()))?;
+    // The rules read the structured form: JSON data as JSON, other data as base64.
+    let json = content_type
+        .ends_with("json")
+        .then(|| serde_json::from_slice::<Value>(&body).ok())
+        .flatten();
+    let data = match json {
+        Some(data) => Some(("data", data)),
+        None if body.is_empty() => None,
+        None => Some((
+            "data_base64",
+            Value::String(base64::engine::general_purpose::STANDARD.encode(&body)),
+        )),
+    };
+    if let (Some(object), Some((member, data))) = (structured.as_object_mut(), data) {
+        object.insert(member.to_owned(), data);
+    }
+    // … and the app gets the event as it came: its attributes, its data byte for byte.
+    let attributes: HeaderMap = headers
+        .iter()
+        .filter(|(name, _)| name.as_str().starts_with("ce-") || *name == CONTENT_TYPE)
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    Ok(Event::binary_cloudevent(structured, body, attributes))
+}
+
+/// Why the SDK refused a binary-mode CloudEvent's headers, without quoting a
+/// header's value back to the client (the SDK's own message for an unknown
+/// specversion does).
+fn binary_error(err: &cloudevents::message::Error) -> String {
+    match err {
+        cloudevents::message::Error::UnknownSpecVersion { .. } => {
+            "header ce-specversion is neither 1.0 nor 0.3".to_owned()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Checks that `item` of a CloudEvents batch is a CloudEvent in the
+/// structured JSON format; the error says why not.
+fn structured(item: &Bytes) -> Result<(), String> {
+    let json: Value =
+        serde_json::from_slice(item).map_err(|_| "it is not valid JSON".to_owned())?;
+    validate(&json).map_err(|e| e.to_string())
+}
+
+/// Checks that a body sent as one structured CloudEvent claims to be one: a
+/// JSON object with a `specversion`. What else a CloudEvent needs is checked
+/// by the rule that takes it, whose error names the rule.
+fn claims_cloudevent(body: &Bytes) -> Result<(), String> {
+    let json: Value =
+        serde_json::from_slice(body).map_err(|_| "it is not valid JSON".to_owned())?;
+    match validate(&json) {
+        Err(err @ (InvalidCloudEvent::NotObject | InvalidCloudEvent::Missing("specversion"))) => {
+            Err(err.to_string())
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn read(bytes: Bytes) -> Result<Event, EventError> {
+        Event::from_bytes_limited(bytes, 1 << 20)
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(n, v)| {
+                (
+                    http::HeaderName::from_static(n),
+                    HeaderValue::from_static(v),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_three_modes_are_told_apart() {
+        let binary = headers(&[
+            ("ce-specversion", "1.0"),
+            ("ce-id", "1"),
+            ("ce-source", "/s"),
+            ("ce-type", "t"),
+            ("content-type", "application/json"),
+        ]);
+        let one = events(&binary, Bytes::from_static(br#"{"a": 1}"#), 100, read).unwrap();
+        assert_eq!(one[0].json()["data"], serde_json::json!({"a": 1}));
+        assert_eq!(
+            one[0].bytes().as_ref(),
+            br#"{"a": 1}"#,
+            "the data as it came"
+        );
+
+        let batch = headers(&[(
+            "content-type",
+            "application/cloudevents-batch+json; charset=utf-8",
+        )]);
+        let body = br#"[{"specversion": "1.0", "id": "1", "source": "/s", "type": "t"}, {"specversion": "1.0", "id": "2", "source": "/s", "type": "t"}]"#;
+        let two = events(&batch, Bytes::from_static(body), 1000, read).unwrap();
+        assert_eq!(two.len(), 2);
+        assert!(two[1]
+            .bytes()
+            .starts_with(br#"{"specversion": "1.0", "id": "2""#));
+
+        let err = events(&batch, Bytes::from_static(b"[1]"), 100, read).unwrap_err();
+        assert_eq!(err.to_string(), "item 0 of the application/cloudevents-batch+json body (from 0) is not a CloudEvent: it is not a JSON object");
+        let err = events(&batch, Bytes::from_static(b"{}"), 100, read).unwrap_err();
+        assert!(matches!(err, HttpEventError::NotArray), "{err}");
+
+        let structured = headers(&[("content-type", "application/cloudevents+json")]);
+        let err = events(&structured, Bytes::from_static(b"{}"), 100, read).unwrap_err();
+        assert!(matches!(err, HttpEventError::Structured(_)), "{err}");
+        let plain = events(&HeaderMap::new(), Bytes::from_static(b"{}"), 100, read);
+        assert_eq!(
+            plain.unwrap().len(),
+            1,
+            "no CloudEvents mode: the body is the event"
+        );
+    }
+
+    #[test]
+    fn a_binary_event_over_the_limit_is_refused() {
+        let binary = headers(&[("ce-specversion", "1.0")]);
+        let err = events(&binary, Bytes::from_static(b"12345"), 4, read).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the event is 5 bytes, over the limit of 4 bytes"
+        );
+    }
+}
