@@ -202,9 +202,10 @@ async fn start_app(
 async fn init_failed(failure: Failure) -> Failure {
     let failure = failure.say();
     let error_type = match failure.code {
-        USAGE => "Ceh.InvalidConfig",
-        _ => "Ceh.InitFailed",
-    };
+        USAGE => crate::ErrorKind::InvalidConfig,
+        _ => crate::ErrorKind::InitFailed,
+    }
+    .error_type();
     if let Err(err) = lambda::report_init_error(error_type, &failure.message).await {
         tracing::debug!("{err}");
     }

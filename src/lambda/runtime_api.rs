@@ -245,8 +245,8 @@ fn invocation(
     Ok((request_id, invocation))
 }
 
-/// Sends the reply, or the error Lambda reports. A refusal is written to
-/// stderr and the loop goes on, as lambda_runtime's does: the invocation is
+/// Sends the reply, or the error Lambda reports. A refusal is logged (at
+/// `WARN`) and the loop goes on, as lambda_runtime's does: the invocation is
 /// over either way, and a runtime API that is really gone fails the next `GET`.
 pub(super) async fn answer(
     client: &PooledClient,
@@ -285,8 +285,9 @@ pub(super) async fn send(
         .map_err(|e| fail(e.to_string()))?
         .to_bytes();
     if !status.is_success() {
-        eprintln!(
-            "ceh: the runtime API refused the outcome of invocation {request_id} with {status}: {}",
+        tracing::warn!(
+            requestId = request_id,
+            "the runtime API refused the outcome of invocation {request_id} with {status}: {}",
             excerpt(&body)
         );
     }
@@ -434,7 +435,7 @@ mod tests {
     #[tokio::test]
     async fn an_error_is_posted_as_lambda_reports_it() {
         let diagnostic = Diagnostic {
-            error_type: "Ceh.NoRule".into(),
+            error_type: crate::ErrorKind::NoRule.error_type().into(),
             error_message: "no rule matched".into(),
         };
         let request = outcome_request("abc", None, Err(diagnostic)).unwrap();
@@ -442,10 +443,11 @@ mod tests {
         assert_eq!(request.headers()[ERROR_TYPE], "unhandled");
         assert!(request.headers().get(INVOCATION_ID).is_none());
         let body = request.into_body().collect().await.unwrap().to_bytes();
-        assert_eq!(
-            body,
-            r#"{"errorType":"Ceh.NoRule","errorMessage":"no rule matched"}"#
+        let expected = format!(
+            r#"{{"errorType":"{}","errorMessage":"no rule matched"}}"#,
+            crate::ErrorKind::NoRule.error_type()
         );
+        assert_eq!(body, expected);
     }
 
     #[test]

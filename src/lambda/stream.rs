@@ -26,6 +26,7 @@ use lambda_runtime_api_client::{build_request, PooledClient};
 use super::invoke::{diagnostic, serialize_reply};
 use super::runtime_api::{send, Next, RuntimeApiError, INVOCATION_ID};
 use crate::app::{BoxError, SendApp};
+use crate::error::ErrorKind;
 use crate::event::DEFAULT_MAX_EVENT_BYTES;
 use crate::handler::{Handler, Streamed};
 use crate::passthrough::{self, HttpFormat, HttpOptions, ReplyShape};
@@ -89,8 +90,8 @@ where
         Ok(event) => handler
             .open_stream(&event, app, &invocation)
             .await
-            .map_err(|e| diagnostic(e.kind().error_type(), &e)),
-        Err(e) => Err(diagnostic("Ceh.InvalidEvent", &e)),
+            .map_err(|e| diagnostic(e.kind(), &e)),
+        Err(e) => Err(diagnostic(ErrorKind::InvalidEvent, &e)),
     };
     let request = match opened {
         Ok(Streamed::Http(response)) => streaming_request(
@@ -219,7 +220,7 @@ where
                 );
                 self.deadline = None;
                 if self.body.take().is_some() {
-                    let trailers = error_trailers("Ceh.AppTimeout", &message);
+                    let trailers = error_trailers(ErrorKind::AppTimeout, &message);
                     return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
                 }
             }
@@ -246,7 +247,7 @@ where
                     self.body = None;
                     let err: BoxError = err.into();
                     let message = format!("the app's response body broke off: {err}");
-                    let trailers = error_trailers("Ceh.AppFailed", &message);
+                    let trailers = error_trailers(ErrorKind::AppFailed, &message);
                     return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
                 }
             }
@@ -259,8 +260,9 @@ where
 }
 
 /// The trailers that report a failure after the prelude.
-fn error_trailers(error_type: &'static str, message: &str) -> HeaderMap {
-    let report = diagnostic(error_type, &message);
+fn error_trailers(kind: ErrorKind, message: &str) -> HeaderMap {
+    let error_type = kind.error_type();
+    let report = diagnostic(kind, &message);
     let json = serde_json::to_vec(&report).unwrap_or_default();
     let mut trailers = HeaderMap::new();
     trailers.insert(ERROR_TYPE_TRAILER, HeaderValue::from_static(error_type));
@@ -310,7 +312,10 @@ mod tests {
             .unwrap();
         let collected = runtime.block_on(body.collect()).unwrap();
         let trailers = collected.trailers().cloned().unwrap();
-        assert_eq!(trailers[ERROR_TYPE_TRAILER], "Ceh.AppFailed");
+        assert_eq!(
+            trailers[ERROR_TYPE_TRAILER],
+            ErrorKind::AppFailed.error_type()
+        );
         assert_eq!(collected.to_bytes(), "{}\0\0\0\0\0\0\0\0part");
     }
 
@@ -342,7 +347,10 @@ mod tests {
             })
             .unwrap();
         let trailers = collected.trailers().cloned().unwrap();
-        assert_eq!(trailers[ERROR_TYPE_TRAILER], "Ceh.AppTimeout");
+        assert_eq!(
+            trailers[ERROR_TYPE_TRAILER],
+            ErrorKind::AppTimeout.error_type()
+        );
         assert_eq!(collected.to_bytes(), "{}\0\0\0\0\0\0\0\0part");
     }
 }
