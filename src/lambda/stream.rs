@@ -31,43 +31,11 @@ use crate::event::DEFAULT_MAX_EVENT_BYTES;
 use crate::handler::{Handler, Streamed};
 use crate::passthrough::{self, HttpFormat, HttpOptions, ReplyShape};
 use crate::reply::Reply;
-use crate::vars::{INVOKE_MODE_VAR, LWA_INVOKE_MODE_VAR};
 
 /// What sits between the prelude and the body.
 const DELIMITER: [u8; 8] = [0; 8];
 const ERROR_TYPE_TRAILER: &str = "lambda-runtime-function-error-type";
 const ERROR_BODY_TRAILER: &str = "lambda-runtime-function-error-body";
-
-/// How the function's invocations are answered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum InvokeMode {
-    /// The whole reply at once (Lambda's default).
-    Buffered,
-    /// HTTP events' responses streamed as they arrive (`RESPONSE_STREAM`).
-    ResponseStream,
-}
-
-impl InvokeMode {
-    /// From `CEH_INVOKE_MODE`, or Lambda Web Adapter's `AWS_LWA_INVOKE_MODE`:
-    /// `buffered` (the default) or `response_stream`, in any case.
-    pub(super) fn from_env() -> Result<Self, String> {
-        let (var, value) = match (
-            std::env::var(INVOKE_MODE_VAR),
-            std::env::var(LWA_INVOKE_MODE_VAR),
-        ) {
-            (Ok(value), _) => (INVOKE_MODE_VAR, value),
-            (Err(_), Ok(value)) => (LWA_INVOKE_MODE_VAR, value),
-            (Err(_), Err(_)) => return Ok(Self::Buffered),
-        };
-        match value.trim().to_ascii_lowercase().as_str() {
-            "" | "buffered" => Ok(Self::Buffered),
-            "response_stream" | "response-stream" => Ok(Self::ResponseStream),
-            _ => Err(format!(
-                "{var}={value:?} is not an invoke mode; write buffered or response_stream"
-            )),
-        }
-    }
-}
 
 /// One invocation in streaming mode: an HTTP event's response streamed, any
 /// other outcome sent whole, as in buffered mode.
