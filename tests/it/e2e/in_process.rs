@@ -53,3 +53,49 @@ fn an_axum_router_serves_events_and_http() {
     assert_eq!(reply["statusCode"], 200);
     assert_eq!(reply["body"], "hello from axum");
 }
+
+/// A Rust function that calls `lambda::run` gets the start the `ceh` binary
+/// has: a bad configuration is posted to `/runtime/init/error` as
+/// `Ceh.InvalidConfig` (the custom-runtime contract,
+/// <https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>), and the
+/// function exits without asking for an invocation. On 591d633 it only
+/// returned the error from `main`, and Lambda heard nothing of why.
+#[test]
+fn a_rust_functions_failed_start_is_reported_as_cehs_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("ceh.toml");
+    std::fs::write(&bad, "[reply]\nconcurrency = 0\n").unwrap();
+    let (port, requests) = super::lambda_limits::runtime_api_stand_in();
+    let output = Command::new(example())
+        .env_remove("APP")
+        .env("CEH_CONFIG", &bad)
+        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+        .env("AWS_LAMBDA_FUNCTION_NAME", "f")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let (line, body) = requests
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
+    assert_eq!(line, "POST /2018-06-01/runtime/init/error HTTP/1.1");
+    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(report["errorType"], "Ceh.InvalidConfig");
+    let message = format!(
+        "{}:1: reply.concurrency: a whole number from 1 to 1000",
+        bad.display()
+    );
+    assert!(
+        report["errorMessage"]
+            .as_str()
+            .unwrap()
+            .starts_with(&message),
+        "{report}"
+    );
+    assert!(
+        requests.try_recv().is_err(),
+        "nothing else was asked: no invocation loop"
+    );
+}
