@@ -7,6 +7,7 @@ use crate::app::SendApp;
 
 mod error;
 mod extension;
+mod http_app;
 mod init;
 mod invoke;
 mod runtime_api;
@@ -22,9 +23,9 @@ pub use extension::SHUTDOWN_LIMIT;
 pub use init::DEFAULT_ASYNC_INIT_TIMEOUT;
 pub use invoke::MAX_REPLY_BYTES;
 pub use runtime_api::{RuntimeApiError, INIT_ERROR_WAIT};
+pub(crate) use serving::shutdown_signal;
 pub(crate) use settings::in_lambda;
 pub use settings::{InvokeMode, LambdaSettings, SettingsError};
-pub(crate) use start::shutdown_signal;
 pub use start::Lambda;
 
 pub(crate) use serving::runtime;

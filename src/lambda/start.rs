@@ -5,24 +5,15 @@
 //! that brings SIGTERM at shutdown, and the invocations until then.
 
 use std::ffi::OsString;
-use std::time::Duration;
 
 use super::error::{InitError, LambdaError};
-use super::init::{ready_within, WhenReady};
-use super::serving::{serve_until, TraceEnv};
+use super::http_app::{self, StartedApp};
+use super::serving::{serve_until, shutdown_signal, TraceEnv};
 use super::settings::{LambdaSettings, Platform, SettingsError};
 use super::{extension, runtime_api};
-use crate::app::{AppProcess, SendApp, Upstream, DEFAULT_READINESS_PATH};
+use crate::app::{SendApp, Upstream};
 use crate::vars::LWA_REMOVE_BASE_PATH_VAR;
 use crate::{Config, Handler};
-
-/// The app's address when ceh starts the app and no URL is given.
-const DEFAULT_APP: &str = "http://127.0.0.1:8080";
-
-/// How long the app ceh started has to exit after SIGTERM when ceh stops:
-/// inside the 500 ms Lambda leaves a runtime at shutdown
-/// ([`super::SHUTDOWN_LIMIT`]), with 100 ms left for ceh to exit itself.
-const APP_STOP_GRACE: Duration = Duration::from_millis(400);
 
 /// A Lambda function served by ceh: the one way in for a Rust program and
 /// for the `ceh` binary alike, so both get the same lifecycle.
@@ -152,8 +143,11 @@ impl Lambda {
         url: Option<String>,
         command: Vec<OsString>,
     ) -> Result<(), LambdaError> {
-        self.lifecycle(|settings, handler| start_http::<Upstream>(settings, handler, url, command))
-            .await
+        self.lifecycle(|settings, handler| async move {
+            let started = http_app::start(settings, handler, url, command).await?;
+            Ok(Started::<Upstream>::Http(Box::new(started)))
+        })
+        .await
     }
 
     /// Start (the configuration on a thread, `start` for the app), a failed
@@ -269,158 +263,18 @@ enum Started<S> {
     Http(Box<StartedApp>),
 }
 
-/// An app over HTTP as the Init phase leaves it.
-struct StartedApp {
-    handler: Handler,
-    settings: LambdaSettings,
-    app: Upstream,
-    /// The process ceh started for it, if it did.
-    process: Option<AppProcess>,
-    /// With async init, the readiness path the app has not answered yet.
-    pending: Option<String>,
-}
-
-/// The app over HTTP, ready (or, with async init, started and left to become
-/// ready), and the configuration.
-async fn start_http<S>(
-    settings: LambdaSettings,
-    handler: Loading,
-    url: Option<String>,
-    command: Vec<OsString>,
-) -> Result<Started<S>, InitError> {
-    let url = match (url, &settings.app_port, command.is_empty()) {
-        (Some(url), _, _) => url,
-        // Lambda Web Adapter's setting, for an app that already reads it.
-        (None, Some(port), _) => format!("http://127.0.0.1:{port}"),
-        (None, None, false) => DEFAULT_APP.to_owned(),
-        (None, None, true) => {
-            return Err(InitError::config(
-                "no app: set APP=http://127.0.0.1:PORT, start one with `ceh lambda -- COMMAND`, or pass --echo",
-            ))
-        }
-    };
-    let mut app = Upstream::new(&url).map_err(InitError::config)?;
-    if let Some(idle) = settings.pool_idle_timeout {
-        app = app.pool_idle_timeout(idle);
-    }
-    // With async init the wait ends with the Init phase's budget, not in failure.
-    let timeout = match settings.async_init {
-        Some(_) => Duration::MAX,
-        None => settings.readiness_timeout,
-    };
-    let budget = settings.async_init.unwrap_or(Duration::MAX);
-    let readiness_path = settings.readiness_path.clone();
-    if command.is_empty() {
-        // An app started by something else is waited for only when asked to.
-        let ready = async {
-            match &readiness_path {
-                Some(path) => ready_within(budget, app.wait_ready(path, timeout), path)
-                    .await
-                    .map_err(InitError::failed),
-                None => Ok(None),
-            }
-        };
-        let (handler, pending) = tokio::try_join!(handler, ready)?;
-        let started = StartedApp {
-            handler,
-            settings,
-            app,
-            process: None,
-            pending,
-        };
-        return Ok(Started::Http(Box::new(started)));
-    }
-    let mut process = AppProcess::spawn(&command).map_err(InitError::config)?;
-    let path = readiness_path.unwrap_or_else(|| DEFAULT_READINESS_PATH.to_owned());
-    let ready = async {
-        ready_within(budget, process.wait_ready(&app, &path, timeout), &path)
-            .await
-            .map_err(InitError::failed)
-    };
-    match tokio::try_join!(handler, ready) {
-        Ok((handler, pending)) => {
-            let started = StartedApp {
-                handler,
-                settings,
-                app,
-                process: Some(process),
-                pending,
-            };
-            Ok(Started::Http(Box::new(started)))
-        }
-        Err(failure) => {
-            process.stop(Duration::from_secs(1)).await;
-            Err(failure)
-        }
-    }
-}
-
 impl<S: SendApp> Started<S> {
-    /// Serves invocations until the loop ends, SIGTERM or SIGINT arrives (the
-    /// invocation in flight finishes first), or the app ceh started exits,
-    /// then stops that app.
+    /// Serves invocations until the loop ends or SIGTERM or SIGINT arrives
+    /// (the invocation in flight finishes first).
     async fn serve(self, platform: &Platform, trace_env: TraceEnv) -> Result<(), LambdaError> {
-        let StartedApp {
-            handler,
-            settings,
-            app,
-            mut process,
-            pending,
-        } = match self {
+        match self {
             Started::InProcess(app, handler, settings) => {
                 let stop = shutdown_signal();
-                return serve_until(handler, app, platform, &settings, trace_env, stop)
+                serve_until(handler, app, platform, &settings, trace_env, stop)
                     .await
-                    .map_err(LambdaError::Runtime);
+                    .map_err(LambdaError::Runtime)
             }
-            Started::Http(started) => *started,
-        };
-        // The app's exit stops the loop as SIGTERM does: the invocation in flight
-        // finishes (its request to the dead app fails, and Lambda hears of it
-        // through /error), no other is taken, and ceh stops so that Lambda starts
-        // a new execution environment.
-        let mut exit: Option<(String, String)> = None;
-        let stop = async {
-            let exited = async {
-                match process.as_mut() {
-                    Some(process) => (process.program().to_owned(), process.exited().await),
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                () = shutdown_signal() => {}
-                gone = exited => exit = Some(gone),
-            }
-        };
-        let outcome = match pending {
-            Some(path) => {
-                let app = WhenReady::probing(app, path);
-                serve_until(handler, app, platform, &settings, trace_env, stop).await
-            }
-            None => serve_until(handler, app, platform, &settings, trace_env, stop).await,
-        };
-        if let Some(process) = process {
-            process.stop(APP_STOP_GRACE).await;
-        }
-        match exit {
-            Some((program, status)) => Err(LambdaError::AppExited { program, status }),
-            None => outcome.map_err(LambdaError::Runtime),
-        }
-    }
-}
-
-/// Resolves on SIGTERM or SIGINT.
-pub(crate) async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
+            Started::Http(started) => started.serve(platform, trace_env).await,
         }
     }
 }
