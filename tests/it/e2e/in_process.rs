@@ -99,3 +99,49 @@ fn a_rust_functions_failed_start_is_reported_as_cehs_is() {
         "nothing else was asked: no invocation loop"
     );
 }
+
+/// A Rust function that calls `lambda::run` registers for the Shutdown phase
+/// as `ceh` does, before its first `…/invocation/next`, so Lambda sends it
+/// SIGTERM, and it then exits 0 within the 500 ms Lambda gives it ("Shutdown
+/// phase", <https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html>;
+/// Extensions API, <https://docs.aws.amazon.com/lambda/latest/dg/runtimes-extensions-api.html>).
+/// On 591d633 it registered nothing, so the platform could only kill it.
+#[test]
+fn a_rust_function_is_told_of_shutdown_as_ceh_is() {
+    let platform = super::platform::Platform::start();
+    let mut command = Command::new(example());
+    command
+        .env_remove("CEH_CONFIG")
+        .envs(platform.runtime_env())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut function = Process(command.spawn().unwrap());
+
+    let s3 = crate::fixtures::read("s3/put.json");
+    let super::platform::Outcome::Response(reply) = platform.invoke(&s3) else {
+        panic!("the invocation failed");
+    };
+    let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    assert_eq!(reply["status_code"], 200);
+
+    let seen = platform.seen();
+    assert_eq!(seen.extensions, ["ceh-shutdown"]);
+    let registered = seen
+        .requests
+        .iter()
+        .position(|r| r == "POST /2020-01-01/extension/register");
+    let first_next = seen
+        .requests
+        .iter()
+        .position(|r| r == "GET /2018-06-01/runtime/invocation/next");
+    assert!(
+        registered.is_some() && registered < first_next,
+        "{:?}",
+        seen.requests
+    );
+
+    let shutdown = platform.shutdown(&mut function.0);
+    assert!(shutdown.sigterm);
+    assert!(!shutdown.killed, "the function outlived the Shutdown phase");
+    assert_eq!(shutdown.status.code(), Some(0));
+}
