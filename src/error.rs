@@ -62,7 +62,9 @@ pub enum HandleError {
 
 /// What went wrong, in the terms a front end acts on: the Lambda front end
 /// reports it as the `errorType` ([`ErrorKind::error_type`]), `ceh serve`
-/// as a status code.
+/// as a status code. The `Ceh.*` names are listed here and nowhere else; the
+/// last three are not an event's: the Lambda front end reports them for a
+/// reply it cannot return and a start that failed.
 ///
 /// ```
 /// use cloud_events_handler::{Config, ErrorKind, Event, Handler};
@@ -101,6 +103,12 @@ pub enum ErrorKind {
     BatchFailed,
     /// The app's answer does not fit the rule's reply, or could not be delivered.
     InvalidReply,
+    /// The reply is over Lambda's limit for a function's result.
+    ReplyTooLarge,
+    /// The function could not start: a configuration or a setting is wrong.
+    InvalidConfig,
+    /// The function could not start: the app could not be started, or never became ready.
+    InitFailed,
 }
 
 impl ErrorKind {
@@ -116,8 +124,35 @@ impl ErrorKind {
             ErrorKind::AppFailed => "Ceh.AppFailed",
             ErrorKind::BatchFailed => "Ceh.BatchFailed",
             ErrorKind::InvalidReply => "Ceh.InvalidReply",
+            ErrorKind::ReplyTooLarge => "Ceh.ReplyTooLarge",
+            ErrorKind::InvalidConfig => "Ceh.InvalidConfig",
+            ErrorKind::InitFailed => "Ceh.InitFailed",
         }
     }
+
+    /// Every kind, each once: the whole list of `Ceh.*` names is theirs.
+    ///
+    /// ```
+    /// use cloud_events_handler::ErrorKind;
+    ///
+    /// assert!(ErrorKind::ALL.iter().any(|k| k.error_type() == "Ceh.AppTimeout"));
+    /// ```
+    pub const ALL: [ErrorKind; 14] = [
+        ErrorKind::NoRule,
+        ErrorKind::InvalidCloudEvent,
+        ErrorKind::InvalidHttpEvent,
+        ErrorKind::TooManyRecords,
+        ErrorKind::InvalidEvent,
+        ErrorKind::InvalidRequest,
+        ErrorKind::AppTimeout,
+        ErrorKind::AppUnreachable,
+        ErrorKind::AppFailed,
+        ErrorKind::BatchFailed,
+        ErrorKind::InvalidReply,
+        ErrorKind::ReplyTooLarge,
+        ErrorKind::InvalidConfig,
+        ErrorKind::InitFailed,
+    ];
 }
 
 impl HandleError {
@@ -166,5 +201,50 @@ impl HandleError {
             HandleError::Failed { answer, .. } => Some(answer.status()),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The match has no wildcard: a kind added to the enum and not to
+    /// [`ErrorKind::ALL`] fails to compile here, or this test.
+    fn position(kind: ErrorKind) -> usize {
+        match kind {
+            ErrorKind::NoRule => 0,
+            ErrorKind::InvalidCloudEvent => 1,
+            ErrorKind::InvalidHttpEvent => 2,
+            ErrorKind::TooManyRecords => 3,
+            ErrorKind::InvalidEvent => 4,
+            ErrorKind::InvalidRequest => 5,
+            ErrorKind::AppTimeout => 6,
+            ErrorKind::AppUnreachable => 7,
+            ErrorKind::AppFailed => 8,
+            ErrorKind::BatchFailed => 9,
+            ErrorKind::InvalidReply => 10,
+            ErrorKind::ReplyTooLarge => 11,
+            ErrorKind::InvalidConfig => 12,
+            ErrorKind::InitFailed => 13,
+        }
+    }
+
+    /// docs/lambda.md's table of `errorType`s names every kind's name, and no other.
+    #[test]
+    fn every_error_type_is_in_the_lambda_docs_table() {
+        for (i, kind) in ErrorKind::ALL.into_iter().enumerate() {
+            assert_eq!(position(kind), i, "{kind:?}");
+        }
+        let docs = include_str!("../docs/lambda.md");
+        let table: std::collections::BTreeSet<&str> = docs
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `Ceh."))
+            .filter_map(|rest| rest.split('`').next())
+            .collect();
+        let names: std::collections::BTreeSet<&str> = ErrorKind::ALL
+            .iter()
+            .map(|kind| kind.error_type().trim_start_matches("Ceh."))
+            .collect();
+        assert_eq!(table, names);
     }
 }

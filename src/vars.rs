@@ -45,22 +45,22 @@ pub const READINESS_TIMEOUT_VAR: &str = "CEH_READINESS_TIMEOUT_MS";
 ///
 /// ```
 /// use std::time::Duration;
-/// use cloud_events_handler::{lambda::Timing, DEADLINE_MARGIN_VAR};
+/// use cloud_events_handler::{lambda::LambdaSettings, DEADLINE_MARGIN_VAR};
 ///
 /// std::env::set_var(DEADLINE_MARGIN_VAR, "500");
-/// assert_eq!(Timing::from_env()?.margin, Duration::from_millis(500));
-/// # Ok::<(), lambda_runtime::Error>(())
+/// assert_eq!(LambdaSettings::from_env()?.timing.margin, Duration::from_millis(500));
+/// # Ok::<(), cloud_events_handler::lambda::SettingsError>(())
 /// ```
 pub const DEADLINE_MARGIN_VAR: &str = "CEH_DEADLINE_MARGIN_MS";
 /// The setting for the longest the app may take for one request, in milliseconds.
 ///
 /// ```
 /// use std::time::Duration;
-/// use cloud_events_handler::{lambda::Timing, APP_TIMEOUT_VAR};
+/// use cloud_events_handler::{lambda::LambdaSettings, APP_TIMEOUT_VAR};
 ///
 /// std::env::set_var(APP_TIMEOUT_VAR, "2000");
-/// assert_eq!(Timing::from_env()?.app_timeout, Some(Duration::from_secs(2)));
-/// # Ok::<(), lambda_runtime::Error>(())
+/// assert_eq!(LambdaSettings::from_env()?.timing.app_timeout, Some(Duration::from_secs(2)));
+/// # Ok::<(), cloud_events_handler::lambda::SettingsError>(())
 /// ```
 pub const APP_TIMEOUT_VAR: &str = "CEH_APP_TIMEOUT_MS";
 

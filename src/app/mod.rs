@@ -20,7 +20,6 @@ pub use echo::Echo;
 pub use failed::FailedAnswer;
 pub use fanout::Verdict;
 pub(crate) use invocation_headers::{InvocationHeaders, InvocationHeadersLayer};
-pub(crate) use pool::pool_idle_timeout_from_env;
 pub use pool::DEFAULT_POOL_IDLE_TIMEOUT;
 pub use process::{AppProcess, ProcessError, DEFAULT_READINESS_PATH, DEFAULT_READINESS_TIMEOUT};
 pub(crate) use upstream::innermost;

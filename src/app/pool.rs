@@ -29,7 +29,6 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::call::BoxError;
-use crate::vars::{LWA_POOL_IDLE_TIMEOUT_VAR, POOL_IDLE_TIMEOUT_VAR};
 
 /// How long a connection to the app may sit idle in the pool before it is
 /// closed instead of reused: below the keep-alive of the app servers apps run
@@ -46,32 +45,6 @@ use crate::vars::{LWA_POOL_IDLE_TIMEOUT_VAR, POOL_IDLE_TIMEOUT_VAR};
 /// assert!(DEFAULT_POOL_IDLE_TIMEOUT < Duration::from_secs(2), "gunicorn's keep-alive");
 /// ```
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_millis(1500);
-
-/// `CEH_POOL_IDLE_TIMEOUT_MS`, or else Lambda Web Adapter's
-/// `AWS_LWA_POOL_IDLE_TIMEOUT_SECONDS`; `None` for the default.
-pub(crate) fn pool_idle_timeout_from_env() -> Result<Option<Duration>, String> {
-    let (var, value, unit, name) = match std::env::var(POOL_IDLE_TIMEOUT_VAR) {
-        Ok(v) => (
-            POOL_IDLE_TIMEOUT_VAR,
-            v,
-            Duration::from_millis(1),
-            "milliseconds",
-        ),
-        Err(_) => match std::env::var(LWA_POOL_IDLE_TIMEOUT_VAR) {
-            Ok(v) => (
-                LWA_POOL_IDLE_TIMEOUT_VAR,
-                v,
-                Duration::from_secs(1),
-                "seconds",
-            ),
-            Err(_) => return Ok(None),
-        },
-    };
-    match value.trim().parse::<u32>() {
-        Ok(n) => Ok(Some(unit * n)),
-        Err(_) => Err(format!("{var}={value:?} is not a number of {name}")),
-    }
-}
 
 /// Set on a connection once a response's head has arrived on it: a request
 /// that fails on such a connection failed on a reused one.

@@ -52,9 +52,9 @@ pub const SHUTDOWN_LIMIT: Duration = Duration::from_millis(500);
 ///
 /// A runtime API without the Extensions API (some emulators) is no reason to
 /// fail: the error says why, and ceh serves on without the signal.
-pub(crate) async fn register(api: &str) -> Result<(), RuntimeApiError> {
+pub(crate) async fn register(api: &http::Uri) -> Result<(), RuntimeApiError> {
     let fail = |e: &dyn std::fmt::Display| RuntimeApiError::Extension(e.to_string());
-    let client = client(api)?;
+    let client = client(api);
     let request = build_request()
         .method(Method::POST)
         .uri(REGISTER)

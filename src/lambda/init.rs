@@ -21,7 +21,6 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 
 use crate::app::{BoxError, Upstream};
-use crate::vars::{ASYNC_INIT_TIMEOUT_VAR, ASYNC_INIT_VAR, LWA_ASYNC_INIT_VAR};
 
 /// How long, with async init, ceh waits for the app before it ends the Init
 /// phase: just under Lambda's 10 s limit, as Lambda Web Adapter waits.
@@ -35,40 +34,10 @@ use crate::vars::{ASYNC_INIT_TIMEOUT_VAR, ASYNC_INIT_VAR, LWA_ASYNC_INIT_VAR};
 /// ```
 pub const DEFAULT_ASYNC_INIT_TIMEOUT: Duration = Duration::from_millis(9_800);
 
-/// With async init, how long the Init phase waits for the app; `None` when
-/// async init is off.
-pub(crate) fn async_init_from_env() -> Result<Option<Duration>, String> {
-    let (var, value) = match std::env::var(ASYNC_INIT_VAR) {
-        Ok(value) => (ASYNC_INIT_VAR, value),
-        Err(_) => match std::env::var(LWA_ASYNC_INIT_VAR) {
-            Ok(value) => (LWA_ASYNC_INIT_VAR, value),
-            Err(_) => return Ok(None),
-        },
-    };
-    let on = match value.trim().to_ascii_lowercase().as_str() {
-        "true" => true,
-        "false" | "" => false,
-        _ => return Err(format!("{var}={value:?} is neither true nor false")),
-    };
-    if !on {
-        return Ok(None);
-    }
-    match std::env::var(ASYNC_INIT_TIMEOUT_VAR) {
-        Ok(ms) => ms
-            .trim()
-            .parse::<u64>()
-            .map(|ms| Some(Duration::from_millis(ms)))
-            .map_err(|_| {
-                format!("{ASYNC_INIT_TIMEOUT_VAR}={ms:?} is not a number of milliseconds")
-            }),
-        Err(_) => Ok(Some(DEFAULT_ASYNC_INIT_TIMEOUT)),
-    }
-}
-
 /// The readiness wait `ready`, cut off after `budget` (with async init, the
 /// Init phase's): `Some(path)`, the readiness path still to be answered, when
 /// it was.
-pub(crate) async fn ready_within<E>(
+pub(super) async fn ready_within<E>(
     budget: Duration,
     ready: impl std::future::Future<Output = Result<(), E>>,
     path: &str,
@@ -91,7 +60,7 @@ pub(crate) async fn ready_within<E>(
 /// readiness check. The wait is part of the request, so the invocation's
 /// deadline bounds it.
 #[derive(Clone, Debug)]
-pub(crate) struct WhenReady<S> {
+pub(super) struct WhenReady<S> {
     app: S,
     ready: watch::Receiver<bool>,
 }
@@ -99,7 +68,7 @@ pub(crate) struct WhenReady<S> {
 impl WhenReady<Upstream> {
     /// `app`, probed on `path` in the background until it answers; its
     /// requests wait for that.
-    pub(crate) fn probing(app: Upstream, path: String) -> Self {
+    pub(super) fn probing(app: Upstream, path: String) -> Self {
         let (ready, waiting) = watch::channel(false);
         let probe = app.clone();
         tokio::spawn(async move {
@@ -139,36 +108,5 @@ where
                 .map_err(|_| "the app's readiness check stopped before the app was ready")?;
             app.oneshot(request).await.map_err(Into::into)
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The settings are the process's: one test reads and writes them all, in turn.
-    #[test]
-    fn async_init_is_read_from_ceh_or_lambda_web_adapter_settings() {
-        for var in [ASYNC_INIT_VAR, LWA_ASYNC_INIT_VAR, ASYNC_INIT_TIMEOUT_VAR] {
-            std::env::remove_var(var);
-        }
-        assert_eq!(async_init_from_env(), Ok(None));
-        std::env::set_var(LWA_ASYNC_INIT_VAR, "True");
-        assert_eq!(async_init_from_env(), Ok(Some(DEFAULT_ASYNC_INIT_TIMEOUT)));
-        std::env::set_var(ASYNC_INIT_VAR, "false");
-        assert_eq!(async_init_from_env(), Ok(None), "ceh's own comes first");
-        std::env::set_var(ASYNC_INIT_VAR, "yes");
-        assert_eq!(
-            async_init_from_env(),
-            Err(r#"CEH_ASYNC_INIT="yes" is neither true nor false"#.to_owned())
-        );
-        std::env::set_var(ASYNC_INIT_VAR, "true");
-        std::env::set_var(ASYNC_INIT_TIMEOUT_VAR, "300");
-        assert_eq!(async_init_from_env(), Ok(Some(Duration::from_millis(300))));
-        std::env::set_var(ASYNC_INIT_TIMEOUT_VAR, "soon");
-        assert!(async_init_from_env().is_err());
-        for var in [ASYNC_INIT_VAR, LWA_ASYNC_INIT_VAR, ASYNC_INIT_TIMEOUT_VAR] {
-            std::env::remove_var(var);
-        }
     }
 }

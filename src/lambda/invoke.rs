@@ -6,7 +6,7 @@ use lambda_runtime::Diagnostic;
 
 use crate::app::App;
 use crate::event::DEFAULT_MAX_EVENT_BYTES;
-use crate::{HandleError, Handler, Invocation, Reply};
+use crate::{ErrorKind, Handler, Invocation, Reply};
 
 /// Handles one invocation: the payload's bytes, uncopied, become the event, and
 /// the result is the reply Lambda returns, or the error it reports.
@@ -18,24 +18,24 @@ pub(super) async fn invoke<S: App + Clone>(
 ) -> Result<Reply, Diagnostic> {
     let event = handler
         .read_event(payload, DEFAULT_MAX_EVENT_BYTES)
-        .map_err(|e| diagnostic("Ceh.InvalidEvent", &e))?;
+        .map_err(|e| diagnostic(ErrorKind::InvalidEvent, &e))?;
     handler
         .handle_invocation(&event, app, invocation)
         .await
-        .map_err(|e| diagnostic(error_type(&e), &e))
+        .map_err(|e| diagnostic(e.kind(), &e))
 }
 
 /// The reply as Lambda receives it, written without building its JSON as a
 /// `Value` first; refused with a reason when Lambda would refuse it for its
 /// size after the work is done.
 pub(super) fn serialize_reply(reply: &Reply) -> Result<Vec<u8>, Diagnostic> {
-    let bytes = serde_json::to_vec(reply).map_err(|e| diagnostic("Ceh.InvalidReply", &e))?;
+    let bytes = serde_json::to_vec(reply).map_err(|e| diagnostic(ErrorKind::InvalidReply, &e))?;
     if bytes.len() > MAX_REPLY_BYTES {
         let message = format!(
             "the reply is {} bytes, over Lambda's limit of {MAX_REPLY_BYTES} bytes for a function's result; make the app answer with less",
             bytes.len()
         );
-        return Err(diagnostic("Ceh.ReplyTooLarge", &message));
+        return Err(diagnostic(ErrorKind::ReplyTooLarge, &message));
     }
     Ok(bytes)
 }
@@ -49,14 +49,10 @@ pub(super) fn serialize_reply(reply: &Reply) -> Result<Vec<u8>, Diagnostic> {
 /// ```
 pub const MAX_REPLY_BYTES: usize = 6 * 1024 * 1024;
 
-/// The `errorType` Lambda reports for each way an invocation can fail.
-pub(crate) fn error_type(err: &HandleError) -> &'static str {
-    err.kind().error_type()
-}
-
-pub(super) fn diagnostic(error_type: &str, err: &dyn std::fmt::Display) -> Diagnostic {
+/// What Lambda reports for a failure of `kind`: its `errorType` and the message.
+pub(super) fn diagnostic(kind: ErrorKind, err: &dyn std::fmt::Display) -> Diagnostic {
     Diagnostic {
-        error_type: error_type.to_owned(),
+        error_type: kind.error_type().to_owned(),
         error_message: err.to_string(),
     }
 }
@@ -70,7 +66,10 @@ mod tests {
     fn errors_are_reported_by_kind() -> Result<(), Box<dyn std::error::Error>> {
         let handler = Handler::new(Config::parse("ceh.toml", "[fallback]\nreject = true\n")?);
         let err = handler.explain(&Event::from_slice(b"{}")?).unwrap_err();
-        assert_eq!(error_type(&err), "Ceh.NoRule");
+        assert_eq!(
+            diagnostic(err.kind(), &err).error_type,
+            ErrorKind::NoRule.error_type()
+        );
         Ok(())
     }
 }

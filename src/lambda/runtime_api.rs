@@ -16,7 +16,6 @@ use lambda_runtime_api_client::{body::Body, build_request, PooledClient};
 
 use super::timing::Timing;
 use crate::shown::shown;
-use crate::vars::{INITIALIZATION_TYPE_VAR, RUNTIME_API_VAR};
 use crate::Invocation;
 
 const NEXT: &str = "/2018-06-01/runtime/invocation/next";
@@ -58,9 +57,6 @@ pub enum RuntimeApiError {
     /// An invocation arrived without a request id that a reply could name.
     #[error("the runtime API sent an invocation without a usable lambda-runtime-aws-request-id header ({0:?}), so it cannot be answered")]
     RequestId(String),
-    /// A setting of the runtime loop is not one it can use.
-    #[error("{0}")]
-    Setting(String),
     /// A failed start could not be reported.
     #[error("cannot tell the runtime API that the start failed: {0}")]
     InitError(String),
@@ -76,12 +72,6 @@ pub enum RuntimeApiError {
         /// What went wrong.
         reason: String,
     },
-}
-
-/// Whether Lambda runs this function with SnapStart, whose restore hooks
-/// only lambda_runtime's loop runs.
-pub(super) fn snap_start() -> bool {
-    std::env::var(INITIALIZATION_TYPE_VAR).as_deref() == Ok("snap-start")
 }
 
 /// How long ceh waits for the runtime API to take a failed start's report.
@@ -101,10 +91,11 @@ pub const INIT_ERROR_WAIT: Duration = Duration::from_secs(2);
 /// whoever invoked, and starts a new execution environment for the next try.
 /// Gives up after [`INIT_ERROR_WAIT`], connection and answer together.
 pub(crate) async fn report_init_error(
+    api: &Uri,
     error_type: &str,
     message: &str,
 ) -> Result<(), RuntimeApiError> {
-    tokio::time::timeout(INIT_ERROR_WAIT, post_init_error(error_type, message))
+    tokio::time::timeout(INIT_ERROR_WAIT, post_init_error(api, error_type, message))
         .await
         .map_err(|_| {
             RuntimeApiError::InitError(format!(
@@ -114,9 +105,13 @@ pub(crate) async fn report_init_error(
         })?
 }
 
-async fn post_init_error(error_type: &str, message: &str) -> Result<(), RuntimeApiError> {
+async fn post_init_error(
+    api: &Uri,
+    error_type: &str,
+    message: &str,
+) -> Result<(), RuntimeApiError> {
     let fail = |e: &dyn std::fmt::Display| RuntimeApiError::InitError(e.to_string());
-    let client = client(&std::env::var(RUNTIME_API_VAR).unwrap_or_default())?;
+    let client = client(api);
     let report = Diagnostic {
         error_type: error_type.to_owned(),
         error_message: message.to_owned(),
@@ -142,11 +137,9 @@ async fn post_init_error(error_type: &str, message: &str) -> Result<(), RuntimeA
     Ok(())
 }
 
-/// A client for the runtime API at `api`, the value of `AWS_LAMBDA_RUNTIME_API`.
-pub(super) fn client(api: &str) -> Result<PooledClient, RuntimeApiError> {
-    Ok(PooledClient::builder()
-        .with_endpoint(endpoint(api)?)
-        .build())
+/// A client for the runtime API at `api`, checked by [`endpoint`].
+pub(super) fn client(api: &Uri) -> PooledClient {
+    PooledClient::builder().with_endpoint(api.clone()).build()
 }
 
 /// The runtime API's address, `AWS_LAMBDA_RUNTIME_API`: a `host:port` or a
@@ -245,8 +238,8 @@ fn invocation(
     Ok((request_id, invocation))
 }
 
-/// Sends the reply, or the error Lambda reports. A refusal is written to
-/// stderr and the loop goes on, as lambda_runtime's does: the invocation is
+/// Sends the reply, or the error Lambda reports. A refusal is logged (at
+/// `WARN`) and the loop goes on, as lambda_runtime's does: the invocation is
 /// over either way, and a runtime API that is really gone fails the next `GET`.
 pub(super) async fn answer(
     client: &PooledClient,
@@ -285,8 +278,9 @@ pub(super) async fn send(
         .map_err(|e| fail(e.to_string()))?
         .to_bytes();
     if !status.is_success() {
-        eprintln!(
-            "ceh: the runtime API refused the outcome of invocation {request_id} with {status}: {}",
+        tracing::warn!(
+            requestId = request_id,
+            "the runtime API refused the outcome of invocation {request_id} with {status}: {}",
             excerpt(&body)
         );
     }
@@ -434,7 +428,7 @@ mod tests {
     #[tokio::test]
     async fn an_error_is_posted_as_lambda_reports_it() {
         let diagnostic = Diagnostic {
-            error_type: "Ceh.NoRule".into(),
+            error_type: crate::ErrorKind::NoRule.error_type().into(),
             error_message: "no rule matched".into(),
         };
         let request = outcome_request("abc", None, Err(diagnostic)).unwrap();
@@ -442,10 +436,11 @@ mod tests {
         assert_eq!(request.headers()[ERROR_TYPE], "unhandled");
         assert!(request.headers().get(INVOCATION_ID).is_none());
         let body = request.into_body().collect().await.unwrap().to_bytes();
-        assert_eq!(
-            body,
-            r#"{"errorType":"Ceh.NoRule","errorMessage":"no rule matched"}"#
+        let expected = format!(
+            r#"{{"errorType":"{}","errorMessage":"no rule matched"}}"#,
+            crate::ErrorKind::NoRule.error_type()
         );
+        assert_eq!(body, expected);
     }
 
     #[test]
@@ -472,10 +467,10 @@ mod tests {
     #[test]
     fn an_endpoint_needs_a_host() {
         for api in ["127.0.0.1:9001", "http://127.0.0.1:9001/prefix"] {
-            assert!(client(api).is_ok(), "{api}");
+            assert!(endpoint(api).is_ok(), "{api}");
         }
         for api in ["", "/2018-06-01", "127.0.0.1 9001"] {
-            let err = client(api).unwrap_err();
+            let err = endpoint(api).unwrap_err();
             assert_eq!(
                 err.to_string(),
                 format!("AWS_LAMBDA_RUNTIME_API={api:?} is not a host:port or URL")

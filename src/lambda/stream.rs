@@ -26,47 +26,16 @@ use lambda_runtime_api_client::{build_request, PooledClient};
 use super::invoke::{diagnostic, serialize_reply};
 use super::runtime_api::{send, Next, RuntimeApiError, INVOCATION_ID};
 use crate::app::{BoxError, SendApp};
+use crate::error::ErrorKind;
 use crate::event::DEFAULT_MAX_EVENT_BYTES;
 use crate::handler::{Handler, Streamed};
 use crate::passthrough::{self, HttpFormat, HttpOptions, ReplyShape};
 use crate::reply::Reply;
-use crate::vars::{INVOKE_MODE_VAR, LWA_INVOKE_MODE_VAR};
 
 /// What sits between the prelude and the body.
 const DELIMITER: [u8; 8] = [0; 8];
 const ERROR_TYPE_TRAILER: &str = "lambda-runtime-function-error-type";
 const ERROR_BODY_TRAILER: &str = "lambda-runtime-function-error-body";
-
-/// How the function's invocations are answered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum InvokeMode {
-    /// The whole reply at once (Lambda's default).
-    Buffered,
-    /// HTTP events' responses streamed as they arrive (`RESPONSE_STREAM`).
-    ResponseStream,
-}
-
-impl InvokeMode {
-    /// From `CEH_INVOKE_MODE`, or Lambda Web Adapter's `AWS_LWA_INVOKE_MODE`:
-    /// `buffered` (the default) or `response_stream`, in any case.
-    pub(super) fn from_env() -> Result<Self, String> {
-        let (var, value) = match (
-            std::env::var(INVOKE_MODE_VAR),
-            std::env::var(LWA_INVOKE_MODE_VAR),
-        ) {
-            (Ok(value), _) => (INVOKE_MODE_VAR, value),
-            (Err(_), Ok(value)) => (LWA_INVOKE_MODE_VAR, value),
-            (Err(_), Err(_)) => return Ok(Self::Buffered),
-        };
-        match value.trim().to_ascii_lowercase().as_str() {
-            "" | "buffered" => Ok(Self::Buffered),
-            "response_stream" | "response-stream" => Ok(Self::ResponseStream),
-            _ => Err(format!(
-                "{var}={value:?} is not an invoke mode; write buffered or response_stream"
-            )),
-        }
-    }
-}
 
 /// One invocation in streaming mode: an HTTP event's response streamed, any
 /// other outcome sent whole, as in buffered mode.
@@ -89,8 +58,8 @@ where
         Ok(event) => handler
             .open_stream(&event, app, &invocation)
             .await
-            .map_err(|e| diagnostic(e.kind().error_type(), &e)),
-        Err(e) => Err(diagnostic("Ceh.InvalidEvent", &e)),
+            .map_err(|e| diagnostic(e.kind(), &e)),
+        Err(e) => Err(diagnostic(ErrorKind::InvalidEvent, &e)),
     };
     let request = match opened {
         Ok(Streamed::Http(response)) => streaming_request(
@@ -219,7 +188,7 @@ where
                 );
                 self.deadline = None;
                 if self.body.take().is_some() {
-                    let trailers = error_trailers("Ceh.AppTimeout", &message);
+                    let trailers = error_trailers(ErrorKind::AppTimeout, &message);
                     return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
                 }
             }
@@ -246,7 +215,7 @@ where
                     self.body = None;
                     let err: BoxError = err.into();
                     let message = format!("the app's response body broke off: {err}");
-                    let trailers = error_trailers("Ceh.AppFailed", &message);
+                    let trailers = error_trailers(ErrorKind::AppFailed, &message);
                     return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
                 }
             }
@@ -259,8 +228,9 @@ where
 }
 
 /// The trailers that report a failure after the prelude.
-fn error_trailers(error_type: &'static str, message: &str) -> HeaderMap {
-    let report = diagnostic(error_type, &message);
+fn error_trailers(kind: ErrorKind, message: &str) -> HeaderMap {
+    let error_type = kind.error_type();
+    let report = diagnostic(kind, &message);
     let json = serde_json::to_vec(&report).unwrap_or_default();
     let mut trailers = HeaderMap::new();
     trailers.insert(ERROR_TYPE_TRAILER, HeaderValue::from_static(error_type));
@@ -310,7 +280,10 @@ mod tests {
             .unwrap();
         let collected = runtime.block_on(body.collect()).unwrap();
         let trailers = collected.trailers().cloned().unwrap();
-        assert_eq!(trailers[ERROR_TYPE_TRAILER], "Ceh.AppFailed");
+        assert_eq!(
+            trailers[ERROR_TYPE_TRAILER],
+            ErrorKind::AppFailed.error_type()
+        );
         assert_eq!(collected.to_bytes(), "{}\0\0\0\0\0\0\0\0part");
     }
 
@@ -342,7 +315,10 @@ mod tests {
             })
             .unwrap();
         let trailers = collected.trailers().cloned().unwrap();
-        assert_eq!(trailers[ERROR_TYPE_TRAILER], "Ceh.AppTimeout");
+        assert_eq!(
+            trailers[ERROR_TYPE_TRAILER],
+            ErrorKind::AppTimeout.error_type()
+        );
         assert_eq!(collected.to_bytes(), "{}\0\0\0\0\0\0\0\0part");
     }
 }

@@ -3,8 +3,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::vars::{APP_TIMEOUT_VAR, DEADLINE_MARGIN_VAR};
-
 /// The default margin: time left after the app's answer to reply to Lambda.
 ///
 /// ```
@@ -34,7 +32,7 @@ const PLAUSIBLE_DEADLINE_MS: u64 = 1_000_000_000_000;
 /// let ms = in_a_minute.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis() as u64;
 /// assert!(timing.deadline(ms).unwrap() < in_a_minute);
 /// ```
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timing {
     /// Kept back from the deadline, so the reply still reaches Lambda.
     pub margin: Duration,
@@ -52,26 +50,6 @@ impl Default for Timing {
 }
 
 impl Timing {
-    /// From `CEH_DEADLINE_MARGIN_MS` and `CEH_APP_TIMEOUT_MS`.
-    ///
-    /// ```
-    /// use cloud_events_handler::lambda::{Timing, DEFAULT_DEADLINE_MARGIN};
-    /// use cloud_events_handler::APP_TIMEOUT_VAR;
-    ///
-    /// std::env::set_var(APP_TIMEOUT_VAR, "soon");
-    /// let err = Timing::from_env().unwrap_err();
-    /// assert_eq!(err.to_string(), r#"CEH_APP_TIMEOUT_MS="soon" is not a number of milliseconds"#);
-    /// std::env::remove_var(APP_TIMEOUT_VAR);
-    /// assert_eq!(Timing::from_env()?.margin, DEFAULT_DEADLINE_MARGIN);
-    /// # Ok::<(), lambda_runtime::Error>(())
-    /// ```
-    pub fn from_env() -> Result<Self, lambda_runtime::Error> {
-        Ok(Self {
-            margin: millis(DEADLINE_MARGIN_VAR)?.unwrap_or(DEFAULT_DEADLINE_MARGIN),
-            app_timeout: millis(APP_TIMEOUT_VAR)?,
-        })
-    }
-
     /// When the app's answer must have arrived, for an invocation whose
     /// deadline is `deadline_ms` since the epoch.
     pub fn deadline(&self, deadline_ms: u64) -> Option<SystemTime> {
@@ -84,16 +62,5 @@ impl Timing {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
-    }
-}
-
-fn millis(var: &str) -> Result<Option<Duration>, lambda_runtime::Error> {
-    match std::env::var(var) {
-        Ok(ms) => ms
-            .trim()
-            .parse::<u64>()
-            .map(|ms| Some(Duration::from_millis(ms)))
-            .map_err(|_| format!("{var}={ms:?} is not a number of milliseconds").into()),
-        Err(_) => Ok(None),
     }
 }

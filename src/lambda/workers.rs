@@ -6,28 +6,29 @@ use lambda_runtime_api_client::PooledClient;
 
 use super::invoke::{invoke, serialize_reply};
 use super::runtime_api::{answer, client, next, RuntimeApiError};
-use super::stream::{self, InvokeMode};
+use super::settings::InvokeMode;
+use super::stream;
 use super::timing::Timing;
 use crate::app::SendApp;
 use crate::handler::Handler;
-use crate::vars::RUNTIME_API_VAR;
 
-/// Serves invocations until the runtime API fails or `stop` resolves, with
-/// `workers` loops each taking one invocation at a time. A stop ends each
+/// Serves invocations from the runtime API at `api`, answered as `mode`
+/// says, until the runtime API fails or `stop` resolves, with `workers` loops each taking one invocation at a time. A stop ends each
 /// loop while it waits for its next invocation: an invocation in flight
 /// finishes first, within its deadline.
 pub(super) async fn serve<S: SendApp>(
     handler: Handler,
     app: S,
+    api: &http::Uri,
     timing: Timing,
+    mode: InvokeMode,
     workers: u32,
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), RuntimeApiError>
 where
     S::Body: 'static,
 {
-    let client = client(&std::env::var(RUNTIME_API_VAR).unwrap_or_default())?;
-    let mode = InvokeMode::from_env().map_err(RuntimeApiError::Setting)?;
+    let client = client(api);
     let (stopping, stopped) = tokio::sync::watch::channel(false);
     let loops = (0..workers.max(1)).map(|_| {
         worker(

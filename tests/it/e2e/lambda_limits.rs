@@ -46,7 +46,7 @@ fn an_app_that_exits_after_start_up_stops_ceh_with_one_line() {
 
 /// A stand-in for the runtime API that answers `202` to every request and hands each one
 /// over as (request line, body). Lambda's own contract is all it has to follow here.
-fn runtime_api_stand_in() -> (u16, std::sync::mpsc::Receiver<(String, String)>) {
+pub(super) fn runtime_api_stand_in() -> (u16, std::sync::mpsc::Receiver<(String, String)>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let (seen, requests) = std::sync::mpsc::channel();

@@ -1,0 +1,159 @@
+//! An app over HTTP as a Lambda function serves it: reached at its URL or
+//! started by ceh, waited for on its readiness path (or, with async init,
+//! left to finish starting during the first invocations), and stopped with
+//! ceh, whose loop its exit ends.
+
+use std::ffi::OsString;
+use std::future::Future;
+use std::time::Duration;
+
+use super::error::{InitError, LambdaError};
+use super::init::{ready_within, WhenReady};
+use super::serving::{serve_until, shutdown_signal, TraceEnv};
+use super::settings::{LambdaSettings, Platform};
+use crate::app::{AppProcess, Upstream, DEFAULT_READINESS_PATH};
+use crate::Handler;
+
+/// The app's address when ceh starts the app and no URL is given.
+const DEFAULT_APP: &str = "http://127.0.0.1:8080";
+
+/// How long the app ceh started has to exit after SIGTERM when ceh stops:
+/// inside the 500 ms Lambda leaves a runtime at shutdown
+/// ([`super::SHUTDOWN_LIMIT`]), with 100 ms left for ceh to exit itself.
+const APP_STOP_GRACE: Duration = Duration::from_millis(400);
+
+/// An app over HTTP as the Init phase leaves it.
+pub(super) struct StartedApp {
+    handler: Handler,
+    settings: LambdaSettings,
+    app: Upstream,
+    /// The process ceh started for it, if it did.
+    process: Option<AppProcess>,
+    /// With async init, the readiness path the app has not answered yet.
+    pending: Option<String>,
+}
+
+/// The app over HTTP, ready (or, with async init, started and left to become
+/// ready), and the configuration.
+pub(super) async fn start(
+    settings: LambdaSettings,
+    handler: impl Future<Output = Result<Handler, InitError>>,
+    url: Option<String>,
+    command: Vec<OsString>,
+) -> Result<StartedApp, InitError> {
+    let url = match (url, &settings.app_port, command.is_empty()) {
+        (Some(url), _, _) => url,
+        // Lambda Web Adapter's setting, for an app that already reads it.
+        (None, Some(port), _) => format!("http://127.0.0.1:{port}"),
+        (None, None, false) => DEFAULT_APP.to_owned(),
+        (None, None, true) => {
+            return Err(InitError::config(
+                "no app: set APP=http://127.0.0.1:PORT, start one with `ceh lambda -- COMMAND`, or pass --echo",
+            ))
+        }
+    };
+    let mut app = Upstream::new(&url).map_err(InitError::config)?;
+    if let Some(idle) = settings.pool_idle_timeout {
+        app = app.pool_idle_timeout(idle);
+    }
+    // With async init the wait ends with the Init phase's budget, not in failure.
+    let timeout = match settings.async_init {
+        Some(_) => Duration::MAX,
+        None => settings.readiness_timeout,
+    };
+    let budget = settings.async_init.unwrap_or(Duration::MAX);
+    let readiness_path = settings.readiness_path.clone();
+    if command.is_empty() {
+        // An app started by something else is waited for only when asked to.
+        let ready = async {
+            match &readiness_path {
+                Some(path) => ready_within(budget, app.wait_ready(path, timeout), path)
+                    .await
+                    .map_err(InitError::failed),
+                None => Ok(None),
+            }
+        };
+        let (handler, pending) = tokio::try_join!(handler, ready)?;
+        let started = StartedApp {
+            handler,
+            settings,
+            app,
+            process: None,
+            pending,
+        };
+        return Ok(started);
+    }
+    let mut process = AppProcess::spawn(&command).map_err(InitError::config)?;
+    let path = readiness_path.unwrap_or_else(|| DEFAULT_READINESS_PATH.to_owned());
+    let ready = async {
+        ready_within(budget, process.wait_ready(&app, &path, timeout), &path)
+            .await
+            .map_err(InitError::failed)
+    };
+    match tokio::try_join!(handler, ready) {
+        Ok((handler, pending)) => {
+            let started = StartedApp {
+                handler,
+                settings,
+                app,
+                process: Some(process),
+                pending,
+            };
+            Ok(started)
+        }
+        Err(failure) => {
+            process.stop(Duration::from_secs(1)).await;
+            Err(failure)
+        }
+    }
+}
+
+impl StartedApp {
+    /// Serves invocations until the loop ends, SIGTERM or SIGINT arrives (the
+    /// invocation in flight finishes first), or the app ceh started exits,
+    /// then stops that app.
+    pub(super) async fn serve(
+        self,
+        platform: &Platform,
+        trace_env: TraceEnv,
+    ) -> Result<(), LambdaError> {
+        let StartedApp {
+            handler,
+            settings,
+            app,
+            mut process,
+            pending,
+        } = self;
+        // The app's exit stops the loop as SIGTERM does: the invocation in flight
+        // finishes (its request to the dead app fails, and Lambda hears of it
+        // through /error), no other is taken, and ceh stops so that Lambda starts
+        // a new execution environment.
+        let mut exit: Option<(String, String)> = None;
+        let stop = async {
+            let exited = async {
+                match process.as_mut() {
+                    Some(process) => (process.program().to_owned(), process.exited().await),
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = shutdown_signal() => {}
+                gone = exited => exit = Some(gone),
+            }
+        };
+        let outcome = match pending {
+            Some(path) => {
+                let app = WhenReady::probing(app, path);
+                serve_until(handler, app, platform, &settings, trace_env, stop).await
+            }
+            None => serve_until(handler, app, platform, &settings, trace_env, stop).await,
+        };
+        if let Some(process) = process {
+            process.stop(APP_STOP_GRACE).await;
+        }
+        match exit {
+            Some((program, status)) => Err(LambdaError::AppExited { program, status }),
+            None => outcome.map_err(LambdaError::Runtime),
+        }
+    }
+}
