@@ -243,7 +243,7 @@ impl Handler {
             }),
             Action::Answer(answer) => Ok(Reply::Answer(answer)),
             // A forwarded request: the app's response as it is.
-            Action::Forward { request } => Ok(Reply::Dict(send(app, request, invocation).await?)),
+            Action::Forward { request } => Ok(Reply::Dict(call_limited(app, request, limit).await?)),
             Action::Refuse { response, shape } => Ok(self.http_reply(shape, response)),
             Action::PassThrough { request, shape } => {
                 let response = call_limited(app, request, limit).await?;
