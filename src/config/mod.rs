@@ -21,7 +21,6 @@ use crate::rule::{
     builtin_rules, compile_rules, default_fallback, fallback_rule, line_of, LoadError, Origin,
     RawFallback, RuleTable,
 };
-use crate::vars::CONFIG_VAR;
 
 /// The most rules one configuration file may hold.
 ///
@@ -123,22 +122,22 @@ impl Config {
         Self::parse(&path.display().to_string(), &text)
     }
 
-    /// The file named by the `CEH_CONFIG` setting, or the defaults when it is unset.
+    /// The file at `path`, or the defaults when there is none (`None` or an
+    /// empty path): what a front end loads for the `CEH_CONFIG` setting it read.
     ///
     /// ```
-    /// use cloud_events_handler::{Config, CONFIG_VAR};
+    /// use cloud_events_handler::Config;
     ///
     /// let file = tempfile::NamedTempFile::new()?;
     /// std::fs::write(file.path(), "[fallback]\nreject = true\n")?;
-    /// std::env::set_var(CONFIG_VAR, file.path());
-    /// assert!(Config::from_env()?.rules().fallback().is_none());
-    /// std::env::remove_var(CONFIG_VAR);
-    /// assert!(Config::from_env()?.rules().fallback().is_some(), "the defaults");
+    /// assert!(Config::load_or_default(Some(file.path()))?.rules().fallback().is_none());
+    /// assert!(Config::load_or_default(Some(""))?.rules().fallback().is_some(), "the defaults");
+    /// assert!(Config::load_or_default(None::<&str>)?.rules().fallback().is_some(), "the defaults");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn from_env() -> Result<Self, LoadError> {
-        match std::env::var_os(CONFIG_VAR) {
-            Some(path) if !path.is_empty() => Self::load(path),
+    pub fn load_or_default(path: Option<impl AsRef<Path>>) -> Result<Self, LoadError> {
+        match path {
+            Some(path) if !path.as_ref().as_os_str().is_empty() => Self::load(path),
             _ => Ok(Self::default()),
         }
     }

@@ -6,7 +6,8 @@ use serde_json::value::RawValue;
 
 use crate::app::SendApp;
 use crate::vars::{
-    FUNCTION_NAME_VAR, FUNCTION_VERSION_VAR, MAX_CONCURRENCY_VAR, MEMORY_SIZE_VAR, RUNTIME_API_VAR,
+    CONFIG_VAR, FUNCTION_NAME_VAR, FUNCTION_VERSION_VAR, MAX_CONCURRENCY_VAR, MEMORY_SIZE_VAR,
+    RUNTIME_API_VAR,
 };
 use crate::{Config, Handler, Invocation};
 
@@ -46,7 +47,7 @@ pub use timing::{Timing, DEFAULT_DEADLINE_MARGIN};
 /// When `AWS_LAMBDA_MAX_CONCURRENCY` is above 1, that many invocations are
 /// served at once (Lambda Managed Instances); otherwise one at a time.
 pub async fn run<S: SendApp>(app: S) -> Result<(), lambda_runtime::Error> {
-    let handler = Handler::new(Config::from_env()?);
+    let handler = Handler::new(Config::load_or_default(std::env::var_os(CONFIG_VAR))?);
     serve(handler, app, Timing::from_env()?).await
 }
 
@@ -105,11 +106,11 @@ pub enum TraceEnv {
 ///
 /// ```no_run
 /// use cloud_events_handler::lambda::{self, Timing, TraceEnv};
-/// use cloud_events_handler::{Config, Echo, Handler};
+/// use cloud_events_handler::{Config, Echo, Handler, CONFIG_VAR};
 ///
 /// # async fn example() -> Result<(), lambda_runtime::Error> {
 /// // Nothing in this process reads the variable: don't pay for it.
-/// let handler = Handler::new(Config::from_env()?);
+/// let handler = Handler::new(Config::load_or_default(std::env::var_os(CONFIG_VAR))?);
 /// lambda::serve_with(handler, Echo, Timing::default(), TraceEnv::Skip).await
 /// # }
 /// ```
