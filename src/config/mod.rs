@@ -19,7 +19,7 @@ use crate::passthrough::HttpOptions;
 use crate::reply::ReplyPolicy;
 use crate::rule::{
     builtin_rules, compile_rules, default_fallback, fallback_rule, line_of, LoadError, Origin,
-    RawFallback, RuleTable,
+    RawFallback, RuleTable, Source,
 };
 
 /// The most rules one configuration file may hold.
@@ -150,12 +150,17 @@ impl Config {
     /// let err = Config::parse("ceh.toml", "disable_rules = [\"s4\"]\n").unwrap_err();
     /// assert_eq!(
     ///     err.to_string(),
-    ///     "ceh.toml:1: disable_rules: there is no rule named `s4`; `ceh rules list` shows the names"
+    ///     "ceh.toml:1: disable_rules[0]: there is no rule named `s4`; `ceh rules list` shows the names"
     /// );
     /// ```
     pub fn parse(file: &str, text: &str) -> Result<Self, LoadError> {
         let file: Arc<str> = Arc::from(file);
-        let raw: RawConfig = toml::from_str(text).map_err(|e| LoadError::toml(&file, text, &e))?;
+        Self::parse_settings(&file, text).map_err(|e| e.at_key(&Source { file: &file, text }, None))
+    }
+
+    /// [`Config::parse`], with each setting's error at the line of its table.
+    fn parse_settings(file: &Arc<str>, text: &str) -> Result<Self, LoadError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| LoadError::toml(file, text, &e))?;
         let at = |span: std::ops::Range<usize>| Origin {
             file: file.clone(),
             line: line_of(text, span.start),
@@ -179,9 +184,9 @@ impl Config {
                 ),
             });
         }
-        let mut rules = compile_rules(&file, text, raw.rule, &mut seen)?;
+        let mut rules = compile_rules(file, text, raw.rule, &mut seen)?;
         rules.extend(builtins);
-        for name in raw.disable_rules {
+        for (index, name) in raw.disable_rules.into_iter().enumerate() {
             let origin = at(name.span());
             let name = name.into_inner();
             let before = rules.len();
@@ -189,7 +194,7 @@ impl Config {
             if rules.len() == before {
                 return Err(LoadError::Setting {
                     at: origin,
-                    problem: format!("disable_rules: there is no rule named `{name}`; `ceh rules list` shows the names"),
+                    problem: format!("disable_rules[{index}]: there is no rule named `{name}`; `ceh rules list` shows the names"),
                 });
             }
         }

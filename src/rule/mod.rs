@@ -41,7 +41,7 @@ pub use template::{Template, MAX_TEMPLATE_LEN};
 pub(crate) use body::Body;
 pub(crate) use builtin::{builtin_rules, default_fallback};
 pub(crate) use compile::{compile_rules, fallback_rule, RawFallback};
-pub(crate) use error::line_of;
+pub(crate) use error::{line_of, Source};
 pub(crate) use eval::{budget, metered, Overrun};
 pub(crate) use reserved::Owner;
 pub(crate) use table::pinned_paths;

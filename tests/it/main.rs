@@ -12,6 +12,7 @@ mod environment;
 mod fixtures;
 mod fuzz;
 mod hostile;
+mod load_errors;
 mod man;
 mod mutations;
 mod passthrough;
