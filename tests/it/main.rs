@@ -21,4 +21,5 @@ mod replies;
 mod reserved;
 mod rules;
 mod sample;
+mod stderr;
 mod synthesize;
