@@ -14,12 +14,13 @@ use super::batch::{BatchSpec, RawBatch};
 use super::body::{BodySpec, RawBody};
 use super::cloudevent::{CloudEventSpec, RawCloudEvent};
 use super::compiled::Rule;
-use super::error::{line_of, LoadError, Origin, Source};
+use super::error::LoadError;
 use super::metadata::MetadataSpec;
 use super::predicate::{Predicate, Test};
 use super::query::Query;
 use super::route::{EventReply, ReplyMode, Route};
 use super::template::{Part, Template};
+use super::written::{line_of, Origin, Source};
 use crate::headers::RESERVED;
 use crate::passthrough::HttpFormat;
 

@@ -130,6 +130,10 @@ fn a_key_a_rule_kind_has_no_use_for_is_named_at_its_line() {
         &format!("{FIRST}[[rule]]\nname = \"orders\"\nkind = \"http\"\nformat = \"alb\"\nbody = \"$.detail\"\n"),
         "ceh.toml:13: rule `orders`: keys `rule[1].body` and `rule[1].metadata` apply to event rules: an http rule passes its request's own body through; remove them",
     );
+    fails_with(
+        &format!("{FIRST}[[rule]]\nname = \"orders\"\nkind = \"http\"\nformat = \"alb\"\nmetadata = \"$.detail\"\n"),
+        "ceh.toml:13: rule `orders`: keys `rule[1].body` and `rule[1].metadata` apply to event rules: an http rule passes its request's own body through; remove them",
+    );
 }
 
 #[test]
