@@ -3,7 +3,9 @@
 //! (`AWS_LAMBDA_LOG_FORMAT=JSON` for one JSON object a line with `timestamp`,
 //! `level`, `message` and `requestId`; `AWS_LAMBDA_LOG_LEVEL`); elsewhere, and
 //! on Lambda without them, `CEH_LOG` is a `RUST_LOG`-style filter. Events never
-//! carry bodies, header values or query strings.
+//! carry bodies, header values or query strings. A command's own line (its
+//! failure, a notice) is an event too, written `ceh: {message}` whatever the
+//! format and the filter: every front end says each failure once, this way.
 
 use std::fmt::{Debug, Write as _};
 
@@ -19,8 +21,9 @@ use crate::vars::{LAMBDA_LOG_FORMAT_VAR, LAMBDA_LOG_LEVEL_VAR, LOG_VAR};
 
 /// The target of the CLI's own lines: a command's failure, a notice. Each is
 /// written `ceh: {message}`, the one line the README documents, whatever the
-/// format of the other events, and no filter leaves it out.
-pub(super) const CEH: &str = "ceh";
+/// format of the other events, and no filter leaves it out. (Not a module
+/// path: no other event's target starts with it.)
+pub(super) const CEH: &str = "ceh-line";
 
 /// The filter each front end starts from: `info` on Lambda and for `ceh
 /// serve`; `warn` at a shell.
