@@ -48,6 +48,9 @@ pub struct Handler {
     /// Whether a reply that is a request of its own (a CloudFormation
     /// custom resource's result) is sent, or only shown.
     sends_results: bool,
+    /// Whether [`Handler::handle_invocation`] logs each failure (`event
+    /// refused`, `event failed`), or leaves it to the caller to say.
+    logs_failures: bool,
 }
 
 impl Handler {
@@ -66,7 +69,16 @@ impl Handler {
         Self {
             config: Arc::new(config),
             sends_results: true,
+            logs_failures: true,
         }
+    }
+
+    /// This handler, leaving each failure of [`Handler::handle_invocation`]
+    /// to its caller to say: for a front end that says every failure once
+    /// itself (the CLI's one stderr line, `ceh serve`'s line per refusal).
+    pub(crate) fn without_logging_failures(mut self) -> Self {
+        self.logs_failures = false;
+        self
     }
 
     /// This handler, making no request of its own besides the app's: a
@@ -194,7 +206,9 @@ impl Handler {
         let started = std::time::Instant::now();
         let request_id = invocation.request_id.as_deref().unwrap_or_default();
         let plan = self.explain(event).inspect_err(|err| {
-            tracing::warn!(requestId = request_id, kind = err.kind().error_type(), error = %err, "event refused");
+            if self.logs_failures {
+                tracing::warn!(requestId = request_id, kind = err.kind().error_type(), error = %err, "event refused");
+            }
         })?;
         let rule = plan.rule().name();
         // The path only, never the query (secrets live there); built only when it is logged.
@@ -212,7 +226,7 @@ impl Handler {
                 duration_ms = millis,
                 "event handled"
             ),
-            Err(err) => tracing::warn!(
+            Err(err) if self.logs_failures => tracing::warn!(
                 requestId = request_id,
                 rule,
                 kind = err.kind().error_type(),
@@ -220,6 +234,7 @@ impl Handler {
                 duration_ms = millis,
                 "event failed"
             ),
+            Err(_) => {}
         }
         outcome
     }

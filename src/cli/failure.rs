@@ -2,6 +2,8 @@
 
 use std::fmt::Display;
 
+use super::logging::CEH;
+
 /// A failed command: the exit code and the one line said on stderr.
 pub(super) struct Failure {
     pub(super) code: u8,
@@ -32,11 +34,12 @@ impl Failure {
         }
     }
 
-    /// Writes the line to stderr now, rather than when the command ends: for
-    /// a failure that still has something to do before ceh exits.
+    /// Says the line now, rather than when the command ends: for a failure
+    /// that still has something to do before ceh exits. The line is a
+    /// `tracing` event, which the CLI's logging writes `ceh: {message}`.
     pub(super) fn say(mut self) -> Self {
         if !self.said {
-            eprintln!("ceh: {}", self.message);
+            tracing::error!(target: CEH, "ceh: {}", self.message);
             self.said = true;
         }
         self

@@ -32,7 +32,8 @@ pub(super) struct FunctionsArgs {
 }
 
 pub(super) fn run(args: FunctionsArgs) -> Result<(), Failure> {
-    let handler = Handler::new(args.config.load()?);
+    // A failure is said once, by the front end's own line per refusal.
+    let handler = Handler::new(args.config.load()?).without_logging_failures();
     let address = listen_address(args.port).map_err(Failure::usage)?;
     let functions = FunctionApp::load(&args.root).map_err(|e| Failure::usage(e.to_string()))?;
     let options = ServerOptions {

@@ -11,6 +11,7 @@ use clap::Args;
 
 use super::failure::Failure;
 use super::input::{name, print, read_input, ConfigArg};
+use super::logging::CEH;
 
 #[derive(Args)]
 pub(super) struct InvokeArgs {
@@ -32,7 +33,8 @@ pub(super) struct InvokeArgs {
 }
 
 pub(super) fn run(args: InvokeArgs) -> Result<(), Failure> {
-    let handler = Handler::new(args.config.load()?);
+    // A failure is said once, by the command's own line.
+    let handler = Handler::new(args.config.load()?).without_logging_failures();
     let bytes = read_input(&args.input)?;
     let event = handler
         .read_event(bytes.into(), DEFAULT_MAX_EVENT_BYTES)
@@ -59,7 +61,7 @@ pub(super) fn run(args: InvokeArgs) -> Result<(), Failure> {
     };
     let reply = outcome.map_err(|e| Failure::event(format!("{}: {e}", name(&args.input))))?;
     if matches!(reply, Reply::CloudFormation(_)) && !args.send_response {
-        eprintln!("ceh: the result was not sent to the event's ResponseURL; pass --send-response to send it");
+        tracing::warn!(target: CEH, "ceh: the result was not sent to the event's ResponseURL; pass --send-response to send it");
     }
     print(&format!("{:#}\n", reply.into_json()))
 }

@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use failure::{Failure, USAGE};
+use failure::Failure;
 
 /// Route cloud events (S3, SQS, EventBridge, CloudEvents, API Gateway…) to a web app.
 #[derive(Parser)]
@@ -82,6 +82,7 @@ pub fn main() -> ExitCode {
     let cli = match parsed {
         Ok(cli) => cli,
         Err(err) if !err.use_stderr() => {
+            at_a_shell();
             // --help and --version, written as any output is: a write that fails is a failure.
             return match input::print(&err.render().to_string()) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -99,8 +100,12 @@ pub fn main() -> ExitCode {
                 .collect();
             let reason = reason.join(" ");
             let reason = reason.strip_prefix("error: ").unwrap_or(&reason);
-            eprintln!("ceh: {reason} (see ceh --help)");
-            return ExitCode::from(USAGE);
+            at_a_shell();
+            return ExitCode::from(
+                Failure::usage(format!("{reason} (see ceh --help)"))
+                    .say()
+                    .code,
+            );
         }
     };
     let front = match &cli.command {
@@ -129,6 +134,15 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => ExitCode::from(failure.say().code),
     }
+}
+
+/// The logging of a command run at a shell, for the failures found before
+/// the command is known.
+fn at_a_shell() {
+    logging::init(
+        logging::Front::Other,
+        logging::default_filter(logging::Front::Other, false),
+    );
 }
 
 /// `ceh completions SHELL`: the completion script, generated from the argument definitions.

@@ -111,7 +111,8 @@ fn token() -> Result<Option<String>, Failure> {
 }
 
 pub(super) fn run(args: ServeArgs) -> Result<(), Failure> {
-    let handler = Handler::new(args.config.load()?);
+    // A failure is said once, by the front end's own line per refusal.
+    let handler = Handler::new(args.config.load()?).without_logging_failures();
     let address = listen_address(args.listen.as_deref()).map_err(Failure::usage)?;
     let oidc = args.oidc()?;
     let server = ServerOptions {

@@ -19,9 +19,8 @@ use crate::passthrough::HttpOptions;
 use crate::reply::ReplyPolicy;
 use crate::rule::{
     builtin_rules, compile_rules, default_fallback, fallback_rule, line_of, LoadError, Origin,
-    RawFallback, RuleTable,
+    RawFallback, RuleTable, Source,
 };
-use crate::vars::CONFIG_VAR;
 
 /// The most rules one configuration file may hold.
 ///
@@ -123,22 +122,22 @@ impl Config {
         Self::parse(&path.display().to_string(), &text)
     }
 
-    /// The file named by the `CEH_CONFIG` setting, or the defaults when it is unset.
+    /// The file at `path`, or the defaults when there is none (`None` or an
+    /// empty path): what a front end loads for the `CEH_CONFIG` setting it read.
     ///
     /// ```
-    /// use cloud_events_handler::{Config, CONFIG_VAR};
+    /// use cloud_events_handler::Config;
     ///
     /// let file = tempfile::NamedTempFile::new()?;
     /// std::fs::write(file.path(), "[fallback]\nreject = true\n")?;
-    /// std::env::set_var(CONFIG_VAR, file.path());
-    /// assert!(Config::from_env()?.rules().fallback().is_none());
-    /// std::env::remove_var(CONFIG_VAR);
-    /// assert!(Config::from_env()?.rules().fallback().is_some(), "the defaults");
+    /// assert!(Config::load_or_default(Some(file.path()))?.rules().fallback().is_none());
+    /// assert!(Config::load_or_default(Some(""))?.rules().fallback().is_some(), "the defaults");
+    /// assert!(Config::load_or_default(None::<&str>)?.rules().fallback().is_some(), "the defaults");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn from_env() -> Result<Self, LoadError> {
-        match std::env::var_os(CONFIG_VAR) {
-            Some(path) if !path.is_empty() => Self::load(path),
+    pub fn load_or_default(path: Option<impl AsRef<Path>>) -> Result<Self, LoadError> {
+        match path {
+            Some(path) if !path.as_ref().as_os_str().is_empty() => Self::load(path),
             _ => Ok(Self::default()),
         }
     }
@@ -151,12 +150,17 @@ impl Config {
     /// let err = Config::parse("ceh.toml", "disable_rules = [\"s4\"]\n").unwrap_err();
     /// assert_eq!(
     ///     err.to_string(),
-    ///     "ceh.toml:1: disable_rules: there is no rule named `s4`; `ceh rules list` shows the names"
+    ///     "ceh.toml:1: disable_rules[0]: there is no rule named `s4`; `ceh rules list` shows the names"
     /// );
     /// ```
     pub fn parse(file: &str, text: &str) -> Result<Self, LoadError> {
         let file: Arc<str> = Arc::from(file);
-        let raw: RawConfig = toml::from_str(text).map_err(|e| LoadError::toml(&file, text, &e))?;
+        Self::parse_settings(&file, text).map_err(|e| e.at_key(&Source { file: &file, text }, None))
+    }
+
+    /// [`Config::parse`], with each setting's error at the line of its table.
+    fn parse_settings(file: &Arc<str>, text: &str) -> Result<Self, LoadError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| LoadError::toml(file, text, &e))?;
         let at = |span: std::ops::Range<usize>| Origin {
             file: file.clone(),
             line: line_of(text, span.start),
@@ -180,9 +184,9 @@ impl Config {
                 ),
             });
         }
-        let mut rules = compile_rules(&file, text, raw.rule, &mut seen)?;
+        let mut rules = compile_rules(file, text, raw.rule, &mut seen)?;
         rules.extend(builtins);
-        for name in raw.disable_rules {
+        for (index, name) in raw.disable_rules.into_iter().enumerate() {
             let origin = at(name.span());
             let name = name.into_inner();
             let before = rules.len();
@@ -190,7 +194,7 @@ impl Config {
             if rules.len() == before {
                 return Err(LoadError::Setting {
                     at: origin,
-                    problem: format!("disable_rules: there is no rule named `{name}`; `ceh rules list` shows the names"),
+                    problem: format!("disable_rules[{index}]: there is no rule named `{name}`; `ceh rules list` shows the names"),
                 });
             }
         }

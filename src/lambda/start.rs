@@ -201,10 +201,7 @@ fn load_config(source: ConfigSource, settings: &LambdaSettings) -> Result<Loadin
     let (file, base_path) = (settings.config.clone(), settings.remove_base_path.clone());
     let load = move || {
         let config = match source {
-            ConfigSource::Settings => match file {
-                Some(file) => Config::load(file).map_err(InitError::config),
-                None => Ok(Config::default()),
-            },
+            ConfigSource::Settings => Config::load_or_default(file).map_err(InitError::config),
             ConfigSource::Given(config) => Ok(*config),
             ConfigSource::Loader(load) => load().map_err(InitError::config),
         }?;

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use super::compile::{compile_embedded, fallback_rule, RawFallback};
 use super::compiled::Rule;
-use super::error::{LoadError, Origin};
+use super::error::LoadError;
 use super::table::RuleTable;
+use super::written::Origin;
 
 /// The built-in rule files, `(name, TOML text)`, in precedence order.
 ///

@@ -14,12 +14,13 @@ use super::batch::{BatchSpec, RawBatch};
 use super::body::{BodySpec, RawBody};
 use super::cloudevent::{CloudEventSpec, RawCloudEvent};
 use super::compiled::Rule;
-use super::error::{line_of, LoadError, Origin};
+use super::error::LoadError;
 use super::metadata::MetadataSpec;
 use super::predicate::{Predicate, Test};
 use super::query::Query;
 use super::route::{EventReply, ReplyMode, Route};
 use super::template::{Part, Template};
+use super::written::{line_of, Origin, Source};
 use crate::headers::RESERVED;
 use crate::passthrough::HttpFormat;
 
@@ -76,6 +77,7 @@ pub(crate) fn compile_rules(
     tables: Vec<Spanned<toml::Table>>,
     seen: &mut HashMap<String, Origin>,
 ) -> Result<Vec<Rule>, LoadError> {
+    let source = Source { file, text };
     let mut rules = Vec::with_capacity(tables.len());
     for (index, table) in tables.into_iter().enumerate() {
         let at = Origin {
@@ -87,14 +89,15 @@ pub(crate) fn compile_rules(
             Some(name) => name.to_owned(),
             None => format!("#{}", index + 1),
         };
-        let raw: RawRule = table
-            .try_into()
-            .map_err(|e: toml::de::Error| LoadError::Rule {
+        let rule = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| LoadError::Rule {
                 at: at.clone(),
                 rule: label,
                 problem: serde_problem(&e),
-            })?;
-        add_unique(&mut rules, compile_rule(at, raw)?, seen)?;
+            })
+            .and_then(|raw| compile_rule(at, raw))
+            .map_err(|e| e.at_key(&source, Some(index)))?;
+        add_unique(&mut rules, rule, seen)?;
     }
     Ok(rules)
 }
@@ -161,7 +164,8 @@ fn compile_rule(at: Origin, raw: RawRule) -> Result<Rule, LoadError> {
     check_name(&raw.name).map_err(fail)?;
     if raw.name == "fallback" {
         return Err(fail(
-            "the name `fallback` is reserved: set the fallback in a `[fallback]` table".into(),
+            "key `name`: the name `fallback` is reserved: set the fallback in a `[fallback]` table"
+                .into(),
         ));
     }
     let route = match raw.kind.unwrap_or(RawKind::Event) {
@@ -300,7 +304,7 @@ pub(crate) fn fallback_rule(raw: RawFallback, at: Origin) -> Result<Option<Rule>
     };
     if raw.reject {
         return match raw.path {
-            Some(_) => Err(fail("fallback: `reject = true` sends no request, so `path` has no use; remove one of them".into())),
+            Some(_) => Err(fail("fallback.path: `reject = true` sends no request, so `path` has no use; remove one of them".into())),
             None => Ok(None),
         };
     }
@@ -466,11 +470,29 @@ fn scalar_json(value: toml::Value) -> Result<Value, String> {
     }
 }
 
-/// serde's "unknown field" wording, in the vocabulary of rule files.
-fn serde_problem(err: &toml::de::Error) -> String {
-    err.message()
+/// serde's error in the vocabulary of rule files, naming the key at fault
+/// (below the rule) as the rule compiler's own errors do.
+fn serde_problem(err: &serde_path_to_error::Error<toml::de::Error>) -> String {
+    let message = err
+        .inner()
+        .message()
         .trim()
         .replace("unknown field", "unknown key")
-        .replace("missing field", "missing key")
-        .replace('\n', " ")
+        .replace('\n', " ");
+    let path = err.path().to_string();
+    let path = path.trim_start_matches('.');
+    let below = |key: &str| match path {
+        "" => key.to_owned(),
+        path => format!("{path}.{key}"),
+    };
+    if let Some(missing) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        return format!("key `{}` is missing", below(missing));
+    }
+    match path {
+        "" => message,
+        path => format!("key `{path}`: {message}"),
+    }
 }

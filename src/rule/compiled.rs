@@ -7,12 +7,12 @@ use http::{HeaderName, Method};
 use super::batch::BatchSpec;
 use super::body::BodySpec;
 use super::cloudevent::CloudEventSpec;
-use super::error::Origin;
 use super::metadata::MetadataSpec;
 use super::predicate::Predicate;
 use super::reserved::ReservedRoutes;
 use super::route::{EventReply, Kind, ReplyMode, Route};
 use super::template::Template;
+use super::written::Origin;
 
 /// One compiled rule: predicates that recognise an event, and the request it becomes.
 ///

@@ -1,32 +1,7 @@
-//! Errors found while loading rule and configuration files, and the reading of
-//! settings tables that names the key at fault.
+//! Errors found while loading rule and configuration files, each at the line
+//! of the key at fault, which it names.
 
-use std::fmt;
-
-/// Where a rule or setting was written: a file (or built-in rule set) and a line.
-///
-/// ```
-/// use cloud_events_handler::RuleTable;
-///
-/// let origin = RuleTable::builtin().get("s3").unwrap().origin().clone();
-/// assert!(origin.to_string().starts_with("rules/records.toml:"));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Origin {
-    /// The file name as the user gave it, or `rules/<name>.toml` for built-ins.
-    pub file: std::sync::Arc<str>,
-    /// 1-based line of the table that holds the rule or setting; 0 for none.
-    pub line: usize,
-}
-
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            0 => write!(f, "{}", self.file),
-            line => write!(f, "{}:{line}", self.file),
-        }
-    }
-}
+use super::written::{Origin, Source};
 
 /// A rule or configuration file that cannot be used. Every variant names the
 /// file and line, and where it applies the rule and key at fault.
@@ -36,7 +11,7 @@ impl fmt::Display for Origin {
 ///
 /// let err = Config::parse("ceh.toml", "[[rule]]\nname = \"x\"\n").unwrap_err();
 /// assert!(matches!(err, LoadError::Rule { .. }));
-/// assert_eq!(err.to_string(), "ceh.toml:1: rule `x`: key `path` is missing: an event rule needs a path such as \"/aws.s3\" or \"/{$.source}\"");
+/// assert_eq!(err.to_string(), "ceh.toml:1: rule `x`: key `rule[0].path` is missing: an event rule needs a path such as \"/aws.s3\" or \"/{$.source}\"");
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -49,22 +24,25 @@ pub enum LoadError {
         /// The I/O failure.
         source: std::io::Error,
     },
-    /// The file is not valid TOML, or a top-level key is unknown or mistyped.
+    /// The file is not valid TOML, or a key outside the rules is unknown or mistyped.
     #[error("{at}: {message}")]
     Toml {
-        /// Where the parser stopped.
+        /// Where the parser stopped: the key at fault, when there is one.
         at: Origin,
-        /// The parser's reason.
+        /// The parser's reason, after the TOML path of the key at fault
+        /// (e.g. `fallback.pth: unknown key …`) when there is one.
         message: String,
     },
     /// A rule's key has a value that cannot be used.
     #[error("{at}: rule `{rule}`: {problem}")]
     Rule {
-        /// Where the rule starts.
+        /// The line of the key at fault; of the rule's table when the key is
+        /// missing or the rule as a whole is at fault.
         at: Origin,
         /// The rule's name (or `#N`, its position in the file, when it has none).
         rule: String,
-        /// What is wrong, naming the key at fault (e.g. `path` or `match."$.source"`),
+        /// What is wrong, naming the key at fault by its TOML path (e.g.
+        /// `rule[0].path` or `rule[2].match."$.source"`, counting rules from 0),
         /// and what to write instead.
         problem: String,
     },
@@ -81,7 +59,7 @@ pub enum LoadError {
     /// A setting outside the rules (environment, fallback) cannot be used.
     #[error("{at}: {problem}")]
     Setting {
-        /// Where the table starts.
+        /// The line of the key at fault; of its table when the key is missing.
         at: Origin,
         /// What is wrong, naming the key at fault (e.g. `environment.SERVER_PORT`),
         /// and what to write instead.
@@ -90,26 +68,79 @@ pub enum LoadError {
 }
 
 impl LoadError {
-    /// A TOML parse or shape error, located from the byte span the parser reports.
+    /// A TOML parse or shape error, located from the byte span the parser
+    /// reports and naming the key written there.
     pub(crate) fn toml(file: &std::sync::Arc<str>, text: &str, err: &toml::de::Error) -> Self {
-        let line = err.span().map_or(1, |span| line_of(text, span.start));
-        let message = err.message().trim().replace('\n', " ");
+        let source = Source { file, text };
+        let offset = err.span().map_or(0, |span| span.start);
+        let message = err
+            .message()
+            .trim()
+            .replace("unknown field", "unknown key")
+            .replace("missing field", "missing key")
+            .replace('\n', " ");
+        let message = match source.key_at(offset) {
+            Some(key) => format!("{key}: {message}"),
+            None => message,
+        };
         Self::Toml {
-            at: Origin {
-                file: file.clone(),
-                line,
-            },
+            at: source.at(offset),
             message,
+        }
+    }
+
+    /// This error of a settings table (`problem` reads `key.path: …`), or of
+    /// the rule at `index` of the file (`problem` names its keys in
+    /// backquotes), at the line of the key at fault, which it names by its
+    /// TOML path. Other errors are returned as they are.
+    pub(crate) fn at_key(self, source: &Source<'_>, index: Option<usize>) -> Self {
+        match (self, index) {
+            (Self::Setting { at, problem }, _) => {
+                let key = problem.split_once(": ").map_or("", |(key, _)| key);
+                Self::Setting {
+                    at: source.key_origin(&[key], at),
+                    problem,
+                }
+            }
+            (Self::Rule { at, rule, problem }, Some(index)) => {
+                let (problem, keys) = rule_keys(&problem, index);
+                Self::Rule {
+                    at: source.key_origin(&keys, at),
+                    rule,
+                    problem,
+                }
+            }
+            (other, _) => other,
         }
     }
 }
 
-/// The 1-based line on which byte `offset` of `text` falls.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+/// `problem` with each key its lead names (`key `path` is missing: …`, ``keys
+/// `body` and `metadata` apply …``) under `rule[index].`, and the keys so
+/// named; the rule itself when it names none.
+fn rule_keys(problem: &str, index: usize) -> (String, Vec<String>) {
+    let rule = format!("rule[{index}]");
+    let (lead, rest) = match problem.split_once(": ") {
+        Some((lead, rest)) if lead.starts_with("key") => (lead, Some(rest)),
+        _ if problem.starts_with("key") => (problem, None),
+        _ => return (problem.to_owned(), vec![rule]),
+    };
+    let mut keys = Vec::new();
+    let mut named = String::new();
+    for (n, piece) in lead.split('`').enumerate() {
+        if n % 2 == 1 {
+            keys.push(format!("{rule}.{piece}"));
+            named.push_str(&format!("`{rule}.{piece}`"));
+        } else {
+            named.push_str(piece);
+        }
+    }
+    if let Some(rest) = rest {
+        named.push_str(": ");
+        named.push_str(rest);
+    }
+    if keys.is_empty() {
+        keys.push(rule);
+    }
+    (named, keys)
 }

@@ -28,7 +28,7 @@ mod options;
 mod render;
 mod transport;
 
-pub use crate::server::{LogLines, ServerOptions, MAX_BODY_LIMIT};
+pub use crate::server::{ServerOptions, LOG_TARGET, MAX_BODY_LIMIT};
 use answer::answer;
 pub use auth::OidcCheck;
 pub use options::ServeOptions;

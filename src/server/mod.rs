@@ -21,8 +21,9 @@ mod options;
 mod plain;
 
 pub(crate) use intake::{budget, read_body, read_within};
-pub use log::LogLines;
-pub(crate) use log::{refusal, TARGET};
+pub(crate) use log::refusal;
+pub use log::TARGET as LOG_TARGET;
+pub(crate) use log::TARGET;
 pub use options::{ServerOptions, MAX_BODY_LIMIT};
 pub(crate) use plain::{busy, refuse, text};
 

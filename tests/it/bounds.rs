@@ -28,7 +28,7 @@ fn the_241_byte_event_and_its_four_descendant_segments_are_refused_at_once() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
-        format!("ceh: {config}:1: rule `deep`: key `match.\"$..*..*..*..*\"`: not a valid JSONPath (a descendant segment `..` reads every node at every depth, so its cost grows with the event's nesting; name the path, or use a wildcard (`$.Records[*].eventSource`); ceh evaluates names, indexes, wildcards, slices and filters, with a bound on the work each event may cost); write RFC 9535 syntax such as \"$.Records[0].eventSource\"\n")
+        format!("ceh: {config}:5: rule `deep`: key `rule[0].match.\"$..*..*..*..*\"`: not a valid JSONPath (a descendant segment `..` reads every node at every depth, so its cost grows with the event's nesting; name the path, or use a wildcard (`$.Records[*].eventSource`); ceh evaluates names, indexes, wildcards, slices and filters, with a bound on the work each event may cost); write RFC 9535 syntax such as \"$.Records[0].eventSource\"\n")
     );
 }
 

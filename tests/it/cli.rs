@@ -288,7 +288,7 @@ fn usage_and_config_errors_exit_2() {
         "",
         "ceh: /no/such.json: cannot read the event: no such file or directory\n",
     );
-    let err = format!("ceh: {bad}:1: rule `x`: key `path` is missing: an event rule needs a path such as \"/aws.s3\" or \"/{{$.source}}\"\n");
+    let err = format!("ceh: {bad}:1: rule `x`: key `rule[0].path` is missing: an event rule needs a path such as \"/aws.s3\" or \"/{{$.source}}\"\n");
     check(&["explain", "--config", &bad, "-"], b"{}", 2, "", &err);
     check(&["rules", "check", &bad], b"", 2, "", &err);
     check(&["rules", "list", "--config", &bad], b"", 2, "", &err);

@@ -134,14 +134,14 @@ fn a_rule_method_beats_the_global_environment() {
 #[test]
 fn environment_errors_name_the_key() {
     let cases: &[(&str, &str)] = &[
-        ("[environment]\nSERVER_PORT = \"eighty\"\n", "e.toml:1: environment.SERVER_PORT: String(\"eighty\") is not a port number (0 to 65535)"),
-        ("[environment]\nHOST = \"x\"\n", "e.toml:1: environment.HOST: unknown key; use method, scheme, host, port, protocol, base_path, query, content_type, headers, or the WSGI names (REQUEST_METHOD, wsgi.url_scheme, SERVER_NAME, SERVER_PORT, SERVER_PROTOCOL, SCRIPT_NAME, QUERY_STRING, CONTENT_TYPE, HTTP_*)"),
-        ("[environment]\n\"wsgi.url_scheme\" = \"ftp\"\n", "e.toml:1: environment.wsgi.url_scheme: \"ftp\" is not a scheme; use \"http\" or \"https\""),
-        ("[environment]\nSCRIPT_NAME = \"/a/../b\"\n", "e.toml:1: environment.SCRIPT_NAME: \"/a/../b\" is not a base path; write e.g. \"/events\" (percent-encoded, no `.` or `..` segments)"),
-        ("[environment]\nSERVER_PROTOCOL = \"HTTP/3\"\n", "e.toml:1: environment.SERVER_PROTOCOL: \"HTTP/3\" is not a protocol; use \"HTTP/1.0\", \"HTTP/1.1\" or \"HTTP/2\""),
-        ("[environment]\nHTTP_HOST = \"x\"\n", "e.toml:1: environment.HTTP_HOST: `host` is set by ceh itself; use `host` for the host name"),
-        ("[environment]\nHTTP_X_BAD = \"a\\nb\"\n", "e.toml:1: environment.HTTP_X_BAD: \"a\\nb\" is not a valid header value (no control characters)"),
-        ("[environment]\nSERVER_NAME = \"h:80\"\n", "e.toml:1: environment.SERVER_NAME: \"h:80\" is not a host name; write the port in `port`"),
+        ("[environment]\nSERVER_PORT = \"eighty\"\n", "e.toml:2: environment.SERVER_PORT: String(\"eighty\") is not a port number (0 to 65535)"),
+        ("[environment]\nHOST = \"x\"\n", "e.toml:2: environment.HOST: unknown key; use method, scheme, host, port, protocol, base_path, query, content_type, headers, or the WSGI names (REQUEST_METHOD, wsgi.url_scheme, SERVER_NAME, SERVER_PORT, SERVER_PROTOCOL, SCRIPT_NAME, QUERY_STRING, CONTENT_TYPE, HTTP_*)"),
+        ("[environment]\n\"wsgi.url_scheme\" = \"ftp\"\n", "e.toml:2: environment.wsgi.url_scheme: \"ftp\" is not a scheme; use \"http\" or \"https\""),
+        ("[environment]\nSCRIPT_NAME = \"/a/../b\"\n", "e.toml:2: environment.SCRIPT_NAME: \"/a/../b\" is not a base path; write e.g. \"/events\" (percent-encoded, no `.` or `..` segments)"),
+        ("[environment]\nSERVER_PROTOCOL = \"HTTP/3\"\n", "e.toml:2: environment.SERVER_PROTOCOL: \"HTTP/3\" is not a protocol; use \"HTTP/1.0\", \"HTTP/1.1\" or \"HTTP/2\""),
+        ("[environment]\nHTTP_HOST = \"x\"\n", "e.toml:2: environment.HTTP_HOST: `host` is set by ceh itself; use `host` for the host name"),
+        ("[environment]\nHTTP_X_BAD = \"a\\nb\"\n", "e.toml:2: environment.HTTP_X_BAD: \"a\\nb\" is not a valid header value (no control characters)"),
+        ("[environment]\nSERVER_NAME = \"h:80\"\n", "e.toml:2: environment.SERVER_NAME: \"h:80\" is not a host name; write the port in `port`"),
         ("\n[environment.rule.nope]\nmethod = \"GET\"\n", "e.toml:2: environment.rule.nope: there is no rule named `nope`; `ceh rules list` shows the names"),
     ];
     for (text, expected) in cases {

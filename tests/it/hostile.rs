@@ -189,7 +189,7 @@ fn limits_have_clear_errors() {
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "c.toml:1: rule `x`: key `path`: the template is 1101 bytes, over the limit of 1024"
+        "c.toml:3: rule `x`: key `rule[0].path`: the template is 1101 bytes, over the limit of 1024"
     );
     // Rule count.
     let many: String = (0..=cloud_events_handler::MAX_RULES)

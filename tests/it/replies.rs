@@ -341,9 +341,9 @@ fn body_replies_must_be_json() {
 #[test]
 fn reply_config_errors() {
     for (text, expected) in [
-        ("[reply]\nconcurrency = 0\n", "test.toml:1: reply.concurrency: a whole number from 1 to 1000"),
-        ("[reply]\nfailure_status = [\"6xx\"]\n", "test.toml:1: reply.failure_status: \"6xx\" is neither a status code (100-599) nor a class such as \"5xx\""),
-        ("[reply]\nretry = true\n", "test.toml:1: reply.retry: unknown key; use failure_status, always_succeed, report_item_failures, concurrency, max_records or response_url_hosts"),
+        ("[reply]\nconcurrency = 0\n", "test.toml:2: reply.concurrency: a whole number from 1 to 1000"),
+        ("[reply]\nfailure_status = [\"6xx\"]\n", "test.toml:2: reply.failure_status: \"6xx\" is neither a status code (100-599) nor a class such as \"5xx\""),
+        ("[reply]\nretry = true\n", "test.toml:2: reply.retry: unknown key; use failure_status, always_succeed, report_item_failures, concurrency, max_records or response_url_hosts"),
     ] {
         assert_eq!(Config::parse("test.toml", text).unwrap_err().to_string(), expected);
     }

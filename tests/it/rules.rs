@@ -114,75 +114,75 @@ fn load_errors_name_file_line_rule_and_key() {
         ),
         (
             "[[rule]]\nname = \"a\"\npath = \"/a\"\npth = \"/b\"\n[rule.match]\n\"$.a\" = 1\n",
-            "my.toml:1: rule `a`: unknown key `pth`, expected one of `name`, `description`, `kind`, `path`, `format`, `method`, `reply`, `headers`, `match`, `batch`, `answer`, `cloudevent`, `validate`, `body`, `metadata`",
+            "my.toml:4: rule `a`: key `rule[0].pth`: unknown key `pth`, expected one of `name`, `description`, `kind`, `path`, `format`, `method`, `reply`, `headers`, `match`, `batch`, `answer`, `cloudevent`, `validate`, `body`, `metadata`",
         ),
         (
             "[[rule]]\npath = \"/a\"\n",
-            "my.toml:1: rule `#1`: missing key `name`",
+            "my.toml:1: rule `#1`: key `rule[0].name` is missing",
         ),
         (
             "\n\n[[rule]]\nname = \"a\"\npath = \"/a\"\n[rule.match]\n\"$.Records[0\" = 1\n",
-            "my.toml:3: rule `a`: key `match.\"$.Records[0\"`: not a valid JSONPath (syntax error at character 11); write RFC 9535 syntax such as \"$.Records[0].eventSource\"",
+            "my.toml:7: rule `a`: key `rule[0].match.\"$.Records[0\"`: not a valid JSONPath (syntax error at character 11); write RFC 9535 syntax such as \"$.Records[0].eventSource\"",
         ),
         (
             "[[rule]]\nname = \"a\"\npath = \"/a\"\n[rule.match]\n\"$.detail-type\" = \"x\"\n",
-            "my.toml:1: rule `a`: key `match.\"$.detail-type\"`: not a valid JSONPath (syntax error at character 9; a name with `-` needs brackets, as in $['detail-type']); write RFC 9535 syntax such as \"$.Records[0].eventSource\"",
+            "my.toml:5: rule `a`: key `rule[0].match.\"$.detail-type\"`: not a valid JSONPath (syntax error at character 9; a name with `-` needs brackets, as in $['detail-type']); write RFC 9535 syntax such as \"$.Records[0].eventSource\"",
         ),
         (
             "[[rule]]\nname = \"a\"\npath = \"/{}\"\n[rule.match]\n\"$.a\" = 1\n",
-            "my.toml:1: rule `a`: key `path`: an empty placeholder `{}` refers to nothing; write a JSONPath such as `{$.source}`",
+            "my.toml:3: rule `a`: key `rule[0].path`: an empty placeholder `{}` refers to nothing; write a JSONPath such as `{$.source}`",
         ),
         (
             "[[rule]]\nname = \"a\"\npath = \"/{source}\"\n[rule.match]\n\"$.a\" = 1\n",
-            "my.toml:1: rule `a`: key `path`: placeholder `{source}` is not a valid JSONPath: syntax error at character 1; a query starts with `$`",
+            "my.toml:3: rule `a`: key `rule[0].path`: placeholder `{source}` is not a valid JSONPath: syntax error at character 1; a query starts with `$`",
         ),
         (
             "[[rule]]\nname = \"a\"\npath = \"aws.s3\"\n[rule.match]\n\"$.a\" = 1\n",
-            "my.toml:1: rule `a`: key `path`: \"aws.s3\" must start with `/`",
+            "my.toml:3: rule `a`: key `rule[0].path`: \"aws.s3\" must start with `/`",
         ),
         (
             "[[rule]]\nname = \"a\"\npath = \"/a/../b\"\n[rule.match]\n\"$.a\" = 1\n",
-            "my.toml:1: rule `a`: key `path`: \"/a/../b\" may not contain `.` or `..` segments",
+            "my.toml:3: rule `a`: key `rule[0].path`: \"/a/../b\" may not contain `.` or `..` segments",
         ),
         (
             "[[rule]]\nname = \"a\"\n[rule.match]\n\"$.a\" = 1\n",
-            "my.toml:1: rule `a`: key `path` is missing: an event rule needs a path such as \"/aws.s3\" or \"/{$.source}\"",
+            "my.toml:1: rule `a`: key `rule[0].path` is missing: an event rule needs a path such as \"/aws.s3\" or \"/{$.source}\"",
         ),
         (
             "[[rule]]\nname = \"a\"\nkind = \"http\"\n[rule.match]\n\"$.a\" = 1\n",
-            "my.toml:1: rule `a`: key `format` is missing: an http rule names its event shape, e.g. format = \"api-gateway-v2\"",
+            "my.toml:1: rule `a`: key `rule[0].format` is missing: an http rule names its event shape, e.g. format = \"api-gateway-v2\"",
         ),
         (
             "[[rule]]\nname = \"a\"\nkind = \"htp\"\npath = \"/a\"\n",
-            "my.toml:1: rule `a`: unknown variant `htp`, expected `event` or `http`",
+            "my.toml:3: rule `a`: key `rule[0].kind`: unknown variant `htp`, expected `event` or `http`",
         ),
         (
             "[[rule]]\nname = \"a\"\npath = \"/a\"\nreply = \"http\"\n[rule.match]\n\"$.a\" = 1\n",
-            "my.toml:1: rule `a`: key `reply`: `http` is for `kind = \"http\"` rules; use \"dict\", \"body\" or \"batch\"",
+            "my.toml:4: rule `a`: key `rule[0].reply`: `http` is for `kind = \"http\"` rules; use \"dict\", \"body\" or \"batch\"",
         ),
         (
             "[[rule]]\nname = \"a\"\npath = \"/a\"\nmethod = \"NOT A METHOD\"\n[rule.match]\n\"$.a\" = 1\n",
-            "my.toml:1: rule `a`: key `method`: \"NOT A METHOD\" is not an HTTP method; write e.g. \"POST\" or \"PUT\"",
+            "my.toml:4: rule `a`: key `rule[0].method`: \"NOT A METHOD\" is not an HTTP method; write e.g. \"POST\" or \"PUT\"",
         ),
         (
             "[[rule]]\nname = \"a\"\npath = \"/a\"\nheaders = { host = \"x\" }\n[rule.match]\n\"$.a\" = 1\n",
-            "my.toml:1: rule `a`: key `headers.\"host\"`: `host` is set by ceh itself and cannot be set by a rule",
+            "my.toml:4: rule `a`: key `rule[0].headers.\"host\"`: `host` is set by ceh itself and cannot be set by a rule",
         ),
         (
             "[[rule]]\nname = \"a\"\npath = \"/a\"\n[rule.match]\n\"$.a\" = [1, 2]\n",
-            "my.toml:1: rule `a`: key `match.\"$.a\"`: a list is ambiguous; write { one_of = […] } to match any of several values",
+            "my.toml:5: rule `a`: key `rule[0].match.\"$.a\"`: a list is ambiguous; write { one_of = […] } to match any of several values",
         ),
         (
             "[[rule]]\nname = \"a\"\npath = \"/a\"\n[rule.match]\n\"$.a\" = { like = \"x\" }\n",
-            "my.toml:1: rule `a`: key `match.\"$.a\"`: unknown test `like`; use `equals`, `one_of`, `exists`, `prefix` or `suffix`",
+            "my.toml:5: rule `a`: key `rule[0].match.\"$.a\"`: unknown test `like`; use `equals`, `one_of`, `exists`, `prefix` or `suffix`",
         ),
         (
             "[[rule]]\nname = \"a\"\npath = \"/a\"\n[rule.match]\n\"$.a\" = { exists = \"yes\" }\n",
-            "my.toml:1: rule `a`: key `match.\"$.a\"`: `exists` takes true or false",
+            "my.toml:5: rule `a`: key `rule[0].match.\"$.a\"`: `exists` takes true or false",
         ),
         (
             "[[rule]]\nname = \"Bad Name\"\npath = \"/a\"\n",
-            "my.toml:1: rule `Bad Name`: key `name`: \"Bad Name\" is not a rule name; use 1 to 64 of a-z, 0-9, `.`, `_`, `-`, starting with a letter or digit",
+            "my.toml:2: rule `Bad Name`: key `rule[0].name`: \"Bad Name\" is not a rule name; use 1 to 64 of a-z, 0-9, `.`, `_`, `-`, starting with a letter or digit",
         ),
         (
             "[[rule]]\nname = \"s3\"\npath = \"/mine\"\n[rule.match]\n\"$.a\" = 1\n",
@@ -194,23 +194,23 @@ fn load_errors_name_file_line_rule_and_key() {
         ),
         (
             "[[rule]]\nname = \"fallback\"\npath = \"/a\"\n",
-            "my.toml:1: rule `fallback`: the name `fallback` is reserved: set the fallback in a `[fallback]` table",
+            "my.toml:2: rule `fallback`: key `rule[0].name`: the name `fallback` is reserved: set the fallback in a `[fallback]` table",
         ),
         (
             "\ndisable_rules = [\"s3\", \"nope\"]\n",
-            "my.toml:2: disable_rules: there is no rule named `nope`; `ceh rules list` shows the names",
+            "my.toml:2: disable_rules[1]: there is no rule named `nope`; `ceh rules list` shows the names",
         ),
         (
             "[fallback]\nreject = true\npath = \"/x\"\n",
-            "my.toml:1: fallback: `reject = true` sends no request, so `path` has no use; remove one of them",
+            "my.toml:3: fallback.path: `reject = true` sends no request, so `path` has no use; remove one of them",
         ),
         (
             "[fallback]\npath = \"/{$.source}\"\n",
-            "my.toml:1: fallback.path: the fallback matches events of any shape, so its path must be static (no `{…}`)",
+            "my.toml:2: fallback.path: the fallback matches events of any shape, so its path must be static (no `{…}`)",
         ),
         (
             "rules = []\n",
-            "my.toml:1: unknown field `rules`, expected one of `rule`, `builtin_rules`, `disable_rules`, `fallback`, `environment`, `reply`, `http`",
+            "my.toml:1: rules: unknown key `rules`, expected one of `rule`, `builtin_rules`, `disable_rules`, `fallback`, `environment`, `reply`, `http`",
         ),
     ];
     for (text, expected) in cases {

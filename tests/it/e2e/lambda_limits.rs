@@ -93,7 +93,7 @@ fn a_failed_start_is_reported_to_the_runtime_api() {
             vec![("CEH_CONFIG", bad.display().to_string())],
             "Ceh.InvalidConfig",
             format!(
-                "{}:1: reply.concurrency: a whole number from 1 to 1000",
+                "{}:2: reply.concurrency: a whole number from 1 to 1000",
                 bad.display()
             ),
         ),

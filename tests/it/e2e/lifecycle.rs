@@ -134,7 +134,7 @@ fn a_bad_configuration_fails_initialization_at_once_and_stops_the_app() {
     assert_eq!(status.code(), Some(2));
     assert_eq!(
         stderr,
-        format!("ceh: {}:1: rule `x`: key `path` is missing: an event rule needs a path such as \"/aws.s3\" or \"/{{$.source}}\"\n", config.display())
+        format!("ceh: {}:1: rule `x`: key `rule[0].path` is missing: an event rule needs a path such as \"/aws.s3\" or \"/{{$.source}}\"\n", config.display())
     );
     // The app may not have got as far as writing its pid; if it did, it is gone.
     if let Ok(pid) = std::fs::read_to_string(&pid_file) {

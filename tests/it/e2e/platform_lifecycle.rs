@@ -88,7 +88,7 @@ fn init_errors_are_said_then_reported_and_never_hang() {
         (
             &[("CEH_CONFIG", config.clone()), ("APP", "http://127.0.0.1:9".into())],
             &[],
-            format!("{config}:1: rule `x`: unknown key `paht`, expected one of "),
+            format!("{config}:3: rule `x`: key `rule[0].paht`: unknown key `paht`, expected one of "),
         ),
     ];
     for (settings, args, message) in cases {

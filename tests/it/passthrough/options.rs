@@ -219,7 +219,7 @@ fn a_text_type_covers_its_vendor_variants_and_the_new_keys_load() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "ceh.toml:1: http.base64: \"sometimes\" is not a base64 policy; write \"by-content-type\" (the default) or \"never\""
+        "ceh.toml:2: http.base64: \"sometimes\" is not a base64 policy; write \"by-content-type\" (the default) or \"never\""
     );
     let err = cloud_events_handler::Config::parse(
         "ceh.toml",
@@ -228,6 +228,6 @@ fn a_text_type_covers_its_vendor_variants_and_the_new_keys_load() {
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "ceh.toml:1: http.exclude_headers: \"bad name\" is not a header name; write e.g. \"server\""
+        "ceh.toml:2: http.exclude_headers: \"bad name\" is not a header name; write e.g. \"server\""
     );
 }
