@@ -84,7 +84,7 @@ fn a_rust_functions_failed_start_is_reported_as_cehs_is() {
     let report: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(report["errorType"], "Ceh.InvalidConfig");
     let message = format!(
-        "{}:1: reply.concurrency: a whole number from 1 to 1000",
+        "{}:2: reply.concurrency: a whole number from 1 to 1000",
         bad.display()
     );
     assert!(
