@@ -148,7 +148,7 @@ struct RequestJson {
 /// The request `json` describes as [`request_json`] does (`method` and
 /// `path` required; `query`, `headers` and `body` optional); the error
 /// names the member at fault.
-pub(crate) fn request_from_json(json: &[u8]) -> Result<http::Request<Bytes>, String> {
+pub fn request_from_json(json: &[u8]) -> Result<http::Request<Bytes>, String> {
     let described: RequestJson = serde_json::from_slice(json).map_err(|e| e.to_string())?;
     let target = match &described.query {
         Some(query) => format!("{}?{query}", described.path),

@@ -76,7 +76,7 @@ impl Handler {
     /// This handler, leaving each failure of [`Handler::handle_invocation`]
     /// to its caller to say: for a front end that says every failure once
     /// itself (the CLI's one stderr line, `ceh serve`'s line per refusal).
-    pub(crate) fn without_logging_failures(mut self) -> Self {
+    pub fn without_logging_failures(mut self) -> Self {
         self.logs_failures = false;
         self
     }
@@ -258,7 +258,9 @@ impl Handler {
             }),
             Action::Answer(answer) => Ok(Reply::Answer(answer)),
             // A forwarded request: the app's response as it is.
-            Action::Forward { request } => Ok(Reply::Dict(call_limited(app, request, limit).await?)),
+            Action::Forward { request } => {
+                Ok(Reply::Dict(call_limited(app, request, limit).await?))
+            }
             Action::Refuse { response, shape } => Ok(self.http_reply(shape, response)),
             Action::PassThrough { request, shape } => {
                 let response = call_limited(app, request, limit).await?;

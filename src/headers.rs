@@ -11,7 +11,7 @@ use http::HeaderName;
 /// The header that names the rule an event request matched.
 ///
 /// ```
-/// use cloud_events_handler::{Config, Event, Handler, RULE_HEADER};
+/// use cloud_events_handler::{Config, Event, Handler, headers::RULE_HEADER};
 ///
 /// let handler = Handler::new(Config::default());
 /// let event = Event::from_slice(br#"{"source": "com.example.orders", "detail-type": "t", "detail": {}}"#)?;
@@ -24,7 +24,7 @@ pub const RULE_HEADER: HeaderName = HeaderName::from_static("ceh-rule");
 /// `ceh-record-index`: a batch record's position in its batch, from 0.
 ///
 /// ```
-/// use cloud_events_handler::{Config, Event, Handler, RECORD_INDEX_HEADER};
+/// use cloud_events_handler::{Config, Event, Handler, headers::RECORD_INDEX_HEADER};
 ///
 /// let event = Event::from_slice(br#"{"Records": [
 ///     {"eventSource": "aws:sqs", "messageId": "a", "attributes": {"MessageGroupId": "g1"}},
@@ -39,7 +39,7 @@ pub const RECORD_INDEX_HEADER: HeaderName = HeaderName::from_static("ceh-record-
 /// `ceh-record-id`: a batch record's identifier (`messageId`, sequence number…).
 ///
 /// ```
-/// use cloud_events_handler::{Config, Event, Handler, RECORD_ID_HEADER};
+/// use cloud_events_handler::{Config, Event, Handler, headers::RECORD_ID_HEADER};
 ///
 /// let event = Event::from_slice(br#"{"Records": [
 ///     {"eventSource": "aws:sqs", "messageId": "a", "attributes": {"MessageGroupId": "g1"}},
@@ -54,7 +54,7 @@ pub const RECORD_ID_HEADER: HeaderName = HeaderName::from_static("ceh-record-id"
 /// `ceh-record-group`: a batch record's ordering group (SQS FIFO message group).
 ///
 /// ```
-/// use cloud_events_handler::{Config, Event, Handler, RECORD_GROUP_HEADER};
+/// use cloud_events_handler::{Config, Event, Handler, headers::RECORD_GROUP_HEADER};
 ///
 /// let event = Event::from_slice(br#"{"Records": [
 ///     {"eventSource": "aws:sqs", "messageId": "a", "attributes": {"MessageGroupId": "g1"}},
@@ -70,7 +70,7 @@ pub const RECORD_GROUP_HEADER: HeaderName = HeaderName::from_static("ceh-record-
 /// `ceh-request-id`: the Lambda request id of the invocation.
 ///
 /// ```
-/// use cloud_events_handler::{Invocation, REQUEST_ID_HEADER};
+/// use cloud_events_handler::{Invocation, headers::REQUEST_ID_HEADER};
 ///
 /// let mut headers = http::HeaderMap::new();
 /// Invocation { request_id: Some("r1".into()), ..Invocation::default() }.add_headers(&mut headers);
@@ -81,7 +81,7 @@ pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("ceh-request-i
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
-/// use cloud_events_handler::{Invocation, DEADLINE_HEADER};
+/// use cloud_events_handler::{Invocation, headers::DEADLINE_HEADER};
 ///
 /// let deadline = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
 /// let mut headers = http::HeaderMap::new();
@@ -92,7 +92,7 @@ pub const DEADLINE_HEADER: HeaderName = HeaderName::from_static("ceh-deadline-ms
 /// `ceh-function-arn`: the ARN the function was invoked with.
 ///
 /// ```
-/// use cloud_events_handler::{Invocation, FUNCTION_ARN_HEADER};
+/// use cloud_events_handler::{Invocation, headers::FUNCTION_ARN_HEADER};
 ///
 /// let arn = "arn:aws:lambda:eu-west-1:123456789012:function:orders";
 /// let mut headers = http::HeaderMap::new();
@@ -103,7 +103,7 @@ pub const FUNCTION_ARN_HEADER: HeaderName = HeaderName::from_static("ceh-functio
 /// `x-amzn-trace-id`: the X-Ray trace header, under the name X-Ray SDKs read.
 ///
 /// ```
-/// use cloud_events_handler::{Invocation, TRACE_ID_HEADER};
+/// use cloud_events_handler::{Invocation, headers::TRACE_ID_HEADER};
 ///
 /// let trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1";
 /// let mut headers = http::HeaderMap::new();
@@ -117,8 +117,8 @@ pub const TRACE_ID_HEADER: HeaderName = HeaderName::from_static("x-amzn-trace-id
 ///
 /// ```
 /// use cloud_events_handler::passthrough::{self, HttpOptions};
-/// use cloud_events_handler::REQUEST_CONTEXT_HEADER;
-/// use cloud_events_handler::{Event, HttpFormat};
+/// use cloud_events_handler::headers::REQUEST_CONTEXT_HEADER;
+/// use cloud_events_handler::{Event, passthrough::HttpFormat};
 ///
 /// let event = Event::from_slice(br#"{"httpMethod": "GET", "path": "/", "requestContext": {"httpMethod": "GET"}}"#)?;
 /// let passed = passthrough::request(HttpFormat::ApiGatewayV1, &event, &HttpOptions::default())?;
@@ -130,8 +130,8 @@ pub const REQUEST_CONTEXT_HEADER: HeaderName = HeaderName::from_static("ceh-requ
 ///
 /// ```
 /// use cloud_events_handler::passthrough::{self, HttpOptions};
-/// use cloud_events_handler::STAGE_VARIABLES_HEADER;
-/// use cloud_events_handler::{Event, HttpFormat};
+/// use cloud_events_handler::headers::STAGE_VARIABLES_HEADER;
+/// use cloud_events_handler::{Event, passthrough::HttpFormat};
 ///
 /// let event = Event::from_slice(br#"{"httpMethod": "GET", "path": "/", "requestContext": {"httpMethod": "GET"},
 ///                                    "stageVariables": {"env": "test"}}"#)?;
@@ -148,7 +148,7 @@ pub const STAGE_VARIABLES_HEADER: HeaderName = HeaderName::from_static("ceh-stag
 ///
 /// ```
 /// use cloud_events_handler::passthrough::{self, HttpOptions};
-/// use cloud_events_handler::{Event, HttpFormat, FORWARDED_PREFIX_HEADER};
+/// use cloud_events_handler::{Event, passthrough::HttpFormat, headers::FORWARDED_PREFIX_HEADER};
 ///
 /// let event = Event::from_slice(br#"{"version": "2.0", "rawPath": "/prod/users", "rawQueryString": "",
 ///     "headers": {"x-forwarded-prefix": "/evil"},
@@ -175,7 +175,7 @@ pub const LWA_LAMBDA_CONTEXT_HEADER: HeaderName = HeaderName::from_static("x-amz
 /// host's `Metadata` in it; in a batch, each message's own.
 ///
 /// ```
-/// use cloud_events_handler::{Config, Event, Handler, METADATA_HEADER};
+/// use cloud_events_handler::{Config, Event, Handler, headers::METADATA_HEADER};
 ///
 /// let handler = Handler::new(Config::default());
 /// let event = Event::from_slice(br#"{"Data": {"msg": "hello"}, "Metadata": {"DequeueCount": 1, "PopReceipt": "r", "Id": "m1"}}"#)?;
@@ -189,7 +189,7 @@ pub const METADATA_HEADER: HeaderName = HeaderName::from_static("ceh-metadata");
 /// (the path the Functions host posted it to), sent by `ceh functions`.
 ///
 /// ```
-/// use cloud_events_handler::{Invocation, FUNCTION_NAME_HEADER};
+/// use cloud_events_handler::{Invocation, headers::FUNCTION_NAME_HEADER};
 ///
 /// let mut headers = http::HeaderMap::new();
 /// Invocation { function_name: Some("orders".into()), ..Invocation::default() }.add_headers(&mut headers);
@@ -204,7 +204,7 @@ pub const FUNCTION_NAME_HEADER: HeaderName = HeaderName::from_static("ceh-functi
 /// answer outside 2xx is a failure the source retries.
 ///
 /// ```
-/// use cloud_events_handler::{Config, Event, Handler, DROP_HEADER};
+/// use cloud_events_handler::{Config, Event, Handler, headers::DROP_HEADER};
 /// use http_body_util::Full;
 ///
 /// let handler = Handler::new(Config::default());

@@ -35,7 +35,6 @@
 
 pub mod app;
 mod classify;
-pub mod cli;
 pub mod cloudevent;
 mod config;
 pub mod describe;
@@ -44,44 +43,28 @@ mod escape;
 mod event;
 pub mod functions;
 mod handler;
-mod headers;
+pub mod headers;
 mod invocation;
 pub mod lambda;
-mod operator_file;
+pub mod operator_file;
 pub mod passthrough;
 mod plan;
 pub mod reply;
-mod request;
+pub mod request;
 pub mod rule;
 pub mod serve;
 mod server;
 mod shown;
-mod vars;
+pub mod vars;
 
 pub use app::Echo;
 pub use classify::{ClassifyError, Match};
 pub use config::environment::{Environment, Settings};
-pub use config::{Config, MAX_RULES};
+pub use config::Config;
 pub use error::{ErrorKind, HandleError};
 pub use event::{Event, EventError, DEFAULT_MAX_EVENT_BYTES};
 pub use handler::Handler;
-pub use headers::{
-    DEADLINE_HEADER, DROP_HEADER, FORWARDED_PREFIX_HEADER, FUNCTION_ARN_HEADER,
-    FUNCTION_NAME_HEADER, LWA_LAMBDA_CONTEXT_HEADER, LWA_REQUEST_CONTEXT_HEADER, METADATA_HEADER,
-    RECORD_GROUP_HEADER, RECORD_ID_HEADER, RECORD_INDEX_HEADER, REQUEST_CONTEXT_HEADER,
-    REQUEST_ID_HEADER, RULE_HEADER, STAGE_VARIABLES_HEADER, TRACE_ID_HEADER,
-};
 pub use invocation::Invocation;
-pub use passthrough::{HttpFormat, HttpOptions, PassThroughError};
 pub use plan::Plan;
-pub use reply::{BatchError, Reply};
-pub use request::{synthesize, SynthesizeError};
-pub use rule::{
-    AnswerSpec, BatchResponse, BatchSpec, EventReply, Kind, LoadError, ReplyMode, Route, Rule,
-    RuleTable,
-};
-pub use vars::{
-    APP_TIMEOUT_VAR, APP_VAR, ASYNC_INIT_TIMEOUT_VAR, ASYNC_INIT_VAR, CONFIG_VAR,
-    DEADLINE_MARGIN_VAR, FUNCTIONS_PORT_VAR, INVOKE_MODE_VAR, LOG_VAR, POOL_IDLE_TIMEOUT_VAR,
-    PORT_VAR, READINESS_PATH_VAR, READINESS_TIMEOUT_VAR, SERVE_TOKEN_VAR,
-};
+pub use reply::Reply;
+pub use rule::{LoadError, Rule, RuleTable};

@@ -1,7 +1,14 @@
 //! `ceh`: route cloud events to a web app. See `ceh --help` and docs/.
+//!
+//! The binary is the CLI: argument parsing, logging, printing, and the choice
+//! of front end (`ceh lambda`, `ceh serve`, `ceh functions`); the library does
+//! the rest.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
+
+mod cli;
 
 fn main() -> std::process::ExitCode {
-    cloud_events_handler::cli::main()
+    cli::main()
 }

@@ -7,7 +7,7 @@
 /// The setting that names the configuration file.
 ///
 /// ```
-/// use cloud_events_handler::CONFIG_VAR;
+/// use cloud_events_handler::vars::CONFIG_VAR;
 ///
 /// assert_eq!(CONFIG_VAR, "CEH_CONFIG");
 /// ```
@@ -15,7 +15,7 @@ pub const CONFIG_VAR: &str = "CEH_CONFIG";
 /// The setting that names the app's base URL.
 ///
 /// ```
-/// use cloud_events_handler::{app::Upstream, APP_VAR};
+/// use cloud_events_handler::{app::Upstream, vars::APP_VAR};
 ///
 /// assert_eq!(APP_VAR, "APP");
 /// let app = std::env::var(APP_VAR).ok().map(|url| Upstream::new(&url)).transpose()?;
@@ -26,7 +26,7 @@ pub const APP_VAR: &str = "APP";
 /// The setting for the path probed until the app answers.
 ///
 /// ```
-/// use cloud_events_handler::{app::DEFAULT_READINESS_PATH, READINESS_PATH_VAR};
+/// use cloud_events_handler::{app::DEFAULT_READINESS_PATH, vars::READINESS_PATH_VAR};
 ///
 /// let path = std::env::var(READINESS_PATH_VAR).unwrap_or_else(|_| DEFAULT_READINESS_PATH.to_owned());
 /// assert_eq!(READINESS_PATH_VAR, "CEH_READINESS_PATH");
@@ -36,7 +36,7 @@ pub const READINESS_PATH_VAR: &str = "CEH_READINESS_PATH";
 /// The setting for how long the app may take to become ready, in milliseconds.
 ///
 /// ```
-/// use cloud_events_handler::READINESS_TIMEOUT_VAR;
+/// use cloud_events_handler::vars::READINESS_TIMEOUT_VAR;
 ///
 /// assert_eq!(READINESS_TIMEOUT_VAR, "CEH_READINESS_TIMEOUT_MS");
 /// ```
@@ -45,7 +45,7 @@ pub const READINESS_TIMEOUT_VAR: &str = "CEH_READINESS_TIMEOUT_MS";
 ///
 /// ```
 /// use std::time::Duration;
-/// use cloud_events_handler::{lambda::LambdaSettings, DEADLINE_MARGIN_VAR};
+/// use cloud_events_handler::{lambda::LambdaSettings, vars::DEADLINE_MARGIN_VAR};
 ///
 /// std::env::set_var(DEADLINE_MARGIN_VAR, "500");
 /// assert_eq!(LambdaSettings::from_env()?.timing.margin, Duration::from_millis(500));
@@ -56,7 +56,7 @@ pub const DEADLINE_MARGIN_VAR: &str = "CEH_DEADLINE_MARGIN_MS";
 ///
 /// ```
 /// use std::time::Duration;
-/// use cloud_events_handler::{lambda::LambdaSettings, APP_TIMEOUT_VAR};
+/// use cloud_events_handler::{lambda::LambdaSettings, vars::APP_TIMEOUT_VAR};
 ///
 /// std::env::set_var(APP_TIMEOUT_VAR, "2000");
 /// assert_eq!(LambdaSettings::from_env()?.timing.app_timeout, Some(Duration::from_secs(2)));
@@ -67,7 +67,7 @@ pub const APP_TIMEOUT_VAR: &str = "CEH_APP_TIMEOUT_MS";
 /// The setting for the token `ceh serve` requires as `Authorization: Bearer <token>`.
 ///
 /// ```
-/// use cloud_events_handler::SERVE_TOKEN_VAR;
+/// use cloud_events_handler::vars::SERVE_TOKEN_VAR;
 ///
 /// assert_eq!(SERVE_TOKEN_VAR, "CEH_SERVE_TOKEN");
 /// ```
@@ -75,7 +75,7 @@ pub const SERVE_TOKEN_VAR: &str = "CEH_SERVE_TOKEN";
 /// The port `ceh serve` listens on, on every address, when `--listen` is not given (Knative, Cloud Run).
 ///
 /// ```
-/// use cloud_events_handler::PORT_VAR;
+/// use cloud_events_handler::vars::PORT_VAR;
 ///
 /// assert_eq!(PORT_VAR, "PORT");
 /// ```
@@ -85,7 +85,7 @@ pub const PORT_VAR: &str = "PORT";
 /// given: the Azure Functions host sets it for its custom handler.
 ///
 /// ```
-/// use cloud_events_handler::FUNCTIONS_PORT_VAR;
+/// use cloud_events_handler::vars::FUNCTIONS_PORT_VAR;
 ///
 /// assert_eq!(FUNCTIONS_PORT_VAR, "FUNCTIONS_CUSTOMHANDLER_PORT");
 /// ```
@@ -108,7 +108,7 @@ pub(crate) const INITIALIZATION_TYPE_VAR: &str = "AWS_LAMBDA_INITIALIZATION_TYPE
 /// for a function URL with `InvokeMode: RESPONSE_STREAM`.
 ///
 /// ```
-/// use cloud_events_handler::INVOKE_MODE_VAR;
+/// use cloud_events_handler::vars::INVOKE_MODE_VAR;
 ///
 /// assert_eq!(INVOKE_MODE_VAR, "CEH_INVOKE_MODE");
 /// ```
@@ -131,22 +131,22 @@ pub(crate) const LWA_REMOVE_BASE_PATH_VAR: &str = "AWS_LWA_REMOVE_BASE_PATH";
 /// `AWS_LAMBDA_LOG_LEVEL` comes first.
 ///
 /// ```
-/// use cloud_events_handler::LOG_VAR;
+/// use cloud_events_handler::vars::LOG_VAR;
 ///
 /// assert_eq!(LOG_VAR, "CEH_LOG");
 /// ```
 pub const LOG_VAR: &str = "CEH_LOG";
 /// Lambda's advanced logging controls: `JSON` or `Text`.
-pub(crate) const LAMBDA_LOG_FORMAT_VAR: &str = "AWS_LAMBDA_LOG_FORMAT";
+pub const LAMBDA_LOG_FORMAT_VAR: &str = "AWS_LAMBDA_LOG_FORMAT";
 /// Lambda's advanced logging controls: `TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR` or `FATAL`.
-pub(crate) const LAMBDA_LOG_LEVEL_VAR: &str = "AWS_LAMBDA_LOG_LEVEL";
+pub const LAMBDA_LOG_LEVEL_VAR: &str = "AWS_LAMBDA_LOG_LEVEL";
 
 /// The setting for how long a connection to the app may sit idle in the pool
 /// before it is closed rather than reused, in milliseconds; `0` opens a
 /// connection for every request.
 ///
 /// ```
-/// use cloud_events_handler::{app::DEFAULT_POOL_IDLE_TIMEOUT, POOL_IDLE_TIMEOUT_VAR};
+/// use cloud_events_handler::{app::DEFAULT_POOL_IDLE_TIMEOUT, vars::POOL_IDLE_TIMEOUT_VAR};
 ///
 /// assert_eq!(POOL_IDLE_TIMEOUT_VAR, "CEH_POOL_IDLE_TIMEOUT_MS");
 /// assert_eq!(DEFAULT_POOL_IDLE_TIMEOUT.as_millis(), 1500);
@@ -159,7 +159,7 @@ pub(crate) const LWA_POOL_IDLE_TIMEOUT_VAR: &str = "AWS_LWA_POOL_IDLE_TIMEOUT_SE
 /// starting during the first invocation: `true` or `false` (the default).
 ///
 /// ```
-/// use cloud_events_handler::ASYNC_INIT_VAR;
+/// use cloud_events_handler::vars::ASYNC_INIT_VAR;
 ///
 /// assert_eq!(ASYNC_INIT_VAR, "CEH_ASYNC_INIT");
 /// ```
@@ -171,7 +171,7 @@ pub(crate) const LWA_ASYNC_INIT_VAR: &str = "AWS_LWA_ASYNC_INIT";
 /// milliseconds.
 ///
 /// ```
-/// use cloud_events_handler::{lambda::DEFAULT_ASYNC_INIT_TIMEOUT, ASYNC_INIT_TIMEOUT_VAR};
+/// use cloud_events_handler::{lambda::DEFAULT_ASYNC_INIT_TIMEOUT, vars::ASYNC_INIT_TIMEOUT_VAR};
 ///
 /// assert_eq!(ASYNC_INIT_TIMEOUT_VAR, "CEH_ASYNC_INIT_TIMEOUT_MS");
 /// assert_eq!(DEFAULT_ASYNC_INIT_TIMEOUT.as_millis(), 9800);

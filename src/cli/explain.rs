@@ -3,10 +3,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::describe::request_from_json;
-use crate::event::DEFAULT_MAX_EVENT_BYTES;
-use crate::{Handler, Plan};
 use clap::{Args, ValueEnum};
+use cloud_events_handler::describe::request_from_json;
+use cloud_events_handler::DEFAULT_MAX_EVENT_BYTES;
+use cloud_events_handler::{Handler, Plan};
 
 use super::explanation::ExplanationJson;
 use super::failure::Failure;
@@ -125,7 +125,7 @@ fn write_text(out: &mut impl Write, explained: &Plan<'_, '_>) -> std::io::Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Config;
+    use cloud_events_handler::Config;
 
     fn text_of(plan: &Plan<'_, '_>) -> String {
         let mut out = Vec::new();

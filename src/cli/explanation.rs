@@ -3,8 +3,8 @@
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::json;
 
-use crate::describe::RequestDescription;
-use crate::plan::Plan;
+use cloud_events_handler::describe::RequestDescription;
+use cloud_events_handler::Plan;
 
 /// `{"rule", "kind", "reply", "requests": [...]}`, serialized straight
 /// from the explanation (no intermediate `Value`).

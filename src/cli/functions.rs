@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::functions::{listen_address, serve, FunctionApp, ServerOptions};
-use crate::{Echo, Handler};
 use clap::Args;
+use cloud_events_handler::functions::{listen_address, serve, FunctionApp, ServerOptions};
+use cloud_events_handler::{Echo, Handler};
 
 use super::failure::Failure;
 use super::input::ConfigArg;
@@ -24,7 +24,7 @@ pub(super) struct FunctionsArgs {
     #[command(flatten)]
     app: AppArg,
     /// The largest invocation payload accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = crate::DEFAULT_MAX_EVENT_BYTES)]
+    #[arg(long, value_name = "BYTES", default_value_t = cloud_events_handler::DEFAULT_MAX_EVENT_BYTES)]
     max_body: usize,
     /// The longest the app may take for one invocation, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 300_000)]

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::failure::Failure;
-use crate::event::DEFAULT_MAX_EVENT_BYTES;
-use crate::operator_file::read_at_most;
-use crate::vars::CONFIG_VAR;
-use crate::Config;
+use cloud_events_handler::operator_file;
+use cloud_events_handler::vars::CONFIG_VAR;
+use cloud_events_handler::Config;
+use cloud_events_handler::DEFAULT_MAX_EVENT_BYTES;
 
 /// The configuration file option shared by the commands.
 #[derive(Args, Default)]
@@ -28,60 +28,14 @@ impl ConfigArg {
     }
 
     pub(super) fn load(&self) -> Result<Config, Failure> {
-        match &self.config {
-            Some(path) if !path.as_os_str().is_empty() => {
-                check_operator_file(path, MAX_CONFIG_BYTES)?;
-                Config::load(path).map_err(Failure::usage)
-            }
-            _ => Ok(Config::default()),
-        }
+        Config::load_or_default(self.config.as_ref()).map_err(Failure::usage)
     }
 }
 
-/// The largest configuration file read: rules are a few kilobytes.
-pub(super) const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
-
-/// Refuses a file the operator names (the configuration, a key set) that ceh
-/// could hang on or read without end at start: a FIFO, a device, a directory,
-/// or a file over `limit` bytes. A file that is not there passes: reading it
-/// says so.
-pub(super) fn check_operator_file(path: &Path, limit: u64) -> Result<(), Failure> {
-    let Ok(meta) = std::fs::metadata(path) else {
-        return Ok(());
-    };
-    if !meta.is_file() {
-        return Err(Failure::usage(format!(
-            "{}: not a regular file (a FIFO, a device or a directory); name a file",
-            path.display()
-        )));
-    }
-    if meta.len() > limit {
-        return Err(Failure::usage(format!(
-            "{}: {} bytes, over the limit of {limit} bytes for this file",
-            path.display(),
-            meta.len()
-        )));
-    }
-    Ok(())
-}
-
-/// Reads a file the operator names, refused as [`check_operator_file`] says,
-/// and at most `limit` bytes of it even if it grows meanwhile.
+/// Reads a file the operator names (a key set), as the library reads its
+/// configuration: a regular file, at most `limit` bytes.
 pub(super) fn read_operator_file(path: &Path, limit: u64) -> Result<Vec<u8>, Failure> {
-    check_operator_file(path, limit)?;
-    let cannot = |e: std::io::Error| {
-        Failure::usage(format!(
-            "{}: cannot read: {}",
-            path.display(),
-            io_reason(&e)
-        ))
-    };
-    read_at_most(path, limit).map_err(cannot)?.ok_or_else(|| {
-        Failure::usage(format!(
-            "{}: over the limit of {limit} bytes for this file",
-            path.display()
-        ))
-    })
+    operator_file::read(path, limit).map_err(Failure::usage)
 }
 
 /// Past the event limit nothing more is kept, but this much more is still

@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use crate::app::Upstream;
-use crate::event::DEFAULT_MAX_EVENT_BYTES;
-use crate::vars::{APP_TIMEOUT_VAR, APP_VAR};
-use crate::{Echo, Handler, Invocation, Reply};
 use clap::Args;
+use cloud_events_handler::app::Upstream;
+use cloud_events_handler::vars::{APP_TIMEOUT_VAR, APP_VAR};
+use cloud_events_handler::DEFAULT_MAX_EVENT_BYTES;
+use cloud_events_handler::{Echo, Handler, Invocation, Reply};
 
 use super::failure::Failure;
 use super::input::{name, print, read_input, ConfigArg};

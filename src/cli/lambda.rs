@@ -4,10 +4,10 @@
 use std::ffi::OsString;
 use std::sync::{Arc, Mutex};
 
-use crate::lambda::{self, Lambda, LambdaError, TraceEnv};
-use crate::vars::APP_VAR;
-use crate::Echo;
 use clap::Args;
+use cloud_events_handler::lambda::{Lambda, LambdaError, TraceEnv};
+use cloud_events_handler::vars::APP_VAR;
+use cloud_events_handler::Echo;
 
 use super::failure::Failure;
 use super::input::ConfigArg;
@@ -65,7 +65,8 @@ pub(super) fn run(args: LambdaArgs) -> Result<(), Failure> {
                 *slot = Some(failure);
             }
         });
-    let runtime = lambda::runtime(function.max_concurrency())
+    let runtime = function
+        .runtime()
         .map_err(|e| Failure::event(format!("cannot start the async runtime: {e}")))?;
     let outcome = runtime.block_on(async move {
         if echo {
@@ -90,4 +91,4 @@ fn failure(err: &LambdaError) -> Failure {
 }
 
 /// Resolves on SIGTERM or SIGINT.
-pub(super) use crate::lambda::shutdown_signal;
+pub(super) use cloud_events_handler::lambda::shutdown_signal;

@@ -9,8 +9,8 @@ use tokio::net::TcpListener;
 
 use super::failure::Failure;
 use super::input::{io_reason, print};
-use crate::app::Upstream;
-use crate::vars::APP_VAR;
+use cloud_events_handler::app::Upstream;
+use cloud_events_handler::vars::APP_VAR;
 
 /// `--app URL` (or `APP`), or `--echo`.
 #[derive(Args)]

@@ -17,8 +17,8 @@ use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::serve::LOG_TARGET;
-use crate::vars::{LAMBDA_LOG_FORMAT_VAR, LAMBDA_LOG_LEVEL_VAR, LOG_VAR};
+use cloud_events_handler::serve::LOG_TARGET;
+use cloud_events_handler::vars::{LAMBDA_LOG_FORMAT_VAR, LAMBDA_LOG_LEVEL_VAR, LOG_VAR};
 
 /// The target of the CLI's own lines: a command's failure, a notice. Each is
 /// one line, `ceh: {message}`, the one line the README documents, whatever the

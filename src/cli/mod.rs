@@ -72,7 +72,7 @@ const VERSION: &str = concat!(
 );
 
 /// Runs `ceh` with the process's arguments, and returns its exit code.
-pub fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     // A bootstrap has no arguments: what clap would make of none is known,
     // and building its parser would cost every cold start.
     let parsed = match std::env::args_os().len() {
@@ -110,7 +110,7 @@ pub fn main() -> ExitCode {
     };
     let front = match &cli.command {
         Some(Command::Lambda(_)) => logging::Front::Lambda,
-        None if crate::lambda::in_lambda() => logging::Front::Lambda,
+        None if cloud_events_handler::lambda::in_lambda() => logging::Front::Lambda,
         _ => logging::Front::Other,
     };
     let serving = matches!(cli.command, Some(Command::Serve(_) | Command::Functions(_)));
@@ -125,7 +125,9 @@ pub fn main() -> ExitCode {
         Some(Command::Sample(args)) => sample::run(args),
         Some(Command::Completions { shell }) => completions(shell),
         Some(Command::Man { command }) => man(&command),
-        None if crate::lambda::in_lambda() => lambda::run(lambda::LambdaArgs::from_env()),
+        None if cloud_events_handler::lambda::in_lambda() => {
+            lambda::run(lambda::LambdaArgs::from_env())
+        }
         None => Err(Failure::usage(
             "no command given; try ceh explain FILE, ceh invoke FILE or ceh --help",
         )),

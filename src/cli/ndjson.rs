@@ -8,8 +8,8 @@ use serde_json::json;
 use super::explanation::ExplanationJson;
 use super::failure::Failure;
 use super::input::{io_reason, name, size, COUNTED_PAST_LIMIT};
-use crate::event::DEFAULT_MAX_EVENT_BYTES;
-use crate::handler::Handler;
+use cloud_events_handler::Handler;
+use cloud_events_handler::DEFAULT_MAX_EVENT_BYTES;
 
 /// Lines explained per worker and round: large enough that threads are
 /// not started per event, small enough to keep memory flat.

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::Route;
-use crate::{Config, Rule};
 use clap::{Args, Subcommand};
+use cloud_events_handler::rule::Route;
+use cloud_events_handler::{Config, Rule};
 
 use super::explain::Format;
 use super::failure::Failure;
@@ -69,6 +69,7 @@ fn listing(config: &Config) -> serde_json::Value {
         let route = match rule.route() {
             Route::Event { path, .. } => serde_json::json!(path.to_string()),
             Route::Http(format) => serde_json::json!(format!("(pass-through: {format})")),
+            _ => serde_json::json!("(another route)"),
         };
         serde_json::json!({
             "position": position,
@@ -114,6 +115,7 @@ fn table(config: &Config) -> String {
         let route = match rule.route() {
             Route::Event { path, .. } => path.to_string(),
             Route::Http(format) => format!("(pass-through: {format})"),
+            _ => "(another route)".to_owned(),
         };
         rows.push([
             number,

@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use std::path::PathBuf;
 
-use crate::serve::{listen_address, serve, OidcCheck, ServeOptions, ServerOptions};
-use crate::vars::SERVE_TOKEN_VAR;
-use crate::{Echo, Handler};
 use clap::Args;
+use cloud_events_handler::serve::{listen_address, serve, OidcCheck, ServeOptions, ServerOptions};
+use cloud_events_handler::vars::SERVE_TOKEN_VAR;
+use cloud_events_handler::{Echo, Handler};
 
 use super::failure::Failure;
 use super::input::{read_operator_file, ConfigArg};
@@ -23,7 +23,7 @@ pub(super) struct ServeArgs {
     #[command(flatten)]
     app: AppArg,
     /// The largest request body accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = crate::DEFAULT_MAX_EVENT_BYTES)]
+    #[arg(long, value_name = "BYTES", default_value_t = cloud_events_handler::DEFAULT_MAX_EVENT_BYTES)]
     max_body: usize,
     /// The longest the app may take for one event, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 30_000)]

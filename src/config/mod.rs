@@ -15,6 +15,7 @@ pub(crate) mod table;
 use environment::Environment;
 use routes::EventRoutes;
 
+use crate::operator_file::{self, OperatorFileError};
 use crate::passthrough::HttpOptions;
 use crate::reply::ReplyPolicy;
 use crate::rule::{
@@ -22,15 +23,11 @@ use crate::rule::{
     RawFallback, RuleTable, Source,
 };
 
-/// The most rules one configuration file may hold.
-///
-/// ```
-/// use cloud_events_handler::{Config, MAX_RULES};
-///
-/// let err = Config::parse("big.toml", &"[[rule]]\n".repeat(MAX_RULES + 1)).unwrap_err();
-/// assert_eq!(err.to_string(), "big.toml:1: the file has 10001 rules, over the limit of 10000");
-/// ```
-pub const MAX_RULES: usize = 10_000;
+/// The largest configuration file read: rules are a few kilobytes.
+pub(crate) const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The most rules one configuration file may hold ([`Config::MAX_RULES`]).
+pub(crate) const MAX_RULES: usize = 10_000;
 
 /// Everything `ceh` needs to turn events into requests: the rule table and the
 /// environment, loaded and checked in one go.
@@ -102,6 +99,16 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The most rules one configuration file may hold.
+    ///
+    /// ```
+    /// use cloud_events_handler::Config;
+    ///
+    /// let err = Config::parse("big.toml", &"[[rule]]\n".repeat(Config::MAX_RULES + 1)).unwrap_err();
+    /// assert_eq!(err.to_string(), "big.toml:1: the file has 10001 rules, over the limit of 10000");
+    /// ```
+    pub const MAX_RULES: usize = MAX_RULES;
+
     /// Reads and checks a configuration file.
     ///
     /// ```
@@ -115,9 +122,20 @@ impl Config {
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Self, LoadError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        let read = |source| LoadError::Read {
             file: path.display().to_string(),
             source,
+        };
+        let bytes = match operator_file::read(path, MAX_CONFIG_BYTES) {
+            Ok(bytes) => bytes,
+            Err(OperatorFileError::Read { source, .. }) => return Err(read(source)),
+            Err(other) => return Err(LoadError::File(other)),
+        };
+        let text = String::from_utf8(bytes).map_err(|e| {
+            read(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                e.utf8_error(),
+            ))
         })?;
         Self::parse(&path.display().to_string(), &text)
     }

@@ -96,7 +96,7 @@ where
 
 /// The address to listen on: 127.0.0.1, on `port` when given, else on
 /// `$FUNCTIONS_CUSTOMHANDLER_PORT`, which the Functions host sets.
-pub(crate) fn listen_address(port: Option<u16>) -> Result<SocketAddr, String> {
+pub fn listen_address(port: Option<u16>) -> Result<SocketAddr, String> {
     let port = match port {
         Some(port) => port,
         None => {

@@ -23,12 +23,11 @@ pub use extension::SHUTDOWN_LIMIT;
 pub use init::DEFAULT_ASYNC_INIT_TIMEOUT;
 pub use invoke::MAX_REPLY_BYTES;
 pub use runtime_api::{RuntimeApiError, INIT_ERROR_WAIT};
-pub(crate) use serving::shutdown_signal;
-pub(crate) use settings::in_lambda;
+pub use serving::shutdown_signal;
+pub use settings::in_lambda;
 pub use settings::{InvokeMode, LambdaSettings, SettingsError};
 pub use start::Lambda;
 
-pub(crate) use serving::runtime;
 pub use serving::TraceEnv;
 pub use timing::{Timing, DEFAULT_DEADLINE_MARGIN};
 

@@ -101,8 +101,9 @@ pub(crate) fn runtime(concurrency: u32) -> std::io::Result<tokio::runtime::Runti
     builder.enable_all().build()
 }
 
-/// Resolves on SIGTERM or SIGINT.
-pub(crate) async fn shutdown_signal() {
+/// Resolves on SIGTERM or SIGINT: how Lambda's shutdown (and a terminal's
+/// Ctrl-C) reaches a process that registered for it.
+pub async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     match signal(SignalKind::terminate()) {
         Ok(mut term) => {

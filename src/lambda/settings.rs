@@ -26,7 +26,7 @@ use crate::vars::{
 ///
 /// ```
 /// use cloud_events_handler::lambda::LambdaSettings;
-/// use cloud_events_handler::APP_TIMEOUT_VAR;
+/// use cloud_events_handler::vars::APP_TIMEOUT_VAR;
 ///
 /// std::env::set_var(APP_TIMEOUT_VAR, "soon");
 /// let err = LambdaSettings::from_env().unwrap_err();
@@ -60,7 +60,7 @@ pub enum InvokeMode {
 /// ```
 /// use std::time::Duration;
 /// use cloud_events_handler::lambda::LambdaSettings;
-/// use cloud_events_handler::DEADLINE_MARGIN_VAR;
+/// use cloud_events_handler::vars::DEADLINE_MARGIN_VAR;
 ///
 /// std::env::set_var(DEADLINE_MARGIN_VAR, "500");
 /// assert_eq!(LambdaSettings::from_env()?.timing.margin, Duration::from_millis(500));
@@ -189,7 +189,7 @@ impl Platform {
 }
 
 /// Whether this process runs as a Lambda runtime (the runtime API is set).
-pub(crate) fn in_lambda() -> bool {
+pub fn in_lambda() -> bool {
     std::env::var_os(RUNTIME_API_VAR).is_some()
 }
 

@@ -119,6 +119,13 @@ impl Lambda {
         self
     }
 
+    /// The async runtime this function runs on: one thread when it serves
+    /// one invocation at a time (Lambda's default), a worker per core when
+    /// `AWS_LAMBDA_MAX_CONCURRENCY` asks for more.
+    pub fn runtime(&self) -> std::io::Result<tokio::runtime::Runtime> {
+        super::serving::runtime(self.max_concurrency())
+    }
+
     /// How many invocations the platform asks to serve at once.
     pub(crate) fn max_concurrency(&self) -> u32 {
         self.platform.max_concurrency

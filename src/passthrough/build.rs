@@ -24,7 +24,7 @@ use crate::headers::{
 ///
 /// ```
 /// # use cloud_events_handler::passthrough::{self, HttpOptions, RawEvent};
-/// # use cloud_events_handler::{Event, HttpFormat};
+/// # use cloud_events_handler::{Event, passthrough::HttpFormat};
 /// # let event = Event::from_slice(br#"{"httpMethod": "GET", "path": "/", "requestContext": {"httpMethod": "GET"}}"#)?;
 /// let passed = passthrough::request(HttpFormat::ApiGatewayV1, &event, &HttpOptions::default())?;
 /// let RawEvent(raw) = passed.request.extensions().get::<RawEvent>().unwrap();

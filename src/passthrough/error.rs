@@ -12,7 +12,7 @@ use crate::shown::{quoted, redacted};
 ///
 /// ```
 /// use cloud_events_handler::passthrough::{self, HttpOptions, PassThroughError};
-/// use cloud_events_handler::{Event, HttpFormat};
+/// use cloud_events_handler::{Event, passthrough::HttpFormat};
 ///
 /// let event = Event::from_slice(br#"{"version": "3.0", "method": "GET", "path": "/"}"#)?;
 /// let err = passthrough::request(HttpFormat::VpcLattice, &event, &HttpOptions::default()).unwrap_err();
@@ -129,7 +129,7 @@ impl PassThroughError {
     ///
     /// ```
     /// use cloud_events_handler::passthrough::{self, HttpOptions};
-    /// use cloud_events_handler::{Event, HttpFormat};
+    /// use cloud_events_handler::{Event, passthrough::HttpFormat};
     ///
     /// let event = Event::from_slice(br#"{"httpMethod": "POST", "path": "/", "requestContext": {"httpMethod": "POST"},
     ///                                    "body": "not base64!", "isBase64Encoded": true}"#)?;
@@ -148,7 +148,7 @@ impl PassThroughError {
     ///
     /// ```
     /// use cloud_events_handler::passthrough::{self, HttpOptions};
-    /// use cloud_events_handler::{Event, HttpFormat};
+    /// use cloud_events_handler::{Event, passthrough::HttpFormat};
     ///
     /// let event = Event::from_slice(br#"{"version": "3.0"}"#)?;
     /// let err = passthrough::request(HttpFormat::VpcLattice, &event, &HttpOptions::default()).unwrap_err();

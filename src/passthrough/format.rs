@@ -7,7 +7,7 @@ use serde_json::Value;
 /// The shape of an HTTP event, for `kind = "http"` rules.
 ///
 /// ```
-/// use cloud_events_handler::{HttpFormat, Route};
+/// use cloud_events_handler::{passthrough::HttpFormat, rule::Route};
 /// use cloud_events_handler::RuleTable;
 ///
 /// let table = RuleTable::builtin();
@@ -55,7 +55,7 @@ impl fmt::Display for HttpFormat {
 ///
 /// ```
 /// use cloud_events_handler::passthrough::ReplyShape;
-/// use cloud_events_handler::HttpFormat;
+/// use cloud_events_handler::passthrough::HttpFormat;
 ///
 /// let shape = ReplyShape::new(HttpFormat::Alb).with_multi_value_headers(true);
 /// assert!(shape.multi_value_headers());
@@ -79,7 +79,7 @@ impl ReplyShape {
     /// reply to an event whose request could not be built (a 400 reply).
     ///
     /// ```
-    /// use cloud_events_handler::{passthrough::ReplyShape, HttpFormat};
+    /// use cloud_events_handler::{passthrough::ReplyShape, passthrough::HttpFormat};
     /// use serde_json::json;
     ///
     /// let event = json!({"multiValueHeaders": {"accept": ["*/*"]}});
@@ -105,7 +105,7 @@ impl ReplyShape {
     /// The event's format.
     ///
     /// ```
-    /// use cloud_events_handler::{passthrough::ReplyShape, HttpFormat};
+    /// use cloud_events_handler::{passthrough::ReplyShape, passthrough::HttpFormat};
     ///
     /// assert_eq!(ReplyShape::new(HttpFormat::FunctionUrl).format(), HttpFormat::FunctionUrl);
     /// ```

@@ -42,7 +42,7 @@
 //!
 //! ```
 //! use cloud_events_handler::passthrough::{self, HttpOptions};
-//! use cloud_events_handler::HttpFormat;
+//! use cloud_events_handler::passthrough::HttpFormat;
 //! use cloud_events_handler::Event;
 //!
 //! let event = Event::from_slice(br#"{
@@ -101,7 +101,7 @@ pub use options::HttpOptions;
 ///
 /// ```
 /// use cloud_events_handler::passthrough::{self, HttpOptions, ReplyShape};
-/// use cloud_events_handler::{Event, HttpFormat};
+/// use cloud_events_handler::{Event, passthrough::HttpFormat};
 ///
 /// let event = Event::from_slice(br#"{"httpMethod": "POST", "path": "/users", "headers": {"Host": "api.example.com"},
 ///                                    "body": "{}", "requestContext": {"httpMethod": "POST"}}"#)?;
@@ -129,7 +129,7 @@ pub struct PassThrough {
 ///
 /// ```
 /// use cloud_events_handler::passthrough::{self, HttpOptions};
-/// use cloud_events_handler::{Event, HttpFormat};
+/// use cloud_events_handler::{Event, passthrough::HttpFormat};
 ///
 /// let event = Event::from_slice(br#"{"requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:tg"}},
 ///                                    "httpMethod": "GET", "path": "/health", "headers": {}}"#)?;
@@ -167,7 +167,7 @@ pub fn request(
 ///
 /// ```
 /// use cloud_events_handler::passthrough::{self, HttpOptions, ReplyShape};
-/// use cloud_events_handler::HttpFormat;
+/// use cloud_events_handler::passthrough::HttpFormat;
 ///
 /// let response = http::Response::builder()
 ///     .status(404)

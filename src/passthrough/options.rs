@@ -184,7 +184,7 @@ impl HttpOptions {
     ///
     /// ```
     /// use cloud_events_handler::passthrough::{self, HttpOptions};
-    /// use cloud_events_handler::{Event, HttpFormat};
+    /// use cloud_events_handler::{Event, passthrough::HttpFormat};
     ///
     /// let event = Event::from_slice(br#"{"version": "2.0", "rawPath": "/prod/users", "rawQueryString": "",
     ///     "requestContext": {"stage": "prod", "http": {"method": "GET"}}, "isBase64Encoded": false}"#)?;
@@ -203,8 +203,8 @@ impl HttpOptions {
     ///
     /// ```
     /// use cloud_events_handler::passthrough::{self, HttpOptions};
-    /// use cloud_events_handler::REQUEST_CONTEXT_HEADER;
-    /// use cloud_events_handler::{Event, HttpFormat};
+    /// use cloud_events_handler::headers::REQUEST_CONTEXT_HEADER;
+    /// use cloud_events_handler::{Event, passthrough::HttpFormat};
     ///
     /// let event = Event::from_slice(br#"{"httpMethod": "GET", "path": "/", "requestContext": {"httpMethod": "GET"}}"#)?;
     /// let options = HttpOptions::default().with_context_headers(false);

@@ -11,7 +11,7 @@ use crate::rule::{BatchResponse, BatchSpec, ItemIdentifier, Record, Rule};
 /// Records of a batch failed, and the source cannot be told which.
 ///
 /// ```
-/// use cloud_events_handler::{BatchError, Config, Event, HandleError, Handler};
+/// use cloud_events_handler::{reply::BatchError, Config, Event, HandleError, Handler};
 /// use http_body_util::Full;
 ///
 /// let handler = Handler::new(Config::default());

@@ -98,7 +98,7 @@ impl ReplyPolicy {
     /// word (`ceh-drop: true`, on any status), or failed.
     ///
     /// ```
-    /// use cloud_events_handler::{app::Verdict, Config, DROP_HEADER};
+    /// use cloud_events_handler::{app::Verdict, Config, headers::DROP_HEADER};
     ///
     /// let policy = Config::default().reply_policy().clone();
     /// let answer = |status: u16, drop: Option<&str>| {

@@ -5,7 +5,7 @@ use crate::passthrough::HttpFormat;
 /// Why a matched event could not become a request.
 ///
 /// ```
-/// use cloud_events_handler::{synthesize, Environment, Event, RuleTable, SynthesizeError};
+/// use cloud_events_handler::{request::synthesize, Environment, Event, RuleTable, request::SynthesizeError};
 ///
 /// let table = RuleTable::builtin();
 /// let event = Event::from_slice(br#"{"httpMethod": "GET", "path": "/", "requestContext": {}}"#)?;

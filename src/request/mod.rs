@@ -42,7 +42,7 @@ use body::Payload;
 /// and the app receives.
 ///
 /// ```
-/// use cloud_events_handler::{synthesize, Environment, Event, RuleTable};
+/// use cloud_events_handler::{request::synthesize, Environment, Event, RuleTable};
 ///
 /// let table = RuleTable::builtin();
 /// let event = Event::from_slice(br#"{"specversion": "1.0", "id": "1", "source": "/my context/sub", "type": "t"}"#)?;

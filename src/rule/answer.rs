@@ -9,7 +9,7 @@ use super::template::Template;
 /// The members of an answer, each a template read from the event.
 ///
 /// ```
-/// use cloud_events_handler::{EventReply, Route, RuleTable};
+/// use cloud_events_handler::{rule::EventReply, rule::Route, RuleTable};
 /// use serde_json::json;
 ///
 /// let table = RuleTable::builtin();

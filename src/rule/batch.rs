@@ -46,7 +46,7 @@ pub struct BatchSpec {
 /// What the Lambda returns for a batch.
 ///
 /// ```
-/// use cloud_events_handler::{BatchResponse, RuleTable};
+/// use cloud_events_handler::{rule::BatchResponse, RuleTable};
 ///
 /// let table = RuleTable::builtin();
 /// let response = |name: &str| table.get(name).and_then(|rule| rule.batch()).map(|spec| spec.response());
@@ -78,7 +78,7 @@ impl BatchResponse {
     /// that each record needs an id, and only the failed ones are retried.
     ///
     /// ```
-    /// use cloud_events_handler::BatchResponse;
+    /// use cloud_events_handler::rule::BatchResponse;
     ///
     /// assert!(BatchResponse::ItemFailures.names_failed_items());
     /// assert!(BatchResponse::KafkaItemFailures.names_failed_items());
@@ -224,7 +224,7 @@ impl BatchSpec {
     /// What the Lambda returns for the batch.
     ///
     /// ```
-    /// use cloud_events_handler::{BatchResponse, RuleTable};
+    /// use cloud_events_handler::{rule::BatchResponse, RuleTable};
     ///
     /// let table = RuleTable::builtin();
     /// let spec = table.get("sqs").and_then(|rule| rule.batch()).ok_or("sqs is a batch rule")?;

@@ -17,7 +17,7 @@ use super::written::Origin;
 /// One compiled rule: predicates that recognise an event, and the request it becomes.
 ///
 /// ```
-/// use cloud_events_handler::{ReplyMode, RuleTable};
+/// use cloud_events_handler::{rule::ReplyMode, RuleTable};
 ///
 /// let table = RuleTable::builtin();
 /// let sqs = table.get("sqs").unwrap();
@@ -93,7 +93,7 @@ impl Rule {
     /// The route or pass-through the rule leads to.
     ///
     /// ```
-    /// use cloud_events_handler::{Route, RuleTable};
+    /// use cloud_events_handler::{rule::Route, RuleTable};
     ///
     /// let table = RuleTable::builtin();
     /// let route = table.get("eventbridge").ok_or("a built-in rule")?.route();
@@ -123,7 +123,7 @@ impl Rule {
     /// Event route or HTTP pass-through.
     ///
     /// ```
-    /// use cloud_events_handler::{Kind, RuleTable};
+    /// use cloud_events_handler::{rule::Kind, RuleTable};
     ///
     /// let table = RuleTable::builtin();
     /// assert_eq!(table.get("apigateway-v2").map(|rule| rule.kind()), Some(Kind::Http));
@@ -159,7 +159,7 @@ impl Rule {
     /// The reply the event source gets.
     ///
     /// ```
-    /// use cloud_events_handler::{ReplyMode, RuleTable};
+    /// use cloud_events_handler::{rule::ReplyMode, RuleTable};
     ///
     /// let table = RuleTable::builtin();
     /// assert_eq!(table.get("cognito-user-pool").map(|rule| rule.reply()), Some(ReplyMode::Body));

@@ -24,6 +24,10 @@ pub enum LoadError {
         /// The I/O failure.
         source: std::io::Error,
     },
+    /// The file is not one to read: a FIFO, a device or a directory, or
+    /// over the limit of a configuration file's size.
+    #[error(transparent)]
+    File(crate::operator_file::OperatorFileError),
     /// The file is not valid TOML, or a key outside the rules is unknown or mistyped.
     #[error("{at}: {message}")]
     Toml {

@@ -12,7 +12,7 @@ use crate::passthrough::HttpFormat;
 /// batch reply carries the `[rule.batch]` table that says where its records are.
 ///
 /// ```
-/// use cloud_events_handler::{EventReply, HttpFormat, Route, RuleTable};
+/// use cloud_events_handler::{rule::EventReply, passthrough::HttpFormat, rule::Route, RuleTable};
 ///
 /// let table = RuleTable::builtin();
 /// assert!(matches!(table.get("s3").unwrap().route(), Route::Event { path, .. } if path.as_str() == "/aws.s3"));
@@ -38,7 +38,7 @@ pub enum Route {
 /// What an event route replies to its source once the app has answered.
 ///
 /// ```
-/// use cloud_events_handler::{EventReply, Route, RuleTable};
+/// use cloud_events_handler::{rule::EventReply, rule::Route, RuleTable};
 ///
 /// let table = RuleTable::builtin();
 /// let reply = |name: &str| match table.get(name).map(|rule| rule.route()) {
@@ -84,7 +84,7 @@ impl EventReply {
 /// Whether a rule describes an event to route or an HTTP request to pass through.
 ///
 /// ```
-/// use cloud_events_handler::{Kind, RuleTable};
+/// use cloud_events_handler::{rule::Kind, RuleTable};
 ///
 /// let table = RuleTable::builtin();
 /// assert_eq!(table.get("s3").map(|rule| rule.kind()), Some(Kind::Event));
@@ -103,7 +103,7 @@ pub enum Kind {
 /// What the Lambda returns to the event source once the app has answered.
 ///
 /// ```
-/// use cloud_events_handler::{ReplyMode, RuleTable};
+/// use cloud_events_handler::{rule::ReplyMode, RuleTable};
 ///
 /// let table = RuleTable::builtin();
 /// assert_eq!(table.get("s3").map(|rule| rule.reply()), Some(ReplyMode::Dict));

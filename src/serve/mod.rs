@@ -94,7 +94,7 @@ where
 }
 
 /// The listener address: `--listen`, else `0.0.0.0:$PORT` (Knative, Cloud Run), else 127.0.0.1:8080.
-pub(crate) fn listen_address(listen: Option<&str>) -> Result<SocketAddr, String> {
+pub fn listen_address(listen: Option<&str>) -> Result<SocketAddr, String> {
     let text = match (listen, std::env::var(PORT_VAR)) {
         (Some(listen), _) => listen.to_owned(),
         (None, Ok(port)) => format!("0.0.0.0:{port}"),

@@ -10,7 +10,6 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-
 /// The most refusal lines written in a second.
 pub(crate) const LINES_PER_SECOND: u32 = 20;
 

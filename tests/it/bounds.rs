@@ -2,7 +2,7 @@
 //! refused when the rules load, and every other query pays for the nodes it
 //! visits out of the event's work budget, refusing the event when it runs out.
 
-use cloud_events_handler::{Config, Event, HandleError, Handler, SynthesizeError};
+use cloud_events_handler::{request::SynthesizeError, Config, Event, HandleError, Handler};
 use serde_json::json;
 
 use crate::cli::ceh;

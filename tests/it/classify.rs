@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use cloud_events_handler::{synthesize, Config, Event, RuleTable};
+use cloud_events_handler::{request::synthesize, Config, Event, RuleTable};
 
 use crate::{corpus, fixtures};
 

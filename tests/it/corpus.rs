@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use cloud_events_handler::{Config, Echo, Event, Handler, Kind, Reply, Route, RuleTable};
+use cloud_events_handler::{
+    rule::Kind, rule::Route, Config, Echo, Event, Handler, Reply, RuleTable,
+};
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use serde::Deserialize;

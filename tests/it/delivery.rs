@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use cloud_events_handler::{Config, Event, HandleError, Handler, Invocation, DROP_HEADER};
+use cloud_events_handler::{headers::DROP_HEADER, Config, Event, HandleError, Handler, Invocation};
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use serde_json::{json, Value};

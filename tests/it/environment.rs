@@ -1,6 +1,6 @@
 //! The default environment and its overrides, including the Python handler's WSGI keys.
 
-use cloud_events_handler::{synthesize, Config, Event};
+use cloud_events_handler::{request::synthesize, Config, Event};
 
 fn request_for(config: &Config, body: &str) -> http::Request<bytes::Bytes> {
     let event = Event::from_slice(body.as_bytes()).unwrap();

@@ -192,7 +192,7 @@ fn limits_have_clear_errors() {
         "c.toml:3: rule `x`: key `rule[0].path`: the template is 1101 bytes, over the limit of 1024"
     );
     // Rule count.
-    let many: String = (0..=cloud_events_handler::MAX_RULES)
+    let many: String = (0..=cloud_events_handler::Config::MAX_RULES)
         .map(|i| format!("[[rule]]\nname = \"r{i}\"\npath = \"/r\"\n[rule.match]\n\"$.r\" = {i}\n"))
         .collect();
     let err = Config::parse("c.toml", &many).unwrap_err();

@@ -4,7 +4,7 @@
 // Each target uses a part: the shared corpus has no `any_json` test of its own.
 #![allow(dead_code)]
 
-use cloud_events_handler::Route;
+use cloud_events_handler::rule::Route;
 use cloud_events_handler::{Event, Handler};
 use proptest::prelude::*;
 use serde_json::Value;

@@ -3,7 +3,9 @@
 //! Event Grid `eventType`…) makes another rule's route, in any case, slash,
 //! percent-encoding, dot-segment or parameter form a server reads alike.
 
-use cloud_events_handler::{Config, Event, HandleError, Handler, RuleTable, SynthesizeError};
+use cloud_events_handler::{
+    request::SynthesizeError, Config, Event, HandleError, Handler, RuleTable,
+};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 

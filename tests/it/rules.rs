@@ -1,8 +1,8 @@
 //! Rule files: the format, and the exact message for each way to get it wrong.
 
+use cloud_events_handler::rule::Route;
 use cloud_events_handler::rule::BUILTIN_FILES;
-use cloud_events_handler::Route;
-use cloud_events_handler::{Config, Event, ReplyMode, RuleTable};
+use cloud_events_handler::{rule::ReplyMode, Config, Event, RuleTable};
 
 fn load_error(text: &str) -> String {
     Config::parse("my.toml", text).unwrap_err().to_string()
@@ -88,7 +88,8 @@ fn a_full_rule_loads() {
     .unwrap();
     let found = config.rules().classify(&event).unwrap();
     assert_eq!(found.rule().name(), "orders");
-    let request = cloud_events_handler::synthesize(&found, &event, config.environment()).unwrap();
+    let request =
+        cloud_events_handler::request::synthesize(&found, &event, config.environment()).unwrap();
     assert_eq!(request.method(), http::Method::PUT);
     assert_eq!(request.uri().path(), "/shop/Order%20Placed");
     assert_eq!(request.headers()["x-order"], "o-1");

@@ -1,6 +1,6 @@
 //! Event data that becomes part of a request can never escape its place.
 
-use cloud_events_handler::{synthesize, Config, Event};
+use cloud_events_handler::{request::synthesize, Config, Event};
 use proptest::prelude::*;
 use serde_json::json;
 

@@ -1,9 +1,9 @@
 //! Malformed and hostile events are errors naming the field, never panics or
 //! smuggled requests; whatever passes is a valid request that keeps its data.
 
+use cloud_events_handler::passthrough::HttpFormat;
 use cloud_events_handler::passthrough::{request, HttpOptions, PassThroughError};
 use cloud_events_handler::Event;
-use cloud_events_handler::HttpFormat;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 

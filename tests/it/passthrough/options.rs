@@ -2,7 +2,9 @@
 
 use cloud_events_handler::passthrough::{request, HttpOptions};
 use cloud_events_handler::Event;
-use cloud_events_handler::{HttpFormat, REQUEST_CONTEXT_HEADER, STAGE_VARIABLES_HEADER};
+use cloud_events_handler::{
+    headers::REQUEST_CONTEXT_HEADER, headers::STAGE_VARIABLES_HEADER, passthrough::HttpFormat,
+};
 use serde_json::json;
 
 use super::requests::format_of;

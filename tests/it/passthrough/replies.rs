@@ -7,8 +7,8 @@ use aws_lambda_events::encodings::Body;
 use aws_lambda_events::lambda_function_urls::LambdaFunctionUrlResponse;
 use aws_lambda_events::vpc_lattice::VpcLatticeResponse;
 use bytes::Bytes;
+use cloud_events_handler::passthrough::HttpFormat;
 use cloud_events_handler::passthrough::{reply, HttpOptions, ReplyShape};
-use cloud_events_handler::HttpFormat;
 use http::{HeaderMap, Response};
 use serde_json::{json, Value};
 

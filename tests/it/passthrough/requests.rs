@@ -1,8 +1,8 @@
 //! Each format's real fixtures become exactly the requests they describe.
 
 use bytes::Bytes;
+use cloud_events_handler::passthrough::HttpFormat;
 use cloud_events_handler::passthrough::{request, HttpOptions, RawEvent, ReplyShape};
-use cloud_events_handler::HttpFormat;
 use serde_json::json;
 
 use super::upstream;
