@@ -7,11 +7,11 @@
 //! checks that no two import each other):
 //!
 //! 1. [`RuleTable::classify`] matches the event's JSON against the rule table
-//!    (TOML, JSONPath predicates; first match wins). A rule's [`Route`] says
-//!    what the event becomes: an event route with its [`EventReply`], or an
-//!    HTTP pass-through in its [`HttpFormat`].
+//!    (TOML, JSONPath predicates; first match wins). A rule's [`Route`](rule::Route) says
+//!    what the event becomes: an event route with its [`EventReply`](rule::EventReply), or an
+//!    HTTP pass-through in its [`HttpFormat`](passthrough::HttpFormat).
 //! 2. [`Handler::explain`] makes the [`Plan`]: the requests the app receives,
-//!    synthesized on the [`Environment`] ([`synthesize`]) or carried by an HTTP
+//!    synthesized on the [`Environment`] ([`request`]) or carried by an HTTP
 //!    event ([`passthrough`]), or ceh's own refusal of one.
 //! 3. [`Handler::handle`] sends them to the app — any `tower::Service`, such as
 //!    an axum `Router`, the built-in [`Echo`] app, or an [`app::Upstream`] server.

@@ -1,10 +1,10 @@
 //! The app's request, built in one room: a matched event (or batch record),
 //! the JSON its templates read, its bytes and the environment become the
-//! HTTP request the app receives. Its path and query ([`path`]), its body
-//! ([`body`]), the CloudEvent that describes it ([`cloudevent`]), its
+//! HTTP request the app receives. Its path and query (path.rs), its body
+//! (body.rs), the CloudEvent that describes it (cloudevent.rs), its
 //! headers and their limits are each decided here, once.
 //!
-//! Event data is escaped into the path and header values by [`crate::escape`].
+//! Event data is escaped into the path and header values by escape.rs.
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HOST};
