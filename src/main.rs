@@ -6,6 +6,8 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
+// The arguments' doc comments are `ceh --help`'s text, where a URL stays bare.
+#![allow(rustdoc::bare_urls)]
 
 mod cli;
 

@@ -1,5 +1,5 @@
 //! `ceh lambda` (and `ceh` as a Lambda bootstrap): the arguments, then
-//! [`lambda::Lambda`], which owns the function's lifecycle.
+//! [`Lambda`], which owns the function's lifecycle.
 
 use std::ffi::OsString;
 use std::sync::{Arc, Mutex};
@@ -42,7 +42,7 @@ impl LambdaArgs {
 ///
 /// The app is another process, or the echo app, and nothing in `ceh` reads
 /// `_X_AMZN_TRACE_ID`: the app gets the trace id as a header, so the variable
-/// is skipped and memory stays flat (see [`lambda::TraceEnv`]). A failed
+/// is skipped and memory stays flat (see [`TraceEnv`]). A failed
 /// start is said on stderr before it is reported, as the one line `ceh`
 /// says when it fails.
 pub(super) fn run(args: LambdaArgs) -> Result<(), Failure> {
