@@ -41,6 +41,8 @@ pub mod describe;
 mod error;
 mod escape;
 mod event;
+#[cfg(test)]
+mod front_ends;
 pub mod functions;
 mod handler;
 pub mod headers;

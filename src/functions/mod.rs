@@ -29,8 +29,8 @@ use render::FRONT;
 
 mod answer;
 mod function_app;
-mod ingest;
-mod render;
+pub(crate) mod ingest;
+pub(crate) mod render;
 mod routes;
 mod transport;
 

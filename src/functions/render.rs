@@ -33,7 +33,7 @@ const MAX_FAILURE_LINES: usize = 100;
 /// The response to an invocation of function `name`: 200 with its outputs,
 /// or a 500 with the failure's lines in `Logs` (the host retries, and a
 /// queue message goes to poison after its retries), never a success.
-pub(super) fn invocation(
+pub(crate) fn invocation(
     name: &str,
     function: Option<&Function>,
     outcome: Result<Reply, HandleError>,

@@ -6,7 +6,7 @@ use lambda_runtime::Diagnostic;
 
 use crate::app::App;
 use crate::event::DEFAULT_MAX_EVENT_BYTES;
-use crate::{ErrorKind, Handler, Invocation, Reply};
+use crate::{ErrorKind, Event, Handler, Invocation, Reply};
 
 /// Handles one invocation: the payload's bytes, uncopied, become the event, and
 /// the result is the reply Lambda returns, or the error it reports.
@@ -16,13 +16,19 @@ pub(super) async fn invoke<S: App + Clone>(
     payload: Bytes,
     invocation: &Invocation,
 ) -> Result<Reply, Diagnostic> {
-    let event = handler
-        .read_event(payload, DEFAULT_MAX_EVENT_BYTES)
-        .map_err(|e| diagnostic(ErrorKind::InvalidEvent, &e))?;
+    let event = ingest(handler, payload)?;
     handler
         .handle_invocation(&event, app, invocation)
         .await
         .map_err(|e| diagnostic(e.kind(), &e))
+}
+
+/// The Lambda front end's ingest: an invocation's payload, its bytes
+/// uncopied, as the event (`Ceh.InvalidEvent` when it is not one).
+pub(crate) fn ingest(handler: &Handler, payload: Bytes) -> Result<Event, Diagnostic> {
+    handler
+        .read_event(payload, DEFAULT_MAX_EVENT_BYTES)
+        .map_err(|e| diagnostic(ErrorKind::InvalidEvent, &e))
 }
 
 /// The reply as Lambda receives it, written without building its JSON as a
@@ -50,7 +56,7 @@ pub(super) fn serialize_reply(reply: &Reply) -> Result<Vec<u8>, Diagnostic> {
 pub const MAX_REPLY_BYTES: usize = 6 * 1024 * 1024;
 
 /// What Lambda reports for a failure of `kind`: its `errorType` and the message.
-pub(super) fn diagnostic(kind: ErrorKind, err: &dyn std::fmt::Display) -> Diagnostic {
+pub(crate) fn diagnostic(kind: ErrorKind, err: &dyn std::fmt::Display) -> Diagnostic {
     Diagnostic {
         error_type: kind.error_type().to_owned(),
         error_message: err.to_string(),

@@ -9,7 +9,7 @@ mod error;
 mod extension;
 mod http_app;
 mod init;
-mod invoke;
+pub(crate) mod invoke;
 mod runtime_api;
 mod serving;
 mod settings;

@@ -23,11 +23,10 @@ use lambda_runtime::Diagnostic;
 use lambda_runtime_api_client::body::Body;
 use lambda_runtime_api_client::{build_request, PooledClient};
 
-use super::invoke::{diagnostic, serialize_reply};
+use super::invoke::{diagnostic, ingest, serialize_reply};
 use super::runtime_api::{send, Next, RuntimeApiError, INVOCATION_ID};
 use crate::app::{BoxError, SendApp};
 use crate::error::ErrorKind;
-use crate::event::DEFAULT_MAX_EVENT_BYTES;
 use crate::handler::{Handler, Streamed};
 use crate::passthrough::{self, HttpFormat, HttpOptions, ReplyShape};
 use crate::reply::Reply;
@@ -54,12 +53,12 @@ where
         invocation,
         payload,
     } = next;
-    let opened = match handler.read_event(payload, DEFAULT_MAX_EVENT_BYTES) {
+    let opened = match ingest(handler, payload) {
         Ok(event) => handler
             .open_stream(&event, app, &invocation)
             .await
             .map_err(|e| diagnostic(e.kind(), &e)),
-        Err(e) => Err(diagnostic(ErrorKind::InvalidEvent, &e)),
+        Err(diagnostic) => Err(diagnostic),
     };
     let request = match opened {
         Ok(Streamed::Http(response)) => streaming_request(

@@ -12,7 +12,7 @@ use crate::invocation::Invocation;
 use crate::server::ServerOptions;
 
 /// The events a request carries: one, or a CloudEvents batch's, in order.
-pub(super) fn events(
+pub(crate) fn events(
     handler: &Handler,
     headers: &HeaderMap,
     body: Bytes,

@@ -23,9 +23,9 @@ use crate::vars::PORT_VAR;
 
 mod answer;
 mod auth;
-mod ingest;
+pub(crate) mod ingest;
 mod options;
-mod render;
+pub(crate) mod render;
 mod transport;
 
 pub use crate::server::{ServerOptions, LOG_TARGET, MAX_BODY_LIMIT};

@@ -15,7 +15,7 @@ pub(super) const FRONT: &str = "ceh serve";
 
 /// One event's outcome: its reply, when the delivery may go on, or the
 /// response that fails the delivery.
-pub(super) fn handled(
+pub(crate) fn handled(
     outcome: Result<Reply, HandleError>,
 ) -> Result<Reply, Box<Response<Full<Bytes>>>> {
     match outcome {
