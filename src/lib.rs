@@ -50,6 +50,7 @@ pub mod lambda;
 mod operator_file;
 pub mod passthrough;
 mod plan;
+mod read;
 pub mod reply;
 pub mod rule;
 pub mod serve;
