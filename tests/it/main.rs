@@ -16,6 +16,7 @@ mod man;
 mod mutations;
 mod passthrough;
 mod plan;
+mod reads;
 mod replies;
 mod reserved;
 mod rules;
