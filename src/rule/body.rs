@@ -83,7 +83,8 @@ impl Reads for BodySpec {
             query: _,
             decode: _,
         } = self;
-        // What it selects goes to the app whole, found in the bytes or the JSON.
+        // What it selects goes to the app whole: found in the bytes for a
+        // plain query, else in the JSON (a record's, or all of the event's).
         add(Need::All);
     }
 }

@@ -24,7 +24,8 @@ pub(crate) struct MetadataSpec {
 impl Reads for MetadataSpec {
     fn reads(&self, add: &mut dyn FnMut(Need)) {
         let MetadataSpec { query: _ } = self;
-        // What it selects goes to the app whole.
+        // What it selects goes to the app whole (the plan reads it from all
+        // of the event's JSON, a batch's records included).
         add(Need::All);
     }
 }
