@@ -7,8 +7,10 @@
 //! compile until it says what it reads. The table builds its pruned read from
 //! [`Rule::reads`](super::Rule::reads) alone
 //! ([`Needs`](crate::read::Needs)), so what the pruned view holds and what
-//! the rule reads cannot drift apart; `tests/it/corpus.rs` checks on every
-//! fixture that the pruned view plans what all of the JSON plans.
+//! the rule reads cannot drift apart. `tests/it/reads.rs` walks every key the
+//! rule format accepts (a key without a case there fails) and every built-in
+//! rule on its fixtures: the pruned view must plan, send and reply what all
+//! of the event's JSON does.
 
 use http::HeaderName;
 
