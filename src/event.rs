@@ -1,13 +1,13 @@
 //! An incoming event: its original bytes, checked to be JSON, and the parts
 //! of its JSON that the rules read, built when they are first read.
 
-use std::fmt;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
 use http::HeaderMap;
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+
+use crate::read::{check, ViewKey, ViewSlot, Views};
 
 /// The largest event accepted by default: Lambda's limit for a synchronous
 /// invocation payload (6 MB, counted as 6 × 1024 × 1024 bytes).
@@ -45,7 +45,7 @@ pub struct Event {
     given: bool,
     /// What a rule table reads of the JSON: while classifying, and once a rule
     /// that reads more has matched. Each is built at most once per event.
-    views: [OnceLock<View>; 2],
+    views: Views,
     /// For a CloudEvent that arrived in binary mode: its `ce-*` headers and
     /// content type, so it leaves in binary mode too.
     binary: Option<Box<HeaderMap>>,
@@ -142,14 +142,12 @@ impl Event {
     /// An event whose bytes `classify` has already read in full, checking
     /// them as [`Event::from_bytes`] would: what a rule table's
     /// classification reads of them is `view`, for the table `key` names.
-    pub(crate) fn read(bytes: Bytes, key: (u64, usize), view: Value) -> Self {
-        let views: [OnceLock<View>; 2] = Default::default();
-        let _ = views[ViewSlot::Classify as usize].set(View { key, json: view });
+    pub(crate) fn read(bytes: Bytes, key: ViewKey, view: Value) -> Self {
         Self {
             bytes,
             json: OnceLock::new(),
             given: false,
-            views,
+            views: Views::with(ViewSlot::Classify, key, view),
             binary: None,
         }
     }
@@ -226,100 +224,16 @@ impl Event {
     pub(crate) fn view(
         &self,
         slot: ViewSlot,
-        key: (u64, usize),
+        key: ViewKey,
         build: impl FnOnce(&[u8]) -> Option<Value>,
     ) -> &Value {
         if self.given {
             return self.json();
         }
-        let cell = &self.views[slot as usize];
-        if cell.get().is_none() {
-            if let Some(json) = build(&self.bytes) {
-                let _ = cell.set(View { key, json });
-            }
+        match self.views.get(slot, key, &self.bytes, build) {
+            Some(view) => view,
+            None => self.json(),
         }
-        match cell.get() {
-            Some(view) if view.key == key => &view.json,
-            _ => self.json(),
-        }
-    }
-}
-
-/// Which of an event's partial views of its JSON ([`Event::view`]).
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum ViewSlot {
-    /// What classification reads.
-    Classify = 0,
-    /// What the matched rule reads, when more.
-    Matched = 1,
-}
-
-/// Part of an event's JSON, and the rule table it was built for.
-#[derive(Clone, Debug)]
-struct View {
-    key: (u64, usize),
-    json: Value,
-}
-
-/// Checks that `bytes` are one JSON value exactly as parsing them into a
-/// `Value` would (strings, escapes, numbers, depth), building nothing.
-fn check(bytes: &[u8]) -> Result<(), serde_json::Error> {
-    // JSON is UTF-8 throughout: checked once here, not string by string.
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        // For the parser's own error, at the parser's own place.
-        return serde_json::from_slice::<Value>(bytes).map(drop);
-    };
-    let mut json = serde_json::Deserializer::from_str(text);
-    Check.deserialize(&mut json)?;
-    json.end()
-}
-
-/// Reads one JSON value through the visitor a `Value` would use, keeping
-/// nothing: the same checks a parse makes, for what no rule reads.
-#[derive(Clone, Copy)]
-pub(crate) struct Check;
-
-impl<'de> DeserializeSeed<'de> for Check {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, json: D) -> Result<(), D::Error> {
-        json.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Check {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any valid JSON value")
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(self)?.is_some() {}
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_key_seed(self)?.is_some() {
-            map.next_value_seed(self)?;
-        }
-        Ok(())
     }
 }
 

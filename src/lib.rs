@@ -51,6 +51,7 @@ pub mod lambda;
 pub mod operator_file;
 pub mod passthrough;
 mod plan;
+mod read;
 pub mod reply;
 pub mod request;
 pub mod rule;

@@ -4,7 +4,9 @@
 
 use serde_json::{Map, Value};
 
+use super::reads::Reads;
 use super::template::Template;
+use crate::read::Need;
 
 /// The members of an answer, each a template read from the event.
 ///
@@ -28,6 +30,15 @@ pub struct AnswerSpec {
     members: Box<[(String, Template)]>,
 }
 
+impl Reads for AnswerSpec {
+    fn reads(&self, add: &mut dyn FnMut(Need)) {
+        let AnswerSpec { members } = self;
+        for (_, template) in members.iter() {
+            template.reads(add);
+        }
+    }
+}
+
 impl AnswerSpec {
     /// Compiles `[rule.answer]`: each key a member, each value a template.
     pub(crate) fn compile(table: toml::Table) -> Result<Self, String> {
@@ -46,11 +57,6 @@ impl AnswerSpec {
             })
             .collect::<Result<_, String>>()?;
         Ok(Self { members })
-    }
-
-    /// The templates of its members, in order.
-    pub(super) fn templates(&self) -> impl Iterator<Item = &Template> {
-        self.members.iter().map(|(_, template)| template)
     }
 
     /// The answer for `event`: each member's template rendered from it, or

@@ -14,7 +14,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::query::Query;
+use super::reads::Reads;
 use crate::event::Event;
+use crate::read::Need;
 
 /// How a batch rule finds and identifies its records.
 ///
@@ -164,15 +166,26 @@ pub struct Record<'e> {
     pub json: &'e Value,
 }
 
-impl BatchSpec {
-    /// Where the records are.
-    pub(super) fn records_query(&self) -> &Query {
-        &self.records
+/// What it reads in each record: the id and the group.
+impl Reads for BatchSpec {
+    fn reads(&self, add: &mut dyn FnMut(Need)) {
+        let BatchSpec {
+            records: _,
+            id,
+            group,
+            ordered: _,
+            response: _,
+        } = self;
+        for query in id.iter().chain(group) {
+            add(query.need(Need::Shallow));
+        }
     }
+}
 
-    /// What it reads in each record: the id and the group.
-    pub(super) fn record_queries(&self) -> impl Iterator<Item = &Query> {
-        self.id.iter().chain(&self.group)
+impl BatchSpec {
+    /// What reading the records needs, with `record` kept of each.
+    pub(super) fn records_need(&self, record: Need) -> Need {
+        self.records.need(record)
     }
 
     /// The identifier a reply names `record` by, when it has what its source needs.

@@ -15,6 +15,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::query::Query;
+use super::reads::Reads;
+use crate::read::Need;
 
 /// Which node of the event is the request body (`body = "$.Data.*"`), and
 /// how it is decoded.
@@ -73,6 +75,18 @@ pub(crate) struct Body {
     pub(crate) bytes: Bytes,
     /// `text/plain` for a JSON string sent as its text, `application/json` otherwise.
     pub(crate) content_type: HeaderValue,
+}
+
+impl Reads for BodySpec {
+    fn reads(&self, add: &mut dyn FnMut(Need)) {
+        let BodySpec {
+            query: _,
+            decode: _,
+        } = self;
+        // What it selects goes to the app whole: found in the bytes for a
+        // plain query, else in the JSON (a record's, or all of the event's).
+        add(Need::All);
+    }
 }
 
 impl BodySpec {

@@ -6,12 +6,14 @@ use http::{HeaderMap, HeaderValue};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::reads::Reads;
 use super::template::Template;
 use crate::cloudevent::{
     digest, digest_value, Attributes, Derivation, Mapped, Mode, CE_ID, CE_SOURCE, CE_SPECVERSION,
     CE_SUBJECT, CE_TIME, CE_TYPE,
 };
 use crate::escape::ce_header_value as ce_value;
+use crate::read::Need;
 
 /// How a rule describes its events as CloudEvents (`[rule.cloudevent]`).
 ///
@@ -62,6 +64,29 @@ pub(crate) struct RawCloudEvent {
     derive: Option<Derivation>,
 }
 
+impl Reads for CloudEventSpec {
+    fn reads(&self, add: &mut dyn FnMut(Need)) {
+        let CloudEventSpec {
+            id,
+            source,
+            kind,
+            time,
+            subject,
+            mode: _,
+            derive,
+            default_source: _,
+            default_kind: _,
+        } = self;
+        for template in [id, source, kind, time, subject] {
+            template.reads(add);
+        }
+        if derive.is_some() {
+            // A documented mapping may read anywhere.
+            add(Need::All);
+        }
+    }
+}
+
 impl CloudEventSpec {
     /// Compiles `[rule.cloudevent]` for the rule named `rule` (whose name the
     /// defaults carry; rule names are always valid header values).
@@ -81,24 +106,6 @@ impl CloudEventSpec {
             default_source: ce_value(Cow::Owned(format!("ceh:{rule}"))),
             default_kind: ce_value(Cow::Owned(format!("ceh.{rule}"))),
         })
-    }
-
-    /// The attribute templates it has.
-    pub(super) fn templates(&self) -> impl Iterator<Item = &Template> {
-        [
-            &self.id,
-            &self.source,
-            &self.kind,
-            &self.time,
-            &self.subject,
-        ]
-        .into_iter()
-        .flatten()
-    }
-
-    /// Whether a documented mapping reads the event too.
-    pub(super) fn derives(&self) -> bool {
-        self.derive.is_some()
     }
 
     /// How requests carry the CloudEvent.

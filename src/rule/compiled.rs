@@ -9,10 +9,12 @@ use super::body::BodySpec;
 use super::cloudevent::CloudEventSpec;
 use super::metadata::MetadataSpec;
 use super::predicate::Predicate;
+use super::reads::{attributes, Reads};
 use super::reserved::ReservedRoutes;
 use super::route::{EventReply, Kind, ReplyMode, Route};
 use super::template::Template;
 use super::written::Origin;
+use crate::read::{Need, RuleReads};
 
 /// One compiled rule: predicates that recognise an event, and the request it becomes.
 ///
@@ -297,5 +299,76 @@ impl Rule {
         // A query that ran out of the event's work budget was this rule's.
         super::eval::blame(&self.name);
         holds
+    }
+}
+
+impl Rule {
+    /// What the rule reads of an event: its predicates while classifying,
+    /// its requests' (and answer's) parts once it has matched.
+    pub(crate) fn reads(&self) -> RuleReads {
+        // Every field named: one added here is a compile error until it is
+        // read below or said to read nothing.
+        let Rule {
+            name: _,
+            description: _,
+            origin: _,
+            route,
+            method: _,
+            headers,
+            predicates,
+            cloudevent,
+            validate_cloudevent,
+            body,
+            metadata,
+            name_header: _,
+            reserved: _,
+        } = self;
+        let mut reads = RuleReads::default();
+        for predicate in predicates.iter() {
+            predicate.reads(&mut |need| reads.test(need));
+        }
+        // What each request reads of its event, or of its record.
+        let request = |add: &mut dyn FnMut(Need)| {
+            headers.reads(add);
+            cloudevent.reads(add);
+            body.reads(add);
+            metadata.reads(add);
+            if *validate_cloudevent {
+                add(attributes());
+            }
+        };
+        let (path, reply) = match route {
+            // A passed-through request carries every field of the event.
+            Route::Http(_) => {
+                reads.read(Need::All);
+                return reads;
+            }
+            Route::Event { path, reply } => (path, reply),
+        };
+        match reply {
+            EventReply::Batch(spec) => {
+                // Each record's requests read the record, wherever the records are.
+                let mut record = Need::Shallow;
+                let mut add = |need: Need| record.merge(need);
+                request(&mut add);
+                path.reads(&mut add);
+                spec.reads(&mut add);
+                reads.read(spec.records_need(record));
+            }
+            EventReply::Answer(answer) => {
+                let mut add = |need: Need| reads.read(need);
+                request(&mut add);
+                path.reads(&mut add);
+                answer.reads(&mut add);
+            }
+            // A custom resource's reply echoes the event's own fields.
+            EventReply::CloudFormation => reads.read(Need::All),
+            EventReply::Dict | EventReply::Body | EventReply::Ignore => {
+                let mut add = |need: Need| reads.read(need);
+                request(&mut add);
+                path.reads(&mut add);
+            }
+        }
+        reads
     }
 }

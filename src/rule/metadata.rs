@@ -11,12 +11,23 @@ use http::HeaderValue;
 use serde_json::{Map, Value};
 
 use super::query::Query;
+use super::reads::Reads;
 use crate::escape::header_text;
+use crate::read::Need;
 
 /// Which node of the event is sent as `ceh-metadata` (`metadata = "$.Metadata"`).
 #[derive(Clone, Debug)]
 pub(crate) struct MetadataSpec {
     query: Query,
+}
+
+impl Reads for MetadataSpec {
+    fn reads(&self, add: &mut dyn FnMut(Need)) {
+        let MetadataSpec { query: _ } = self;
+        // What it selects goes to the app whole (the plan reads it from all
+        // of the event's JSON, a batch's records included).
+        add(Need::All);
+    }
 }
 
 impl MetadataSpec {

@@ -11,19 +11,14 @@ mod builtin;
 mod cloudevent;
 mod compile;
 mod compiled;
-mod dispatch;
 mod error;
 mod eval;
 mod metadata;
-mod need;
-mod needs;
 mod predicate;
-mod prune;
 mod query;
-mod raw;
+mod reads;
 mod reserved;
 mod route;
-mod step;
 mod table;
 mod template;
 mod written;
@@ -48,3 +43,6 @@ pub(crate) use table::pinned_paths;
 pub(crate) use template::Part;
 pub use written::Origin;
 pub(crate) use written::{line_of, Source};
+
+#[cfg(test)]
+pub(crate) use query::Query;

@@ -5,6 +5,8 @@ use std::fmt;
 use serde_json::Value;
 
 use super::query::Query;
+use super::reads::Reads;
+use crate::read::Need;
 
 /// One condition of a rule's `[rule.match]` table.
 ///
@@ -46,6 +48,26 @@ pub(crate) enum Test {
     Prefix(String),
     /// A node is a string ending with this suffix.
     Suffix(String),
+}
+
+impl Reads for Predicate {
+    fn reads(&self, add: &mut dyn FnMut(Need)) {
+        let Predicate { query, test } = self;
+        // Comparing with an array or object reads all of the node; every
+        // other test reads a scalar, or whether the node is there.
+        let leaf = match test {
+            Test::Equals(value) if value.is_array() || value.is_object() => Need::All,
+            Test::OneOf(values) if values.iter().any(|v| v.is_array() || v.is_object()) => {
+                Need::All
+            }
+            Test::Equals(_)
+            | Test::OneOf(_)
+            | Test::Exists(_)
+            | Test::Prefix(_)
+            | Test::Suffix(_) => Need::Shallow,
+        };
+        add(query.need(leaf));
+    }
 }
 
 impl Predicate {

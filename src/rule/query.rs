@@ -7,7 +7,7 @@ use jsonpath_rust::parser::parse_json_path;
 use serde_json::Value;
 
 use super::eval::{children, Program};
-use super::step::Step;
+use crate::read::{Lookup, Need, Step};
 
 /// A JSONPath query, parsed once when the rules load.
 ///
@@ -67,16 +67,18 @@ impl Query {
         }
     }
 
-    /// The steps of a query that has only names, indexes and wildcards;
-    /// `None` for one that needs the general evaluator.
-    pub(super) fn steps(&self) -> Option<&[Step]> {
+    /// What of an event the query reads, with `leaf` kept of what it
+    /// selects (its filters' reads included): what the pruned read keeps
+    /// for it.
+    pub(crate) fn need(&self, leaf: Need) -> Need {
         match &self.plan {
-            Plan::Singular(steps) | Plan::Steps(steps) => Some(steps),
-            Plan::General(_) => None,
+            Plan::Singular(steps) | Plan::Steps(steps) => Need::of_steps(steps, leaf),
+            Plan::General(program) => program.need(leaf),
         }
     }
 
     /// The compiled query, for one the general evaluator answers.
+    #[cfg(test)]
     pub(super) fn program(&self) -> Option<&Program> {
         match &self.plan {
             Plan::General(program) => Some(program),
@@ -132,11 +134,11 @@ impl Query {
     }
 
     /// Every node the query selects in an event's JSON text, in document
-    /// order, each a slice of `bytes` (see [`raw`](super::raw)); `None` for a
+    /// order, each a slice of `bytes` (see [`select`](crate::read::select)); `None` for a
     /// query that needs the general evaluator, or bytes that are not JSON.
     pub(crate) fn select_raw(&self, bytes: &bytes::Bytes) -> Option<Vec<bytes::Bytes>> {
         match &self.plan {
-            Plan::Singular(steps) | Plan::Steps(steps) => super::raw::select(steps, bytes),
+            Plan::Singular(steps) | Plan::Steps(steps) => crate::read::select(steps, bytes),
             Plan::General(_) => None,
         }
     }
@@ -145,6 +147,16 @@ impl Query {
 impl fmt::Debug for Query {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Query").field(&self.text).finish()
+    }
+}
+
+impl Lookup for Query {
+    fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn single<'v>(&self, json: &'v Value) -> Option<&'v Value> {
+        Query::single(self, json)
     }
 }
 

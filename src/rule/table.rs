@@ -6,14 +6,13 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::compiled::Rule;
-use super::dispatch;
-use super::needs::Needs;
 use super::predicate::{Predicate, Test};
-use super::prune::prune;
+use super::query::Query;
 use super::reserved::ReservedRoutes;
 use super::route::Route;
 use super::template::Part;
-use crate::event::{Event, EventError, ViewSlot};
+use crate::event::{Event, EventError};
+use crate::read::{prune, Dispatch, Gates, Needs, ViewKey, ViewSlot};
 
 /// The ordered, compiled rules, and the fallback for events no rule matches.
 ///
@@ -29,7 +28,7 @@ use crate::event::{Event, EventError, ViewSlot};
 pub struct RuleTable {
     pub(crate) rules: Vec<Rule>,
     pub(crate) fallback: Option<Rule>,
-    pub(crate) dispatch: dispatch::Dispatch,
+    pub(crate) dispatch: Dispatch<Query>,
     pub(crate) needs: Needs,
 }
 
@@ -52,8 +51,9 @@ impl RuleTable {
                 }
             }
         }
-        let dispatch = dispatch::Dispatch::new(&rules);
-        let needs = Needs::of(&rules, fallback.as_ref());
+        let gates: Vec<Gates<'_, Query>> = rules.iter().map(gates).collect();
+        let dispatch = Dispatch::new(&gates);
+        let needs = Needs::of(rules.iter().chain(&fallback).map(Rule::reads));
         Self {
             rules,
             fallback,
@@ -69,7 +69,7 @@ impl RuleTable {
             return Err(refused);
         }
         match prune(&bytes, &self.needs.first) {
-            Some(view) => Ok(Event::read(bytes, (self.needs.key, 0), view)),
+            Some(view) => Ok(Event::read(bytes, ViewKey::classify(self.needs.key), view)),
             // Not JSON: the error, word for word, as reading it alone gives it.
             None => Event::from_bytes_limited(bytes, max_bytes),
         }
@@ -78,9 +78,11 @@ impl RuleTable {
     /// What classification reads of `event`'s JSON.
     pub(crate) fn classify_view<'e>(&self, event: &'e Event) -> &'e Value {
         let need = &self.needs.first;
-        event.view(ViewSlot::Classify, (self.needs.key, 0), |bytes| {
-            prune(bytes, need)
-        })
+        event.view(
+            ViewSlot::Classify,
+            ViewKey::classify(self.needs.key),
+            |bytes| prune(bytes, need),
+        )
     }
 
     /// What the rule at `position` (the fallback after the rules) reads of
@@ -94,9 +96,11 @@ impl RuleTable {
         match self.needs.matched.get(position) {
             Some(Some(need)) if need.is_all() => event.json(),
             Some(Some(need)) => {
-                event.view(ViewSlot::Matched, (self.needs.key, position), |bytes| {
-                    prune(bytes, need)
-                })
+                let key = ViewKey {
+                    table: self.needs.key,
+                    rule: position,
+                };
+                event.view(ViewSlot::Matched, key, |bytes| prune(bytes, need))
             }
             _ => classified,
         }
@@ -152,6 +156,37 @@ impl RuleTable {
             .chain(self.fallback.as_ref())
             .find(|rule| &*rule.name == name)
     }
+}
+
+/// What `rule` offers the index of rules: each `equals`/`one_of` predicate
+/// on strings and a singular query, and a name its predicates need at the root.
+fn gates(rule: &Rule) -> Gates<'_, Query> {
+    Gates {
+        values: rule.predicates.iter().filter_map(gate).collect(),
+        root_name: rule.predicates.iter().find_map(root_name),
+    }
+}
+
+/// The root name a predicate needs: any test but `exists = false` holds only
+/// when its singular query's first name is a key of the root object.
+fn root_name(predicate: &Predicate) -> Option<&str> {
+    match predicate.test() {
+        Test::Exists(false) => None,
+        _ => predicate.query().root_name(),
+    }
+}
+
+/// The query and strings of an `equals`/`one_of` predicate that can gate a rule.
+fn gate(predicate: &Predicate) -> Option<(&Query, Vec<&str>)> {
+    if !predicate.query().is_singular() {
+        return None;
+    }
+    let values: Option<Vec<&str>> = match predicate.test() {
+        Test::Equals(value) => Some(vec![value.as_str()?]),
+        Test::OneOf(values) => values.iter().map(Value::as_str).collect(),
+        _ => None,
+    };
+    Some((predicate.query(), values?))
 }
 
 /// How many paths one rule's placeholders may enumerate; a rule whose

@@ -18,6 +18,7 @@ mod man;
 mod mutations;
 mod passthrough;
 mod plan;
+mod reads;
 mod replies;
 mod request;
 mod reserved;

@@ -2,9 +2,9 @@
 
 use serde_json::Value;
 
-use super::super::need::{Members, Need};
 use super::program::{Expr, Operand, Path, Program, Segment, Selector};
 use super::walk::{compare, Val};
+use crate::read::{Members, Need};
 
 impl Program {
     /// What of an event the query reads, with `leaf` kept of what it selects.

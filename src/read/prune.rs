@@ -17,8 +17,8 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::check::Check;
 use super::need::{Members, Need};
-use crate::event::Check;
 
 /// What `need` keeps of the JSON in `bytes`; `None` when `bytes` are not
 /// one JSON value, as [`Event::from_bytes`](crate::Event::from_bytes) would
@@ -264,10 +264,7 @@ mod tests {
     fn scalars_read_only_for_their_members_are_not_kept() {
         let need = |text: &str| {
             let mut need = Need::Shallow;
-            need.merge(Need::of_query(
-                &crate::rule::query::Query::parse(text).unwrap(),
-                Need::Shallow,
-            ));
+            need.merge(crate::rule::Query::parse(text).unwrap().need(Need::Shallow));
             need.settle();
             need
         };

@@ -1,8 +1,10 @@
 //! What is kept of one JSON value when an event is read: a tree of the
-//! members and elements that queries name ([`needs`](super::needs) builds
-//! it for a table, [`prune`](super::prune) reads an event by it).
+//! members and elements that queries name ([`Needs`](super::Needs) gathers
+//! it for a table, [`prune`](super::prune()) reads an event by it).
 
 use std::collections::BTreeMap;
+
+use super::step::Step;
 
 /// What is kept of one JSON value.
 #[derive(Clone, Debug, PartialEq)]
@@ -63,6 +65,27 @@ impl Members {
 }
 
 impl Need {
+    /// What keeping `leaf` at the end of a plain query's `steps` needs.
+    pub(crate) fn of_steps(steps: &[Step], leaf: Need) -> Need {
+        steps.iter().rev().fold(leaf, |inner, step| {
+            let mut members = Members::read();
+            match step {
+                Step::Name(name) => members.names.add(name.clone(), inner),
+                Step::Index(index) => match usize::try_from(*index) {
+                    Ok(index) => {
+                        members.indexes.insert(index, inner);
+                    }
+                    Err(_) => {
+                        members.every = Some(inner);
+                        members.by_position = true;
+                    }
+                },
+                Step::All => members.every = Some(inner),
+            }
+            Need::Members(Box::new(members))
+        })
+    }
+
     /// Whether this keeps the whole value.
     pub(crate) fn is_all(&self) -> bool {
         matches!(self, Need::All)

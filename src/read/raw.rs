@@ -23,7 +23,7 @@ use super::step::Step;
 /// It selects what walking the same steps over the parsed `Value` selects:
 /// where an object repeats a name, the last value counts, in the place of
 /// the first (as in serde_json's ordered map).
-pub(super) fn select(steps: &[Step], bytes: &Bytes) -> Option<Vec<Bytes>> {
+pub(crate) fn select(steps: &[Step], bytes: &Bytes) -> Option<Vec<Bytes>> {
     let mut found = Vec::new();
     let mut json = serde_json::Deserializer::from_slice(bytes);
     Walk {
@@ -243,7 +243,7 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::{json, Value};
 
-    use crate::rule::query::Query;
+    use crate::rule::Query;
 
     /// What `query` selects from `text`, found in the text, read back as JSON.
     fn raw(query: &str, text: &str) -> Option<Vec<Value>> {

@@ -18,9 +18,24 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use serde_json::Value;
 
-use super::compiled::Rule;
-use super::predicate::{Predicate, Test};
-use super::query::Query;
+/// A singular query an index is keyed by, as the rule format compiles it.
+pub(crate) trait Lookup: Clone {
+    /// The query as written: rules that test the same text share a key.
+    fn text(&self) -> &str;
+    /// The one value the query selects in `json`.
+    fn single<'v>(&self, json: &'v Value) -> Option<&'v Value>;
+}
+
+/// What one rule offers the index: the singular queries its predicates
+/// test for string constants, in order, with those strings; and a root
+/// name its predicates need.
+#[derive(Clone, Debug)]
+pub(crate) struct Gates<'r, K> {
+    /// A singular query and the strings one of its values must be.
+    pub(crate) values: Vec<(&'r K, Vec<&'r str>)>,
+    /// A name the root object must have for the rule to match.
+    pub(crate) root_name: Option<&'r str>,
+}
 
 /// How many rules must test a field before it is worth an index.
 pub(crate) const MIN_RULES_PER_KEY: usize = 4;
@@ -54,9 +69,10 @@ impl Hasher for WordHasher {
     }
 }
 
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Dispatch {
-    keys: Vec<Query>,
+/// The index: which rules may match an event, found by lookups.
+#[derive(Clone, Debug)]
+pub(crate) struct Dispatch<K> {
+    keys: Vec<K>,
     /// Per key: the event's value → the rules gated on it, in table order.
     by_value: Vec<Index>,
     /// Root name → the rules that need it (and have no value gate).
@@ -65,24 +81,36 @@ pub(crate) struct Dispatch {
     ungated: Vec<usize>,
 }
 
-impl Dispatch {
-    pub(crate) fn new(rules: &[Rule]) -> Self {
+impl<K> Default for Dispatch<K> {
+    fn default() -> Self {
+        Self {
+            keys: Vec::new(),
+            by_value: Vec::new(),
+            by_root_name: Index::default(),
+            ungated: Vec::new(),
+        }
+    }
+}
+
+impl<K: Lookup> Dispatch<K> {
+    /// The index of rules that offer `rules`, in table order.
+    pub(crate) fn new(rules: &[Gates<'_, K>]) -> Self {
         // Count the rules testing each singular query for string constants.
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for rule in rules {
-            for (query, _) in rule.predicates.iter().filter_map(gate) {
-                *counts.entry(query.as_str()).or_default() += 1;
+            for (query, _) in &rule.values {
+                *counts.entry(query.text()).or_default() += 1;
             }
         }
         let mut dispatch = Dispatch::default();
         for (index, rule) in rules.iter().enumerate() {
-            let gate = rule.predicates.iter().filter_map(gate).find(|(query, _)| {
+            let gate = rule.values.iter().find(|(query, _)| {
                 counts
-                    .get(query.as_str())
+                    .get(query.text())
                     .is_some_and(|n| *n >= MIN_RULES_PER_KEY)
             });
             let Some((query, values)) = gate else {
-                match rule.predicates.iter().find_map(root_name) {
+                match rule.root_name {
                     Some(name) => dispatch
                         .by_root_name
                         .entry(name.to_owned())
@@ -95,18 +123,18 @@ impl Dispatch {
             let key = match dispatch
                 .keys
                 .iter()
-                .position(|k| k.as_str() == query.as_str())
+                .position(|k: &K| k.text() == query.text())
             {
                 Some(key) => key,
                 None => {
-                    dispatch.keys.push(query.clone());
+                    dispatch.keys.push((*query).clone());
                     dispatch.by_value.push(Index::default());
                     dispatch.keys.len() - 1
                 }
             };
             for value in values {
                 dispatch.by_value[key]
-                    .entry(value.to_owned())
+                    .entry((*value).to_owned())
                     .or_default()
                     .push(index);
             }
@@ -138,28 +166,6 @@ impl Dispatch {
         found.dedup();
         found
     }
-}
-
-/// The root name a predicate needs: any test but `exists = false` holds only
-/// when its singular query's first name is a key of the root object.
-fn root_name(predicate: &Predicate) -> Option<&str> {
-    match predicate.test() {
-        Test::Exists(false) => None,
-        _ => predicate.query().root_name(),
-    }
-}
-
-/// The query and strings of an `equals`/`one_of` predicate that can gate a rule.
-fn gate(predicate: &Predicate) -> Option<(&Query, Vec<&str>)> {
-    if !predicate.query().is_singular() {
-        return None;
-    }
-    let values: Option<Vec<&str>> = match predicate.test() {
-        Test::Equals(value) => Some(vec![value.as_str()?]),
-        Test::OneOf(values) => values.iter().map(Value::as_str).collect(),
-        _ => None,
-    };
-    Some((predicate.query(), values?))
 }
 
 #[cfg(test)]
