@@ -73,7 +73,7 @@ pub const RECORD_GROUP_HEADER: HeaderName = HeaderName::from_static("ceh-record-
 /// use cloud_events_handler::{Invocation, headers::REQUEST_ID_HEADER};
 ///
 /// let mut headers = http::HeaderMap::new();
-/// Invocation { request_id: Some("r1".into()), ..Invocation::default() }.add_headers(&mut headers);
+/// Invocation::default().with_request_id("r1").add_headers(&mut headers);
 /// assert_eq!(headers[REQUEST_ID_HEADER], "r1");
 /// ```
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("ceh-request-id");
@@ -85,7 +85,7 @@ pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("ceh-request-i
 ///
 /// let deadline = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
 /// let mut headers = http::HeaderMap::new();
-/// Invocation { deadline: Some(deadline), ..Invocation::default() }.add_headers(&mut headers);
+/// Invocation::default().with_deadline(deadline).add_headers(&mut headers);
 /// assert_eq!(headers[DEADLINE_HEADER], "1700000000123");
 /// ```
 pub const DEADLINE_HEADER: HeaderName = HeaderName::from_static("ceh-deadline-ms");
@@ -96,7 +96,7 @@ pub const DEADLINE_HEADER: HeaderName = HeaderName::from_static("ceh-deadline-ms
 ///
 /// let arn = "arn:aws:lambda:eu-west-1:123456789012:function:orders";
 /// let mut headers = http::HeaderMap::new();
-/// Invocation { function_arn: Some(arn.into()), ..Invocation::default() }.add_headers(&mut headers);
+/// Invocation::default().with_function_arn(arn).add_headers(&mut headers);
 /// assert_eq!(headers[FUNCTION_ARN_HEADER], arn);
 /// ```
 pub const FUNCTION_ARN_HEADER: HeaderName = HeaderName::from_static("ceh-function-arn");
@@ -107,7 +107,7 @@ pub const FUNCTION_ARN_HEADER: HeaderName = HeaderName::from_static("ceh-functio
 ///
 /// let trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1";
 /// let mut headers = http::HeaderMap::new();
-/// Invocation { trace_id: Some(trace.into()), ..Invocation::default() }.add_headers(&mut headers);
+/// Invocation::default().with_trace_id(trace).add_headers(&mut headers);
 /// assert_eq!(headers["x-amzn-trace-id"], trace);
 /// assert_eq!(TRACE_ID_HEADER, "x-amzn-trace-id");
 /// ```
@@ -192,7 +192,7 @@ pub const METADATA_HEADER: HeaderName = HeaderName::from_static("ceh-metadata");
 /// use cloud_events_handler::{Invocation, headers::FUNCTION_NAME_HEADER};
 ///
 /// let mut headers = http::HeaderMap::new();
-/// Invocation { function_name: Some("orders".into()), ..Invocation::default() }.add_headers(&mut headers);
+/// Invocation::default().with_function_name("orders").add_headers(&mut headers);
 /// assert_eq!(headers[FUNCTION_NAME_HEADER], "orders");
 /// ```
 pub const FUNCTION_NAME_HEADER: HeaderName = HeaderName::from_static("ceh-function-name");

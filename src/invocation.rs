@@ -21,17 +21,16 @@ use crate::headers::{
 /// use std::time::{Duration, UNIX_EPOCH};
 /// use cloud_events_handler::Invocation;
 ///
-/// let invocation = Invocation {
-///     request_id: Some("8f5a…".into()),
-///     deadline: Some(UNIX_EPOCH + Duration::from_millis(1_700_000_000_000)),
-///     ..Invocation::default()
-/// };
+/// let invocation = Invocation::default()
+///     .with_request_id("8f5a…")
+///     .with_deadline(UNIX_EPOCH + Duration::from_millis(1_700_000_000_000));
 /// let mut headers = http::HeaderMap::new();
 /// invocation.add_headers(&mut headers);
 /// assert_eq!(headers["ceh-request-id"], "8f5a…".replace('…', "%E2%80%A6"));
 /// assert_eq!(headers["ceh-deadline-ms"], "1700000000000");
 /// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct Invocation {
     /// The Lambda request id.
     pub request_id: Option<String>,
@@ -50,6 +49,42 @@ pub struct Invocation {
 }
 
 impl Invocation {
+    /// With the Lambda request id.
+    pub fn with_request_id(mut self, id: impl Into<String>) -> Self {
+        self.request_id = Some(id.into());
+        self
+    }
+
+    /// With the time by which the app's answer must have arrived.
+    pub fn with_deadline(mut self, deadline: SystemTime) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// With the invoked function's ARN.
+    pub fn with_function_arn(mut self, arn: impl Into<String>) -> Self {
+        self.function_arn = Some(arn.into());
+        self
+    }
+
+    /// With the X-Ray trace header value.
+    pub fn with_trace_id(mut self, trace: impl Into<String>) -> Self {
+        self.trace_id = Some(trace.into());
+        self
+    }
+
+    /// With the Azure Functions function the invocation is for.
+    pub fn with_function_name(mut self, name: impl Into<String>) -> Self {
+        self.function_name = Some(name.into());
+        self
+    }
+
+    /// With the most bytes of one answer of the app's that may be held.
+    pub fn with_max_answer_bytes(mut self, limit: usize) -> Self {
+        self.max_answer_bytes = Some(limit);
+        self
+    }
+
     /// How many bytes of one answer of the app's may be held.
     pub(crate) fn answer_limit(&self) -> usize {
         self.max_answer_bytes
@@ -121,9 +156,9 @@ impl Invocation {
     /// use cloud_events_handler::Invocation;
     ///
     /// assert_eq!(Invocation::default().remaining(), None);
-    /// let past = Invocation { deadline: Some(SystemTime::now() - Duration::from_secs(1)), ..Invocation::default() };
+    /// let past = Invocation::default().with_deadline(SystemTime::now() - Duration::from_secs(1));
     /// assert_eq!(past.remaining(), Some(Duration::ZERO));
-    /// let soon = Invocation { deadline: Some(SystemTime::now() + Duration::from_secs(60)), ..Invocation::default() };
+    /// let soon = Invocation::default().with_deadline(SystemTime::now() + Duration::from_secs(60));
     /// assert!(soon.remaining() > Some(Duration::from_secs(50)));
     /// ```
     pub fn remaining(&self) -> Option<Duration> {

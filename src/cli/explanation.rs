@@ -23,7 +23,7 @@ impl Serialize for ExplanationJson<'_, '_, '_> {
         let extra = usize::from(refusal.is_some()) + usize::from(answer.is_some());
         let mut map = serializer.serialize_map(Some(4 + extra))?;
         map.serialize_entry("rule", rule.name())?;
-        map.serialize_entry("kind", &rule.kind().to_string())?;
+        map.serialize_entry("kind", rule.kind())?;
         map.serialize_entry("reply", &rule.reply().to_string())?;
         map.serialize_entry("requests", &requests)?;
         if let Some(answer) = answer {

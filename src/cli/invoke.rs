@@ -48,10 +48,8 @@ pub(super) fn run(args: InvokeArgs) -> Result<(), Failure> {
     } else {
         handler.without_sending_results()
     };
-    let invocation = Invocation {
-        deadline: Some(SystemTime::now() + Duration::from_millis(args.timeout_ms)),
-        ..Invocation::default()
-    };
+    let invocation = Invocation::default()
+        .with_deadline(SystemTime::now() + Duration::from_millis(args.timeout_ms));
     let outcome = match args.app.as_deref().filter(|url| !url.is_empty()) {
         Some(url) => {
             let app = Upstream::new(url).map_err(Failure::usage)?;

@@ -75,7 +75,7 @@ fn listing(config: &Config) -> serde_json::Value {
             "position": position,
             "name": rule.name(),
             "description": rule.description(),
-            "kind": rule.kind().to_string(),
+            "kind": rule.kind(),
             "reply": rule.reply().to_string(),
             "route": route,
             "defined_at": rule.origin().to_string(),

@@ -28,6 +28,7 @@ use crate::rule::{BatchResponse, BatchSpec, ItemIdentifier, Record, Rule};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 #[error("rule `{rule}`: {failed} of {total} records failed (first: {}); the whole batch fails so that it is retried and nothing is lost{hint}", .failures.first().map_or("none", String::as_str))]
 pub struct BatchError {
     /// The rule that matched.

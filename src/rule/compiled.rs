@@ -11,7 +11,7 @@ use super::metadata::MetadataSpec;
 use super::predicate::Predicate;
 use super::reads::{attributes, Reads};
 use super::reserved::ReservedRoutes;
-use super::route::{EventReply, Kind, ReplyMode, Route};
+use super::route::{EventReply, ReplyMode, Route};
 use super::template::Template;
 use super::written::Origin;
 use crate::read::{Need, RuleReads};
@@ -122,18 +122,20 @@ impl Rule {
         }
     }
 
-    /// Event route or HTTP pass-through.
+    /// Event route or HTTP pass-through, as a rule file's `kind` says it:
+    /// `"event"` or `"http"` (the fact itself is the [`Route`]).
     ///
     /// ```
-    /// use cloud_events_handler::{rule::Kind, RuleTable};
+    /// use cloud_events_handler::RuleTable;
     ///
     /// let table = RuleTable::builtin();
-    /// assert_eq!(table.get("apigateway-v2").map(|rule| rule.kind()), Some(Kind::Http));
+    /// assert_eq!(table.get("s3").map(|rule| rule.kind()), Some("event"));
+    /// assert_eq!(table.get("apigateway-v2").map(|rule| rule.kind()), Some("http"));
     /// ```
-    pub fn kind(&self) -> Kind {
+    pub fn kind(&self) -> &'static str {
         match self.route {
-            Route::Event { .. } => Kind::Event,
-            Route::Http(_) => Kind::Http,
+            Route::Event { .. } => "event",
+            Route::Http(_) => "http",
         }
     }
 

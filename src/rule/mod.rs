@@ -30,7 +30,7 @@ pub use cloudevent::CloudEventSpec;
 pub use compiled::Rule;
 pub use error::LoadError;
 pub use predicate::Predicate;
-pub use route::{EventReply, Kind, ReplyMode, Route};
+pub use route::{EventReply, ReplyMode, Route};
 pub use table::RuleTable;
 pub use template::{Template, MAX_TEMPLATE_LEN};
 

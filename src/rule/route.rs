@@ -81,25 +81,6 @@ impl EventReply {
     }
 }
 
-/// Whether a rule describes an event to route or an HTTP request to pass through.
-///
-/// ```
-/// use cloud_events_handler::{rule::Kind, RuleTable};
-///
-/// let table = RuleTable::builtin();
-/// assert_eq!(table.get("s3").map(|rule| rule.kind()), Some(Kind::Event));
-/// assert_eq!(table.get("alb").map(|rule| rule.kind()), Some(Kind::Http));
-/// assert_eq!(Kind::Http.to_string(), "http");
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Kind {
-    /// A non-HTTP event, sent to the app as `POST <path>` with the event as body.
-    Event,
-    /// An HTTP request carried in an event, passed through as that request.
-    Http,
-}
-
 /// What the Lambda returns to the event source once the app has answered.
 ///
 /// ```
@@ -128,15 +109,6 @@ pub enum ReplyMode {
     Answer,
     /// The response in the shape the HTTP event source expects (`kind = "http"` only).
     Http,
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Kind::Event => "event",
-            Kind::Http => "http",
-        })
-    }
 }
 
 impl fmt::Display for ReplyMode {

@@ -11,9 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use cloud_events_handler::{
-    rule::Kind, rule::Route, Config, Echo, Event, Handler, Reply, RuleTable,
-};
+use cloud_events_handler::{rule::Route, Config, Echo, Event, Handler, Reply, RuleTable};
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use serde::Deserialize;
@@ -114,11 +112,7 @@ pub fn routes_as_the_table_says(corpus: &Corpus) {
             .classify(&event)
             .unwrap_or_else(|e| panic!("{file}: {e}"));
         let rule = found.rule();
-        let kind = match rule.kind() {
-            Kind::Event => "event",
-            Kind::Http => "http",
-            _ => "other",
-        };
+        let kind = rule.kind();
         let (path, refused) = match rule.route() {
             Route::Event { .. } => match handler.explain(&event) {
                 // A rule that ignores its events sends no request.

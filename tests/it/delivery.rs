@@ -350,10 +350,8 @@ fn a_response_url_that_never_answers_is_given_up_within_the_invocation() {
         )
         .unwrap(),
     );
-    let invocation = Invocation {
-        deadline: Some(std::time::SystemTime::now() + Duration::from_millis(300)),
-        ..Invocation::default()
-    };
+    let invocation = Invocation::default()
+        .with_deadline(std::time::SystemTime::now() + Duration::from_millis(300));
     let err = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

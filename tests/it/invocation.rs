@@ -25,13 +25,11 @@ fn recorder(seen: Seen) -> impl cloud_events_handler::app::SendApp {
 }
 
 fn invocation(deadline: SystemTime) -> Invocation {
-    Invocation {
-        request_id: Some("req-7".into()),
-        deadline: Some(deadline),
-        function_arn: Some("arn:aws:lambda:eu-west-1:1:function:f".into()),
-        trace_id: Some("Root=1-5759e988-bd862e3fe1be46a994272793".into()),
-        ..Invocation::default()
-    }
+    Invocation::default()
+        .with_request_id("req-7")
+        .with_deadline(deadline)
+        .with_function_arn("arn:aws:lambda:eu-west-1:1:function:f")
+        .with_trace_id("Root=1-5759e988-bd862e3fe1be46a994272793")
 }
 
 fn runtime() -> tokio::runtime::Runtime {
