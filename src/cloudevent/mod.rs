@@ -298,15 +298,20 @@ mod tests {
         assert!(headers.get("ce-time").is_none());
     }
 
-    #[test]
-    fn text_and_bytes_are_carried_as_the_json_format_says() {
-        let attributes = Attributes {
+    /// Attributes with the required three only.
+    fn plain() -> Attributes {
+        Attributes {
             id: "1".into(),
             source: "/s".into(),
             kind: "t".into(),
             time: None,
             subject: None,
-        };
+        }
+    }
+
+    #[test]
+    fn text_and_bytes_are_carried_as_the_json_format_says() {
+        let attributes = plain();
         let text = "he said \"hi\"\n}";
         let body = attributes.envelope_of("text/plain", EnvelopeData::Text(text));
         let parsed: Value = serde_json::from_slice(&body).unwrap();
@@ -321,13 +326,7 @@ mod tests {
 
     #[test]
     fn the_envelope_keeps_the_original_bytes() {
-        let attributes = Attributes {
-            id: "1".into(),
-            source: "/s".into(),
-            kind: "t".into(),
-            time: None,
-            subject: None,
-        };
+        let attributes = plain();
         let body = attributes.envelope(b" {\"n\": 1.0e0} \n");
         assert_eq!(
             std::str::from_utf8(&body).unwrap(),

@@ -14,6 +14,31 @@
 //! (`rule::reads`); this room never imports the rules. [`Event`](crate::Event)
 //! imports it too, for its check and its views.
 
+/// A visitor's methods for the scalars, each taken and left: what a pass
+/// over the bytes does with a value it only has to get past.
+macro_rules! pass_over_scalars {
+    () => {
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+    };
+}
+
 mod check;
 mod dispatch;
 mod need;
