@@ -7,44 +7,6 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-/// Headers as a JSON object: a string per name, or an array of strings when
-/// the name repeats (nothing is lost to first-wins). Values that are not
-/// UTF-8 are decoded lossily.
-///
-/// ```
-/// use cloud_events_handler::describe::headers_json;
-///
-/// let mut headers = http::HeaderMap::new();
-/// headers.append("set-cookie", "a=1".parse().unwrap());
-/// headers.append("set-cookie", "b=2".parse().unwrap());
-/// assert_eq!(serde_json::Value::Object(headers_json(&headers)), serde_json::json!({"set-cookie": ["a=1", "b=2"]}));
-/// ```
-pub fn headers_json(headers: &HeaderMap) -> Map<String, Value> {
-    // One description of headers: HeadersDescription's, as a map.
-    match serde_json::to_value(HeadersDescription(headers)) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    }
-}
-
-/// Inserts `"body"` as text, or as base64 with `"is_base64_encoded": true`
-/// when the bytes are not UTF-8.
-///
-/// ```
-/// use cloud_events_handler::describe::insert_body;
-///
-/// let mut object = serde_json::Map::new();
-/// insert_body(&mut object, b"text");
-/// assert_eq!(object["body"], "text");
-/// ```
-pub fn insert_body(object: &mut Map<String, Value>, body: &[u8]) {
-    let (text, encoded) = body_text(body);
-    object.insert("body".into(), Value::String(text.into_owned()));
-    if encoded {
-        object.insert("is_base64_encoded".into(), Value::Bool(true));
-    }
-}
-
 /// A body as JSON text: itself when it is UTF-8, else its base64 (`true`).
 fn body_text(body: &[u8]) -> (std::borrow::Cow<'_, str>, bool) {
     match std::str::from_utf8(body) {
@@ -205,7 +167,8 @@ impl Serialize for ResponseDescription<'_> {
     }
 }
 
-/// Headers as [`headers_json`] describes them, serialized directly.
+/// Headers as JSON: each name once, a repeated header's values as an
+/// array, values as text (lossy where they are not UTF-8); serialized directly.
 struct HeadersDescription<'a>(&'a HeaderMap);
 
 impl<'a> Serialize for HeadersDescription<'a> {
@@ -238,7 +201,7 @@ mod tests {
         headers.append("set-cookie", HeaderValue::from_static("a=1"));
         headers.append("set-cookie", HeaderValue::from_static("b=2"));
         headers.append("x-one", HeaderValue::from_static("1"));
-        let json = Value::Object(headers_json(&headers));
+        let json = serde_json::to_value(HeadersDescription(&headers)).unwrap();
         assert_eq!(
             json,
             serde_json::json!({"set-cookie": ["a=1", "b=2"], "x-one": "1"})
@@ -270,11 +233,9 @@ mod tests {
 
     #[test]
     fn binary_bodies_are_base64() {
-        let mut object = Map::new();
-        insert_body(&mut object, &[0xff, 0x00]);
-        assert_eq!(
-            Value::Object(object),
-            serde_json::json!({"body": "/wA=", "is_base64_encoded": true})
-        );
+        let (parts, _) = http::Request::post("/").body(()).unwrap().into_parts();
+        let json = request_json(&parts, &[0xff, 0x00]);
+        assert_eq!(json["body"], "/wA=");
+        assert_eq!(json["is_base64_encoded"], true);
     }
 }

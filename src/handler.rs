@@ -188,7 +188,7 @@ impl Handler {
     ///
     /// let handler = Handler::new(Config::default());
     /// let event = Event::from_slice(br#"{"Records": [{"eventSource": "aws:s3", "s3": {}}]}"#)?;
-    /// let invocation = Invocation { request_id: Some("req-1".into()), ..Invocation::default() };
+    /// let invocation = Invocation::default().with_request_id("req-1");
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
     /// let reply = handler.handle_invocation(&event, Echo, &invocation).await?.into_json();
     /// let seen: serde_json::Value = serde_json::from_str(reply["body"].as_str().unwrap_or_default())?;

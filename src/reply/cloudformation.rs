@@ -33,7 +33,7 @@ const RESPONSE_KEYS: [&str; 4] = ["PhysicalResourceId", "Data", "Reason", "NoEch
 /// assert_eq!(doc["PhysicalResourceId"], "r1");
 /// assert_eq!(doc["Data"], json!({"Arn": "x"}));
 /// ```
-pub fn document(event: &Value, answer: Result<(u16, &[u8]), String>) -> Value {
+pub(crate) fn document(event: &Value, answer: Result<(u16, &[u8]), String>) -> Value {
     let field = |key: &str| event.get(key).cloned().unwrap_or(Value::Null);
     let (success, reason, body) = match answer {
         Ok((status, body)) if (200..300).contains(&status) => (true, None, body),
@@ -112,7 +112,7 @@ pub const DEFAULT_RESPONSE_URL_HOSTS: [&str; 2] = ["amazonaws.com", "amazonaws.c
 /// let local = ["127.0.0.1".to_owned()];
 /// assert!(check_response_url("http://127.0.0.1:9000/cfn", &local).is_ok(), "a local stand-in");
 /// ```
-pub fn check_response_url(url: &str, hosts: &[String]) -> Result<http::Uri, String> {
+pub(crate) fn check_response_url(url: &str, hosts: &[String]) -> Result<http::Uri, String> {
     let uri: http::Uri = url
         .parse()
         .map_err(|e| format!("ResponseURL is not a valid URL: {e}"))?;
@@ -164,7 +164,7 @@ pub fn check_response_url(url: &str, hosts: &[String]) -> Result<http::Uri, Stri
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub async fn send(
+pub(crate) async fn send(
     rule: &str,
     event: &Value,
     doc: &Value,
