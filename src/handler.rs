@@ -4,7 +4,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::Response;
+use http::{Request, Response};
 use tower::ServiceBuilder;
 
 use crate::app::fanout::{self, Delivery};
@@ -364,6 +364,19 @@ impl Handler {
     /// request stamped with the invocation's headers (an HTTP event's with
     /// Lambda Web Adapter's `x-amzn-lambda-context` too, when `[http]` asks
     /// for it), every call answered within the invocation's deadline.
+    /// Sends an Azure Functions forwarded request (a plan's forward action,
+    /// [`Plan::forwarded`]) to the app, through the same layers as every
+    /// request; its response as it is.
+    pub(crate) async fn forward<S: App>(
+        &self,
+        request: Request<Bytes>,
+        app: S,
+        invocation: &Invocation,
+    ) -> Result<Response<Bytes>, HandleError> {
+        let app = self.around(app, false, invocation);
+        Ok(call_limited(app, request, invocation.answer_limit()).await?)
+    }
+
     fn around<S>(
         &self,
         app: S,

@@ -4,9 +4,9 @@
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
-use tower::{Layer, Service, ServiceExt};
+use tower::{Service, ServiceExt};
 
-use super::deadline::{DeadlineLayer, Elapsed};
+use super::deadline::Elapsed;
 
 /// A boxed error from an app or its response body.
 ///
@@ -180,18 +180,6 @@ fn timeout_or(err: BoxError, other: fn(BoxError) -> AppError) -> AppError {
         },
         Err(err) => other(err),
     }
-}
-
-/// Calls the app with [`call`], giving up after `remaining` (no limit when
-/// `None`) and holding at most `limit` bytes of its answer.
-pub(crate) async fn call_within<S: App>(
-    app: S,
-    request: Request<Bytes>,
-    remaining: Option<std::time::Duration>,
-    limit: usize,
-) -> Result<Response<Bytes>, AppError> {
-    let app = DeadlineLayer::within(remaining).layer(app);
-    call_limited(app, request, limit).await
 }
 
 /// Sends `request` to the app and hands back its response as it starts to

@@ -34,11 +34,6 @@ impl DeadlineLayer {
     pub(crate) fn new(deadline: Option<SystemTime>) -> Self {
         Self { deadline }
     }
-
-    /// A layer that gives every call until `within` from now.
-    pub(crate) fn within(within: Option<Duration>) -> Self {
-        Self::new(within.and_then(|left| SystemTime::now().checked_add(left)))
-    }
 }
 
 impl<S> Layer<S> for DeadlineLayer {

@@ -14,7 +14,7 @@ mod process;
 pub(crate) mod upstream;
 
 pub use call::{call, App, AppError, BoxError, SendApp, MAX_RESPONSE_BYTES};
-pub(crate) use call::{call_limited, call_within, open};
+pub(crate) use call::{call_limited, open};
 pub(crate) use deadline::{Deadline, DeadlineBody, DeadlineLayer};
 pub use echo::Echo;
 pub use failed::FailedAnswer;

@@ -12,7 +12,7 @@ use hyper::body::Incoming;
 use super::function_app::{Function, FunctionApp};
 use super::render::{self, FRONT};
 use super::{ingest, transport};
-use crate::app::{call_within, App};
+use crate::app::App;
 use crate::handler::Handler;
 use crate::headers::{
     poses_as, CLOUDEVENT_PREFIX, LWA_LAMBDA_CONTEXT_HEADER, LWA_REQUEST_CONTEXT_HEADER, PREFIX,
@@ -133,15 +133,7 @@ async fn forward<S: App>(
             .headers_mut()
             .insert(HOST, HeaderValue::from_static("localhost"));
     }
-    let app = tower::Layer::layer(&invocation.headers_layer(false), app);
-    match call_within(
-        app,
-        request,
-        invocation.remaining(),
-        invocation.answer_limit(),
-    )
-    .await
-    {
+    match handler.forward(request, app, invocation).await {
         Ok(response) => {
             let (mut parts, body) = response.into_parts();
             parts.headers.remove(TRANSFER_ENCODING);
