@@ -179,8 +179,9 @@ impl ReplyPolicy {
     }
 
     /// The hosts a CloudFormation custom resource's `ResponseURL` may name
-    /// (each host or any host under it), checked by
-    /// [`check_response_url`](super::cloudformation::check_response_url).
+    /// (each host or any host under it), checked before the result is sent
+    /// (`[reply] response_url_hosts`, by default
+    /// [`DEFAULT_RESPONSE_URL_HOSTS`](super::cloudformation::DEFAULT_RESPONSE_URL_HOSTS)).
     ///
     /// ```
     /// use cloud_events_handler::Config;
