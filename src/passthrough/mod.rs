@@ -17,7 +17,9 @@
 //! | `vpc-lattice` | `VpcLatticeRequestV1` / `V2` (by `version`) | `statusCode`, `statusDescription`, `headers`, `body`, `isBase64Encoded` |
 //! | `azure-functions` | `Data.<binding>` of a custom handler's payload (read from the JSON) | `statusCode`, `headers`, `body` (the http output binding's value) |
 //!
-//! ¹ only when the event had `multiValueHeaders`.
+//! ¹ ALB: only when the event had `multiValueHeaders`; API Gateway v1 and
+//! WebSocket: then with every header (and `headers` empty), else with the
+//! repeated ones; each value is said once, since API Gateway merges the two.
 //!
 //! # Why not lambda_http
 //!

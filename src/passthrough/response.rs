@@ -26,14 +26,15 @@ pub(super) fn reply(
     let mut out = Map::new();
     out.insert("statusCode".into(), status.as_u16().into());
     match shape.format() {
+        // API Gateway reads both maps in any proxy reply and hands the client every value
+        // of both: a value said in each would reach the client twice, so each is said once.
         HttpFormat::ApiGatewayV1 | HttpFormat::Websocket => {
             if shape.multi_value_headers() {
-                out.insert("headers".into(), single_valued(&headers));
+                out.insert("headers".into(), Value::Object(Map::new()));
                 out.insert("multiValueHeaders".into(), multi(&headers));
             } else {
-                out.insert("headers".into(), joined(&headers, true));
-                // API Gateway reads multiValueHeaders in any proxy reply, and merges them
-                // over `headers`: a repeated header (every Set-Cookie) survives there.
+                // A repeated header (every Set-Cookie) survives in multiValueHeaders alone.
+                out.insert("headers".into(), single_valued(&headers));
                 if let Some(repeated) = repeated(&headers) {
                     out.insert("multiValueHeaders".into(), repeated);
                 }

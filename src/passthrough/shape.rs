@@ -5,7 +5,11 @@
 //! people test with send: `null` for an absent map (the console's test invoke
 //! sends `"multiValueHeaders": null`), `pathParameters` as a string, a REST
 //! `requestContext` without its own `httpMethod` (the top-level one is the
-//! same), or none at all, a WebSocket `requestContext` without `connectedAt`.
+//! same), or none at all (missing or `null`, as apig-wsgi's tests send it), a
+//! WebSocket `requestContext` without `connectedAt`, and `"identity": null` in
+//! either context. Objects a request is made of stay required: WebSocket's
+//! context, ALB's `requestContext.elb`, the 2.0 formats' `requestContext.http`
+//! (the method) and Lattice v2's `requestContext`.
 //! Those are read as what they mean; the event the app sees in
 //! `ceh-request-context` is the one that was sent, never the one patched here.
 
@@ -82,17 +86,25 @@ fn lenient(json: &Value, format: HttpFormat) -> Option<Lenient<'_>> {
     let absent =
         |key: &str, value: &Value| rest_style && MAPS.contains(&key) && means_absent(key, value);
     let null_maps = object.iter().any(|(key, value)| absent(key, value));
-    let context = object.get("requestContext");
+    // A REST request needs nothing of its context: `"requestContext": null` is none.
+    let null_context = format == HttpFormat::ApiGatewayV1
+        && object.get("requestContext").is_some_and(Value::is_null);
+    let context = object.get("requestContext").filter(|_| !null_context);
+    // The caller's identity is optional in both: `null` is none.
+    let null_identity = |c: &Value| c.get("identity").is_some_and(Value::is_null);
     let context_needs = match format {
         // Only a request with a method of its own can lend it to its context.
         HttpFormat::ApiGatewayV1 => {
-            object.contains_key("httpMethod")
-                && context.is_none_or(|c| c.get("httpMethod").is_none())
+            (object.contains_key("httpMethod")
+                && context.is_none_or(|c| c.get("httpMethod").is_none()))
+                || context.is_some_and(null_identity)
         }
-        HttpFormat::Websocket => context.is_some_and(|c| c.get("connectedAt").is_none()),
+        HttpFormat::Websocket => {
+            context.is_some_and(|c| c.get("connectedAt").is_none() || null_identity(c))
+        }
         _ => false,
     };
-    if !null_maps && !context_needs {
+    if !null_maps && !context_needs && !null_context {
         return None;
     }
     let mut members: Vec<(&str, Cow<'_, Value>)> = object
@@ -108,6 +120,9 @@ fn lenient(json: &Value, format: HttpFormat) -> Option<Lenient<'_>> {
                 .cloned()
                 .unwrap_or_else(|| Value::Object(Map::new()));
             if let Some(context) = context.as_object_mut() {
+                if context.get("identity").is_some_and(Value::is_null) {
+                    context.remove("identity");
+                }
                 match format {
                     HttpFormat::ApiGatewayV1 => {
                         if let (None, Some(method)) =

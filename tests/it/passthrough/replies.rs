@@ -55,9 +55,10 @@ fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
 #[test]
 fn rest_api_v1_with_multi_value_headers() {
     let reply = reply_for("apigw-v1/proxy.json", &response());
+    // Every value once, in multiValueHeaders: API Gateway merges `headers` into it.
     let expected = json!({
         "statusCode": 201,
-        "headers": {"content-type": "application/json", "x-one": "1"},
+        "headers": {},
         "multiValueHeaders": {
             "content-type": ["application/json"],
             "set-cookie": ["a=1; Path=/", "b=2"],
@@ -70,10 +71,7 @@ fn rest_api_v1_with_multi_value_headers() {
     assert_eq!(reply.to_string(), expected.to_string());
     let typed: ApiGatewayProxyResponse = serde_json::from_value(reply).unwrap();
     assert_eq!(typed.status_code, 201);
-    assert_eq!(
-        header_pairs(&typed.headers),
-        pairs(&[("content-type", "application/json"), ("x-one", "1")])
-    );
+    assert!(typed.headers.is_empty());
     assert_eq!(
         header_pairs(&typed.multi_value_headers),
         pairs(&[
@@ -92,11 +90,12 @@ fn rest_api_v1_with_multi_value_headers() {
 #[test]
 fn rest_api_v1_without_multi_value_headers() {
     // API Gateway reads multiValueHeaders in any proxy reply (the console's test invoke sends
-    // `"multiValueHeaders": null`): every Set-Cookie survives there, none is dropped.
+    // `"multiValueHeaders": null`): every Set-Cookie survives there, none is dropped, and a
+    // repeated header is there alone, or the client would get its values twice.
     let reply = reply_for("apigw-v1/no-host.json", &response());
     let expected = json!({
         "statusCode": 201,
-        "headers": {"content-type": "application/json", "set-cookie": "b=2", "vary": "accept, origin", "x-one": "1"},
+        "headers": {"content-type": "application/json", "x-one": "1"},
         "multiValueHeaders": {"set-cookie": ["a=1; Path=/", "b=2"], "vary": ["accept", "origin"]},
         "body": "{\"ok\":true}",
         "isBase64Encoded": false
@@ -111,7 +110,7 @@ fn rest_api_v1_without_multi_value_headers() {
             .collect::<Vec<_>>(),
         ["a=1; Path=/", "b=2"]
     );
-    assert_eq!(typed.headers["vary"], "accept, origin");
+    assert!(typed.headers.get("vary").is_none());
 }
 
 #[test]
@@ -119,7 +118,7 @@ fn websocket_replies_like_rest_apis() {
     let reply = reply_for("websocket/message.json", &binary());
     let expected = json!({
         "statusCode": 200,
-        "headers": {"content-type": "image/png"},
+        "headers": {},
         "multiValueHeaders": {"content-type": ["image/png"]},
         "body": "iVBORw0KGgoA",
         "isBase64Encoded": true
@@ -257,6 +256,125 @@ fn unknown_status_codes_have_a_bare_description() {
     assert_eq!(
         reply,
         json!({"statusCode": 599, "statusDescription": "599", "headers": {}, "body": "", "isBase64Encoded": false})
+    );
+}
+
+/// The header lines a client gets from `reply`, as each source documents reading a reply:
+/// API Gateway (REST and WebSocket) merges `headers` and `multiValueHeaders`, a pair found in
+/// both once ("Output format of a Lambda function for proxy integration", API Gateway Developer
+/// Guide); ALB reads `multiValueHeaders` when the target group enables multi-value headers and
+/// `headers` otherwise ("Lambda functions as targets", Elastic Load Balancing User Guide); HTTP
+/// APIs and function URLs send each of `cookies` as a `Set-Cookie`; VPC Lattice reads `headers`.
+/// Names in any case; a joined value counts as each of its values (`Set-Cookie` is never joined).
+fn client_sees(reply: &Value, shape: ReplyShape) -> Vec<(String, String)> {
+    let strings = |field: &str| -> Vec<(String, String)> {
+        reply[field].as_object().map_or_else(Vec::new, |map| {
+            map.iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.as_str().unwrap().to_owned()))
+                .collect()
+        })
+    };
+    let lists = |field: &str| -> Vec<(String, String)> {
+        reply[field].as_object().map_or_else(Vec::new, |map| {
+            map.iter()
+                .flat_map(|(k, v)| {
+                    v.as_array()
+                        .unwrap()
+                        .iter()
+                        .map(move |v| (k.to_ascii_lowercase(), v.as_str().unwrap().to_owned()))
+                })
+                .collect()
+        })
+    };
+    let lines = match shape.format() {
+        HttpFormat::ApiGatewayV1 | HttpFormat::Websocket => {
+            let mut lines = lists("multiValueHeaders");
+            for pair in strings("headers") {
+                if !lines.contains(&pair) {
+                    lines.push(pair);
+                }
+            }
+            lines
+        }
+        HttpFormat::Alb if shape.multi_value_headers() => {
+            assert!(reply.get("headers").is_none(), "{reply}");
+            lists("multiValueHeaders")
+        }
+        HttpFormat::ApiGatewayV2 | HttpFormat::FunctionUrl => {
+            let mut lines = strings("headers");
+            let cookies = reply["cookies"].as_array().unwrap();
+            lines.extend(
+                cookies
+                    .iter()
+                    .map(|c| ("set-cookie".to_owned(), c.as_str().unwrap().to_owned())),
+            );
+            lines
+        }
+        _ => {
+            assert!(reply.get("multiValueHeaders").is_none(), "{reply}");
+            strings("headers")
+        }
+    };
+    let mut values: Vec<(String, String)> = lines
+        .into_iter()
+        .flat_map(|(name, value)| {
+            let parts: Vec<String> = match name.as_str() {
+                "set-cookie" => vec![value],
+                _ => value.split(", ").map(str::to_owned).collect(),
+            };
+            parts.into_iter().map(move |part| (name.clone(), part))
+        })
+        .collect();
+    values.sort();
+    values
+}
+
+#[test]
+fn each_header_value_reaches_the_client_once() {
+    // Mangum's case: `key1: value1` and `key1: value2` from the app, and two cookies.
+    let response = Response::builder()
+        .header("content-type", "text/plain; charset=utf-8")
+        .header("key1", "value1")
+        .header("set-cookie", "a=1; Path=/")
+        .header("key1", "value2")
+        .header("set-cookie", "b=2")
+        .header("x-one", "1")
+        .body(Bytes::from_static(b"hi"))
+        .unwrap();
+    let expected = pairs(&[
+        ("content-type", "text/plain; charset=utf-8"),
+        ("key1", "value1"),
+        ("key1", "value2"),
+        ("set-cookie", "a=1; Path=/"),
+        ("set-cookie", "b=2"),
+        ("x-one", "1"),
+    ]);
+    for fixture in [
+        "apigw-v1/proxy.json",
+        "apigw-v1/no-host.json",
+        "apigw-v1/null-request-context.json",
+        "websocket/message.json",
+        "alb/request.json",
+        "alb/multi-value-request.json",
+        "apigw-v2/proxy.json",
+        "function-url/request.json",
+        "vpc-lattice/v1.json",
+        "vpc-lattice/v2.json",
+    ] {
+        let (_, shape) = pass(fixture);
+        let reply = reply(&shape, &response, &HttpOptions::default());
+        assert_eq!(client_sees(&reply, shape), expected, "{fixture}: {reply}");
+    }
+    // A request without multi-value headers: the repeated header in multiValueHeaders alone.
+    let (_, shape) = pass("apigw-v1/no-host.json");
+    let reply = reply(&shape, &response, &HttpOptions::default());
+    assert_eq!(
+        reply["headers"],
+        json!({"content-type": "text/plain; charset=utf-8", "x-one": "1"})
+    );
+    assert_eq!(
+        reply["multiValueHeaders"],
+        json!({"key1": ["value1", "value2"], "set-cookie": ["a=1; Path=/", "b=2"]})
     );
 }
 

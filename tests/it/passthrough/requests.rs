@@ -439,6 +439,21 @@ fn what_consoles_and_tools_send_passes_through() {
             }),
             "apigateway-websocket POST /hello/world",
         ),
+        (
+            "apigw-v1/proxy.json",
+            Box::new(|j| j["requestContext"] = json!(null)),
+            "apigateway-v1 POST /hello/world",
+        ),
+        (
+            "apigw-v1/proxy.json",
+            Box::new(|j| j["requestContext"]["identity"] = json!(null)),
+            "apigateway-v1 POST /hello/world",
+        ),
+        (
+            "websocket/message.json",
+            Box::new(|j| j["requestContext"]["identity"] = json!(null)),
+            "apigateway-websocket POST /hello/world",
+        ),
     ];
     for (name, change, expected) in cases {
         assert_eq!(patched(name, change).as_deref(), Ok(expected), "{name}");
@@ -489,4 +504,66 @@ fn a_shape_error_names_the_json_path_of_the_field_at_fault() {
         err.contains("`isBase64Encoded`: invalid type: string"),
         "{err}"
     );
+}
+
+#[test]
+fn a_rest_request_with_a_null_context_passes_through_as_its_fields_say() {
+    // apig-wsgi's tests send `"requestContext": null`; the request is in the other fields.
+    let (r, shape) = pass("apigw-v1/null-request-context.json");
+    assert_eq!(r.method(), "PUT");
+    assert_eq!(r.uri(), "https://orders.example.org/orders/1207?notify=yes");
+    assert_eq!(r.body().as_ref(), br#"{"qty":3}"#);
+    assert_eq!(
+        r.headers().get_all("x-tag").iter().collect::<Vec<_>>(),
+        ["blue", "green"]
+    );
+    assert_eq!(r.headers()["content-length"], "9");
+    // No context: nothing to carry, and no client address to forward.
+    assert!(r.headers().get("ceh-request-context").is_none());
+    assert!(r.headers().get("x-forwarded-for").is_none());
+    assert!(shape.multi_value_headers());
+}
+
+#[test]
+fn objects_a_request_is_made_of_stay_required() {
+    // A WebSocket context says which connection and event; ALB's `elb` and Lattice's context are
+    // always sent (the rules read them); the 2.0 formats' method is in `requestContext.http`.
+    let cases = [
+        (
+            "websocket/message.json",
+            "requestContext",
+            "`requestContext`: invalid type: null",
+        ),
+        (
+            "alb/request.json",
+            "requestContext.elb",
+            "`requestContext.elb`: invalid type: null",
+        ),
+        (
+            "apigw-v2/proxy.json",
+            "requestContext.http",
+            "`requestContext.http`: invalid type: null",
+        ),
+        (
+            "function-url/request.json",
+            "requestContext.http",
+            "`requestContext.http`: invalid type: null",
+        ),
+        (
+            "vpc-lattice/v2.json",
+            "requestContext",
+            "`requestContext`: invalid type: null",
+        ),
+    ];
+    for (name, field, reason) in cases {
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&crate::fixtures::read(name)).unwrap();
+        match field.split_once('.') {
+            Some((outer, inner)) => json[outer][inner] = json!(null),
+            None => json[field] = json!(null),
+        }
+        let event = cloud_events_handler::Event::from_json(json);
+        let err = request(format_of(name), &event, &HttpOptions::default()).unwrap_err();
+        assert!(err.to_string().contains(reason), "{name}: {err}");
+    }
 }
