@@ -9,13 +9,17 @@
 use base64::Engine as _;
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::validate::{validate, InvalidCloudEvent};
+use super::validate::{uri, validate, InvalidCloudEvent, Uri};
 use crate::event::{Event, EventError};
 
+/// The binary-mode header of `dataschema` (1.0).
+const CE_DATASCHEMA: HeaderName = HeaderName::from_static("ce-dataschema");
+/// The binary-mode header of `schemaurl` (0.3).
+const CE_SCHEMAURL: HeaderName = HeaderName::from_static("ce-schemaurl");
 /// The content type of a batch of structured CloudEvents.
 const BATCH: &str = "application/cloudevents-batch+json";
 /// The content type of one structured CloudEvent.
@@ -113,10 +117,26 @@ fn binary(
         }
         .into());
     }
-    let event = cloudevents::binding::http::to_event(headers, Vec::new())
-        .map_err(|e| HttpEventError::Binary(binary_error(&e)))?;
+    // The SDK takes only an absolute `dataschema` (or `schemaurl`); a
+    // URI-reference, as Azure Event Grid sends it, is set aside for it and put
+    // back in the structured form, where `validate` judges it as in a
+    // structured event.
+    let reference = relative_schema(headers)?;
+    let event = match &reference {
+        Some((header, _)) => {
+            let mut without = headers.clone();
+            without.remove(header);
+            cloudevents::binding::http::to_event(&without, Vec::new())
+        }
+        None => cloudevents::binding::http::to_event(headers, Vec::new()),
+    }
+    .map_err(|e| HttpEventError::Binary(binary_error(&e)))?;
     let mut structured =
         serde_json::to_value(&event).map_err(|e| HttpEventError::Binary(e.to_string()))?;
+    if let (Some(object), Some((header, value))) = (structured.as_object_mut(), reference) {
+        let name = header.as_str().trim_start_matches("ce-").to_owned();
+        object.insert(name, Value::String(value));
+    }
     // The rules read the structured form: JSON data as JSON, other data as base64.
     let json = content_type
         .ends_with("json")
@@ -140,6 +160,26 @@ fn binary(
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
     Ok(Event::binary_cloudevent(structured, body, attributes))
+}
+
+/// The `ce-dataschema` (1.0) or `ce-schemaurl` (0.3) header and its value,
+/// when the value is a URI-reference and not an absolute URI; a value that
+/// is neither is refused here, as the SDK refuses it.
+fn relative_schema(headers: &HeaderMap) -> Result<Option<(HeaderName, String)>, HttpEventError> {
+    for header in [CE_DATASCHEMA, CE_SCHEMAURL] {
+        let Some(value) = headers.get(&header) else {
+            continue;
+        };
+        let text = value.to_str().unwrap_or("");
+        return match uri(text) {
+            Uri::Absolute => Ok(None),
+            Uri::Reference => Ok(Some((header, text.to_owned()))),
+            Uri::Neither => Err(HttpEventError::Binary(format!(
+                "header {header} is not a URI"
+            ))),
+        };
+    }
+    Ok(None)
 }
 
 /// Why the SDK refused a binary-mode CloudEvent's headers, without quoting a
@@ -249,5 +289,161 @@ mod tests {
             err.to_string(),
             "the event is 5 bytes, over the limit of 4 bytes"
         );
+    }
+}
+
+/// Numbers and `dataschema` as `ceh serve` ingests them, in both modes, and
+/// what the built-in `cloudevents` rule then says of the event.
+#[cfg(test)]
+mod type_system {
+    use super::*;
+    use crate::RuleTable;
+    use http::HeaderValue;
+
+    /// The event `headers` and `body` carry, classified: its rule, or the
+    /// error, ingest's or the rule's.
+    fn verdict(headers: &[(&'static str, &str)], body: &str) -> Result<String, String> {
+        let headers: HeaderMap = headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    HeaderName::from_static(n),
+                    HeaderValue::from_str(v).unwrap(),
+                )
+            })
+            .collect();
+        let read = |bytes| Event::from_bytes_limited(bytes, 1 << 20);
+        let events = events(
+            &headers,
+            Bytes::copy_from_slice(body.as_bytes()),
+            1 << 20,
+            read,
+        )
+        .map_err(|e| e.to_string())?;
+        let table = RuleTable::builtin();
+        let found = table.classify(&events[0]).map_err(|e| e.to_string())?;
+        Ok(found.rule().name().to_owned())
+    }
+
+    const BINARY: [(&str, &str); 5] = [
+        ("ce-specversion", "1.0"),
+        ("ce-id", "1"),
+        ("ce-source", "/orders"),
+        ("ce-type", "t"),
+        ("content-type", "application/json"),
+    ];
+
+    /// A binary-mode event with one more header.
+    fn binary(name: &'static str, value: &str) -> Result<String, String> {
+        let mut headers = BINARY.to_vec();
+        headers.push((name, value));
+        verdict(&headers, "{}")
+    }
+
+    const STRUCTURED: [(&str, &str); 1] = [("content-type", "application/cloudevents+json")];
+
+    #[test]
+    fn binary_mode_header_values_are_strings_whatever_they_look_like() {
+        for value in ["42", "42.42", "3000000000", "-2147483649", "1e3", "true"] {
+            assert_eq!(
+                binary("ce-myext", value),
+                Ok("cloudevents".into()),
+                "{value}"
+            );
+        }
+        let headers: HeaderMap = [(
+            HeaderName::from_static("ce-myext"),
+            HeaderValue::from_static("3000000000"),
+        )]
+        .into_iter()
+        .chain(
+            BINARY
+                .iter()
+                .map(|(n, v)| (HeaderName::from_static(n), HeaderValue::from_static(v))),
+        )
+        .collect();
+        let read = |bytes| Event::from_bytes_limited(bytes, 1 << 20);
+        let event = events(&headers, Bytes::from_static(b"{}"), 100, read).unwrap();
+        assert_eq!(
+            event[0].json()["myext"],
+            "3000000000",
+            "the rules read a string"
+        );
+    }
+
+    #[test]
+    fn a_uri_reference_dataschema_is_taken_in_both_modes() {
+        for value in ["#", "/schemas/order.json", "https://example.com/order.json"] {
+            assert_eq!(
+                binary("ce-dataschema", value),
+                Ok("cloudevents".into()),
+                "{value}"
+            );
+            let body = format!(
+                r#"{{"specversion": "1.0", "id": "1", "source": "/orders", "type": "t", "dataschema": "{value}"}}"#
+            );
+            assert_eq!(
+                verdict(&STRUCTURED, &body),
+                Ok("cloudevents".into()),
+                "{value}"
+            );
+        }
+        let headers: HeaderMap = [(
+            HeaderName::from_static("ce-dataschema"),
+            HeaderValue::from_static("#"),
+        )]
+        .into_iter()
+        .chain(
+            BINARY
+                .iter()
+                .map(|(n, v)| (HeaderName::from_static(n), HeaderValue::from_static(v))),
+        )
+        .collect();
+        let read = |bytes| Event::from_bytes_limited(bytes, 1 << 20);
+        let event = events(&headers, Bytes::from_static(b"{}"), 100, read).unwrap();
+        assert_eq!(
+            event[0].json()["dataschema"],
+            "#",
+            "the rules read it as sent"
+        );
+        assert_eq!(
+            binary("ce-dataschema", "a schema"),
+            Err("not a valid binary-mode CloudEvent: header ce-dataschema is not a URI".into())
+        );
+        let v03 = [
+            ("ce-specversion", "0.3"),
+            ("ce-id", "1"),
+            ("ce-source", "/s"),
+            ("ce-type", "t"),
+            ("ce-schemaurl", "#"),
+        ];
+        assert_eq!(verdict(&v03, "{}"), Ok("cloudevents".into()));
+    }
+
+    #[test]
+    fn structured_mode_numbers_follow_the_type_system() {
+        let refused = "rule `cloudevents`: the event is not a valid CloudEvent: extension `myext` is a number but no CloudEvents Integer";
+        let cases = [
+            ("2147483647", true),
+            ("-2147483648", true),
+            ("2147483648", false),
+            ("-2147483649", false),
+            ("42.42", false),
+            ("42.0", false),
+            (r#""42.42""#, true),
+        ];
+        for (value, taken) in cases {
+            let body = format!(
+                r#"{{"specversion": "1.0", "id": "1", "source": "/orders", "type": "t", "myext": {value}}}"#
+            );
+            let got = verdict(&STRUCTURED, &body);
+            match taken {
+                true => assert_eq!(got, Ok("cloudevents".into()), "{value}"),
+                false => assert!(
+                    got.as_ref().is_err_and(|e| e.starts_with(refused)),
+                    "{value}: {got:?}"
+                ),
+            }
+        }
     }
 }

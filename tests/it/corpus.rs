@@ -337,9 +337,34 @@ pub fn every_event_request_is_a_cloudevent(corpus: &Corpus) {
         let event = Event::from_slice(&corpus.read(&file)).unwrap();
         for request in handler.explain(&event).unwrap().requests() {
             let parsed =
-                cloudevents::binding::http::to_event(request.headers(), request.body().to_vec());
+                cloudevents::binding::http::to_event(request.headers(), request.body().to_vec())
+                    .or_else(|err| sdk_without_relative_dataschema(request, err));
             assert!(parsed.is_ok(), "{file}: {parsed:?}");
         }
+    }
+}
+
+/// The Rust SDK takes only an absolute `dataschema`, where ceh forwards a structured event whose
+/// `dataschema` is a URI-reference (`#`, as Azure Event Grid sends it; see docs/cloudevents.md) as it
+/// came: such an event must be a CloudEvent in every other respect.
+fn sdk_without_relative_dataschema(
+    request: &Request<Bytes>,
+    err: cloudevents::message::Error,
+) -> Result<cloudevents::Event, cloudevents::message::Error> {
+    let mut json: Value = match serde_json::from_slice(request.body()) {
+        Ok(json) => json,
+        Err(_) => return Err(err),
+    };
+    let relative = json["dataschema"]
+        .as_str()
+        .is_some_and(|s| url::Url::parse(s).is_err());
+    match json.as_object_mut() {
+        Some(members) if relative => {
+            members.shift_remove("dataschema");
+            let body = serde_json::to_vec(&json).unwrap_or_default();
+            cloudevents::binding::http::to_event(request.headers(), body)
+        }
+        _ => Err(err),
     }
 }
 

@@ -362,3 +362,69 @@ fn pipelined_requests_are_each_answered_in_order() {
         assert_eq!(seen, statuses, "{shape}: {text}");
     }
 }
+
+/// CloudEvents' type system through `ceh serve`, both modes (docs/cloudevents.md, "Numbers" and
+/// "`dataschema`"): an extension number beyond 32 bits or with a fraction is no CloudEvent (400
+/// naming it); in binary mode the same value is a header, a string, and goes through; a
+/// `dataschema` of `#`, as Azure Event Grid sends it, goes through in both modes, said once in the
+/// log.
+#[test]
+fn cloudevent_numbers_and_schemas_follow_the_type_system() {
+    let server = start(&["--echo"]);
+    let structured = [("content-type", "application/cloudevents+json")];
+    let event = |member: &str| {
+        format!(
+            r#"{{"specversion": "1.0", "id": "1", "source": "/orders", "type": "t", {member}}}"#
+        )
+    };
+    for value in ["3000000000", "42.42"] {
+        let body = event(&format!(r#""sequence": {value}"#));
+        let (status, _, answer) = exchange(server.port, "POST", "/", &structured, body.as_bytes());
+        assert_eq!(status, 400, "{value}: {answer}");
+        assert!(
+            answer.contains("extension `sequence` is a number but no CloudEvents Integer"),
+            "{answer}"
+        );
+    }
+    for member in [r#""sequence": 2147483647"#, r##""dataschema": "#""##] {
+        let body = event(member);
+        let (status, _, answer) = exchange(server.port, "POST", "/", &structured, body.as_bytes());
+        assert_eq!(status, 200, "{member}: {answer}");
+        let seen: Value = serde_json::from_str(&answer).unwrap();
+        assert_eq!(seen["path"], "/orders");
+        assert_eq!(seen["body"], body, "the app gets the event as it came");
+    }
+    let binary = |name, value| {
+        let headers = [
+            ("ce-specversion", "1.0"),
+            ("ce-id", "1"),
+            ("ce-source", "/orders"),
+            ("ce-type", "t"),
+            ("content-type", "application/json"),
+            (name, value),
+        ];
+        exchange(server.port, "POST", "/", &headers, b"{}")
+    };
+    for (name, value) in [
+        ("ce-sequence", "3000000000"),
+        ("ce-ratio", "42.42"),
+        ("ce-dataschema", "#"),
+    ] {
+        let (status, _, answer) = binary(name, value);
+        assert_eq!(status, 200, "{name}: {value}: {answer}");
+        let seen: Value = serde_json::from_str(&answer).unwrap();
+        assert_eq!(seen["path"], "/orders");
+        assert!(
+            answer.contains(&format!(r#""{name}":"{value}""#)),
+            "{answer}"
+        );
+    }
+    let (status, _, answer) = binary("ce-dataschema", "a schema");
+    assert_eq!(status, 400, "{answer}");
+    let log = server.log();
+    assert_eq!(
+        log.matches("`dataschema` is a URI-reference").count(),
+        1,
+        "{log}"
+    );
+}
