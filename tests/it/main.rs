@@ -24,5 +24,6 @@ mod request;
 mod reserved;
 mod rules;
 mod sample;
+mod secretsmanager;
 mod stderr;
 mod synthesize;
