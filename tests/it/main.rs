@@ -1,6 +1,7 @@
 //! The integration tests: one binary, a module per area.
 
 mod bounds;
+mod byte_order_mark;
 mod classify;
 mod cli;
 mod cloudevents;
