@@ -1,13 +1,13 @@
 //! `ceh explain --ndjson`: one event a line in, one JSON object a line out, in
 //! input order, explained by one worker per core.
 
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 
 use serde_json::json;
 
 use super::explanation::ExplanationJson;
 use super::failure::Failure;
-use super::input::{io_reason, name, size, COUNTED_PAST_LIMIT};
+use super::input::{io_reason, name, size, WithoutBom, COUNTED_PAST_LIMIT};
 use cloud_events_handler::Handler;
 use cloud_events_handler::DEFAULT_MAX_EVENT_BYTES;
 
@@ -18,18 +18,20 @@ const CHUNK_LINES: usize = 2048;
 /// `--ndjson`: lines are read in rounds, explained by one worker per core,
 /// and written in input order.
 pub(super) fn run(handler: &Handler, input: &std::path::Path) -> Result<(), Failure> {
-    let reader: Box<dyn BufRead> = if input == std::path::Path::new("-") {
+    let source: Box<dyn Read> = if input == std::path::Path::new("-") {
         Box::new(std::io::stdin().lock())
     } else {
-        let file = std::fs::File::open(input).map_err(|e| {
+        Box::new(std::fs::File::open(input).map_err(|e| {
             Failure::usage(format!(
                 "{}: cannot read the events: {}",
                 name(input),
                 io_reason(&e)
             ))
-        })?;
-        Box::new(std::io::BufReader::with_capacity(1 << 20, file))
+        })?)
     };
+    // A mark at the start of the input, where a saved file has it, is left
+    // out as `read_input` does; one that starts a later line is invalid JSON.
+    let reader = Box::new(BufReader::with_capacity(1 << 20, WithoutBom::new(source)));
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut out = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     let write_err = |e: std::io::Error| Failure::event(format!("cannot write the output: {e}"));

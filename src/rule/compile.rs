@@ -414,11 +414,20 @@ fn predicate(path: &str, value: toml::Value) -> Result<Predicate, String> {
         format!("{key}: not a valid JSONPath ({e}); write RFC 9535 syntax such as \"$.Records[0].eventSource\"")
     })?;
     let test = match value {
-        toml::Value::Table(table) => {
+        toml::Value::Table(mut table) => {
+            let ignore_case = match table.remove("ignore_case") {
+                None => false,
+                Some(toml::Value::Boolean(ignore_case)) => ignore_case,
+                Some(_) => return Err(format!("{key}: `ignore_case` takes true or false")),
+            };
             let mut entries = table.into_iter();
-            match (entries.next(), entries.next()) {
+            let test = match (entries.next(), entries.next()) {
                 (Some((op, operand)), None) => test_from(&op, operand).map_err(|p| format!("{key}: {p}"))?,
                 _ => return Err(format!("{key}: write exactly one of {{ equals = … }}, {{ one_of = […] }}, {{ exists = true|false }}, {{ prefix = \"…\" }}, {{ suffix = \"…\" }}")),
+            };
+            match ignore_case {
+                true => ignoring_case(test).map_err(|p| format!("{key}: {p}"))?,
+                false => test,
             }
         }
         toml::Value::Array(_) => {
@@ -453,6 +462,26 @@ fn test_from(op: &str, operand: toml::Value) -> Result<Test, String> {
             "unknown test `{other}`; use `equals`, `one_of`, `exists`, `prefix` or `suffix`"
         )),
     }
+}
+
+/// `test` with `ignore_case = true` beside it: an `equals` or `one_of` of
+/// strings, compared without regard to the case of ASCII letters.
+fn ignoring_case(test: Test) -> Result<Test, String> {
+    let values = match test {
+        Test::Equals(value) => vec![value],
+        Test::OneOf(values) => values,
+        _ => return Err("`ignore_case` goes with `equals` or `one_of`".into()),
+    };
+    values
+        .into_iter()
+        .map(|value| match value {
+            Value::String(text) => Ok(text),
+            other => Err(format!(
+                "`ignore_case` compares strings, and {other} is not one; leave it out for numbers and booleans"
+            )),
+        })
+        .collect::<Result<_, _>>()
+        .map(Test::OneOfIgnoringCase)
 }
 
 fn scalar_json(value: toml::Value) -> Result<Value, String> {

@@ -42,6 +42,9 @@ pub(crate) enum Test {
     Equals(Value),
     /// A node equals one of these values.
     OneOf(Vec<Value>),
+    /// A node is a string equal to one of these when ASCII letters are
+    /// compared without regard to case (`ignore_case = true`).
+    OneOfIgnoringCase(Vec<String>),
     /// Some node exists (`true`) or none does (`false`).
     Exists(bool),
     /// A node is a string starting with this prefix.
@@ -62,6 +65,7 @@ impl Reads for Predicate {
             }
             Test::Equals(_)
             | Test::OneOf(_)
+            | Test::OneOfIgnoringCase(_)
             | Test::Exists(_)
             | Test::Prefix(_)
             | Test::Suffix(_) => Need::Shallow,
@@ -111,6 +115,10 @@ impl Predicate {
             Test::OneOf(options) => self
                 .query
                 .any(json, |node| options.iter().any(|o| same(node, o))),
+            Test::OneOfIgnoringCase(options) => self.query.any(json, |node| {
+                node.as_str()
+                    .is_some_and(|s| options.iter().any(|o| o.eq_ignore_ascii_case(s)))
+            }),
             Test::Prefix(prefix) => self.query.any(json, |node| {
                 node.as_str().is_some_and(|s| s.starts_with(prefix))
             }),
@@ -129,6 +137,13 @@ impl fmt::Display for Predicate {
             Test::OneOf(values) => {
                 let list: Vec<String> = values.iter().map(Value::to_string).collect();
                 write!(f, "{query} in [{}]", list.join(", "))
+            }
+            Test::OneOfIgnoringCase(values) => {
+                let list: Vec<String> = values
+                    .iter()
+                    .map(|v| Value::from(&**v).to_string())
+                    .collect();
+                write!(f, "{query} in [{}] ignoring case", list.join(", "))
             }
             Test::Exists(true) => write!(f, "{query} exists"),
             Test::Exists(false) => write!(f, "{query} absent"),
@@ -178,6 +193,33 @@ mod tests {
         assert!(check("$.zz", Test::Exists(false), doc.clone()));
         assert!(!check("$.zz", Test::Exists(true), doc.clone()));
         assert!(check("$.r", Test::Exists(true), doc));
+    }
+
+    #[test]
+    fn one_of_ignoring_case_folds_ascii_letters_only() {
+        let steps = || Test::OneOfIgnoringCase(vec!["createSecret".into(), "setSecret".into()]);
+        assert!(check(
+            "$.r[0].s",
+            steps(),
+            json!({"r": [{"s": "CreateSecret"}]})
+        ));
+        assert!(check(
+            "$.r[0].s",
+            steps(),
+            json!({"r": [{"s": "CREATESECRET"}]})
+        ));
+        assert!(!check(
+            "$.r[0].s",
+            steps(),
+            json!({"r": [{"s": "create_secret"}]})
+        ));
+        // Only ASCII letters fold: `ſ` is not an `s` here, as a router may take it.
+        assert!(!check(
+            "$.r[0].s",
+            steps(),
+            json!({"r": [{"s": "ſetSecret"}]})
+        ));
+        assert!(!check("$.r[0].s", steps(), json!({"r": [{"s": 1}]})));
     }
 
     // The examples the doc comments of `Test`, `Predicate::new`, `Predicate::query`

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, a module per area.
 
 mod bounds;
+mod byte_order_mark;
 mod classify;
 mod cli;
 mod cloudevents;
@@ -24,5 +25,6 @@ mod request;
 mod reserved;
 mod rules;
 mod sample;
+mod secretsmanager;
 mod stderr;
 mod synthesize;

@@ -236,3 +236,90 @@ fn a_missing_file_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn ignore_case_compares_ascii_letters_without_case() {
+    let config = Config::parse(
+        "my.toml",
+        r#"
+        [[rule]]
+        name = "steps"
+        path = "/steps"
+        [rule.match]
+        "$.Step" = { one_of = ["createSecret", "setSecret"], ignore_case = true }
+        [[rule]]
+        name = "kind"
+        path = "/kind"
+        [rule.match]
+        "$.kind" = { equals = "Order", ignore_case = true }
+        [[rule]]
+        name = "exact"
+        path = "/exact"
+        [rule.match]
+        "$.exact" = { equals = "Order", ignore_case = false }
+        "#,
+    )
+    .unwrap();
+    let steps = &config.rules().get("steps").unwrap().predicates()[0];
+    assert_eq!(
+        steps.to_string(),
+        r#"$.Step in ["createSecret", "setSecret"] ignoring case"#
+    );
+    for step in ["createSecret", "CreateSecret", "CREATESECRET", "setsecret"] {
+        assert!(steps.holds(&serde_json::json!({ "Step": step })), "{step}");
+    }
+    // Only ASCII letters fold: `ſ` (which some routers fold to `s`) and the
+    // Kelvin sign `K` stay themselves; anything but a string never matches.
+    for other in [
+        serde_json::json!("ſetSecret"),
+        serde_json::json!("create_secret"),
+        serde_json::json!("createSecret "),
+        serde_json::json!(["createSecret"]),
+        serde_json::json!(null),
+    ] {
+        assert!(
+            !steps.holds(&serde_json::json!({ "Step": other })),
+            "{other}"
+        );
+    }
+    let kind = &config.rules().get("kind").unwrap().predicates()[0];
+    assert!(kind.holds(&serde_json::json!({"kind": "ORDER"})));
+    assert!(!kind.holds(&serde_json::json!({"kind": "\u{212a}ind"})));
+    let exact = &config.rules().get("exact").unwrap().predicates()[0];
+    assert_eq!(exact.to_string(), r#"$.exact == "Order""#);
+    assert!(!exact.holds(&serde_json::json!({"exact": "order"})));
+}
+
+#[test]
+fn ignore_case_goes_only_with_equals_or_one_of_of_strings() {
+    let cases: &[(&str, &str)] = &[
+        (
+            r#""$.a" = { prefix = "x", ignore_case = true }"#,
+            "`ignore_case` goes with `equals` or `one_of`",
+        ),
+        (
+            r#""$.a" = { exists = true, ignore_case = true }"#,
+            "`ignore_case` goes with `equals` or `one_of`",
+        ),
+        (
+            r#""$.a" = { one_of = ["x", 1], ignore_case = true }"#,
+            "`ignore_case` compares strings, and 1 is not one; leave it out for numbers and booleans",
+        ),
+        (
+            r#""$.a" = { equals = "x", ignore_case = "yes" }"#,
+            "`ignore_case` takes true or false",
+        ),
+        (
+            r#""$.a" = { ignore_case = true }"#,
+            "write exactly one of { equals = … }, { one_of = […] }, { exists = true|false }, { prefix = \"…\" }, { suffix = \"…\" }",
+        ),
+    ];
+    for (predicate, problem) in cases {
+        let text = format!("[[rule]]\nname = \"a\"\npath = \"/a\"\n[rule.match]\n{predicate}\n");
+        assert_eq!(
+            load_error(&text),
+            format!("my.toml:5: rule `a`: key `rule[0].match.\"$.a\"`: {problem}"),
+            "for {predicate}"
+        );
+    }
+}
