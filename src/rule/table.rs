@@ -93,6 +93,16 @@ impl RuleTable {
         position: usize,
         classified: &'e Value,
     ) -> &'e Value {
+        let rule = self.rules.get(position).or(self.fallback.as_ref());
+        if let Some((spec, name)) = rule
+            .and_then(Rule::batch)
+            .and_then(|spec| Some((spec, spec.json_text()?)))
+        {
+            // Its records are read from JSON a string holds: all of it, decoded.
+            return event
+                .changed(name, |json| spec.decode_json_text(json))
+                .unwrap_or_else(|| event.json());
+        }
         match self.needs.matched.get(position) {
             Some(Some(need)) if need.is_all() => event.json(),
             Some(Some(need)) => {

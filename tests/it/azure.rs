@@ -181,3 +181,53 @@ fn a_cloudevent_in_another_trigger_stays_that_trigger_s() {
     let (requests, _) = deliver(untyped.as_bytes());
     assert_eq!(requests[0].uri().path(), "/");
 }
+
+/// The Cosmos DB trigger as hosts send it: `Data.<binding>` a JSON string holding the array of
+/// documents (the shape issue 33 measured on real host payloads; Microsoft Learn's custom handler
+/// page shows the array). Each document is a request of its own on /azure.cosmosdb, in order,
+/// as the array's are: the document's JSON as the body, its `id` the record's.
+#[test]
+fn a_cosmos_db_trigger_s_documents_as_a_string_are_sent_as_an_array_s_are() {
+    let wire = fixtures::read("azure-functions/cosmosdb-wire.json");
+    let full: serde_json::Value = serde_json::from_slice(&wire).unwrap();
+    let text = full["Data"]["items"].as_str().unwrap();
+    let documents: Vec<serde_json::Value> = serde_json::from_str(text).unwrap();
+    // The same documents as an array, the shape the rule for the documented form reads.
+    let mut array = full.clone();
+    array["Data"]["items"] = serde_json::Value::from(documents.clone());
+    let array = serde_json::to_vec(&array).unwrap();
+
+    let (from_text, reply) = deliver(&wire);
+    let (from_array, array_reply) = deliver(&array);
+    assert_eq!((from_text.len(), from_array.len()), (2, 2));
+    for ((text, array), document) in from_text.iter().zip(&from_array).zip(&documents) {
+        assert_eq!(text.uri().path(), "/azure.cosmosdb");
+        assert_eq!(header(text, "ceh-rule"), "azure-functions-cosmosdb-text");
+        assert_eq!(header(array, "ceh-rule"), "azure-functions-cosmosdb");
+        let body: serde_json::Value = serde_json::from_slice(text.body()).unwrap();
+        assert_eq!(&body, document, "the document itself, not the string");
+        assert_eq!(text.body(), array.body(), "the same bytes either way");
+        assert_eq!(
+            header(text, "ceh-record-id"),
+            document["id"].as_str().unwrap()
+        );
+        assert_eq!(ce_headers(text), ce_headers(array));
+        assert_eq!(header(text, "ceh-metadata"), header(array, "ceh-metadata"));
+    }
+    assert_eq!(
+        format!("{reply:?}"),
+        format!("{array_reply:?}"),
+        "the same reply"
+    );
+
+    // A string that is no JSON array of documents is no Cosmos DB batch.
+    for data in [
+        r#""[not json _etag: _ts:""#,
+        r#""plain text""#,
+        r#""{\"_etag\": 1, \"_ts\": 2}""#,
+    ] {
+        let other = format!(r#"{{"Data": {{"items": {data}}}, "Metadata": {{}}}}"#);
+        let (requests, _) = deliver(other.as_bytes());
+        assert_eq!(requests[0].uri().path(), "/", "{data}");
+    }
+}

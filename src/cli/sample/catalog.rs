@@ -77,6 +77,7 @@ pub(super) static SAMPLES: &[Sample] = &[
     sample!("appsync/template-resolver", "appsync/template-resolver.json", Other, "AppSync resolver from a mapping template"),
     sample!("azure-functions/blob", "azure-functions/blob.json", Other, "Azure Functions, blob trigger"),
     sample!("azure-functions/cosmosdb", "azure-functions/cosmosdb.json", Other, "Azure Functions, Cosmos DB change feed"),
+    sample!("azure-functions/cosmosdb-wire", "azure-functions/cosmosdb-wire.json", Other, "Azure Functions, Cosmos DB change feed, documents as a JSON string"),
     sample!("azure-functions/eventgrid", "azure-functions/eventgrid.json", Other, "Azure Functions, Event Grid trigger"),
     sample!("azure-functions/eventgrid-cloudevent", "azure-functions/eventgrid-cloudevent.json", Other, "Azure Functions, Event Grid trigger, CloudEvents schema"),
     sample!("azure-functions/eventhubs", "azure-functions/eventhubs.json", Other, "Azure Functions, Event Hubs, one event"),
