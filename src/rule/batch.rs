@@ -178,8 +178,7 @@ impl Reads for BatchSpec {
             group,
             ordered: _,
             response: _,
-            // Not a record's: a rule with it reads all of the event, decoded
-            // (`RuleTable::matched_view`).
+            // Not a record's but the event's: `json_text_need`.
             json_text: _,
         } = self;
         for query in id.iter().chain(group) {
@@ -264,6 +263,19 @@ impl BatchSpec {
     /// (`json_text`), as written.
     pub(crate) fn json_text(&self) -> Option<&str> {
         self.json_text.as_ref().map(Query::as_str)
+    }
+
+    /// What classifying needs to tell whether the records' list came as a
+    /// string (`json_text`): the node, whole.
+    pub(super) fn json_text_need(&self) -> Option<Need> {
+        self.json_text.as_ref().map(|query| query.need(Need::All))
+    }
+
+    /// Whether `json` has a string at `json_text`, to be read as the JSON it holds.
+    pub(crate) fn has_json_text(&self, json: &Value) -> bool {
+        self.json_text
+            .as_ref()
+            .is_some_and(|query| query.any(json, Value::is_string))
     }
 
     /// `json` with each string at `json_text` that holds JSON replaced by

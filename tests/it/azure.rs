@@ -202,7 +202,7 @@ fn a_cosmos_db_trigger_s_documents_as_a_string_are_sent_as_an_array_s_are() {
     assert_eq!((from_text.len(), from_array.len()), (2, 2));
     for ((text, array), document) in from_text.iter().zip(&from_array).zip(&documents) {
         assert_eq!(text.uri().path(), "/azure.cosmosdb");
-        assert_eq!(header(text, "ceh-rule"), "azure-functions-cosmosdb-text");
+        assert_eq!(header(text, "ceh-rule"), "azure-functions-cosmosdb");
         assert_eq!(header(array, "ceh-rule"), "azure-functions-cosmosdb");
         let body: serde_json::Value = serde_json::from_slice(text.body()).unwrap();
         assert_eq!(&body, document, "the document itself, not the string");
@@ -220,7 +220,7 @@ fn a_cosmos_db_trigger_s_documents_as_a_string_are_sent_as_an_array_s_are() {
         "the same reply"
     );
 
-    // A string that is no JSON array of documents is no Cosmos DB batch.
+    // A string that holds no JSON array of documents is no Cosmos DB batch.
     for data in [
         r#""[not json _etag: _ts:""#,
         r#""plain text""#,
