@@ -87,6 +87,7 @@ impl RuleTable {
 
     /// What the rule at `position` (the fallback after the rules) reads of
     /// `event`'s JSON once it has matched: `classified` when that is enough.
+    /// A batch rule with `json_text` reads all of it, its strings there decoded.
     pub(crate) fn matched_view<'e>(
         &self,
         event: &'e Event,
