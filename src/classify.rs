@@ -120,7 +120,15 @@ impl RuleTable {
             .into_iter()
             .filter_map(|i| Some((i, self.rules.get(i)?)))
         {
-            if !rule.matches(classified) {
+            // A rule whose records' list may come as JSON in a string tests
+            // (and reads) that JSON, when a string is what came.
+            let tested = match rule.batch() {
+                Some(spec) if spec.has_json_text(classified) => {
+                    self.matched_view(event, position, classified)
+                }
+                _ => classified,
+            };
+            if !rule.matches(tested) {
                 continue;
             }
             let json = self.matched_view(event, position, classified);

@@ -49,6 +49,10 @@ pub struct Event {
     /// For a CloudEvent that arrived in binary mode: its `ce-*` headers and
     /// content type, so it leaves in binary mode too.
     binary: Option<Box<HeaderMap>>,
+    /// All of the JSON as a rule changes it before it reads it (a batch
+    /// rule's `json_text`: strings read as the JSON they hold), with the
+    /// change's name; built once, for the first change asked for.
+    changed: OnceLock<(Box<str>, Value)>,
 }
 
 /// A copy shares the event's bytes. The JSON built from them is not copied:
@@ -83,6 +87,7 @@ impl Clone for Event {
             given: self.given,
             views: Default::default(),
             binary: self.binary.clone(),
+            changed: OnceLock::new(),
         }
     }
 }
@@ -136,6 +141,7 @@ impl Event {
             given: false,
             views: Default::default(),
             binary: None,
+            changed: OnceLock::new(),
         })
     }
 
@@ -149,6 +155,7 @@ impl Event {
             given: false,
             views: Views::with(ViewSlot::Classify, key, view),
             binary: None,
+            changed: OnceLock::new(),
         }
     }
 
@@ -188,6 +195,7 @@ impl Event {
             given: true,
             views: Default::default(),
             binary,
+            changed: OnceLock::new(),
         }
     }
 
@@ -216,6 +224,23 @@ impl Event {
             // The bytes were checked to parse as one JSON value when the event was made.
             serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
         })
+    }
+
+    /// All of the event's JSON as `change` makes it, for the change named
+    /// `name`, built the first time it is asked for (from the bytes, so
+    /// that the unchanged JSON is not kept as well); `None` when a change of
+    /// another name was built first.
+    pub(crate) fn changed(&self, name: &str, change: impl FnOnce(&mut Value)) -> Option<&Value> {
+        let (built, json) = self.changed.get_or_init(|| {
+            let mut json = match self.json.get() {
+                Some(json) => json.clone(),
+                // The bytes were checked to parse as one JSON value when the event was made.
+                None => serde_json::from_slice(&self.bytes).unwrap_or(Value::Null),
+            };
+            change(&mut json);
+            (name.into(), json)
+        });
+        (**built == *name).then_some(json)
     }
 
     /// What a rule table reads of the JSON, built by `build` from the bytes

@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::query::Query;
 use super::reads::Reads;
 use crate::event::Event;
-use crate::read::Need;
+use crate::read::{Need, Step};
 
 /// How a batch rule finds and identifies its records.
 ///
@@ -43,6 +43,8 @@ pub struct BatchSpec {
     group: Vec<Query>,
     ordered: bool,
     response: BatchResponse,
+    /// Where the records' list may come as JSON written in a string (`json_text`).
+    json_text: Option<Query>,
 }
 
 /// What the Lambda returns for a batch.
@@ -128,6 +130,7 @@ pub(crate) struct RawBatch {
     #[serde(default)]
     ordered: bool,
     response: Option<BatchResponse>,
+    json_text: Option<String>,
 }
 
 /// `group` as written: one JSONPath, or several whose values are joined by `-`.
@@ -175,6 +178,8 @@ impl Reads for BatchSpec {
             group,
             ordered: _,
             response: _,
+            // Not a record's but the event's: `json_text_need`.
+            json_text: _,
         } = self;
         for query in id.iter().chain(group) {
             add(query.need(Need::Shallow));
@@ -225,7 +230,13 @@ impl BatchSpec {
         if raw.ordered && !group.is_empty() {
             return Err("key `batch.group`: an `ordered` batch is one group already; remove `group` or `ordered`".into());
         }
+        let json_text = match raw.json_text.as_deref().map(|text| query("json_text", text)).transpose()? {
+            Some(text) if text.steps().is_some() => Some(text),
+            Some(_) => return Err("key `batch.json_text`: write names, indexes and wildcards only (such as \"$.Data.*\")".into()),
+            None => None,
+        };
         Ok(Self {
+            json_text,
             records: query("records", &raw.records)?,
             id: raw.id.as_deref().map(|id| query("id", id)).transpose()?,
             group,
@@ -246,6 +257,42 @@ impl BatchSpec {
     /// ```
     pub fn response(&self) -> BatchResponse {
         self.response
+    }
+
+    /// Where the rule reads its records' list from JSON written in a string
+    /// (`json_text`), as written.
+    pub(crate) fn json_text(&self) -> Option<&str> {
+        self.json_text.as_ref().map(Query::as_str)
+    }
+
+    /// What classifying needs to tell whether the records' list came as a
+    /// string (`json_text`): the node, whole.
+    pub(super) fn json_text_need(&self) -> Option<Need> {
+        self.json_text.as_ref().map(|query| query.need(Need::All))
+    }
+
+    /// Whether `json` has a string at `json_text`, to be read as the JSON it holds.
+    pub(crate) fn has_json_text(&self, json: &Value) -> bool {
+        self.json_text
+            .as_ref()
+            .is_some_and(|query| query.any(json, Value::is_string))
+    }
+
+    /// `json` with each string at `json_text` that holds JSON replaced by
+    /// that JSON, so that `records` finds the records in it: the Cosmos DB
+    /// trigger's documents, which the Functions host sends as a JSON string.
+    /// A string that holds no JSON, and any other node, stays as it is.
+    pub(crate) fn decode_json_text(&self, json: &mut Value) {
+        if let Some(steps) = self.json_text.as_ref().and_then(Query::steps) {
+            walk_mut(steps, json, &mut |node| {
+                if let Some(decoded) = node
+                    .as_str()
+                    .and_then(|text| serde_json::from_str(text).ok())
+                {
+                    *node = decoded;
+                }
+            });
+        }
     }
 
     /// Whether the whole batch is one ordered sequence (a stream shard).
@@ -344,6 +391,39 @@ fn text(value: &Value) -> Option<Cow<'_, str>> {
     }
 }
 
+/// Each node `steps` select, lent mutably to `change`.
+fn walk_mut(steps: &[Step], json: &mut Value, change: &mut impl FnMut(&mut Value)) {
+    let Some((step, rest)) = steps.split_first() else {
+        return change(json);
+    };
+    match (step, json) {
+        (Step::Name(name), Value::Object(object)) => {
+            if let Some(node) = object.get_mut(&**name) {
+                walk_mut(rest, node, change);
+            }
+        }
+        (Step::Index(index), Value::Array(items)) => {
+            let at = if *index < 0 {
+                usize::try_from(index.unsigned_abs())
+                    .ok()
+                    .and_then(|back| items.len().checked_sub(back))
+            } else {
+                usize::try_from(*index).ok()
+            };
+            if let Some(node) = at.and_then(|at| items.get_mut(at)) {
+                walk_mut(rest, node, change);
+            }
+        }
+        (Step::All, Value::Array(items)) => items
+            .iter_mut()
+            .for_each(|node| walk_mut(rest, node, change)),
+        (Step::All, Value::Object(object)) => object
+            .values_mut()
+            .for_each(|node| walk_mut(rest, node, change)),
+        _ => {}
+    }
+}
+
 impl fmt::Display for BatchSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "records {}", self.records)?;
@@ -358,6 +438,9 @@ impl fmt::Display for BatchSpec {
         }
         if self.ordered {
             f.write_str(", in order")?;
+        }
+        if let Some(text) = &self.json_text {
+            write!(f, ", JSON in a string at {text} read as that JSON")?;
         }
         Ok(())
     }
@@ -381,6 +464,20 @@ mod tests {
         assert_eq!(records[1].id.as_deref(), Some("b"));
         // FIFO group `g` is one sequence; `c` has no group and goes on its own.
         assert_eq!(spec.sequences(&records).len(), 2);
+    }
+
+    #[test]
+    fn json_text_is_names_indexes_and_wildcards() {
+        let rule = |json_text: &str| {
+            format!("[[rule]]\nname = \"docs\"\npath = \"/docs\"\nreply = \"batch\"\n[rule.match]\n\"$.a\" = 1\n[rule.batch]\nrecords = \"$.Data.*[*]\"\njson_text = \"{json_text}\"\n")
+        };
+        assert!(crate::Config::parse("t.toml", &rule("$.Data.*")).is_ok());
+        let err = crate::Config::parse("t.toml", &rule("$.Data[?@.x]")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("batch.json_text`: write names, indexes and wildcards only"),
+            "{err}"
+        );
     }
 
     #[test]

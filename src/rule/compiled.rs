@@ -356,6 +356,10 @@ impl Rule {
                 path.reads(&mut add);
                 spec.reads(&mut add);
                 reads.read(spec.records_need(record));
+                if let Some(need) = spec.json_text_need() {
+                    // The predicates read the records' list once decoded.
+                    reads.test(need);
+                }
             }
             EventReply::Answer(answer) => {
                 let mut add = |need: Need| reads.read(need);

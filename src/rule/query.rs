@@ -124,6 +124,15 @@ impl Query {
         }
     }
 
+    /// The steps of a query of names, indexes and wildcards; `None` for
+    /// one that needs the general evaluator.
+    pub(crate) fn steps(&self) -> Option<&[Step]> {
+        match &self.plan {
+            Plan::Singular(steps) | Plan::Steps(steps) => Some(steps),
+            Plan::General(_) => None,
+        }
+    }
+
     /// The first node the query selects.
     pub(crate) fn first<'v>(&self, json: &'v Value) -> Option<&'v Value> {
         match &self.plan {

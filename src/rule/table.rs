@@ -87,12 +87,23 @@ impl RuleTable {
 
     /// What the rule at `position` (the fallback after the rules) reads of
     /// `event`'s JSON once it has matched: `classified` when that is enough.
+    /// A batch rule with `json_text` reads all of it, its strings there decoded.
     pub(crate) fn matched_view<'e>(
         &self,
         event: &'e Event,
         position: usize,
         classified: &'e Value,
     ) -> &'e Value {
+        let rule = self.rules.get(position).or(self.fallback.as_ref());
+        if let Some((spec, name)) = rule
+            .and_then(Rule::batch)
+            .and_then(|spec| Some((spec, spec.json_text()?)))
+        {
+            // Its records are read from JSON a string holds: all of it, decoded.
+            return event
+                .changed(name, |json| spec.decode_json_text(json))
+                .unwrap_or_else(|| event.json());
+        }
         match self.needs.matched.get(position) {
             Some(Some(need)) if need.is_all() => event.json(),
             Some(Some(need)) => {

@@ -111,6 +111,7 @@ fn every_test_docs_replies_md_names_exists() {
         "tests/it/e2e/lifecycle.rs",
         "tests/it/e2e/routes.rs",
         "tests/it/e2e/http_events.rs",
+        "tests/it/azure.rs",
     ]
     .iter()
     .map(|f| read_doc(f))

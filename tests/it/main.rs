@@ -1,5 +1,6 @@
 //! The integration tests: one binary, a module per area.
 
+mod azure;
 mod bounds;
 mod byte_order_mark;
 mod classify;

@@ -111,6 +111,11 @@ fn cases() -> Vec<(Case, String)> {
             event: EVENT,
         },
         Case {
+            keys: &["batch.json_text"],
+            rule: "name = \"reads-json-text\"\npath = \"/docs/{$.sku}\"\nreply = \"batch\"\n[rule.match]\n\"$.Metadata.sys\" = { exists = true }\n[rule.batch]\nrecords = \"$.Data.*[*]\"\njson_text = \"$.Data.*\"\nid = \"$.id\"\n",
+            event: "azure-functions/cosmosdb-wire.json",
+        },
+        Case {
             keys: &["answer"],
             rule: "name = \"reads-answer\"\npath = \"/a/{$.detail.note}\"\nreply = \"answer\"\n[rule.answer]\nb = \"{$.detail.deep.a.b}\"\nk = \"{$.detail.items[0].k}\"\n",
             event: EVENT,
