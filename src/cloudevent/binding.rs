@@ -342,18 +342,11 @@ mod type_system {
 
     const STRUCTURED: [(&str, &str); 1] = [("content-type", "application/cloudevents+json")];
 
-    #[test]
-    fn binary_mode_header_values_are_strings_whatever_they_look_like() {
-        for value in ["42", "42.42", "3000000000", "-2147483649", "1e3", "true"] {
-            assert_eq!(
-                binary("ce-myext", value),
-                Ok("cloudevents".into()),
-                "{value}"
-            );
-        }
+    /// The event a binary-mode request with the required attributes and `name: value` carries.
+    fn binary_event(name: &'static str, value: &'static str) -> Vec<Event> {
         let headers: HeaderMap = [(
-            HeaderName::from_static("ce-myext"),
-            HeaderValue::from_static("3000000000"),
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
         )]
         .into_iter()
         .chain(
@@ -363,7 +356,19 @@ mod type_system {
         )
         .collect();
         let read = |bytes| Event::from_bytes_limited(bytes, 1 << 20);
-        let event = events(&headers, Bytes::from_static(b"{}"), 100, read).unwrap();
+        events(&headers, Bytes::from_static(b"{}"), 100, read).unwrap()
+    }
+
+    #[test]
+    fn binary_mode_header_values_are_strings_whatever_they_look_like() {
+        for value in ["42", "42.42", "3000000000", "-2147483649", "1e3", "true"] {
+            assert_eq!(
+                binary("ce-myext", value),
+                Ok("cloudevents".into()),
+                "{value}"
+            );
+        }
+        let event = binary_event("ce-myext", "3000000000");
         assert_eq!(
             event[0].json()["myext"],
             "3000000000",
@@ -388,19 +393,7 @@ mod type_system {
                 "{value}"
             );
         }
-        let headers: HeaderMap = [(
-            HeaderName::from_static("ce-dataschema"),
-            HeaderValue::from_static("#"),
-        )]
-        .into_iter()
-        .chain(
-            BINARY
-                .iter()
-                .map(|(n, v)| (HeaderName::from_static(n), HeaderValue::from_static(v))),
-        )
-        .collect();
-        let read = |bytes| Event::from_bytes_limited(bytes, 1 << 20);
-        let event = events(&headers, Bytes::from_static(b"{}"), 100, read).unwrap();
+        let event = binary_event("ce-dataschema", "#");
         assert_eq!(
             event[0].json()["dataschema"],
             "#",
