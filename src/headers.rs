@@ -5,8 +5,8 @@
 //! docs/rules.md and docs/http.md. A client of an HTTP event cannot send any
 //! of them (or any `ce-*` header) to the app: pass-through drops them.
 
-use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
-use http::HeaderName;
+use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use http::{HeaderMap, HeaderName};
 
 /// The header that names the rule an event request matched.
 ///
@@ -240,6 +240,39 @@ pub(crate) fn poses_as(name: &HeaderName, prefix: &str) -> bool {
             .all(|(n, p)| n == p || (*n == b'_' && *p == b'-'))
 }
 
+/// The headers that describe one connection, not the message (RFC 9110
+/// §7.6.1, and the `keep-alive`/`proxy-connection` of HTTP/1.0): they hold
+/// between the app and ceh only, and never reach a reply.
+const HOP_BY_HOP: [&str; 7] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Removes the hop-by-hop headers of an answer ceh received: the fixed set,
+/// and every header its `Connection` names. An app's answer reaches the
+/// event source (an API Gateway or Functions reply, `ceh serve`'s own
+/// response) over another connection, which these do not describe.
+pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+}
+
 /// Headers neither a rule nor the environment may set: the transport and ceh own them.
 pub(crate) const RESERVED: [HeaderName; 4] = [HOST, CONTENT_LENGTH, TRANSFER_ENCODING, RULE_HEADER];
 
@@ -256,6 +289,31 @@ pub(crate) const MAX_HEADERS_BYTES: usize = 8192;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hop_by_hop_headers_and_those_connection_names_are_removed() {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("connection", "keep-alive, X-Session"),
+            ("connection", "upgrade"),
+            ("keep-alive", "timeout=5"),
+            ("x-session", "7"),
+            ("upgrade", "h2c"),
+            ("transfer-encoding", "chunked"),
+            ("te", "trailers"),
+            ("trailer", "x-digest"),
+            ("proxy-connection", "keep-alive"),
+            ("set-cookie", "a=1"),
+            ("set-cookie", "b=2"),
+            ("content-type", "text/plain"),
+        ] {
+            headers.append(HeaderName::from_static(name), value.parse().unwrap());
+        }
+        remove_hop_by_hop(&mut headers);
+        let left: Vec<&str> = headers.keys().map(HeaderName::as_str).collect();
+        assert_eq!(left, ["set-cookie", "content-type"]);
+        assert_eq!(headers.get_all("set-cookie").iter().count(), 2);
+    }
 
     #[test]
     fn folded_spellings_pose_as_ceh_headers() {

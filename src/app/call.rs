@@ -7,6 +7,7 @@ use http_body_util::{BodyExt, Full};
 use tower::{Service, ServiceExt};
 
 use super::deadline::Elapsed;
+use crate::headers::remove_hop_by_hop;
 
 /// A boxed error from an app or its response body.
 ///
@@ -160,7 +161,8 @@ pub(crate) async fn call_limited<S: App>(
         .oneshot(request)
         .await
         .map_err(|e| timeout_or(e.into(), AppError::Call))?;
-    let (parts, body) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
+    remove_hop_by_hop(&mut parts.headers);
     let bytes = http_body_util::Limited::new(body, limit)
         .collect()
         .await
@@ -190,7 +192,10 @@ pub(crate) async fn open<S: App>(
     app: S,
     request: Request<Bytes>,
 ) -> Result<Response<S::Body>, AppError> {
-    app.oneshot(request.map(Full::new))
+    let mut response = app
+        .oneshot(request.map(Full::new))
         .await
-        .map_err(|e| timeout_or(e.into(), AppError::Call))
+        .map_err(|e| timeout_or(e.into(), AppError::Call))?;
+    remove_hop_by_hop(response.headers_mut());
+    Ok(response)
 }

@@ -136,8 +136,7 @@ async fn forward<S: App>(
     match handler.forward(request, app, invocation).await {
         Ok(response) => {
             let (mut parts, body) = response.into_parts();
-            parts.headers.remove(TRANSFER_ENCODING);
-            parts.headers.remove(http::header::CONNECTION);
+            // The hop-by-hop headers went when the answer came (app::call).
             parts.headers.remove(CONTENT_LENGTH);
             Response::from_parts(parts, Full::new(body))
         }

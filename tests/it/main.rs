@@ -13,6 +13,7 @@ mod e2e;
 mod environment;
 mod fixtures;
 mod fuzz;
+mod hop_by_hop;
 mod hostile;
 mod invocation;
 mod load_errors;
