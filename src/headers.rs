@@ -169,6 +169,37 @@ pub const LWA_REQUEST_CONTEXT_HEADER: HeaderName =
 /// with `[http] lwa_context_headers = true`.
 pub const LWA_LAMBDA_CONTEXT_HEADER: HeaderName = HeaderName::from_static("x-amzn-lambda-context");
 
+/// `x-amz-tenant-id`: the tenant a Lambda invocation is for (Lambda tenant
+/// isolation's `Lambda-Runtime-Aws-Tenant-Id`), under Lambda Web Adapter's
+/// name; absent when Lambda sends none.
+///
+/// ```
+/// use cloud_events_handler::{Invocation, headers::TENANT_ID_HEADER};
+///
+/// let mut headers = http::HeaderMap::new();
+/// Invocation::default().with_tenant_id("blue").add_headers(&mut headers);
+/// assert_eq!(headers[TENANT_ID_HEADER], "blue");
+/// ```
+pub const TENANT_ID_HEADER: HeaderName = HeaderName::from_static("x-amz-tenant-id");
+
+/// `traceparent` (W3C Trace Context): passed on by `ceh serve` when well-formed.
+pub const TRACEPARENT_HEADER: HeaderName = HeaderName::from_static("traceparent");
+/// `tracestate` (W3C Trace Context): passed on by `ceh serve` with a well-formed `traceparent`.
+pub const TRACESTATE_HEADER: HeaderName = HeaderName::from_static("tracestate");
+/// `prefer`: `ceh serve` passes on `Prefer: reply` (Knative's reply contract).
+pub const PREFER_HEADER: HeaderName = HeaderName::from_static("prefer");
+/// The Azure Event Grid delivery headers `ceh serve` passes on.
+pub const EVENT_GRID_HEADERS: [&str; 5] = [
+    "aeg-event-type",
+    "aeg-subscription-name",
+    "aeg-delivery-count",
+    "aeg-data-version",
+    "aeg-metadata-version",
+];
+/// The prefix of the message metadata a Pub/Sub push subscription with
+/// payload unwrapping writes as headers; `ceh serve` passes them on.
+pub const PUBSUB_METADATA_PREFIX: &str = "x-goog-pubsub-";
+
 /// `ceh-metadata`: what a rule's `metadata` key selects from the event, as
 /// compact JSON (percent-encoded where HTTP cannot carry it, as
 /// [`REQUEST_CONTEXT_HEADER`] is). The built-in Azure Functions rules send the

@@ -1,4 +1,5 @@
-//! One invocation's facts (request id, deadline, function ARN, trace id), passed to the app as headers.
+//! One invocation's facts (request id, deadline, function ARN, trace id,
+//! tenant, what brokers said), passed to the app as headers.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -8,8 +9,12 @@ use crate::app::{DeadlineLayer, InvocationHeadersLayer};
 use crate::escape::{header_text, header_value};
 use crate::headers::{
     DEADLINE_HEADER, FUNCTION_ARN_HEADER, FUNCTION_NAME_HEADER, LWA_LAMBDA_CONTEXT_HEADER,
-    REQUEST_ID_HEADER, TRACE_ID_HEADER,
+    REQUEST_ID_HEADER, TENANT_ID_HEADER, TRACE_ID_HEADER,
 };
+
+mod brokers;
+
+pub use brokers::BrokerHeaders;
 
 /// What is known about the invocation an event arrived with.
 ///
@@ -46,6 +51,10 @@ pub struct Invocation {
     /// ([`MAX_RESPONSE_BYTES`](crate::app::MAX_RESPONSE_BYTES) when `None`):
     /// `ceh serve` holds no more than its `--max-body` of each.
     pub max_answer_bytes: Option<usize>,
+    /// The Lambda tenant id (`Lambda-Runtime-Aws-Tenant-Id`), sent as `x-amz-tenant-id`.
+    pub tenant_id: Option<String>,
+    /// What the broker said in the headers of a `ceh serve` delivery, passed on.
+    pub brokers: BrokerHeaders,
 }
 
 impl Invocation {
@@ -76,6 +85,18 @@ impl Invocation {
     /// With the Azure Functions function the invocation is for.
     pub fn with_function_name(mut self, name: impl Into<String>) -> Self {
         self.function_name = Some(name.into());
+        self
+    }
+
+    /// With the Lambda tenant id.
+    pub fn with_tenant_id(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant_id = Some(tenant.into());
+        self
+    }
+
+    /// With the broker headers of a delivery.
+    pub fn with_brokers(mut self, brokers: BrokerHeaders) -> Self {
+        self.brokers = brokers;
         self
     }
 
@@ -115,6 +136,7 @@ impl Invocation {
             (FUNCTION_ARN_HEADER, self.function_arn.as_deref()),
             (TRACE_ID_HEADER, self.trace_id.as_deref()),
             (FUNCTION_NAME_HEADER, self.function_name.as_deref()),
+            (TENANT_ID_HEADER, self.tenant_id.as_deref()),
         ];
         for (name, value) in text {
             if let Some(value) = value {
@@ -127,6 +149,7 @@ impl Invocation {
         {
             headers.insert(DEADLINE_HEADER, HeaderValue::from(ms.as_millis() as u64));
         }
+        self.brokers.add_to(headers);
     }
 
     /// Adds `x-amzn-lambda-context`: the invocation as Lambda Web Adapter's

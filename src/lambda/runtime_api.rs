@@ -24,6 +24,8 @@ const REQUEST_ID: &str = "lambda-runtime-aws-request-id";
 const DEADLINE_MS: &str = "lambda-runtime-deadline-ms";
 const FUNCTION_ARN: &str = "lambda-runtime-invoked-function-arn";
 const TRACE_ID: &str = "lambda-runtime-trace-id";
+/// Sent with Lambda tenant isolation: the tenant the invocation is for.
+const TENANT_ID: &str = "lambda-runtime-aws-tenant-id";
 /// Sent by Lambda Managed Instances, and echoed on the reply.
 pub(super) const INVOCATION_ID: &str = "lambda-runtime-invocation-id";
 const ERROR_TYPE: &str = "lambda-runtime-function-error-type";
@@ -232,8 +234,8 @@ fn invocation(
         deadline: timing.deadline(deadline_ms.unwrap_or(0)),
         function_arn: text(FUNCTION_ARN),
         trace_id: text(TRACE_ID),
-        function_name: None,
-        max_answer_bytes: None,
+        tenant_id: text(TENANT_ID),
+        ..Invocation::default()
     };
     Ok((request_id, invocation))
 }
@@ -335,6 +337,10 @@ mod tests {
             .collect()
     }
 
+    fn invocation_of(headers: &HeaderMap, timing: Timing) -> (String, Invocation) {
+        invocation(headers, timing).unwrap()
+    }
+
     #[test]
     fn an_invocation_is_read_from_the_next_headers() {
         let timing = Timing {
@@ -353,6 +359,7 @@ mod tests {
                     TRACE_ID,
                     "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Sampled=1",
                 ),
+                (TENANT_ID, "tenant-blue"),
             ]),
             timing,
         )
@@ -371,6 +378,9 @@ mod tests {
             invocation.trace_id.as_deref(),
             Some("Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Sampled=1")
         );
+        assert_eq!(invocation.tenant_id.as_deref(), Some("tenant-blue"));
+        let (_, without) = invocation_of(&headers(&[(REQUEST_ID, "abc")]), timing);
+        assert_eq!(without.tenant_id, None);
     }
 
     #[test]

@@ -74,8 +74,8 @@ pub(super) async fn serve_until<S: SendApp>(
                 deadline: timing.deadline(context.deadline),
                 function_arn: Some(context.invoked_function_arn).filter(|s| !s.is_empty()),
                 trace_id: context.xray_trace_id,
-                function_name: None,
-                max_answer_bytes: None,
+                tenant_id: context.tenant_id.filter(|s| !s.is_empty()),
+                ..Invocation::default()
             };
             let reply = invoke(&handler, app, payload, &invocation).await?;
             serialize_reply(&reply)?;

@@ -8,7 +8,7 @@ use http::HeaderMap;
 use crate::cloudevent::binding::{self, HttpEventError};
 use crate::event::Event;
 use crate::handler::Handler;
-use crate::invocation::Invocation;
+use crate::invocation::{BrokerHeaders, Invocation};
 use crate::server::ServerOptions;
 
 /// The events a request carries: one, or a CloudEvents batch's, in order.
@@ -24,11 +24,13 @@ pub(crate) fn events(
 }
 
 /// The invocation a request's events are handled in: the app's deadline,
-/// and its answers held within the same bound as the bodies.
-pub(super) fn invocation(options: &ServerOptions) -> Invocation {
+/// its answers held within the same bound as the bodies, and what the
+/// broker said in the request's headers ([`BrokerHeaders`]).
+pub(super) fn invocation(options: &ServerOptions, headers: &HeaderMap) -> Invocation {
     Invocation {
         deadline: Some(std::time::SystemTime::now() + options.timeout),
         max_answer_bytes: Some(options.max_body),
+        brokers: BrokerHeaders::from_request(headers),
         ..Invocation::default()
     }
 }

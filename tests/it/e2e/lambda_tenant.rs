@@ -1,0 +1,111 @@
+//! Lambda tenant isolation: the runtime API's `Lambda-Runtime-Aws-Tenant-Id`
+//! (https://docs.aws.amazon.com/lambda/latest/dg/tenant-isolation.html, and the
+//! runtime API's next-invocation headers,
+//! https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html) reaches the
+//! app as `x-amz-tenant-id`, and is absent when Lambda sends none.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use super::harness::{inner, Process};
+
+/// A runtime API that hands out one invocation per tenant given (`None`: no
+/// tenant header) and passes on each reply posted; then it stops.
+fn runtime_api(tenants: Vec<Option<&'static str>>) -> (u16, mpsc::Receiver<Value>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (replies, received) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut pending = tenants.into_iter().enumerate();
+        for stream in listener.incoming().take(16).flatten() {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let mut reader = BufReader::new(stream);
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let mut length = 0;
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = header.split_once(':') {
+                    if name.eq_ignore_ascii_case("content-length") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let answer = if line.starts_with("GET ") {
+                let Some((n, tenant)) = pending.next() else {
+                    return;
+                };
+                let deadline =
+                    SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(60);
+                let payload = br#"{"ok": true}"#;
+                let mut head = format!(
+                    "HTTP/1.1 200 OK\r\nlambda-runtime-aws-request-id: r-{n}\r\n\
+                     lambda-runtime-deadline-ms: {}\r\n\
+                     lambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:123456789012:function:f\r\n\
+                     content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+                    deadline.as_millis(),
+                    payload.len()
+                );
+                if let Some(tenant) = tenant {
+                    head.push_str(&format!("lambda-runtime-aws-tenant-id: {tenant}\r\n"));
+                }
+                head.push_str("\r\n");
+                [head.as_bytes(), payload].concat()
+            } else {
+                if line.contains("/response") {
+                    let _ = replies.send(serde_json::from_slice(&body).unwrap_or(Value::Null));
+                }
+                b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()
+            };
+            let _ = reader.get_mut().write_all(&answer);
+        }
+    });
+    (port, received)
+}
+
+#[test]
+fn the_tenant_id_reaches_the_app_when_lambda_sends_one() {
+    let (port, replies) = runtime_api(vec![Some("tenant-blue"), None]);
+    let child = Command::new(env!("CARGO_BIN_EXE_ceh"))
+        .args(["lambda", "--echo"])
+        .env_remove("APP")
+        .env_remove("CEH_CONFIG")
+        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+        .env("AWS_LAMBDA_FUNCTION_NAME", "f")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _ceh = Process(child);
+    let seen: Vec<Value> = (0..2)
+        .map(|_| {
+            inner(
+                &replies.recv_timeout(Duration::from_secs(20)).unwrap(),
+                "body",
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen[0]["headers"]["x-amz-tenant-id"], "tenant-blue",
+        "{}",
+        seen[0]
+    );
+    assert!(
+        seen[1]["headers"].get("x-amz-tenant-id").is_none(),
+        "{}",
+        seen[1]
+    );
+}
