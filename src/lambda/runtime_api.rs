@@ -234,6 +234,7 @@ fn invocation(
         trace_id: text(TRACE_ID),
         function_name: None,
         max_answer_bytes: None,
+        delivery_attempt: None,
     };
     Ok((request_id, invocation))
 }

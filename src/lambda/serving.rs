@@ -76,6 +76,7 @@ pub(super) async fn serve_until<S: SendApp>(
                 trace_id: context.xray_trace_id,
                 function_name: None,
                 max_answer_bytes: None,
+                delivery_attempt: None,
             };
             let reply = invoke(&handler, app, payload, &invocation).await?;
             serialize_reply(&reply)?;

@@ -69,7 +69,7 @@ pub(super) async fn answer<S: App + Clone>(
     if let Some(refused) = refused_by_transport(handler, &events) {
         return refused;
     }
-    let invocation = ingest::invocation(limits);
+    let invocation = ingest::invocation(limits, &parts.headers);
     let mut replies = Vec::with_capacity(events.len());
     for event in &events {
         let outcome = handler

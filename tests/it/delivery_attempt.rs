@@ -157,3 +157,89 @@ fn a_rule_sets_it_to_a_positive_integer_only() {
         );
     }
 }
+
+/// What the app gets from `ceh serve` (the library's server, in-process) for `body` sent
+/// with `headers`: one header map a request, and ceh's own status line.
+fn served(headers: &str, body: &str) -> (Vec<Option<String>>, String) {
+    use cloud_events_handler::serve::{serve, ServeOptions};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let seen = Seen::default();
+    let mut answer = String::new();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let address = listener.local_addr().unwrap();
+            // The server stops once this client has read its answer.
+            let client = async {
+                let request = format!(
+                    "POST / HTTP/1.1\r\nhost: ceh\r\ncontent-type: application/json\r\n{headers}\
+                     content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+                stream.write_all(request.as_bytes()).await.unwrap();
+                stream.read_to_string(&mut answer).await.unwrap();
+            };
+            let handler = Handler::new(Config::default());
+            serve(
+                listener,
+                handler,
+                recorder(seen.clone()),
+                ServeOptions::default(),
+                client,
+            )
+            .await
+            .unwrap();
+        });
+    let seen = seen.lock().unwrap();
+    let attempts = seen
+        .iter()
+        .map(|headers| {
+            headers
+                .get(DELIVERY_ATTEMPT_HEADER)
+                .map(|v| v.to_str().unwrap().to_owned())
+        })
+        .collect();
+    (
+        attempts,
+        answer.lines().next().unwrap_or_default().to_owned(),
+    )
+}
+
+/// Event Grid's push says how many times it delivered before in `aeg-delivery-count`, 0 the
+/// first time; `ceh serve` passes it on as the attempt, one more:
+/// https://learn.microsoft.com/azure/event-grid/delivery-and-retry
+#[test]
+fn event_grid_says_it_to_ceh_serve() {
+    let events = fixture("eventgrid/blob-created.json").to_string();
+    let count = events.matches("\"eventType\"").count();
+    for (header, expected) in [
+        ("aeg-delivery-count: 0\r\n", Some("1")),
+        ("aeg-delivery-count: 7\r\n", Some("8")),
+        ("aeg-delivery-count: seven\r\n", None),
+        ("aeg-delivery-count: -1\r\n", None),
+        ("", None),
+    ] {
+        let (attempts, status) = served(header, &events);
+        assert_eq!(status, "HTTP/1.1 200 OK", "{header:?}");
+        assert_eq!(
+            attempts,
+            vec![expected.map(str::to_owned); count],
+            "{header:?}"
+        );
+    }
+}
+
+/// A delivery that says nothing leaves a rule's per-record count in place.
+#[test]
+fn ceh_serve_keeps_a_records_own_count() {
+    let mut push = fixture("pubsub/push.json");
+    push["deliveryAttempt"] = json!(2);
+    let (attempts, status) = served("", &push.to_string());
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert_eq!(attempts, some(&["2"]));
+}
