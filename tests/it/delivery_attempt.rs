@@ -158,6 +158,21 @@ fn a_rule_sets_it_to_a_positive_integer_only() {
     }
 }
 
+/// The environment's headers go on every event alike, so they cannot hold a count.
+#[test]
+fn the_environment_cannot_set_it() {
+    let error = Config::parse(
+        "ceh.toml",
+        "[environment.headers]\n\"ceh-delivery-attempt\" = \"1\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("`ceh-delivery-attempt` is what each event's source says"),
+        "{error}"
+    );
+}
+
 /// What the app gets from `ceh serve` (the library's server, in-process) for `body` sent
 /// with `headers`: one header map a request, and ceh's own status line.
 fn served(headers: &str, body: &str) -> (Vec<Option<String>>, String) {
