@@ -66,6 +66,27 @@ pub const RECORD_ID_HEADER: HeaderName = HeaderName::from_static("ceh-record-id"
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub const RECORD_GROUP_HEADER: HeaderName = HeaderName::from_static("ceh-record-group");
+/// `ceh-delivery-attempt`: how many times the source has delivered this
+/// record or event, 1 for the first delivery; absent when the source does not
+/// say. The built-in rules set it from SQS `ApproximateReceiveCount`, Pub/Sub
+/// push `deliveryAttempt`, Service Bus `DeliveryCount` and Queue Storage
+/// `DequeueCount`; `ceh serve` from Event Grid's 0-based `aeg-delivery-count`
+/// (docs/replies.md, "Delivery attempts"). A rule may set it, but only to a
+/// positive integer: a JSON number or a string of digits; anything else leaves
+/// it out.
+///
+/// ```
+/// use cloud_events_handler::{Config, Event, Handler, headers::DELIVERY_ATTEMPT_HEADER};
+///
+/// let event = Event::from_slice(br#"{"Records": [
+///     {"eventSource": "aws:sqs", "messageId": "a", "attributes": {"ApproximateReceiveCount": "3"}}
+/// ]}"#)?;
+/// let handler = Handler::new(Config::default());
+/// let explained = handler.explain(&event)?;
+/// assert_eq!(explained.requests()[0].headers()[DELIVERY_ATTEMPT_HEADER], "3");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const DELIVERY_ATTEMPT_HEADER: HeaderName = HeaderName::from_static("ceh-delivery-attempt");
 
 /// `ceh-request-id`: the Lambda request id of the invocation.
 ///

@@ -1,6 +1,7 @@
 //! One invocation's facts (request id, deadline, function ARN, trace id,
 //! tenant, what brokers said), passed to the app as headers.
 
+use std::num::NonZeroU64;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderValue};
@@ -8,8 +9,8 @@ use http::{HeaderMap, HeaderValue};
 use crate::app::{DeadlineLayer, InvocationHeadersLayer};
 use crate::escape::{header_text, header_value};
 use crate::headers::{
-    DEADLINE_HEADER, FUNCTION_ARN_HEADER, FUNCTION_NAME_HEADER, LWA_LAMBDA_CONTEXT_HEADER,
-    REQUEST_ID_HEADER, TENANT_ID_HEADER, TRACE_ID_HEADER,
+    DEADLINE_HEADER, DELIVERY_ATTEMPT_HEADER, FUNCTION_ARN_HEADER, FUNCTION_NAME_HEADER,
+    LWA_LAMBDA_CONTEXT_HEADER, REQUEST_ID_HEADER, TENANT_ID_HEADER, TRACE_ID_HEADER,
 };
 
 mod brokers;
@@ -47,6 +48,10 @@ pub struct Invocation {
     pub trace_id: Option<String>,
     /// The Azure Functions function the invocation is for (`ceh functions`).
     pub function_name: Option<String>,
+    /// How many times the source has delivered the invocation's events, 1 the
+    /// first time, when the delivery says so (Event Grid to `ceh serve`); it
+    /// replaces a rule's `ceh-delivery-attempt`.
+    pub delivery_attempt: Option<NonZeroU64>,
     /// The most bytes of one answer of the app's that may be held
     /// ([`MAX_RESPONSE_BYTES`](crate::app::MAX_RESPONSE_BYTES) when `None`):
     /// `ceh serve` holds no more than its `--max-body` of each.
@@ -100,6 +105,21 @@ impl Invocation {
         self
     }
 
+    /// With how many times the source has delivered the invocation's events.
+    ///
+    /// ```
+    /// use std::num::NonZeroU64;
+    /// use cloud_events_handler::{Invocation, headers::DELIVERY_ATTEMPT_HEADER};
+    ///
+    /// let mut headers = http::HeaderMap::new();
+    /// Invocation::default().with_delivery_attempt(NonZeroU64::MIN).add_headers(&mut headers);
+    /// assert_eq!(headers[DELIVERY_ATTEMPT_HEADER], "1");
+    /// ```
+    pub fn with_delivery_attempt(mut self, attempt: NonZeroU64) -> Self {
+        self.delivery_attempt = Some(attempt);
+        self
+    }
+
     /// With the most bytes of one answer of the app's that may be held.
     pub fn with_max_answer_bytes(mut self, limit: usize) -> Self {
         self.max_answer_bytes = Some(limit);
@@ -150,6 +170,9 @@ impl Invocation {
             headers.insert(DEADLINE_HEADER, HeaderValue::from(ms.as_millis() as u64));
         }
         self.brokers.add_to(headers);
+        if let Some(attempt) = self.delivery_attempt {
+            headers.insert(DELIVERY_ATTEMPT_HEADER, HeaderValue::from(attempt.get()));
+        }
     }
 
     /// Adds `x-amzn-lambda-context`: the invocation as Lambda Web Adapter's

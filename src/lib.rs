@@ -67,7 +67,7 @@ pub use config::Config;
 pub use error::{ErrorKind, HandleError};
 pub use event::{Event, EventError, DEFAULT_MAX_EVENT_BYTES};
 pub use handler::Handler;
-pub use invocation::{BrokerHeaders, Invocation};
+pub use invocation::Invocation;
 pub use plan::Plan;
 pub use reply::Reply;
 pub use rule::{LoadError, Rule, RuleTable};

@@ -10,7 +10,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Version};
 use serde::{Deserialize, Deserializer};
 
 use super::table::{checked, expected, read_table, unknown_key};
-use crate::headers::RESERVED;
+use crate::headers::{DELIVERY_ATTEMPT_HEADER, RESERVED};
 use crate::rule::Rule;
 
 /// What every synthesized event request is built on.
@@ -485,6 +485,12 @@ fn header(name: &str, value: &toml::Value) -> Result<(HeaderName, HeaderValue), 
     if RESERVED.contains(&header) {
         return Err(format!(
             "`{header}` is set by ceh itself; use `host` for the host name"
+        ));
+    }
+    if header == DELIVERY_ATTEMPT_HEADER {
+        // The same count on every event would be no count at all.
+        return Err(format!(
+            "`{header}` is what each event's source says; set it in a rule's `headers` from the event"
         ));
     }
     Ok((header, header_value(value)?))

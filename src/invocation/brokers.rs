@@ -23,7 +23,7 @@ const MAX_PUBSUB_HEADERS: usize = 8;
 /// not a `ceh-*` one.
 ///
 /// ```
-/// use cloud_events_handler::BrokerHeaders;
+/// use cloud_events_handler::serve::BrokerHeaders;
 ///
 /// let mut request = http::HeaderMap::new();
 /// request.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse()?);

@@ -17,8 +17,8 @@ use crate::config::environment::Environment;
 use crate::escape::header_value;
 use crate::event::Event;
 use crate::headers::{
-    MAX_HEADERS_BYTES, MAX_HEADER_VALUE_BYTES, METADATA_HEADER, RECORD_GROUP_HEADER,
-    RECORD_ID_HEADER, RECORD_INDEX_HEADER, RULE_HEADER,
+    DELIVERY_ATTEMPT_HEADER, MAX_HEADERS_BYTES, MAX_HEADER_VALUE_BYTES, METADATA_HEADER,
+    RECORD_GROUP_HEADER, RECORD_ID_HEADER, RECORD_INDEX_HEADER, RULE_HEADER,
 };
 use crate::rule::{Record, Rule};
 
@@ -166,7 +166,12 @@ fn assemble(
         headers.append(name, value.clone());
     }
     for (name, template) in rule.headers() {
-        if let Some(value) = template.render(json) {
+        if name == DELIVERY_ATTEMPT_HEADER {
+            // A number in the event is a number here; anything else is no attempt.
+            if let Some(attempt) = template.render_positive_integer(json) {
+                headers.insert(name.clone(), HeaderValue::from(attempt));
+            }
+        } else if let Some(value) = template.render(json) {
             headers.insert(name.clone(), header_value(&value));
         }
     }

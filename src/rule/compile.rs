@@ -21,7 +21,7 @@ use super::query::Query;
 use super::route::{EventReply, ReplyMode, Route};
 use super::template::{Part, Template};
 use super::written::{line_of, Origin, Source};
-use crate::headers::RESERVED;
+use crate::headers::{DELIVERY_ATTEMPT_HEADER, RESERVED};
 use crate::passthrough::HttpFormat;
 
 /// A rule as written, before validation.
@@ -405,6 +405,11 @@ fn header_template(name: &str, value: &toml::Value) -> Result<(HeaderName, Templ
         )
     })?;
     let template = Template::parse(text).map_err(|p| format!("key `headers.{name:?}`: {p}"))?;
+    if header == DELIVERY_ATTEMPT_HEADER && !template.is_integer_form() {
+        return Err(format!(
+            "key `headers.{name:?}`: `{header}` is a positive integer; write one placeholder alone (\"{{$.attributes.ApproximateReceiveCount}}\") or a number such as \"1\""
+        ));
+    }
     Ok((header, template))
 }
 

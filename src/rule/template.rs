@@ -209,6 +209,42 @@ impl Template {
     }
 }
 
+impl Template {
+    /// Whether the template can only stand for a positive integer: one
+    /// placeholder alone, or a literal positive integer (what a rule may set
+    /// `ceh-delivery-attempt` to).
+    pub(crate) fn is_integer_form(&self) -> bool {
+        match &*self.parts {
+            [Part::Value(_)] => true,
+            [Part::Literal(text)] => positive_integer(text).is_some(),
+            _ => false,
+        }
+    }
+
+    /// The positive integer the template stands for: its literal, or the one
+    /// node its placeholder selects when that is a JSON number or a string of
+    /// digits, at least 1; `None` otherwise.
+    pub(crate) fn render_positive_integer(&self, json: &Value) -> Option<u64> {
+        match &*self.parts {
+            [Part::Literal(text)] => positive_integer(text),
+            [Part::Value(query)] => match query.single(json)? {
+                Value::Number(number) => number.as_u64().filter(|n| *n > 0),
+                Value::String(text) => positive_integer(text),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// A string of ASCII digits standing for an integer of at least 1.
+fn positive_integer(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().filter(|n| *n > 0)
+}
+
 impl fmt::Display for Template {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)

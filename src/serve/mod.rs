@@ -28,6 +28,7 @@ mod options;
 pub(crate) mod render;
 mod transport;
 
+pub use crate::invocation::BrokerHeaders;
 pub use crate::server::{ServerOptions, LOG_TARGET, MAX_BODY_LIMIT};
 use answer::answer;
 pub use auth::OidcCheck;

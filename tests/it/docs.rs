@@ -112,6 +112,7 @@ fn every_test_docs_replies_md_names_exists() {
         "tests/it/e2e/routes.rs",
         "tests/it/e2e/http_events.rs",
         "tests/it/azure.rs",
+        "tests/it/delivery_attempt.rs",
     ]
     .iter()
     .map(|f| read_doc(f))

@@ -8,6 +8,7 @@ mod cli;
 mod cloudevents;
 mod corpus;
 mod delivery;
+mod delivery_attempt;
 mod docs;
 mod e2e;
 mod environment;
