@@ -21,18 +21,6 @@ use super::error::ReplyError;
 const RESPONSE_KEYS: [&str; 4] = ["PhysicalResourceId", "Data", "Reason", "NoEcho"];
 
 /// Builds the response document for `event` from the app's answer (or its failure).
-///
-/// ```
-/// use cloud_events_handler::reply::cloudformation::document;
-/// use serde_json::json;
-///
-/// let event = json!({"RequestType": "Create", "RequestId": "r1", "StackId": "s", "LogicalResourceId": "L",
-///                    "ResponseURL": "https://example.com/"});
-/// let doc = document(&event, Ok((200, br#"{"Data": {"Arn": "x"}}"#.as_slice())));
-/// assert_eq!(doc["Status"], "SUCCESS");
-/// assert_eq!(doc["PhysicalResourceId"], "r1");
-/// assert_eq!(doc["Data"], json!({"Arn": "x"}));
-/// ```
 pub(crate) fn document(event: &Value, answer: Result<(u16, &[u8]), String>) -> Value {
     let field = |key: &str| event.get(key).cloned().unwrap_or(Value::Null);
     let (success, reason, body) = match answer {
@@ -97,21 +85,6 @@ pub const DEFAULT_RESPONSE_URL_HOSTS: [&str; 2] = ["amazonaws.com", "amazonaws.c
 /// under it): `https` only, or `http` to a loopback address (a local
 /// stand-in). Anything else is refused, so an event cannot make ceh send
 /// requests to a place of its choosing.
-///
-/// ```
-/// use cloud_events_handler::reply::cloudformation::check_response_url;
-///
-/// let aws = ["amazonaws.com".to_owned()];
-/// assert!(check_response_url("https://cfn-responses.s3.amazonaws.com/x?X-Amz-Signature=a", &aws).is_ok());
-/// assert_eq!(
-///     check_response_url("http://169.254.169.254/latest/meta-data", &aws).unwrap_err(),
-///     "ResponseURL names host 169.254.169.254, which is not amazonaws.com nor under it; list it in [reply] response_url_hosts if it is yours",
-/// );
-/// assert!(check_response_url("http://s3.amazonaws.com/x", &aws).is_err(), "https only");
-/// assert!(check_response_url("https://s3.amazonaws.com.evil.example/x", &aws).is_err());
-/// let local = ["127.0.0.1".to_owned()];
-/// assert!(check_response_url("http://127.0.0.1:9000/cfn", &local).is_ok(), "a local stand-in");
-/// ```
 pub(crate) fn check_response_url(url: &str, hosts: &[String]) -> Result<http::Uri, String> {
     let uri: http::Uri = url
         .parse()
@@ -148,22 +121,6 @@ pub(crate) fn check_response_url(url: &str, hosts: &[String]) -> Result<http::Ur
 
 /// PUTs the document to the event's `ResponseURL`, once it passes
 /// [`check_response_url`] against `hosts`, giving up after `within`.
-///
-/// ```
-/// use cloud_events_handler::reply::cloudformation::{send, RESPONSE_TIMEOUT};
-/// use serde_json::json;
-///
-/// let hosts = ["amazonaws.com".to_owned()];
-/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
-/// let err = send("cloudformation", &json!({"RequestType": "Create"}), &json!({"Status": "SUCCESS"}), &hosts, RESPONSE_TIMEOUT).await.unwrap_err();
-/// assert_eq!(
-///     err.to_string(),
-///     "rule `cloudformation`: cannot tell CloudFormation the result: the event has no ResponseURL string; the stack waits until it times out"
-/// );
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// # })?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
 pub(crate) async fn send(
     rule: &str,
     event: &Value,
@@ -220,5 +177,68 @@ pub(crate) async fn send(
         Ok(())
     } else {
         Err(failed(format!("ResponseURL answered {status}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    // The examples these functions carried while they were public.
+    #[test]
+    fn a_document_is_built_from_the_apps_answer() {
+        let event = json!({"RequestType": "Create", "RequestId": "r1", "StackId": "s", "LogicalResourceId": "L",
+                           "ResponseURL": "https://example.com/"});
+        let doc = document(&event, Ok((200, br#"{"Data": {"Arn": "x"}}"#.as_slice())));
+        assert_eq!(doc["Status"], "SUCCESS");
+        assert_eq!(doc["PhysicalResourceId"], "r1");
+        assert_eq!(doc["Data"], json!({"Arn": "x"}));
+    }
+
+    #[test]
+    fn a_response_url_names_one_of_the_hosts() {
+        let aws = ["amazonaws.com".to_owned()];
+        assert!(check_response_url(
+            "https://cfn-responses.s3.amazonaws.com/x?X-Amz-Signature=a",
+            &aws
+        )
+        .is_ok());
+        assert_eq!(
+            check_response_url("http://169.254.169.254/latest/meta-data", &aws).unwrap_err(),
+            "ResponseURL names host 169.254.169.254, which is not amazonaws.com nor under it; list it in [reply] response_url_hosts if it is yours",
+        );
+        assert!(
+            check_response_url("http://s3.amazonaws.com/x", &aws).is_err(),
+            "https only"
+        );
+        assert!(check_response_url("https://s3.amazonaws.com.evil.example/x", &aws).is_err());
+        let local = ["127.0.0.1".to_owned()];
+        assert!(
+            check_response_url("http://127.0.0.1:9000/cfn", &local).is_ok(),
+            "a local stand-in"
+        );
+    }
+
+    #[test]
+    fn an_event_without_a_response_url_cannot_be_answered() {
+        let hosts = ["amazonaws.com".to_owned()];
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let err = runtime
+            .block_on(send(
+                "cloudformation",
+                &json!({"RequestType": "Create"}),
+                &json!({"Status": "SUCCESS"}),
+                &hosts,
+                RESPONSE_TIMEOUT,
+            ))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "rule `cloudformation`: cannot tell CloudFormation the result: the event has no ResponseURL string; the stack waits until it times out"
+        );
     }
 }
