@@ -2,27 +2,11 @@
 //! what the source itself says, through the handler to an in-process app; absent where the
 //! source says nothing, and a rule cannot set it to anything but a positive integer.
 
-use std::sync::{Arc, Mutex};
-
-use bytes::Bytes;
 use cloud_events_handler::headers::DELIVERY_ATTEMPT_HEADER;
 use cloud_events_handler::{Config, Event, Handler, Invocation};
-use http::{HeaderMap, Request, Response};
-use http_body_util::Full;
 use serde_json::{json, Value};
 
-type Seen = Arc<Mutex<Vec<HeaderMap>>>;
-
-/// An app that records each request's headers and answers 200.
-fn recorder(seen: Seen) -> impl cloud_events_handler::app::SendApp {
-    tower::service_fn(move |request: Request<Full<Bytes>>| {
-        let seen = seen.clone();
-        async move {
-            seen.lock().unwrap().push(request.headers().clone());
-            Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from_static(b"{}"))))
-        }
-    })
-}
+use crate::invocation::{recorder, Seen};
 
 fn fixture(path: &str) -> Value {
     let file = format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));

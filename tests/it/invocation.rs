@@ -11,10 +11,11 @@ use http::{HeaderMap, Request, Response};
 use http_body_util::{Full, StreamBody};
 use serde_json::{json, Value};
 
-type Seen = Arc<Mutex<Vec<HeaderMap>>>;
+/// The headers of each request an app received, in order.
+pub(crate) type Seen = Arc<Mutex<Vec<HeaderMap>>>;
 
 /// An app that records each request's headers and answers 200.
-fn recorder(seen: Seen) -> impl cloud_events_handler::app::SendApp {
+pub(crate) fn recorder(seen: Seen) -> impl cloud_events_handler::app::SendApp {
     tower::service_fn(move |request: Request<Full<Bytes>>| {
         let seen = seen.clone();
         async move {
