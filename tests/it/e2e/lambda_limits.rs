@@ -3,7 +3,7 @@
 //! invocations at once, and SIGTERM with an invocation in flight.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -52,25 +52,8 @@ pub(super) fn runtime_api_stand_in() -> (u16, std::sync::mpsc::Receiver<(String,
     let (seen, requests) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for stream in listener.incoming().take(4).flatten() {
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-            let mut reader = BufReader::new(stream);
-            let mut line = String::new();
-            let _ = reader.read_line(&mut line);
-            let mut length = 0;
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-                    break;
-                }
-                if let Some((name, value)) = header.split_once(':') {
-                    if name.eq_ignore_ascii_case("content-length") {
-                        length = value.trim().parse().unwrap_or(0);
-                    }
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let _ = reader.get_mut().write_all(
+            let (mut stream, line, body) = read_request(stream);
+            let _ = stream.write_all(
                 b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
             );
             let _ = seen.send((
@@ -80,6 +63,31 @@ pub(super) fn runtime_api_stand_in() -> (u16, std::sync::mpsc::Receiver<(String,
         }
     });
     (port, requests)
+}
+
+/// Reads one HTTP/1.1 request from a stand-in's connection (bounded by a
+/// 10 s read timeout): the stream, to answer on, the request line and the
+/// body its `content-length` announces.
+pub(super) fn read_request(stream: TcpStream) -> (TcpStream, String, Vec<u8>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    let _ = reader.read_line(&mut line);
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    let _ = reader.read_exact(&mut body);
+    (reader.into_inner(), line, body)
 }
 
 #[test]

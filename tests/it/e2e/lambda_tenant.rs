@@ -4,7 +4,7 @@
 //! https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html) reaches the
 //! app as `x-amz-tenant-id`, and is absent when Lambda sends none.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use super::harness::{inner, Process};
+use super::lambda_limits::read_request;
 
 /// A runtime API that hands out one invocation per tenant given (`None`: no
 /// tenant header) and passes on each reply posted; then it stops.
@@ -23,24 +24,7 @@ fn runtime_api(tenants: Vec<Option<&'static str>>) -> (u16, mpsc::Receiver<Value
     std::thread::spawn(move || {
         let mut pending = tenants.into_iter().enumerate();
         for stream in listener.incoming().take(16).flatten() {
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-            let mut reader = BufReader::new(stream);
-            let mut line = String::new();
-            let _ = reader.read_line(&mut line);
-            let mut length = 0;
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-                    break;
-                }
-                if let Some((name, value)) = header.split_once(':') {
-                    if name.eq_ignore_ascii_case("content-length") {
-                        length = value.trim().parse().unwrap_or(0);
-                    }
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
+            let (mut stream, line, body) = read_request(stream);
             let answer = if line.starts_with("GET ") {
                 let Some((n, tenant)) = pending.next() else {
                     return;
@@ -67,7 +51,7 @@ fn runtime_api(tenants: Vec<Option<&'static str>>) -> (u16, mpsc::Receiver<Value
                 }
                 b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()
             };
-            let _ = reader.get_mut().write_all(&answer);
+            let _ = stream.write_all(&answer);
         }
     });
     (port, received)
