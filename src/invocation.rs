@@ -12,6 +12,7 @@ use crate::headers::{
     DEADLINE_HEADER, DELIVERY_ATTEMPT_HEADER, FUNCTION_ARN_HEADER, FUNCTION_NAME_HEADER,
     LWA_LAMBDA_CONTEXT_HEADER, REQUEST_ID_HEADER, TENANT_ID_HEADER, TRACE_ID_HEADER,
 };
+use crate::trace::TraceContext;
 
 mod brokers;
 
@@ -134,14 +135,37 @@ impl Invocation {
 
     /// The layer that stamps every request to the app with the known facts
     /// (and with `lwa_context`, Lambda Web Adapter's `x-amzn-lambda-context`),
-    /// rendered and escaped once for all of the invocation's requests.
+    /// rendered and escaped once for all of the invocation's requests, and
+    /// gives the delivery's trace context to each request without its own.
     pub(crate) fn headers_layer(&self, lwa_context: bool) -> InvocationHeadersLayer {
         let mut headers = HeaderMap::new();
-        self.add_headers(&mut headers);
+        self.add_facts(&mut headers);
         if lwa_context {
             self.add_lwa_context(&mut headers);
         }
-        InvocationHeadersLayer::new(headers)
+        InvocationHeadersLayer::new(headers, self.trace_context())
+    }
+
+    /// The delivery's W3C trace context: the one a broker sent `ceh serve`,
+    /// else Lambda's X-Ray trace id converted
+    /// ([`TraceContext::from_xray`]); a request whose record carries its
+    /// own keeps that instead.
+    ///
+    /// ```
+    /// use cloud_events_handler::Invocation;
+    ///
+    /// let lambda = Invocation::default()
+    ///     .with_trace_id("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1");
+    /// let context = lambda.trace_context().ok_or("a full X-Ray header")?;
+    /// assert_eq!(context.traceparent(), "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01");
+    /// assert!(Invocation::default().trace_context().is_none());
+    /// # Ok::<(), &str>(())
+    /// ```
+    pub fn trace_context(&self) -> Option<TraceContext> {
+        self.brokers
+            .trace()
+            .cloned()
+            .or_else(|| self.trace_id.as_deref().and_then(TraceContext::from_xray))
     }
 
     /// The layer that bounds every call of the app by the deadline.
@@ -149,8 +173,18 @@ impl Invocation {
         DeadlineLayer::new(self.deadline)
     }
 
-    /// Adds the known facts as headers, replacing any of the same name.
+    /// Adds the known facts as headers, replacing any of the same name; the
+    /// delivery's trace context ([`trace_context`](Self::trace_context))
+    /// replaces any `traceparent` and `tracestate`.
     pub fn add_headers(&self, headers: &mut HeaderMap) {
+        self.add_facts(headers);
+        if let Some(trace) = self.trace_context() {
+            trace.add_to(headers);
+        }
+    }
+
+    /// Adds the known facts other than the trace context.
+    fn add_facts(&self, headers: &mut HeaderMap) {
         let text = [
             (REQUEST_ID_HEADER, self.request_id.as_deref()),
             (FUNCTION_ARN_HEADER, self.function_arn.as_deref()),

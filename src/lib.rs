@@ -58,6 +58,7 @@ pub mod rule;
 pub mod serve;
 mod server;
 mod shown;
+pub mod trace;
 pub mod vars;
 
 pub use app::Echo;

@@ -1,6 +1,7 @@
 //! A middleware that stamps every request to the app with the invocation's
 //! facts (`ceh-request-id`, `ceh-deadline-ms`…), rendered and escaped once
-//! per invocation, so no caller has to remember to add them.
+//! per invocation, so no caller has to remember to add them, and settles
+//! each request's trace context (its own, else the delivery's).
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -8,24 +9,36 @@ use std::task::{Context, Poll};
 use http::{HeaderMap, Request};
 use tower::{Layer, Service};
 
-/// Stamps each request with a set of headers, replacing any of the same name.
+use crate::trace::TraceContext;
+
+/// Stamps each request with a set of headers, replacing any of the same
+/// name, and gives it the delivery's trace context unless it carries a
+/// well-formed one of its own ([`TraceContext::settle`]).
 #[derive(Clone, Debug)]
 pub(crate) struct InvocationHeaders<S> {
     inner: S,
-    headers: Arc<HeaderMap>,
+    stamp: Arc<Stamp>,
+}
+
+/// What every request of an invocation gets.
+#[derive(Debug)]
+struct Stamp {
+    headers: HeaderMap,
+    trace: Option<TraceContext>,
 }
 
 /// Wraps an app in [`InvocationHeaders`].
 #[derive(Clone, Debug)]
 pub(crate) struct InvocationHeadersLayer {
-    headers: Arc<HeaderMap>,
+    stamp: Arc<Stamp>,
 }
 
 impl InvocationHeadersLayer {
-    /// A layer that puts `headers` (the invocation's) on every request.
-    pub(crate) fn new(headers: HeaderMap) -> Self {
+    /// A layer that puts `headers` (the invocation's) on every request, and
+    /// `trace` (the delivery's) on each without a context of its own.
+    pub(crate) fn new(headers: HeaderMap, trace: Option<TraceContext>) -> Self {
         Self {
-            headers: Arc::new(headers),
+            stamp: Arc::new(Stamp { headers, trace }),
         }
     }
 }
@@ -36,7 +49,7 @@ impl<S> Layer<S> for InvocationHeadersLayer {
     fn layer(&self, inner: S) -> Self::Service {
         InvocationHeaders {
             inner,
-            headers: Arc::clone(&self.headers),
+            stamp: Arc::clone(&self.stamp),
         }
     }
 }
@@ -55,9 +68,10 @@ where
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         let headers = request.headers_mut();
-        for (name, value) in self.headers.iter() {
+        for (name, value) in self.stamp.headers.iter() {
             headers.insert(name.clone(), value.clone());
         }
+        TraceContext::settle(headers, self.stamp.trace.as_ref());
         self.inner.call(request)
     }
 }
@@ -75,7 +89,7 @@ mod tests {
         let app = tower::service_fn(|request: Request<()>| async move {
             Ok::<_, std::convert::Infallible>(request.headers().clone())
         });
-        let app = InvocationHeadersLayer::new(headers).layer(app);
+        let app = InvocationHeadersLayer::new(headers, None).layer(app);
         for _ in 0..2 {
             let request = Request::builder()
                 .header("ceh-request-id", "a client's own")

@@ -84,6 +84,15 @@ fn write_text(out: &mut impl Write, explained: &Plan<'_, '_>) -> std::io::Result
     writeln!(out, "rule   {} ({})", rule.name(), rule.origin())?;
     writeln!(out, "kind   {}", rule.kind())?;
     writeln!(out, "reply  {}", rule.reply())?;
+    if rule.path().is_some() {
+        // Where each request's traceparent comes from, best first.
+        let own: Vec<String> = rule.trace().iter().map(ToString::to_string).collect();
+        let delivery = "the delivery's (ceh serve's traceparent, Lambda's X-Ray trace id)";
+        match own.as_slice() {
+            [] => writeln!(out, "trace  {delivery}")?,
+            own => writeln!(out, "trace  {}; else {delivery}", own.join(", "))?,
+        }
+    }
     if let Some(answer) = explained.answer() {
         // ceh answers the event itself: the app is never called.
         writeln!(out)?;

@@ -8,9 +8,10 @@ use crate::headers::{
     EVENT_GRID_HEADERS, PREFER_HEADER, PUBSUB_METADATA_PREFIX, TRACEPARENT_HEADER,
     TRACESTATE_HEADER,
 };
+use crate::trace::TraceContext;
 
-/// The most bytes of one broker header passed on (`tracestate` included:
-/// W3C asks for at least 512 to be kept).
+/// The most bytes of one broker header passed on (a `tracestate` is held to
+/// [`MAX_TRACESTATE_BYTES`](crate::trace::MAX_TRACESTATE_BYTES)).
 const MAX_VALUE_BYTES: usize = 1024;
 
 /// The most `x-goog-pubsub-*` headers passed on (Pub/Sub writes four).
@@ -36,6 +37,9 @@ const MAX_PUBSUB_HEADERS: usize = 8;
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BrokerHeaders {
+    /// The delivery's trace context, which a record's own replaces.
+    trace: Option<TraceContext>,
+    /// The others, each replacing what a request had of the same name.
     headers: Vec<(HeaderName, HeaderValue)>,
 }
 
@@ -43,13 +47,10 @@ impl BrokerHeaders {
     /// The broker headers of an incoming request; what is malformed, repeated
     /// or too long is left out.
     pub fn from_request(request: &HeaderMap) -> Self {
+        let trace = single(request, &TRACEPARENT_HEADER)
+            .and_then(|parent| parent.to_str().ok())
+            .and_then(|parent| TraceContext::from_w3c(parent, tracestate(request).as_deref()));
         let mut headers = Vec::new();
-        if let Some(parent) = single(request, &TRACEPARENT_HEADER).filter(|v| is_traceparent(v)) {
-            headers.push((TRACEPARENT_HEADER, parent.clone()));
-            if let Some(state) = tracestate(request) {
-                headers.push((TRACESTATE_HEADER, state));
-            }
-        }
         if prefers_reply(request) {
             headers.push((PREFER_HEADER, HeaderValue::from_static("reply")));
         }
@@ -68,15 +69,27 @@ impl BrokerHeaders {
         for (name, value) in pubsub {
             headers.push((name.clone(), value.clone()));
         }
-        Self { headers }
+        Self { trace, headers }
     }
 
     /// The headers, in the order they are named above.
     pub fn iter(&self) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
-        self.headers.iter().map(|(name, value)| (name, value))
+        static PARENT: HeaderName = TRACEPARENT_HEADER;
+        static STATE: HeaderName = TRACESTATE_HEADER;
+        let parent = (self.trace.as_ref()).map(|trace| (&PARENT, trace.traceparent()));
+        let state =
+            (self.trace.as_ref()).and_then(|trace| trace.tracestate().map(|state| (&STATE, state)));
+        let trace = parent.into_iter().chain(state);
+        trace.chain(self.headers.iter().map(|(name, value)| (name, value)))
     }
 
-    /// Adds them to `headers`, replacing any of the same name.
+    /// The delivery's trace context (its `traceparent` and `tracestate`).
+    pub fn trace(&self) -> Option<&TraceContext> {
+        self.trace.as_ref()
+    }
+
+    /// Adds the headers other than the trace context to `headers`,
+    /// replacing any of the same name.
     pub(crate) fn add_to(&self, headers: &mut HeaderMap) {
         for (name, value) in &self.headers {
             headers.insert(name.clone(), value.clone());
@@ -84,36 +97,16 @@ impl BrokerHeaders {
     }
 }
 
-/// Whether `value` is a W3C `traceparent` (Trace Context §3.2): a 2-hex
-/// version other than `ff`, a 32-hex trace id and a 16-hex parent id, neither
-/// all zeros, and 2-hex flags, lowercase, joined by `-`, 55 bytes in all.
-fn is_traceparent(value: &HeaderValue) -> bool {
-    let bytes = value.as_bytes();
-    if bytes.len() != 55 || [bytes[2], bytes[35], bytes[52]] != [b'-'; 3] {
-        return false;
-    }
-    let (version, trace, parent, flags) =
-        (&bytes[..2], &bytes[3..35], &bytes[36..52], &bytes[53..]);
-    let hex = |part: &[u8]| part.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    let zero = |part: &[u8]| part.iter().all(|&b| b == b'0');
-    [version, trace, parent, flags].into_iter().all(hex)
-        && version != b"ff"
-        && !zero(trace)
-        && !zero(parent)
-}
-
-/// The request's `tracestate`, its fields joined by commas as W3C allows,
-/// when it is printable text and not too long.
-fn tracestate(request: &HeaderMap) -> Option<HeaderValue> {
+/// The request's `tracestate`, its fields joined by commas as W3C allows;
+/// [`TraceContext::from_w3c`] checks it.
+fn tracestate(request: &HeaderMap) -> Option<String> {
     let parts: Vec<&str> = request
         .get_all(&TRACESTATE_HEADER)
         .iter()
         .map(HeaderValue::to_str)
         .collect::<Result<_, _>>()
         .ok()?;
-    let joined = parts.join(",");
-    let value = HeaderValue::from_str(&joined).ok()?;
-    (!joined.is_empty() && plain_text(&value)).then_some(value)
+    Some(parts.join(","))
 }
 
 /// Whether one of the request's `Prefer` preferences is `reply` (Knative's

@@ -175,6 +175,9 @@ fn assemble(
             headers.insert(name.clone(), header_value(&value));
         }
     }
+    if let Some(trace) = rule.trace.context(json) {
+        trace.add_to(&mut headers);
+    }
     let body = cloudevent::carry(rule, json, payload, binary, &mut headers);
     headers.insert(HOST, prepared.host.clone());
     headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));

@@ -20,8 +20,9 @@ use super::predicate::{Predicate, Test};
 use super::query::Query;
 use super::route::{EventReply, ReplyMode, Route};
 use super::template::{Part, Template};
+use super::trace::{RawTraceSource, TraceSpec};
 use super::written::{line_of, Origin, Source};
-use crate::headers::{DELIVERY_ATTEMPT_HEADER, RESERVED};
+use crate::headers::{DELIVERY_ATTEMPT_HEADER, RESERVED, TRACEPARENT_HEADER, TRACESTATE_HEADER};
 use crate::passthrough::HttpFormat;
 
 /// A rule as written, before validation.
@@ -45,6 +46,8 @@ struct RawRule {
     validate: Option<RawValidation>,
     body: Option<RawBody>,
     metadata: Option<String>,
+    #[serde(default)]
+    trace: Vec<RawTraceSource>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -182,6 +185,10 @@ fn compile_rule(at: Origin, raw: RawRule) -> Result<Rule, LoadError> {
     if raw.kind == Some(RawKind::Http) && (raw.body.is_some() || raw.metadata.is_some()) {
         return Err(fail("keys `body` and `metadata` apply to event rules: an http rule passes its request's own body through; remove them".into()));
     }
+    if raw.kind == Some(RawKind::Http) && !raw.trace.is_empty() {
+        return Err(fail("key `trace` applies to event rules: an http rule passes its request's own `traceparent` through; remove [[rule.trace]]".into()));
+    }
+    let trace = TraceSpec::compile(raw.trace).map_err(&fail)?;
     let body = raw.body.map(BodySpec::compile).transpose().map_err(&fail)?;
     let metadata = raw
         .metadata
@@ -216,6 +223,7 @@ fn compile_rule(at: Origin, raw: RawRule) -> Result<Rule, LoadError> {
         validate_cloudevent: raw.validate == Some(RawValidation::Cloudevent),
         body,
         metadata,
+        trace,
         name_header: name_header(&raw.name),
         name: raw.name.into(),
         reserved: None,
@@ -330,6 +338,7 @@ pub(crate) fn fallback_rule(raw: RawFallback, at: Origin) -> Result<Option<Rule>
         validate_cloudevent: false,
         body: None,
         metadata: None,
+        trace: TraceSpec::default(),
         name_header: name_header("fallback"),
         reserved: None,
     }))
@@ -405,6 +414,11 @@ fn header_template(name: &str, value: &toml::Value) -> Result<(HeaderName, Templ
         )
     })?;
     let template = Template::parse(text).map_err(|p| format!("key `headers.{name:?}`: {p}"))?;
+    if header == TRACEPARENT_HEADER || header == TRACESTATE_HEADER {
+        return Err(format!(
+            "key `headers.{name:?}`: trace context is read by `[[rule.trace]]`, which checks it; write `[[rule.trace]]` with `traceparent = \"$.…\"` instead"
+        ));
+    }
     if header == DELIVERY_ATTEMPT_HEADER && !template.is_integer_form() {
         return Err(format!(
             "key `headers.{name:?}`: `{header}` is a positive integer; write one placeholder alone (\"{{$.attributes.ApproximateReceiveCount}}\") or a number such as \"1\""

@@ -13,6 +13,7 @@ use super::reads::{attributes, Reads};
 use super::reserved::ReservedRoutes;
 use super::route::{EventReply, ReplyMode, Route};
 use super::template::Template;
+use super::trace::{TraceSource, TraceSpec};
 use super::written::Origin;
 use crate::read::{Need, RuleReads};
 
@@ -42,6 +43,8 @@ pub struct Rule {
     pub(crate) body: Option<BodySpec>,
     /// `metadata`: the node of the event sent as `ceh-metadata`.
     pub(crate) metadata: Option<MetadataSpec>,
+    /// `[[rule.trace]]`: where an event (a record) carries its trace context.
+    pub(crate) trace: TraceSpec,
     /// The rule's name as the `ceh-rule` header value, built once.
     pub(crate) name_header: http::HeaderValue,
     /// For a templated event path, the table's reserved routes, which no
@@ -284,6 +287,22 @@ impl Rule {
         self.metadata.as_ref().map(|spec| spec.query().as_str())
     }
 
+    /// Where an event (a batch's record) carries its own trace context, best
+    /// first (`[[rule.trace]]`); empty when only the delivery's context is used.
+    ///
+    /// ```
+    /// use cloud_events_handler::RuleTable;
+    ///
+    /// let table = RuleTable::builtin();
+    /// let sources = table.get("cloudevents").ok_or("a built-in rule")?.trace();
+    /// assert_eq!(sources[0].to_string(), "$.traceparent (traceparent; tracestate $.tracestate)");
+    /// assert!(table.get("s3").ok_or("a built-in rule")?.trace().is_empty());
+    /// # Ok::<(), &str>(())
+    /// ```
+    pub fn trace(&self) -> &[TraceSource] {
+        self.trace.sources()
+    }
+
     /// Whether every predicate holds for this event JSON.
     ///
     /// ```
@@ -322,6 +341,7 @@ impl Rule {
             validate_cloudevent,
             body,
             metadata,
+            trace,
             name_header: _,
             reserved: _,
         } = self;
@@ -335,6 +355,7 @@ impl Rule {
             cloudevent.reads(add);
             body.reads(add);
             metadata.reads(add);
+            trace.reads(add);
             if *validate_cloudevent {
                 add(attributes());
             }

@@ -21,6 +21,7 @@ mod reserved;
 mod route;
 mod table;
 mod template;
+mod trace;
 mod written;
 
 pub use answer::AnswerSpec;
@@ -33,6 +34,7 @@ pub use predicate::Predicate;
 pub use route::{EventReply, ReplyMode, Route};
 pub use table::RuleTable;
 pub use template::{Template, MAX_TEMPLATE_LEN};
+pub use trace::{TraceFormat, TraceSource};
 
 pub(crate) use body::Body;
 pub(crate) use builtin::{builtin_rules, default_fallback};
