@@ -17,6 +17,7 @@ mod in_process;
 mod lambda_limits;
 mod lambda_tenant;
 mod lifecycle;
+mod otel;
 mod platform;
 mod platform_lifecycle;
 mod routes;
