@@ -31,3 +31,4 @@ mod sample;
 mod secretsmanager;
 mod stderr;
 mod synthesize;
+mod trace_context;

@@ -26,8 +26,10 @@ const EVENT: &str = r#"{
     "b64": "aGVsbG8=",
     "deep": {"a": {"b": "x y"}},
     "n": 12345678901234567890123,
-    "items": [ {"k": "v1", "g": "a", "n": 1.50, "mid": "m1", "fifo": "f1", "b64": "MQ=="},
-      {"k": "v2", "g": "b", "mid": "m2", "fifo": "f2", "b64": "Mg=="} ,
+    "items": [ {"k": "v1", "g": "a", "n": 1.50, "mid": "m1", "fifo": "f1", "b64": "MQ==",
+        "tp": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "ts": "rojo=1"},
+      {"k": "v2", "g": "b", "mid": "m2", "fifo": "f2", "b64": "Mg==", "tp": "00-bad",
+        "xray": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"} ,
       {"k": "v3", "g": "a", "mid": "m3", "fifo": "f1", "b64": "Mw=="} ]
   },
   "Metadata": {"m": 1, "itemsArray": [1, 2, 3]},
@@ -114,6 +116,11 @@ fn cases() -> Vec<(Case, String)> {
             keys: &["batch.json_text"],
             rule: "name = \"reads-json-text\"\npath = \"/docs/{$.sku}\"\nreply = \"batch\"\n[rule.match]\n\"$.Metadata.sys\" = { exists = true }\n[rule.batch]\nrecords = \"$.Data.*[*]\"\njson_text = \"$.Data.*\"\nid = \"$.id\"\n",
             event: "azure-functions/cosmosdb-wire.json",
+        },
+        Case {
+            keys: &["trace"],
+            rule: "name = \"reads-trace\"\npath = \"/t\"\nreply = \"batch\"\n[rule.batch]\nrecords = \"$.detail.items[*]\"\n[[rule.trace]]\ntraceparent = \"$.tp\"\ntracestate = \"$.ts\"\n[[rule.trace]]\nxray = \"$.xray\"\n",
+            event: EVENT,
         },
         Case {
             keys: &["answer"],
