@@ -71,7 +71,7 @@ pub const RECORD_GROUP_HEADER: HeaderName = HeaderName::from_static("ceh-record-
 /// say. The built-in rules set it from SQS `ApproximateReceiveCount`, Pub/Sub
 /// push `deliveryAttempt`, Service Bus `DeliveryCount` and Queue Storage
 /// `DequeueCount`; `ceh serve` from Event Grid's 0-based `aeg-delivery-count`
-/// (docs/replies.md, "Delivery attempts"). A rule may set it, but only to a
+/// (docs/tracing.md, "Delivery attempts"). A rule may set it, but only to a
 /// positive integer: a JSON number or a string of digits; anything else leaves
 /// it out.
 ///
@@ -203,9 +203,10 @@ pub const LWA_LAMBDA_CONTEXT_HEADER: HeaderName = HeaderName::from_static("x-amz
 /// ```
 pub const TENANT_ID_HEADER: HeaderName = HeaderName::from_static("x-amz-tenant-id");
 
-/// `traceparent` (W3C Trace Context): passed on by `ceh serve` when well-formed.
+/// `traceparent` (W3C Trace Context): a record's own context, else the
+/// delivery's, always well-formed (docs/tracing.md).
 pub const TRACEPARENT_HEADER: HeaderName = HeaderName::from_static("traceparent");
-/// `tracestate` (W3C Trace Context): passed on by `ceh serve` with a well-formed `traceparent`.
+/// `tracestate` (W3C Trace Context): sent with the `traceparent` of its own source.
 pub const TRACESTATE_HEADER: HeaderName = HeaderName::from_static("tracestate");
 /// `prefer`: `ceh serve` passes on `Prefer: reply` (Knative's reply contract).
 pub const PREFER_HEADER: HeaderName = HeaderName::from_static("prefer");

@@ -17,7 +17,7 @@ use crate::handler::Handler;
 use crate::headers::{
     poses_as, CLOUDEVENT_PREFIX, LWA_LAMBDA_CONTEXT_HEADER, LWA_REQUEST_CONTEXT_HEADER, PREFIX,
 };
-use crate::invocation::Invocation;
+use crate::invocation::{BrokerHeaders, Invocation};
 use crate::passthrough::plain_host;
 use crate::plan::{forward as forward_action, Action};
 use crate::server::{read_body, refusal, text, ServerOptions};
@@ -56,6 +56,12 @@ pub(super) async fn answer<S: App + Clone>(
         deadline: Some(std::time::SystemTime::now() + options.timeout),
         function_name: (!forwarded).then(|| name.clone()),
         max_answer_bytes: Some(options.max_body),
+        // The host's own trace context, when it sends one; a forwarded
+        // request carries its client's as its own headers.
+        brokers: match forwarded {
+            false => BrokerHeaders::from_request(&parts.headers),
+            true => BrokerHeaders::default(),
+        },
         ..Invocation::default()
     };
     if forwarded {

@@ -61,6 +61,7 @@ fn explain_text() {
 rule   s3 (rules/records.toml:LINE)
 kind   event
 reply  dict
+trace  the delivery's (ceh serve's traceparent, Lambda's X-Ray trace id)
 
 POST /aws.s3 HTTP/1.1
 content-type: application/json

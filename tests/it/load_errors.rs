@@ -44,7 +44,7 @@ fn fails_with(text: &str, expected: &str) {
 fn an_unknown_key_is_named_at_its_line() {
     fails_with(
         &orders("pth = \"/b\"\n"),
-        "ceh.toml:12: rule `orders`: key `rule[1].pth`: unknown key `pth`, expected one of `name`, `description`, `kind`, `path`, `format`, `method`, `reply`, `headers`, `match`, `batch`, `answer`, `cloudevent`, `validate`, `body`, `metadata`",
+        "ceh.toml:12: rule `orders`: key `rule[1].pth`: unknown key `pth`, expected one of `name`, `description`, `kind`, `path`, `format`, `method`, `reply`, `headers`, `match`, `batch`, `answer`, `cloudevent`, `validate`, `body`, `metadata`, `trace`",
     );
 }
 

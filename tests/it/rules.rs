@@ -115,7 +115,7 @@ fn load_errors_name_file_line_rule_and_key() {
         ),
         (
             "[[rule]]\nname = \"a\"\npath = \"/a\"\npth = \"/b\"\n[rule.match]\n\"$.a\" = 1\n",
-            "my.toml:4: rule `a`: key `rule[0].pth`: unknown key `pth`, expected one of `name`, `description`, `kind`, `path`, `format`, `method`, `reply`, `headers`, `match`, `batch`, `answer`, `cloudevent`, `validate`, `body`, `metadata`",
+            "my.toml:4: rule `a`: key `rule[0].pth`: unknown key `pth`, expected one of `name`, `description`, `kind`, `path`, `format`, `method`, `reply`, `headers`, `match`, `batch`, `answer`, `cloudevent`, `validate`, `body`, `metadata`, `trace`",
         ),
         (
             "[[rule]]\npath = \"/a\"\n",
