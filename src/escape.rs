@@ -6,7 +6,9 @@
 //! [`ce_header_value`], whose set the CloudEvents HTTP binding fixes. The three
 //! header sets differ on purpose: `ce-*` values also encode space, templated
 //! values `"`, and pass-through's JSON headers ([`header_text`]) neither, so
-//! that each stays what its reader expects.
+//! that each stays what its reader expects. Lambda Web Adapter's
+//! `x-amzn-lambda-context` is JSON in ASCII instead ([`ascii_json`]), its
+//! escapes JSON's own.
 //!
 //! For HTTP pass-through, two situations, two functions:
 //! - [`raw`] for text the source delivers as it was sent (or may have decoded:
@@ -234,6 +236,44 @@ pub(crate) fn ce_header_value(text: Cow<'_, str>) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// A value as JSON for a header: serde_json's text with every non-ASCII
+/// character and DEL written as a `\u` escape (controls already are), so
+/// the value is always a valid header and any JSON reader gets the very
+/// text back, where percent-encoding would leave `%XX` in it.
+pub(crate) fn ascii_json<T: serde::Serialize + ?Sized>(
+    value: &T,
+) -> Result<HeaderValue, serde_json::Error> {
+    let mut out = Vec::new();
+    value.serialize(&mut serde_json::Serializer::with_formatter(
+        &mut out, AsciiJson,
+    ))?;
+    HeaderValue::from_maybe_shared(Bytes::from(out)).map_err(serde::ser::Error::custom)
+}
+
+/// serde_json's compact format, writing strings in ASCII only.
+struct AsciiJson;
+
+impl serde_json::ser::Formatter for AsciiJson {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (at, c) in fragment.char_indices() {
+            if c.is_ascii() && c != '\x7f' {
+                continue;
+            }
+            writer.write_all(&fragment.as_bytes()[start..at])?;
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                write!(writer, "\\u{unit:04x}")?;
+            }
+            start = at + c.len_utf8();
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,6 +290,19 @@ mod tests {
         assert_eq!(raw("a=1&b=%3F?c#", QUERY), "a=1&b=%3F?c%23");
         assert_eq!(raw("k=v&x", QUERY_KEY), "k%3Dv%26x");
         assert_eq!(raw("k=v&x", QUERY_VALUE), "k=v%26x");
+    }
+
+    #[test]
+    fn json_for_a_header_is_ascii_and_reads_back_the_same() {
+        let value =
+            serde_json::json!({"caf\u{e9} \u{1f600}": "50% \"q\"\\\n\u{7f}", "n": [1, null]});
+        let header = ascii_json(&value).unwrap();
+        assert_eq!(
+            header,
+            r#"{"caf\u00e9 \ud83d\ude00":"50% \"q\"\\\n\u007f","n":[1,null]}"#
+        );
+        let read: serde_json::Value = serde_json::from_slice(header.as_bytes()).unwrap();
+        assert_eq!(read, value);
     }
 
     #[test]

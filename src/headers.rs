@@ -185,9 +185,10 @@ pub const FORWARDED_PREFIX_HEADER: HeaderName = HeaderName::from_static("x-forwa
 /// [`REQUEST_CONTEXT_HEADER`], sent with `[http] lwa_context_headers = true`.
 pub const LWA_REQUEST_CONTEXT_HEADER: HeaderName =
     HeaderName::from_static("x-amzn-request-context");
-/// `x-amzn-lambda-context`: Lambda Web Adapter's JSON of the invocation
-/// (`request_id`, `deadline`, `invoked_function_arn`, `xray_trace_id`), sent
-/// with `[http] lwa_context_headers = true`.
+/// `x-amzn-lambda-context`: Lambda Web Adapter's JSON of the invocation,
+/// lambda_runtime's `Context` (`request_id`, `deadline`,
+/// `invoked_function_arn`, `xray_trace_id`, `client_context`, `identity`,
+/// `tenant_id`, `env_config`), sent with `[http] lwa_context_headers = true`.
 pub const LWA_LAMBDA_CONTEXT_HEADER: HeaderName = HeaderName::from_static("x-amzn-lambda-context");
 
 /// `x-amz-tenant-id`: the tenant a Lambda invocation is for (Lambda tenant

@@ -2,12 +2,13 @@
 //! tenant, what brokers said), passed to the app as headers.
 
 use std::num::NonZeroU64;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderValue};
 
 use crate::app::{DeadlineLayer, InvocationHeadersLayer};
-use crate::escape::{header_text, header_value};
+use crate::escape::header_value;
 use crate::headers::{
     DEADLINE_HEADER, DELIVERY_ATTEMPT_HEADER, FUNCTION_ARN_HEADER, FUNCTION_NAME_HEADER,
     LWA_LAMBDA_CONTEXT_HEADER, REQUEST_ID_HEADER, TENANT_ID_HEADER, TRACE_ID_HEADER,
@@ -15,8 +16,10 @@ use crate::headers::{
 use crate::trace::TraceContext;
 
 mod brokers;
+mod lambda_context;
 
 pub use brokers::BrokerHeaders;
+pub use lambda_context::{ClientApplication, ClientContext, CognitoIdentity};
 
 /// What is known about the invocation an event arrived with.
 ///
@@ -59,6 +62,17 @@ pub struct Invocation {
     pub max_answer_bytes: Option<usize>,
     /// The Lambda tenant id (`Lambda-Runtime-Aws-Tenant-Id`), sent as `x-amz-tenant-id`.
     pub tenant_id: Option<String>,
+    /// The mobile app that invoked the function, as the AWS Mobile SDK
+    /// describes it (`Lambda-Runtime-Client-Context`); sent only in
+    /// `x-amzn-lambda-context`.
+    pub client_context: Option<ClientContext>,
+    /// The Amazon Cognito identity that invoked the function
+    /// (`Lambda-Runtime-Cognito-Identity`); sent only in `x-amzn-lambda-context`.
+    pub identity: Option<CognitoIdentity>,
+    /// The function's name, memory, version and log stream and group, from
+    /// the Lambda environment read once at start; sent only in
+    /// `x-amzn-lambda-context`.
+    pub env_config: Option<Arc<lambda_runtime::Config>>,
     /// What the broker said in the headers of a `ceh serve` delivery, passed on.
     pub brokers: BrokerHeaders,
 }
@@ -97,6 +111,24 @@ impl Invocation {
     /// With the Lambda tenant id.
     pub fn with_tenant_id(mut self, tenant: impl Into<String>) -> Self {
         self.tenant_id = Some(tenant.into());
+        self
+    }
+
+    /// With the mobile app's client context.
+    pub fn with_client_context(mut self, context: ClientContext) -> Self {
+        self.client_context = Some(context);
+        self
+    }
+
+    /// With the Cognito identity that invoked the function.
+    pub fn with_identity(mut self, identity: CognitoIdentity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// With the function's configuration from the Lambda environment.
+    pub fn with_env_config(mut self, config: Arc<lambda_runtime::Config>) -> Self {
+        self.env_config = Some(config);
         self
     }
 
@@ -209,22 +241,32 @@ impl Invocation {
         }
     }
 
-    /// Adds `x-amzn-lambda-context`: the invocation as Lambda Web Adapter's
-    /// apps read it, `{"request_id", "deadline", "invoked_function_arn", "xray_trace_id"}`
-    /// (`deadline` in milliseconds since the epoch, 0 when there is none).
-    fn add_lwa_context(&self, headers: &mut HeaderMap) {
+    /// `x-amzn-lambda-context`'s value: the invocation as Lambda Web Adapter's
+    /// apps read it, lambda_runtime's `Context` as JSON (`request_id`,
+    /// `deadline`, `invoked_function_arn`, `xray_trace_id`, `client_context`,
+    /// `identity`, `tenant_id`, `env_config`; `null` for what is not known,
+    /// `deadline` in milliseconds since the epoch, 0 when there is none).
+    pub(crate) fn lwa_context(&self) -> Option<HeaderValue> {
         let deadline = self
             .deadline
             .and_then(|d| d.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |ms| ms.as_millis() as u64);
-        let context = serde_json::json!({
-            "request_id": self.request_id,
-            "deadline": deadline,
-            "invoked_function_arn": self.function_arn,
-            "xray_trace_id": self.trace_id,
-        });
-        // JSON as LWA sends it: quotes kept, only what HTTP cannot carry escaped.
-        if let Ok(value) = HeaderValue::from_str(&header_text(&context.to_string())) {
+        lambda_context::LambdaContext {
+            request_id: self.request_id.as_deref(),
+            deadline,
+            invoked_function_arn: self.function_arn.as_deref(),
+            xray_trace_id: self.trace_id.as_deref(),
+            client_context: self.client_context.as_ref(),
+            identity: self.identity.as_ref(),
+            tenant_id: self.tenant_id.as_deref(),
+            env_config: self.env_config.as_deref(),
+        }
+        .header_value()
+    }
+
+    /// Adds [`lwa_context`](Self::lwa_context) as `x-amzn-lambda-context`.
+    fn add_lwa_context(&self, headers: &mut HeaderMap) {
+        if let Some(value) = self.lwa_context() {
             headers.insert(LWA_LAMBDA_CONTEXT_HEADER, value);
         }
     }

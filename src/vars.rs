@@ -99,6 +99,10 @@ pub(crate) const FUNCTION_NAME_VAR: &str = "AWS_LAMBDA_FUNCTION_NAME";
 pub(crate) const MEMORY_SIZE_VAR: &str = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
 /// The function's version.
 pub(crate) const FUNCTION_VERSION_VAR: &str = "AWS_LAMBDA_FUNCTION_VERSION";
+/// The function's CloudWatch Logs stream.
+pub(crate) const LOG_STREAM_VAR: &str = "AWS_LAMBDA_LOG_STREAM_NAME";
+/// The function's CloudWatch Logs group.
+pub(crate) const LOG_GROUP_VAR: &str = "AWS_LAMBDA_LOG_GROUP_NAME";
 /// How many invocations one execution environment serves at once (Lambda Managed Instances).
 pub(crate) const MAX_CONCURRENCY_VAR: &str = "AWS_LAMBDA_MAX_CONCURRENCY";
 /// `snap-start` when the function runs with SnapStart.

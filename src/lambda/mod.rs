@@ -31,6 +31,8 @@ pub use start::Lambda;
 pub use serving::TraceEnv;
 pub use timing::{Timing, DEFAULT_DEADLINE_MARGIN};
 
+pub use crate::invocation::{ClientApplication, ClientContext, CognitoIdentity};
+
 /// Serves Lambda invocations with `app`, configured from the environment:
 /// the shorthand for [`Lambda::from_env`] then [`Lambda::run`], with the
 /// whole lifecycle the `ceh` binary has (a failed start reported, SIGTERM at

@@ -6,6 +6,7 @@
 //! alone; [`TraceEnv`](super::TraceEnv) says why that matters. It also reads
 //! the event's bytes once, where lambda_runtime first checks them as JSON.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -13,6 +14,7 @@ use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
 use http_body_util::BodyExt;
 use lambda_runtime::Diagnostic;
 use lambda_runtime_api_client::{body::Body, build_request, PooledClient};
+use serde::de::DeserializeOwned;
 
 use super::timing::Timing;
 use crate::shown::shown;
@@ -26,6 +28,10 @@ const FUNCTION_ARN: &str = "lambda-runtime-invoked-function-arn";
 const TRACE_ID: &str = "lambda-runtime-trace-id";
 /// Sent with Lambda tenant isolation: the tenant the invocation is for.
 const TENANT_ID: &str = "lambda-runtime-aws-tenant-id";
+/// Sent for the AWS Mobile SDK's invocations: the app's client context, JSON.
+const CLIENT_CONTEXT: &str = "lambda-runtime-client-context";
+/// Sent for invocations with Cognito credentials: the identity, JSON.
+const COGNITO_IDENTITY: &str = "lambda-runtime-cognito-identity";
 /// Sent by Lambda Managed Instances, and echoed on the reply.
 pub(super) const INVOCATION_ID: &str = "lambda-runtime-invocation-id";
 const ERROR_TYPE: &str = "lambda-runtime-function-error-type";
@@ -161,7 +167,13 @@ pub(super) struct Next {
     pub(super) payload: Bytes,
 }
 
-pub(super) async fn next(client: &PooledClient, timing: Timing) -> Result<Next, RuntimeApiError> {
+/// The next invocation, with the function's configuration `env` (read once,
+/// at start) among its facts.
+pub(super) async fn next(
+    client: &PooledClient,
+    timing: Timing,
+    env: &Arc<lambda_runtime::Config>,
+) -> Result<Next, RuntimeApiError> {
     let request = build_request()
         .method(Method::GET)
         .uri(NEXT)
@@ -187,7 +199,7 @@ pub(super) async fn next(client: &PooledClient, timing: Timing) -> Result<Next, 
     Ok(Next {
         request_id,
         invocation_id: parts.headers.get(INVOCATION_ID).cloned(),
-        invocation,
+        invocation: invocation.with_env_config(env.clone()),
         payload: trimmed(payload),
     })
 }
@@ -209,7 +221,7 @@ fn trimmed(payload: Bytes) -> Bytes {
 
 /// The request id and what the app is told about the invocation, from the
 /// headers of `GET …/invocation/next`.
-fn invocation(
+pub(super) fn invocation(
     headers: &HeaderMap,
     timing: Timing,
 ) -> Result<(String, Invocation), RuntimeApiError> {
@@ -235,9 +247,21 @@ fn invocation(
         function_arn: text(FUNCTION_ARN),
         trace_id: text(TRACE_ID),
         tenant_id: text(TENANT_ID),
+        client_context: json(headers, CLIENT_CONTEXT),
+        identity: json(headers, COGNITO_IDENTITY),
         ..Invocation::default()
     };
     Ok((request_id, invocation))
+}
+
+/// A header's JSON, `None` when it is absent or empty. When it is not the
+/// JSON expected, it is left out with a debug line: lambda_runtime fails
+/// the invocation then, but a fact the app may not read is not worth that.
+fn json<T: DeserializeOwned>(headers: &HeaderMap, name: &str) -> Option<T> {
+    let value = headers.get(name).filter(|v| !v.is_empty())?;
+    serde_json::from_slice(value.as_bytes())
+        .map_err(|e| tracing::debug!("{name} left out of x-amzn-lambda-context: {e}"))
+        .ok()
 }
 
 /// Sends the reply, or the error Lambda reports. A refusal is logged (at
@@ -381,6 +405,36 @@ mod tests {
         assert_eq!(invocation.tenant_id.as_deref(), Some("tenant-blue"));
         let (_, without) = invocation_of(&headers(&[(REQUEST_ID, "abc")]), timing);
         assert_eq!(without.tenant_id, None);
+    }
+
+    /// Where lambda_runtime fails the invocation, ceh's loop leaves the field out.
+    #[test]
+    fn a_client_context_or_identity_that_is_not_the_json_expected_is_left_out() {
+        for (name, value) in [
+            (CLIENT_CONTEXT, "{not json"),
+            (CLIENT_CONTEXT, r#"{"custom": {"count": 7}}"#),
+            (
+                CLIENT_CONTEXT,
+                r#"{"client": {"app_title": "no installation id"}}"#,
+            ),
+            (COGNITO_IDENTITY, r#"{"identityId": "a"}"#),
+            (COGNITO_IDENTITY, "[]"),
+        ] {
+            let mut map = headers(&[(REQUEST_ID, "abc"), (DEADLINE_MS, "1700000000000")]);
+            map.insert(name, HeaderValue::from_static(value));
+            let refused = lambda_runtime::Context::new("abc", Arc::default(), &map);
+            assert!(refused.is_err(), "{value}");
+            let (_, invocation) = invocation_of(&map, Timing::default());
+            assert_eq!(invocation.client_context, None, "{value}");
+            assert_eq!(invocation.identity, None, "{value}");
+        }
+        let mut map = headers(&[(REQUEST_ID, "abc")]);
+        map.insert(
+            CLIENT_CONTEXT,
+            HeaderValue::from_bytes(b"{\"custom\": {\"a\": \"caf\xe9\"}}").unwrap(),
+        );
+        let (_, invocation) = invocation_of(&map, Timing::default());
+        assert_eq!(invocation.client_context, None, "not UTF-8");
     }
 
     #[test]

@@ -4,13 +4,15 @@
 //! it runs on.
 
 use bytes::Bytes;
-use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use lambda_runtime::{service_fn, Context, Diagnostic, LambdaEvent};
 use serde_json::value::RawValue;
 
 use super::invoke::{invoke, serialize_reply};
 use super::settings::{LambdaSettings, Platform};
+use super::timing::Timing;
 use super::workers;
 use crate::app::SendApp;
+use crate::invocation::{ClientApplication, ClientContext, CognitoIdentity};
 use crate::{Handler, Invocation};
 
 /// Whether the runtime loop puts each invocation's X-Ray trace id in this
@@ -56,11 +58,10 @@ pub(super) async fn serve_until<S: SendApp>(
     trace_env: TraceEnv,
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), lambda_runtime::Error> {
-    let workers = platform.max_concurrency;
     let timing = settings.timing;
-    if (trace_env == TraceEnv::Skip || workers > 1) && !platform.snap_start {
+    if (trace_env == TraceEnv::Skip || platform.max_concurrency > 1) && !platform.snap_start {
         let mode = settings.invoke_mode;
-        return Ok(workers::serve(handler, app, &platform.api, timing, mode, workers, stop).await?);
+        return Ok(workers::serve(handler, app, platform, timing, mode, stop).await?);
     }
     let service = service_fn(move |event: LambdaEvent<Box<RawValue>>| {
         let handler = handler.clone();
@@ -69,14 +70,7 @@ pub(super) async fn serve_until<S: SendApp>(
             let LambdaEvent { payload, context } = event;
             // The payload's own allocation becomes the event's bytes: no copy.
             let payload = Bytes::from(Box::<str>::from(payload).into_boxed_bytes());
-            let invocation = Invocation {
-                request_id: Some(context.request_id).filter(|s| !s.is_empty()),
-                deadline: timing.deadline(context.deadline),
-                function_arn: Some(context.invoked_function_arn).filter(|s| !s.is_empty()),
-                trace_id: context.xray_trace_id,
-                tenant_id: context.tenant_id.filter(|s| !s.is_empty()),
-                ..Invocation::default()
-            };
+            let invocation = invocation(context, timing);
             let reply = invoke(&handler, app, payload, &invocation).await?;
             serialize_reply(&reply)?;
             Ok::<_, Diagnostic>(reply)
@@ -85,6 +79,39 @@ pub(super) async fn serve_until<S: SendApp>(
     tokio::select! {
         served = lambda_runtime::run_concurrent(service) => served,
         () = stop => Ok(()),
+    }
+}
+
+/// What the app is told about an invocation lambda_runtime's loop took: its
+/// `Context`, which lambda_runtime read from the runtime API's headers and
+/// (once, at start) the environment. A client context or identity that is
+/// not the JSON expected fails the invocation there, before ceh sees it.
+pub(super) fn invocation(context: Context, timing: Timing) -> Invocation {
+    let client_context = context.client_context.map(|c| ClientContext {
+        client: ClientApplication {
+            installation_id: c.client.installation_id,
+            app_title: c.client.app_title,
+            app_version_name: c.client.app_version_name,
+            app_version_code: c.client.app_version_code,
+            app_package_name: c.client.app_package_name,
+        },
+        custom: c.custom.into_iter().collect(),
+        environment: c.environment.into_iter().collect(),
+    });
+    let identity = context.identity.map(|i| CognitoIdentity {
+        identity_id: i.identity_id,
+        identity_pool_id: i.identity_pool_id,
+    });
+    Invocation {
+        request_id: Some(context.request_id).filter(|s| !s.is_empty()),
+        deadline: timing.deadline(context.deadline),
+        function_arn: Some(context.invoked_function_arn).filter(|s| !s.is_empty()),
+        trace_id: context.xray_trace_id,
+        tenant_id: context.tenant_id.filter(|s| !s.is_empty()),
+        client_context,
+        identity,
+        env_config: Some(context.env_config),
+        ..Invocation::default()
     }
 }
 
@@ -120,7 +147,113 @@ pub async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use http::{HeaderMap, HeaderName, HeaderValue};
+
+    use super::super::runtime_api;
     use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|&(name, value)| {
+                (
+                    HeaderName::from_static(name),
+                    HeaderValue::from_static(value),
+                )
+            })
+            .collect()
+    }
+
+    /// Lambda Web Adapter sends lambda_runtime's `Context` as JSON: ceh's own
+    /// loop and lambda_runtime's send the very same for the same headers of
+    /// `GET …/invocation/next` (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html).
+    /// The client contexts are the AWS Mobile SDK's, in snake case, and in
+    /// camel case as other runtimes write it.
+    #[test]
+    fn the_lambda_context_is_lambda_runtimes() {
+        let env = Arc::new(lambda_runtime::Config {
+            function_name: "orders".into(),
+            memory: 512,
+            version: "7".into(),
+            log_stream: "2026/12/07/[7]0123456789abcdef".into(),
+            log_group: "/aws/lambda/orders".into(),
+        });
+        let timing = Timing {
+            margin: Duration::ZERO,
+            app_timeout: None,
+        };
+        // One line each, as a header carries them.
+        let mobile = concat!(
+            r#"{"client": {"installation_id": "i-1", "app_title": "Shop", "app_version_name": "2.1", "#,
+            r#""app_version_code": "21", "app_package_name": "com.shop"}, "#,
+            r#""custom": {"cart": "7", "note": "50% caf\u00e9"}, "env": {"platform": "Android"}, "#,
+            r#""environment": {"locale": "fr_FR"}}"#
+        );
+        let camel = concat!(
+            r#"{"client": {"installationId": "i-2", "appTitle": "T", "appVersionName": "1", "#,
+            r#""appVersionCode": "1", "appPackageName": "p"}}"#
+        );
+        let cases: [&[(&'static str, &'static str)]; 7] = [
+            &[],
+            &[
+                (
+                    "lambda-runtime-trace-id",
+                    "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Sampled=1",
+                ),
+                ("lambda-runtime-aws-tenant-id", "tenant-blue"),
+            ],
+            &[("lambda-runtime-client-context", mobile)],
+            &[
+                ("lambda-runtime-client-context", camel),
+                (
+                    "lambda-runtime-cognito-identity",
+                    r#"{"cognitoIdentityId": "us-east-1:abc", "cognitoIdentityPoolId": "us-east-1:pool"}"#,
+                ),
+            ],
+            &[(
+                "lambda-runtime-cognito-identity",
+                r#"{"identity_id": "a", "identity_pool_id": "b"}"#,
+            )],
+            &[
+                ("lambda-runtime-client-context", "{}"),
+                ("lambda-runtime-cognito-identity", ""),
+            ],
+            &[
+                ("lambda-runtime-client-context", ""),
+                (
+                    "lambda-runtime-cognito-identity",
+                    r#"{"identityId": "a", "identityPoolId": "b"}"#,
+                ),
+            ],
+        ];
+        for extra in cases {
+            let mut map = headers(&[
+                ("lambda-runtime-aws-request-id", "r-1"),
+                ("lambda-runtime-deadline-ms", "1700000000000"),
+                (
+                    "lambda-runtime-invoked-function-arn",
+                    "arn:aws:lambda:us-east-2:123456789012:function:orders",
+                ),
+            ]);
+            map.extend(headers(extra));
+            let context = lambda_runtime::Context::new("r-1", env.clone(), &map).unwrap();
+            let lwa = serde_json::to_value(&context).unwrap();
+            let (_, ours) = runtime_api::invocation(&map, timing).unwrap();
+            let ours = ours.with_env_config(env.clone()).lwa_context().unwrap();
+            let ours: serde_json::Value = serde_json::from_slice(ours.as_bytes()).unwrap();
+            assert_eq!(ours, lwa, "{extra:?}");
+            let theirs = invocation(context, timing);
+            let theirs = theirs.lwa_context().unwrap();
+            assert_eq!(
+                serde_json::from_slice::<serde_json::Value>(theirs.as_bytes()).unwrap(),
+                lwa,
+                "{extra:?}"
+            );
+        }
+    }
 
     #[test]
     fn a_single_invocation_runs_on_one_thread() -> Result<(), std::io::Error> {

@@ -5,6 +5,7 @@
 //! reads a variable; each name comes from [`crate::vars`].
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::Uri;
@@ -16,9 +17,10 @@ use crate::app::DEFAULT_READINESS_TIMEOUT;
 use crate::vars::{
     APP_TIMEOUT_VAR, ASYNC_INIT_TIMEOUT_VAR, ASYNC_INIT_VAR, CONFIG_VAR, DEADLINE_MARGIN_VAR,
     FUNCTION_NAME_VAR, FUNCTION_VERSION_VAR, INITIALIZATION_TYPE_VAR, INVOKE_MODE_VAR,
-    LWA_ASYNC_INIT_VAR, LWA_INVOKE_MODE_VAR, LWA_POOL_IDLE_TIMEOUT_VAR, LWA_PORT_VAR,
-    LWA_READINESS_CHECK_PATH_VAR, LWA_REMOVE_BASE_PATH_VAR, MAX_CONCURRENCY_VAR, MEMORY_SIZE_VAR,
-    POOL_IDLE_TIMEOUT_VAR, READINESS_PATH_VAR, READINESS_TIMEOUT_VAR, RUNTIME_API_VAR,
+    LOG_GROUP_VAR, LOG_STREAM_VAR, LWA_ASYNC_INIT_VAR, LWA_INVOKE_MODE_VAR,
+    LWA_POOL_IDLE_TIMEOUT_VAR, LWA_PORT_VAR, LWA_READINESS_CHECK_PATH_VAR,
+    LWA_REMOVE_BASE_PATH_VAR, MAX_CONCURRENCY_VAR, MEMORY_SIZE_VAR, POOL_IDLE_TIMEOUT_VAR,
+    READINESS_PATH_VAR, READINESS_TIMEOUT_VAR, RUNTIME_API_VAR,
 };
 
 /// A setting ceh cannot use: the message names the variable, its value and
@@ -144,6 +146,10 @@ pub(crate) struct Platform {
     pub(crate) max_concurrency: u32,
     /// Whether SnapStart runs the function (`AWS_LAMBDA_INITIALIZATION_TYPE`).
     pub(crate) snap_start: bool,
+    /// The function's name, memory, version and log stream and group, as
+    /// lambda_runtime reads them (the log's names empty when unset), for
+    /// `x-amzn-lambda-context`.
+    pub(crate) env_config: Arc<lambda_runtime::Config>,
 }
 
 /// The settings the Lambda runtime sets for every function, which the runtime loop needs.
@@ -171,11 +177,18 @@ impl Platform {
         let api = endpoint(&var(RUNTIME_API_VAR).unwrap_or_default())
             .map_err(|e: RuntimeApiError| e.to_string())?;
         let memory = var(MEMORY_SIZE_VAR).unwrap_or_default();
-        if memory.parse::<i32>().is_err() {
+        let Ok(megabytes) = memory.parse::<i32>() else {
             return Err(format!(
                 "{MEMORY_SIZE_VAR}={memory:?} is not a number of megabytes"
             ));
-        }
+        };
+        let env_config = lambda_runtime::Config {
+            function_name: var(FUNCTION_NAME_VAR).unwrap_or_default(),
+            memory: megabytes,
+            version: var(FUNCTION_VERSION_VAR).unwrap_or_default(),
+            log_stream: var(LOG_STREAM_VAR).unwrap_or_default(),
+            log_group: var(LOG_GROUP_VAR).unwrap_or_default(),
+        };
         Ok(Self {
             api,
             // Read as lambda_runtime reads it: 1 when unset, zero or not a number.
@@ -184,6 +197,7 @@ impl Platform {
                 .filter(|&n| n > 0)
                 .unwrap_or(1),
             snap_start: var(INITIALIZATION_TYPE_VAR).as_deref() == Some("snap-start"),
+            env_config: Arc::new(env_config),
         })
     }
 }
@@ -300,7 +314,20 @@ mod tests {
         {
             std::env::set_var(name, value);
         }
-        assert!(Platform::from_env().is_ok());
+        std::env::set_var(LOG_GROUP_VAR, "/aws/lambda/orders");
+        std::env::remove_var(LOG_STREAM_VAR);
+        let config = Platform::from_env().unwrap().env_config;
+        assert_eq!(
+            *config,
+            lambda_runtime::Config {
+                function_name: "orders".into(),
+                memory: 128,
+                version: "$LATEST".into(),
+                log_stream: String::new(),
+                log_group: "/aws/lambda/orders".into(),
+            }
+        );
+        std::env::remove_var(LOG_GROUP_VAR);
 
         std::env::remove_var("AWS_LAMBDA_MAX_CONCURRENCY");
         assert_eq!(Platform::from_env().unwrap().max_concurrency, 1);

@@ -2,40 +2,43 @@
 //! with Lambda Managed Instances as many at once as `AWS_LAMBDA_MAX_CONCURRENCY`
 //! says, each answered whole or, in streaming mode, streamed.
 
+use std::sync::Arc;
+
 use lambda_runtime_api_client::PooledClient;
 
 use super::invoke::{invoke, serialize_reply};
 use super::runtime_api::{answer, client, next, RuntimeApiError};
-use super::settings::InvokeMode;
+use super::settings::{InvokeMode, Platform};
 use super::stream;
 use super::timing::Timing;
 use crate::app::SendApp;
 use crate::handler::Handler;
 
-/// Serves invocations from the runtime API at `api`, answered as `mode`
-/// says, until the runtime API fails or `stop` resolves, with `workers` loops each taking one invocation at a time. A stop ends each
-/// loop while it waits for its next invocation: an invocation in flight
-/// finishes first, within its deadline.
+/// Serves invocations from the platform's runtime API, answered as `mode`
+/// says, until the runtime API fails or `stop` resolves, with as many loops
+/// as the platform's concurrency, each taking one invocation at a time. A
+/// stop ends each loop while it waits for its next invocation: an
+/// invocation in flight finishes first, within its deadline.
 pub(super) async fn serve<S: SendApp>(
     handler: Handler,
     app: S,
-    api: &http::Uri,
+    platform: &Platform,
     timing: Timing,
     mode: InvokeMode,
-    workers: u32,
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), RuntimeApiError>
 where
     S::Body: 'static,
 {
-    let client = client(api);
+    let client = client(&platform.api);
     let (stopping, stopped) = tokio::sync::watch::channel(false);
-    let loops = (0..workers.max(1)).map(|_| {
+    let loops = (0..platform.max_concurrency.max(1)).map(|_| {
         worker(
             &client,
             &handler,
             app.clone(),
             timing,
+            &platform.env_config,
             mode,
             stopped.clone(),
         )
@@ -55,6 +58,7 @@ async fn worker<S: SendApp>(
     handler: &Handler,
     app: S,
     timing: Timing,
+    env: &Arc<lambda_runtime::Config>,
     mode: InvokeMode,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), RuntimeApiError>
@@ -63,7 +67,7 @@ where
 {
     loop {
         let next = tokio::select! {
-            next = next(client, timing) => next?,
+            next = next(client, timing, env) => next?,
             _ = stopped.wait_for(|stop| *stop) => return Ok(()),
         };
         if mode == InvokeMode::ResponseStream {

@@ -14,6 +14,7 @@ mod functions_trust;
 mod harness;
 mod http_events;
 mod in_process;
+mod lambda_context;
 mod lambda_limits;
 mod lambda_tenant;
 mod lifecycle;

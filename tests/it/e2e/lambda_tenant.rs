@@ -18,33 +18,48 @@ use super::lambda_limits::read_request;
 /// A runtime API that hands out one invocation per tenant given (`None`: no
 /// tenant header) and passes on each reply posted; then it stops.
 fn runtime_api(tenants: Vec<Option<&'static str>>) -> (u16, mpsc::Receiver<Value>) {
+    let invocations = tenants
+        .into_iter()
+        .map(|tenant| {
+            let head = tenant
+                .map(|tenant| format!("lambda-runtime-aws-tenant-id: {tenant}\r\n"))
+                .unwrap_or_default();
+            (head, br#"{"ok": true}"#.to_vec())
+        })
+        .collect();
+    runtime_api_handing_out(invocations)
+}
+
+/// A runtime API that hands out one invocation per (header lines, payload)
+/// given, the lines (`name: value\r\n` each) added to the next-invocation
+/// headers, request ids `r-0`, `r-1`… and a deadline a minute away; it
+/// passes on each reply posted, then it stops.
+pub(super) fn runtime_api_handing_out(
+    invocations: Vec<(String, Vec<u8>)>,
+) -> (u16, mpsc::Receiver<Value>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let (replies, received) = mpsc::channel();
     std::thread::spawn(move || {
-        let mut pending = tenants.into_iter().enumerate();
+        let mut pending = invocations.into_iter().enumerate();
         for stream in listener.incoming().take(16).flatten() {
             let (mut stream, line, body) = read_request(stream);
             let answer = if line.starts_with("GET ") {
-                let Some((n, tenant)) = pending.next() else {
+                let Some((n, (lines, payload))) = pending.next() else {
                     return;
                 };
                 let deadline =
                     SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(60);
-                let payload = br#"{"ok": true}"#;
-                let mut head = format!(
+                let head = format!(
                     "HTTP/1.1 200 OK\r\nlambda-runtime-aws-request-id: r-{n}\r\n\
                      lambda-runtime-deadline-ms: {}\r\n\
                      lambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:123456789012:function:f\r\n\
-                     content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+                     content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\
+                     {lines}\r\n",
                     deadline.as_millis(),
                     payload.len()
                 );
-                if let Some(tenant) = tenant {
-                    head.push_str(&format!("lambda-runtime-aws-tenant-id: {tenant}\r\n"));
-                }
-                head.push_str("\r\n");
-                [head.as_bytes(), payload].concat()
+                [head.as_bytes(), &payload].concat()
             } else {
                 if line.contains("/response") {
                     let _ = replies.send(serde_json::from_slice(&body).unwrap_or(Value::Null));
