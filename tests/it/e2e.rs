@@ -19,6 +19,7 @@ mod lambda_tenant;
 mod lifecycle;
 mod platform;
 mod platform_lifecycle;
+mod recipes;
 mod routes;
 mod runtime_api;
 mod serve;
