@@ -22,6 +22,9 @@ app.post("/aws.sqs", (req, res) => {
 
 app.get("/hello", (req, res) => res.type("text/plain").send("hello from express"));
 
+// CEH_READINESS_PATH: ceh waits for this answer before it takes the first event.
+app.get("/health", (req, res) => res.type("text/plain").send("ok"));
+
 const port = Number(process.argv[2] || 8080);
 const server = app.listen(port, "127.0.0.1", () => {
   console.log(`listening on 127.0.0.1:${server.address().port}`);

@@ -32,6 +32,12 @@ def hello():
     return "hello from flask"
 
 
+@app.get("/health")
+def health():
+    # CEH_READINESS_PATH: ceh waits for this answer before it takes the first event.
+    return "ok"
+
+
 if __name__ == "__main__":
     server = make_server("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 8080, app, threaded=True)
     print(f"listening on 127.0.0.1:{server.server_port}", flush=True)

@@ -330,3 +330,63 @@ fn deploy_md_sam_template_passes_cfn_lint() {
         );
     }
 }
+
+/// Where README.md's links to the crate's own files go: docs.rs's view of the published sources.
+const DOCS_RS_SOURCES: &str = "https://docs.rs/crate/cloud-events-handler/latest/source/";
+
+#[test]
+fn readme_links_work_on_docs_rs() {
+    // docs.rs shows README.md (the crate page, and the crate's root documentation, which
+    // includes it) at its own URLs: a relative link there resolves to a page docs.rs does not
+    // have. So each link is absolute, and one into the crate names a file the package carries.
+    let text = read_doc("README.md");
+    let listed = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["package", "--list", "--offline", "--allow-dirty"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        listed.status.success(),
+        "cargo package --list: {}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let packaged = String::from_utf8(listed.stdout).unwrap();
+    let mut checked = 0;
+    for (_, rest) in text
+        .match_indices("](")
+        .map(|(at, _)| text.split_at(at + 2))
+    {
+        let target = rest.split(')').next().unwrap_or_default();
+        assert!(
+            target.starts_with("https://"),
+            "README.md links to {target}, which docs.rs cannot follow: link to an absolute URL \
+             ({DOCS_RS_SOURCES}PATH for a file of the crate)"
+        );
+        if let Some(path) = target.strip_prefix(DOCS_RS_SOURCES) {
+            assert!(
+                packaged
+                    .lines()
+                    .any(|file| file == path || (path.ends_with('/') && file.starts_with(path))),
+                "README.md links to {path}, which `cargo package` leaves out (Cargo.toml's include)"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 15, "only {checked} links in README.md");
+}
+
+#[test]
+fn cargo_toml_says_where_the_documentation_is() {
+    let manifest = read_doc("Cargo.toml");
+    let manifest: toml::Table = toml::from_str(&manifest).unwrap();
+    let package = &manifest["package"];
+    assert_eq!(
+        package.get("documentation").and_then(|v| v.as_str()),
+        Some("https://docs.rs/cloud-events-handler")
+    );
+    assert_eq!(
+        package.get("homepage").and_then(|v| v.as_str()),
+        Some(DOCS_RS_SOURCES.trim_end_matches("/source/")),
+        "the crate's page on docs.rs, whose sources README.md links to"
+    );
+}

@@ -21,6 +21,7 @@ mod lifecycle;
 mod otel;
 mod platform;
 mod platform_lifecycle;
+mod recipes;
 mod routes;
 mod runtime_api;
 mod serve;

@@ -23,6 +23,7 @@ mod mutations;
 mod passthrough;
 mod plan;
 mod reads;
+mod recipes;
 mod replies;
 mod request;
 mod reserved;

@@ -74,6 +74,13 @@ fn exercise(app: &str, name: &str) {
     assert_eq!(code, 0, "{name}: {err}");
     assert_eq!(reply["statusCode"], 200, "{name}");
     assert_eq!(reply["body"], format!("hello from {name}"));
+
+    // docs/deploy.md's CEH_READINESS_PATH: a route the app has, not a 404 that passes for ready.
+    let mut health = hello;
+    health["rawPath"] = json!("/health");
+    let (code, reply, err) = invoke(app, "", health.to_string().as_bytes());
+    assert_eq!(code, 0, "{name}: {err}");
+    assert_eq!(reply["statusCode"], 200, "{name}: {reply}");
 }
 
 /// The example apps have no EventBridge, Kinesis or DynamoDB route: their 404 is a failure the
