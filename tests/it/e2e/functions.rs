@@ -406,3 +406,49 @@ fn an_app_that_is_down_gets_the_host_a_500() {
     );
     assert_eq!(answer["Outputs"], json!({}));
 }
+
+#[test]
+fn the_hosts_trace_context_reaches_the_app_unless_the_message_has_its_own() {
+    // The host's request may carry W3C Trace Context (https://www.w3.org/TR/trace-context/);
+    // Azure SDKs put the sender's in the message's `Diagnostic-Id` application property
+    // (https://learn.microsoft.com/azure/service-bus-messaging/service-bus-end-to-end-tracing).
+    const HOST: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const SENDER: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let (_app, app_port) = flask(0);
+    let root = function_app(
+        false,
+        &[(
+            "billing",
+            json!([
+                {"type": "serviceBusTrigger", "direction": "in", "name": "mySbMsg", "queueName": "billing"},
+                {"type": "http", "direction": "out", "name": "$return"}
+            ]),
+        )],
+    );
+    let (_ceh, port) = ceh_functions(root.path(), app_port);
+    let mut payload: Value =
+        serde_json::from_slice(&crate::fixtures::read("azure-functions/servicebus.json")).unwrap();
+    let headers = [
+        ("content-type", "application/json"),
+        ("traceparent", HOST),
+        ("tracestate", "host=1"),
+    ];
+    for (own, parent, state) in [(None, HOST, Some("host=1")), (Some(SENDER), SENDER, None)] {
+        if let Some(own) = own {
+            payload["Metadata"]["UserProperties"]["Diagnostic-Id"] = json!(own);
+        }
+        let (status, _, body) = exchange(
+            port,
+            "POST",
+            "/billing",
+            &headers,
+            payload.to_string().as_bytes(),
+        );
+        assert_eq!(status, 200, "{body}");
+        let answer: Value = serde_json::from_str(&body).unwrap();
+        let seen = seen(&answer["ReturnValue"]);
+        assert_eq!(seen["headers"]["traceparent"], json!([parent]), "{own:?}");
+        let state = state.map(|s| json!([s]));
+        assert_eq!(seen["headers"].get("tracestate"), state.as_ref(), "{own:?}");
+    }
+}
