@@ -178,11 +178,13 @@ impl<'de> Visitor<'de> for Part<'_> {
             match members.names.get(name.as_ref()).or(members.every.as_ref()) {
                 Some(need) => {
                     match map.next_value_seed(Keep(need))? {
-                        Some(value) => {
+                        // An empty object or array read only for its members has
+                        // nothing to give: absent, it reads the same, costs nothing.
+                        Some(value) if !(members_only(need) && is_empty(&value)) => {
                             kept.insert(name.into_owned(), value);
                         }
                         // A repeated name's last value is the one a parse keeps.
-                        None => {
+                        _ => {
                             kept.shift_remove(name.as_ref());
                         }
                     }
@@ -193,6 +195,20 @@ impl<'de> Visitor<'de> for Part<'_> {
             }
         }
         Ok(Some(Value::Object(kept)))
+    }
+}
+
+/// Whether `need` reads only the members of the value it is for.
+fn members_only(need: &Need) -> bool {
+    matches!(need, Need::Members(members) if members.members_only)
+}
+
+/// Whether `value` is an object or array with nothing in it.
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Object(members) => members.is_empty(),
+        Value::Array(elements) => elements.is_empty(),
+        _ => false,
     }
 }
 
@@ -283,6 +299,17 @@ mod tests {
         assert_eq!(kept, json!([1, 2]));
         let kept = prune(br#"{"a": {"b": 1}, "a": 3}"#, &need("$.a.b")).unwrap();
         assert_eq!(kept, json!({}));
+        // An empty object or array read only for its members is left out (an SQS
+        // record's `"messageAttributes": {}` costs nothing); read for itself, it stays.
+        let kept = prune(br#"{"a": {}, "c": [], "d": {"e": 1}}"#, &need("$.a.b")).unwrap();
+        assert_eq!(kept, json!({}));
+        let mut both = need("$.a.b");
+        both.merge(need("$.c[0]"));
+        both.merge(need("$.d.e"));
+        let kept = prune(br#"{"a": {}, "c": [], "d": {"e": 1}}"#, &both).unwrap();
+        assert_eq!(kept, json!({"d": {"e": 1}}));
+        let kept = prune(br#"{"a": {}, "c": []}"#, &need("$.a")).unwrap();
+        assert_eq!(kept, json!({"a": {}}));
     }
 
     #[test]
