@@ -136,7 +136,7 @@ impl Lambda {
     /// `Router` among them.
     pub async fn run<S: SendApp>(self, app: S) -> Result<(), LambdaError> {
         self.lifecycle(|settings, handler| async move {
-            Ok(Started::InProcess(app, handler.await?, settings))
+            Ok(Started::InProcess(app, handler.await?, Box::new(settings)))
         })
         .await
     }
@@ -262,7 +262,7 @@ async fn init_failed(platform: &Platform, err: &InitError, say: Option<SayInitEr
 /// What ceh sends the invocations to, once it is ready.
 enum Started<S> {
     /// An app in this process.
-    InProcess(S, Handler, LambdaSettings),
+    InProcess(S, Handler, Box<LambdaSettings>),
     /// An app over HTTP.
     Http(Box<StartedApp>),
 }

@@ -325,3 +325,22 @@ fn deploy_md_sam_template_passes_cfn_lint() {
         );
     }
 }
+
+/// docs/migrating.md's table of Lambda Web Adapter's settings is the code's
+/// (`lambda::LWA_SETTINGS`), row for row.
+#[test]
+fn migrating_md_lists_every_lwa_setting() {
+    let mut table = String::from(
+        "| variable | deprecated name | Lambda Web Adapter 1.0 | ceh |\n|---|---|---|---|\n",
+    );
+    for setting in &cloud_events_handler::lambda::LWA_SETTINGS {
+        table.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            setting.name(),
+            setting.alias().map_or("".to_owned(), |a| format!("`{a}`")),
+            setting.lwa(),
+            setting.ceh()
+        ));
+    }
+    generated_block("docs/migrating.md", "lwa-settings", &table);
+}

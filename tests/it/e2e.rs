@@ -17,6 +17,8 @@ mod in_process;
 mod lambda_limits;
 mod lambda_tenant;
 mod lifecycle;
+mod lwa_parity;
+mod lwa_settings;
 mod platform;
 mod platform_lifecycle;
 mod routes;
