@@ -195,21 +195,17 @@ pub const LWA_SETTINGS: [LwaSetting; 16] = [
         name: LWA_AUTHORIZATION_SOURCE_VAR,
         alias: None,
         lwa: "a request header whose value is moved to `Authorization` (default none)",
-        ceh: Treatment::Refused {
-            accepts: |_| false,
-            unless: "unset",
-            says: "ceh passes the request's headers on as they are; read that header in the app, and unset it",
-        },
+        ceh: Treatment::Read(
+            "read as `[http] authorization_source` when the configuration sets none, with the same meaning",
+        ),
     },
     LwaSetting {
         name: LWA_ERROR_STATUS_CODES_VAR,
         alias: None,
         lwa: "the app's statuses that fail the invocation instead of replying, as codes and ranges: `500,502-504` (default none)",
-        ceh: Treatment::Refused {
-            accepts: |_| false,
-            unless: "unset",
-            says: "ceh replies to an HTTP event with the app's response whatever its status (an event's failure statuses are [reply] failure_status); unset it",
-        },
+        ceh: Treatment::Read(
+            "read as `[http] failure_status` when the configuration sets none: the invocation fails (`Ceh.AppFailed`, with the status and the start of the body); a part that is not a status is refused at start, where the adapter skips it",
+        ),
     },
     LwaSetting {
         name: LWA_RUNTIME_API_PROXY_VAR,

@@ -14,11 +14,13 @@ use super::lwa::{first_set, refuse_what_ceh_does_not_do};
 use super::runtime_api::{endpoint, RuntimeApiError};
 use super::timing::{Timing, DEFAULT_DEADLINE_MARGIN};
 use crate::app::DEFAULT_READINESS_TIMEOUT;
+use crate::passthrough::Statuses;
 use crate::vars::{
     APP_TIMEOUT_VAR, ASYNC_INIT_TIMEOUT_VAR, ASYNC_INIT_VAR, CONFIG_VAR, DEADLINE_MARGIN_VAR,
     FUNCTION_NAME_VAR, FUNCTION_VERSION_VAR, INITIALIZATION_TYPE_VAR, INVOKE_MODE_VAR,
-    LWA_ASYNC_INIT_VAR, LWA_HOST_VAR, LWA_INVOKE_MODE_VAR, LWA_OLD_ASYNC_INIT_VAR,
-    LWA_OLD_HOST_VAR, LWA_OLD_READINESS_CHECK_PATH_VAR, LWA_OLD_READINESS_CHECK_PORT_VAR,
+    LWA_ASYNC_INIT_VAR, LWA_AUTHORIZATION_SOURCE_VAR, LWA_ERROR_STATUS_CODES_VAR, LWA_HOST_VAR,
+    LWA_INVOKE_MODE_VAR, LWA_OLD_ASYNC_INIT_VAR, LWA_OLD_HOST_VAR,
+    LWA_OLD_READINESS_CHECK_PATH_VAR, LWA_OLD_READINESS_CHECK_PORT_VAR,
     LWA_OLD_REMOVE_BASE_PATH_VAR, LWA_POOL_IDLE_TIMEOUT_VAR, LWA_PORT_VAR,
     LWA_READINESS_CHECK_PATH_VAR, LWA_READINESS_CHECK_PORT_VAR, LWA_REMOVE_BASE_PATH_VAR,
     LWA_RUNTIME_API_PROXY_VAR, MAX_CONCURRENCY_VAR, MEMORY_SIZE_VAR, POOL_IDLE_TIMEOUT_VAR,
@@ -102,6 +104,11 @@ pub struct LambdaSettings {
     /// `[http] base_path` when the configuration sets none (`AWS_LWA_REMOVE_BASE_PATH`,
     /// or `REMOVE_BASE_PATH`).
     pub remove_base_path: Option<String>,
+    /// `[http] authorization_source` when the configuration sets none
+    /// (`AWS_LWA_AUTHORIZATION_SOURCE`).
+    pub authorization_source: Option<String>,
+    /// `[http] failure_status` when the configuration sets none (`AWS_LWA_ERROR_STATUS_CODES`).
+    pub failure_status: Option<Statuses>,
 }
 
 impl Default for LambdaSettings {
@@ -118,6 +125,8 @@ impl Default for LambdaSettings {
             app_port: None,
             app_host: None,
             remove_base_path: None,
+            authorization_source: None,
+            failure_status: None,
         }
     }
 }
@@ -153,6 +162,14 @@ impl LambdaSettings {
             app_port: trimmed(&[LWA_PORT_VAR, PORT_VAR]),
             app_host: trimmed(&[LWA_HOST_VAR, LWA_OLD_HOST_VAR]),
             remove_base_path: trimmed(&[LWA_REMOVE_BASE_PATH_VAR, LWA_OLD_REMOVE_BASE_PATH_VAR]),
+            authorization_source: trimmed(&[LWA_AUTHORIZATION_SOURCE_VAR]),
+            failure_status: trimmed(&[LWA_ERROR_STATUS_CODES_VAR])
+                .map(|codes| {
+                    Statuses::parse(&codes).map_err(|e| {
+                        SettingsError(format!("{LWA_ERROR_STATUS_CODES_VAR}={codes:?}: {e}"))
+                    })
+                })
+                .transpose()?,
         })
     }
 }

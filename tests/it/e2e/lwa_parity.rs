@@ -23,6 +23,9 @@ use super::harness::{ceh_lambda, flask, inner, root, Emulator, Process};
 /// A setting both get: a name and a value.
 type Setting<'a> = (&'a str, String);
 
+/// An invocation's reply, or the error text of a failed one.
+type Outcome = Result<Value, String>;
+
 /// The adapter's binary, built as the duel builds it when it is not there yet.
 fn lwa_binary() -> PathBuf {
     let target = root().join("target/lwa");
@@ -57,7 +60,7 @@ fn lwa(emulator: &Emulator, settings: &[(&str, String)]) -> Process {
     Process(child)
 }
 
-/// The HTTP events sent to both: one of each format, on `path` when given.
+/// The HTTP events sent to both: one of each format, `POST` to `path` when given.
 fn events(path: Option<&str>) -> Vec<(&'static str, Value)> {
     [
         "apigw-v1/proxy.json",
@@ -75,6 +78,10 @@ fn events(path: Option<&str>) -> Vec<(&'static str, Value)> {
                 "path"
             };
             event[key] = json!(path);
+            match event["requestContext"]["http"].get("method") {
+                Some(_) => event["requestContext"]["http"]["method"] = json!("POST"),
+                None => event["httpMethod"] = json!("POST"),
+            }
         }
         (name, event)
     })
@@ -82,8 +89,9 @@ fn events(path: Option<&str>) -> Vec<(&'static str, Value)> {
 }
 
 /// Starts the app, the adapter and ceh with `settings`, sends every event to
-/// both, and returns each event's two replies (the adapter's, ceh's).
-fn replies(settings: &[(&str, String)], path: Option<&str>) -> Vec<(&'static str, Value, Value)> {
+/// both, and returns each event's two outcomes (the adapter's, ceh's): the
+/// reply, or the invocation's error.
+fn replies(settings: &[Setting], path: Option<&str>) -> Vec<(&'static str, Outcome, Outcome)> {
     let (_app, port) = flask(0);
     let mut settings = settings.to_vec();
     settings.push(("AWS_LWA_PORT", port.to_string()));
@@ -94,8 +102,8 @@ fn replies(settings: &[(&str, String)], path: Option<&str>) -> Vec<(&'static str
         .into_iter()
         .map(|(name, event)| {
             let body = event.to_string();
-            let by_lwa = lwa_emulator.invoke(body.as_bytes()).unwrap();
-            let by_ceh = ceh_emulator.invoke(body.as_bytes()).unwrap();
+            let by_lwa = lwa_emulator.invoke(body.as_bytes());
+            let by_ceh = ceh_emulator.invoke(body.as_bytes());
             (name, by_lwa, by_ceh)
         })
         .collect()
@@ -195,9 +203,10 @@ fn assert_same(name: &str, by_lwa: &Value, by_ceh: &Value) {
     assert!(compared > 0, "{name}: no request header in common");
 }
 
-/// The settings an app written for the adapter has, in three combinations:
-/// a readiness path with the defaults written out (which ceh takes as its
-/// own behaviour), a base path, and the same with the deprecated names.
+/// The settings an app written for the adapter has, in combinations: a
+/// readiness path with the defaults written out (which ceh takes as its own
+/// behaviour), a base path, the same with the deprecated names, and an
+/// authorization source with error status codes.
 #[test]
 fn the_replies_are_the_same() {
     let defaults = [
@@ -218,16 +227,49 @@ fn the_replies_are_the_same() {
         ("READINESS_CHECK_PATH", "/health".to_owned()),
         ("REMOVE_BASE_PATH", "/api".to_owned()),
     ];
-    let cases: [(&[Setting], Option<&str>); 3] = [
+    let errors = [
+        ("AWS_LWA_AUTHORIZATION_SOURCE", "headername".to_owned()),
+        ("AWS_LWA_ERROR_STATUS_CODES", "404,500-599".to_owned()),
+    ];
+    let cases: [(&[Setting], Option<&str>); 5] = [
         (&defaults, None),
         (&base_path, Some("/api/orders/7")),
         (&deprecated, Some("/api/orders/7")),
+        (&errors, None),
+        (&errors, Some("/fail")),
     ];
     for (settings, path) in cases {
         for (name, by_lwa, by_ceh) in replies(settings, path) {
-            assert_same(&format!("{name} with {settings:?}"), &by_lwa, &by_ceh);
+            let what = format!("{name} with {settings:?} on {path:?}");
+            if path == Some("/fail") {
+                // The app's 500 fails the invocation in both. The error's type
+                // and message differ: the adapter's is its own error text,
+                // ceh's `Ceh.AppFailed` with the request and the status.
+                let (lwa_error, ceh_error) = (by_lwa.unwrap_err(), by_ceh.unwrap_err());
+                assert!(
+                    ceh_error.contains("Ceh.AppFailed")
+                        && ceh_error.contains("500 Internal Server Error")
+                        && ceh_error.contains("the app failed on purpose"),
+                    "{what}: {ceh_error}"
+                );
+                assert!(lwa_error.contains("500"), "{what}: {lwa_error}");
+                continue;
+            }
+            let (by_lwa, by_ceh) = (by_lwa.unwrap(), by_ceh.unwrap());
+            assert_same(&what, &by_lwa, &by_ceh);
             if path.is_some() {
-                assert_eq!(inner(&by_ceh, "body")["path"], "/orders/7", "{name}");
+                assert_eq!(inner(&by_ceh, "body")["path"], "/orders/7", "{what}");
+            }
+            if name == "apigw-v1/proxy.json" && settings == errors {
+                // The event's `headerName` goes as `Authorization`, and not as itself.
+                for seen in [inner(&by_lwa, "body"), inner(&by_ceh, "body")] {
+                    assert_eq!(
+                        seen["headers"]["authorization"],
+                        json!(["headerValue"]),
+                        "{what}"
+                    );
+                    assert!(seen["headers"].get("headername").is_none(), "{what}");
+                }
             }
         }
     }

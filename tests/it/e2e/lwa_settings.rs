@@ -12,7 +12,7 @@ use super::platform::{Outcome, Platform};
 
 /// A value of each refused setting that ceh refuses, and one the adapter
 /// means as ceh behaves anyway (so ceh takes it); `None` when every value is refused.
-const SAMPLES: [(&str, &str, Option<&str>); 7] = [
+const SAMPLES: [(&str, &str, Option<&str>); 5] = [
     ("AWS_LWA_READINESS_CHECK_PROTOCOL", "tcp", Some("HTTP")),
     (
         "AWS_LWA_READINESS_CHECK_HEALTHY_STATUS",
@@ -26,8 +26,6 @@ const SAMPLES: [(&str, &str, Option<&str>); 7] = [
     ),
     ("AWS_LWA_ENABLE_COMPRESSION", "true", Some("false")),
     ("AWS_LWA_PASS_THROUGH_PATH", "/events", None),
-    ("AWS_LWA_AUTHORIZATION_SOURCE", "x-token", None),
-    ("AWS_LWA_ERROR_STATUS_CODES", "500-599", None),
 ];
 
 /// Every refused setting fails the start as a bad setting of ceh's does: exit
@@ -73,6 +71,37 @@ fn refused_lwa_settings_fail_the_start() {
                 "{name}={taken}: {outcome:?}"
             );
         }
+    }
+}
+
+/// A value ceh cannot read as the adapter means it fails the start too: a
+/// part of `AWS_LWA_ERROR_STATUS_CODES` that is not a status (the adapter
+/// skips it, with a warning), an `AWS_LWA_AUTHORIZATION_SOURCE` that is not a
+/// header name.
+#[test]
+fn unreadable_lwa_settings_fail_the_start() {
+    let cases = [
+        (
+            "AWS_LWA_ERROR_STATUS_CODES",
+            "500,5O2",
+            r#"AWS_LWA_ERROR_STATUS_CODES="500,5O2": "5O2" is not a status; write a code (500), a class ("5xx") or a range ("502-504")"#,
+        ),
+        (
+            "AWS_LWA_AUTHORIZATION_SOURCE",
+            "x token",
+            r#"AWS_LWA_AUTHORIZATION_SOURCE="x token": "x token" is not a header name; write e.g. "server""#,
+        ),
+    ];
+    for (name, value, message) in cases {
+        let platform = Platform::start();
+        let settings = [
+            (name, value.to_owned()),
+            ("APP", "http://127.0.0.1:9".to_owned()),
+        ];
+        let mut ceh = platform.ceh_lambda(&settings, &[]);
+        let (status, stderr) = exit_within(&mut ceh, 15, name);
+        assert_eq!(status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr, format!("ceh: {message}\n"));
     }
 }
 
