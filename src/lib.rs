@@ -58,6 +58,7 @@ pub mod rule;
 pub mod serve;
 mod server;
 mod shown;
+mod statuses;
 pub mod vars;
 
 pub use app::Echo;
@@ -71,3 +72,4 @@ pub use invocation::Invocation;
 pub use plan::Plan;
 pub use reply::Reply;
 pub use rule::{LoadError, Rule, RuleTable};
+pub use statuses::Statuses;

@@ -70,10 +70,13 @@ pub(super) async fn start(
         Some(_) => Duration::MAX,
         None => settings.readiness_timeout,
     };
-    let probe = match &settings.readiness_port {
+    let mut probe = match &settings.readiness_port {
         Some(port) => readiness_probe(&app, port)?,
         None => app.clone(),
     };
+    if let Some(readiness) = settings.readiness.clone() {
+        probe = probe.readiness(readiness);
+    }
     let budget = settings.async_init.unwrap_or(Duration::MAX);
     let readiness_path = settings.readiness_path.clone();
     if command.is_empty() {

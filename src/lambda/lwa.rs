@@ -4,6 +4,8 @@
 //! there is one, comes first) or refused at start with a line saying what ceh
 //! does instead; none is ignored. docs/migrating.md's table is this one.
 
+use crate::app::Readiness;
+use crate::statuses::Statuses;
 use crate::vars::{
     LWA_ASYNC_INIT_VAR, LWA_AUTHORIZATION_SOURCE_VAR, LWA_ENABLE_COMPRESSION_VAR,
     LWA_ERROR_STATUS_CODES_VAR, LWA_HOST_VAR, LWA_INVOKE_MODE_VAR, LWA_OLD_ASYNC_INIT_VAR,
@@ -125,31 +127,25 @@ pub const LWA_SETTINGS: [LwaSetting; 16] = [
         name: LWA_READINESS_CHECK_PROTOCOL_VAR,
         alias: Some(LWA_OLD_READINESS_CHECK_PROTOCOL_VAR),
         lwa: "`http` (a `GET` of the readiness path) or `tcp` (a connection) (default `http`)",
-        ceh: Treatment::Refused {
-            accepts: |value| value.eq_ignore_ascii_case("http"),
-            unless: "`http`",
-            says: "ceh checks readiness with an HTTP GET of the readiness path; unset it, or set AWS_LWA_READINESS_CHECK_PATH to a path the app answers",
-        },
+        ceh: Treatment::Read(
+            "read, in any case; a value that is neither is refused at start, where the adapter takes it as `http`",
+        ),
     },
     LwaSetting {
         name: LWA_READINESS_CHECK_HEALTHY_STATUS_VAR,
         alias: None,
         lwa: "the statuses that mean ready, as codes and ranges: `200-399,404` (default `100-499`)",
-        ceh: Treatment::Refused {
-            accepts: |value| statuses(value).is_some_and(|s| s == (100..=499).collect::<Vec<_>>()),
-            unless: "`100-499`",
-            says: "ceh takes any answer below 500 as ready; unset it, or make the readiness path answer 5xx until the app is ready",
-        },
+        ceh: Treatment::Read(
+            "read (ceh's default is the same); a part that is not a status is refused at start, where the adapter skips it",
+        ),
     },
     LwaSetting {
         name: LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS_VAR,
         alias: None,
         lwa: "removed in 1.0 (before: the first status that means not ready, default `500`)",
-        ceh: Treatment::Refused {
-            accepts: |value| value.trim() == "500",
-            unless: "`500`",
-            says: "ceh takes any answer below 500 as ready, as Lambda Web Adapter 1.0 does by default; unset it",
-        },
+        ceh: Treatment::Read(
+            "read as the healthy statuses `100` to the one below it when `AWS_LWA_READINESS_CHECK_HEALTHY_STATUS` is unset, as the adapter did before 1.0",
+        ),
     },
     LwaSetting {
         name: LWA_ASYNC_INIT_VAR,
@@ -244,31 +240,42 @@ pub(super) fn refuse_what_ceh_does_not_do() -> Result<(), String> {
     Ok(())
 }
 
-/// Status codes and ranges as the adapter writes them (`200-399,404`), in
-/// order; `None` when a part is neither.
-fn statuses(value: &str) -> Option<Vec<u16>> {
-    let mut codes = Vec::new();
-    for part in value.split(',').map(str::trim) {
-        match part.split_once('-') {
-            Some((from, to)) => {
-                codes.extend(from.trim().parse::<u16>().ok()?..=to.trim().parse().ok()?)
-            }
-            None => codes.push(part.parse().ok()?),
+/// How the readiness check is made, from the protocol, the healthy
+/// statuses or the first unhealthy one; `None` for ceh's default (a `GET`
+/// answered below 500, the adapter's default too). The error is the
+/// settings error's message.
+pub(super) fn readiness() -> Result<Option<Readiness>, String> {
+    let set = |names: &[&'static str]| first_set(names).filter(|(_, v)| !v.trim().is_empty());
+    if let Some((name, value)) = set(&[
+        LWA_READINESS_CHECK_PROTOCOL_VAR,
+        LWA_OLD_READINESS_CHECK_PROTOCOL_VAR,
+    ]) {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "tcp" => return Ok(Some(Readiness::Tcp)),
+            "http" => {}
+            _ => return Err(format!("{name}={value:?} is neither http nor tcp")),
         }
     }
-    Some(codes)
+    if let Some((name, value)) = set(&[LWA_READINESS_CHECK_HEALTHY_STATUS_VAR]) {
+        let statuses = Statuses::parse(&value).map_err(|e| format!("{name}={value:?}: {e}"))?;
+        return Ok(Some(Readiness::Http(statuses)));
+    }
+    if let Some((name, value)) = set(&[LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS_VAR]) {
+        let first = value
+            .trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|n| (101..=600).contains(n));
+        let first =
+            first.ok_or_else(|| format!("{name}={value:?} is not a status from 101 to 600"))?;
+        return Ok(Some(Readiness::Http(Statuses::from_range(100..=first - 1))));
+    }
+    Ok(None)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn statuses_are_read_as_the_adapter_writes_them() {
-        assert_eq!(statuses("200-202, 404"), Some(vec![200, 201, 202, 404]));
-        assert_eq!(statuses("100-499").map(|s| s.len()), Some(400));
-        assert_eq!(statuses("2xx"), None);
-    }
 
     #[test]
     fn every_setting_is_named_once() {

@@ -10,11 +10,12 @@ use std::time::Duration;
 use http::Uri;
 
 use super::init::DEFAULT_ASYNC_INIT_TIMEOUT;
-use super::lwa::{first_set, refuse_what_ceh_does_not_do};
+use super::lwa::{first_set, readiness, refuse_what_ceh_does_not_do};
 use super::runtime_api::{endpoint, RuntimeApiError};
 use super::timing::{Timing, DEFAULT_DEADLINE_MARGIN};
+use crate::app::Readiness;
 use crate::app::DEFAULT_READINESS_TIMEOUT;
-use crate::passthrough::Statuses;
+use crate::statuses::Statuses;
 use crate::vars::{
     APP_TIMEOUT_VAR, ASYNC_INIT_TIMEOUT_VAR, ASYNC_INIT_VAR, CONFIG_VAR, DEADLINE_MARGIN_VAR,
     FUNCTION_NAME_VAR, FUNCTION_VERSION_VAR, INITIALIZATION_TYPE_VAR, INVOKE_MODE_VAR,
@@ -95,6 +96,9 @@ pub struct LambdaSettings {
     /// The port the readiness check probes on the app's host, when not the
     /// app's own (`AWS_LWA_READINESS_CHECK_PORT`, or `READINESS_CHECK_PORT`).
     pub readiness_port: Option<String>,
+    /// How the readiness check is made, when not by a `GET` answered below 500
+    /// (`AWS_LWA_READINESS_CHECK_PROTOCOL`, `…_HEALTHY_STATUS`, `…_MIN_UNHEALTHY_STATUS`).
+    pub readiness: Option<Readiness>,
     /// How long the app may take to become ready (`CEH_READINESS_TIMEOUT_MS`).
     pub readiness_timeout: Duration,
     /// The app's port when no URL is given (`AWS_LWA_PORT`, or `PORT`).
@@ -121,6 +125,7 @@ impl Default for LambdaSettings {
             pool_idle_timeout: None,
             readiness_path: None,
             readiness_port: None,
+            readiness: None,
             readiness_timeout: DEFAULT_READINESS_TIMEOUT,
             app_port: None,
             app_host: None,
@@ -158,6 +163,7 @@ impl LambdaSettings {
                 LWA_READINESS_CHECK_PORT_VAR,
                 LWA_OLD_READINESS_CHECK_PORT_VAR,
             ]),
+            readiness: readiness().map_err(SettingsError)?,
             readiness_timeout: millis(READINESS_TIMEOUT_VAR)?.unwrap_or(DEFAULT_READINESS_TIMEOUT),
             app_port: trimmed(&[LWA_PORT_VAR, PORT_VAR]),
             app_host: trimmed(&[LWA_HOST_VAR, LWA_OLD_HOST_VAR]),

@@ -12,7 +12,7 @@ use super::serving::{serve_until, shutdown_signal, TraceEnv};
 use super::settings::{LambdaSettings, Platform, SettingsError};
 use super::{extension, runtime_api};
 use crate::app::{SendApp, Upstream};
-use crate::passthrough::Statuses;
+use crate::statuses::Statuses;
 use crate::vars::{LWA_AUTHORIZATION_SOURCE_VAR, LWA_REMOVE_BASE_PATH_VAR};
 use crate::{Config, Handler};
 

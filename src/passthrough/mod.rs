@@ -84,7 +84,6 @@ mod query;
 mod response;
 mod rest;
 mod shape;
-mod statuses;
 mod vpc_lattice;
 
 use bytes::Bytes;
@@ -99,7 +98,6 @@ pub use error::PassThroughError;
 pub use format::{HttpFormat, ReplyShape};
 pub use media::DEFAULT_TEXT_CONTENT_TYPES;
 pub use options::HttpOptions;
-pub use statuses::Statuses;
 
 /// An HTTP event, passed through: the request for the app, and what its reply needs.
 ///

@@ -6,8 +6,8 @@ use http::HeaderName;
 use serde::{Deserialize, Deserializer};
 
 use super::media::{essence, MediaPattern, DEFAULT_TEXT_CONTENT_TYPES};
-use super::statuses::Statuses;
 use crate::config::table::{checked, expected, read_table};
+use crate::statuses::Statuses;
 
 /// How HTTP events pass through: the `[http]` table of the configuration file.
 ///
@@ -111,7 +111,7 @@ impl HttpOptions {
     /// asynchronous invocation, or an alarm counts the error).
     ///
     /// ```
-    /// use cloud_events_handler::passthrough::{HttpOptions, Statuses};
+    /// use cloud_events_handler::{passthrough::HttpOptions, Statuses};
     ///
     /// let options = HttpOptions::default().with_failure_status(Statuses::parse("500,502-504")?);
     /// assert!(options.fails(503) && !options.fails(404));

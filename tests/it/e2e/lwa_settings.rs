@@ -12,18 +12,7 @@ use super::platform::{Outcome, Platform};
 
 /// A value of each refused setting that ceh refuses, and one the adapter
 /// means as ceh behaves anyway (so ceh takes it); `None` when every value is refused.
-const SAMPLES: [(&str, &str, Option<&str>); 5] = [
-    ("AWS_LWA_READINESS_CHECK_PROTOCOL", "tcp", Some("HTTP")),
-    (
-        "AWS_LWA_READINESS_CHECK_HEALTHY_STATUS",
-        "200-399",
-        Some("100-499"),
-    ),
-    (
-        "AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS",
-        "400",
-        Some("500"),
-    ),
+const SAMPLES: [(&str, &str, Option<&str>); 2] = [
     ("AWS_LWA_ENABLE_COMPRESSION", "true", Some("false")),
     ("AWS_LWA_PASS_THROUGH_PATH", "/events", None),
 ];
@@ -75,9 +64,10 @@ fn refused_lwa_settings_fail_the_start() {
 }
 
 /// A value ceh cannot read as the adapter means it fails the start too: a
-/// part of `AWS_LWA_ERROR_STATUS_CODES` that is not a status (the adapter
-/// skips it, with a warning), an `AWS_LWA_AUTHORIZATION_SOURCE` that is not a
-/// header name.
+/// part of `AWS_LWA_ERROR_STATUS_CODES` or of the healthy statuses that is
+/// not a status (the adapter skips it, with a warning), an
+/// `AWS_LWA_AUTHORIZATION_SOURCE` that is not a header name, a protocol that
+/// is neither (the adapter takes it as `http`).
 #[test]
 fn unreadable_lwa_settings_fail_the_start() {
     let cases = [
@@ -90,6 +80,26 @@ fn unreadable_lwa_settings_fail_the_start() {
             "AWS_LWA_AUTHORIZATION_SOURCE",
             "x token",
             r#"AWS_LWA_AUTHORIZATION_SOURCE="x token": "x token" is not a header name; write e.g. "server""#,
+        ),
+        (
+            "AWS_LWA_READINESS_CHECK_HEALTHY_STATUS",
+            "200-399,ok",
+            r#"AWS_LWA_READINESS_CHECK_HEALTHY_STATUS="200-399,ok": "ok" is not a status; write a code (500), a class ("5xx") or a range ("502-504")"#,
+        ),
+        (
+            "AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS",
+            "5xx",
+            r#"AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS="5xx" is not a status from 101 to 600"#,
+        ),
+        (
+            "AWS_LWA_READINESS_CHECK_PROTOCOL",
+            "udp",
+            r#"AWS_LWA_READINESS_CHECK_PROTOCOL="udp" is neither http nor tcp"#,
+        ),
+        (
+            "READINESS_CHECK_PROTOCOL",
+            "udp",
+            r#"READINESS_CHECK_PROTOCOL="udp" is neither http nor tcp"#,
         ),
     ];
     for (name, value, message) in cases {
@@ -105,21 +115,47 @@ fn unreadable_lwa_settings_fail_the_start() {
     }
 }
 
-/// The deprecated names refuse as the new ones do.
+/// The readiness check is the adapter's: an app whose readiness path
+/// answers 200 is not ready when the healthy statuses leave 200 out
+/// (`AWS_LWA_READINESS_CHECK_HEALTHY_STATUS`, or the older
+/// `…_MIN_UNHEALTHY_STATUS`), and is when the check is a TCP connection,
+/// which reads no status.
 #[test]
-fn a_deprecated_name_is_read_as_the_new_one() {
-    let platform = Platform::start();
-    let settings = [
-        ("READINESS_CHECK_PROTOCOL", "tcp".to_owned()),
-        ("APP", "http://127.0.0.1:9".to_owned()),
-    ];
-    let mut ceh = platform.ceh_lambda(&settings, &[]);
-    let (status, stderr) = exit_within(&mut ceh, 15, "READINESS_CHECK_PROTOCOL");
-    assert_eq!(status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.starts_with(r#"ceh: READINESS_CHECK_PROTOCOL="tcp" is refused: "#),
-        "{stderr}"
-    );
+fn the_readiness_check_is_the_adapters() {
+    let (_app, port) = flask(0);
+    let start = |extra: &[(&'static str, &str)]| {
+        let platform = Platform::start();
+        let mut settings = vec![
+            ("AWS_LWA_PORT", port.to_string()),
+            ("AWS_LWA_READINESS_CHECK_PATH", "/health".to_owned()),
+            ("CEH_READINESS_TIMEOUT_MS", "300".to_owned()),
+        ];
+        settings.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let ceh = platform.ceh_lambda(&settings, &[]);
+        (platform, ceh)
+    };
+    for unready in [
+        [("AWS_LWA_READINESS_CHECK_HEALTHY_STATUS", "201-299")],
+        [("AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS", "200")],
+    ] {
+        let (_platform, mut ceh) = start(&unready);
+        let (status, stderr) = exit_within(&mut ceh, 15, "ceh did not fail its start");
+        assert!(!status.success(), "{unready:?}: {stderr}");
+        assert!(stderr.contains("/health"), "{unready:?}: {stderr}");
+    }
+    for ready in [
+        [("AWS_LWA_READINESS_CHECK_HEALTHY_STATUS", "200")],
+        [("AWS_LWA_READINESS_CHECK_PROTOCOL", "TCP")],
+    ] {
+        let (platform, _ceh) = start(&[
+            ready[0],
+            ("AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS", "200"),
+        ]);
+        let Outcome::Response(reply) = platform.invoke(br#"{"source": "orders"}"#) else {
+            panic!("{ready:?}: the event failed");
+        };
+        assert!(reply.contains(r#""status_code":200"#), "{ready:?}: {reply}");
+    }
 }
 
 /// `AWS_LWA_LAMBDA_RUNTIME_API_PROXY`: ceh takes its invocations from the

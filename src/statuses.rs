@@ -8,7 +8,7 @@ use std::ops::RangeInclusive;
 /// (`"502-504"`).
 ///
 /// ```
-/// use cloud_events_handler::passthrough::Statuses;
+/// use cloud_events_handler::Statuses;
 ///
 /// let statuses = Statuses::parse("500, 502-504")?;
 /// assert!(statuses.contains(503) && !statuses.contains(501));
@@ -36,6 +36,18 @@ impl Statuses {
             .map(item)
             .collect::<Result<_, _>>()
             .map(Self)
+    }
+
+    /// The statuses from `range`'s start to its end.
+    ///
+    /// ```
+    /// use cloud_events_handler::Statuses;
+    ///
+    /// assert_eq!(Statuses::from_range(100..=499), Statuses::parse("100-499")?);
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn from_range(range: RangeInclusive<u16>) -> Self {
+        Self(vec![range])
     }
 
     /// Whether `status` is one of them.
