@@ -263,7 +263,20 @@ impl Handler {
             }
             Action::Refuse { response, shape } => Ok(self.http_reply(shape, response)),
             Action::PassThrough { request, shape } => {
+                // `[http] failure_status`: only then is the request's method and URI kept, to say it.
+                let http = self.config.http();
+                let named = http
+                    .has_failure_status()
+                    .then(|| (request.method().clone(), request.uri().clone()));
                 let response = call_limited(app, request, limit).await?;
+                if let Some((method, uri)) =
+                    named.filter(|_| http.fails(response.status().as_u16()))
+                {
+                    return Err(HandleError::Failed {
+                        rule: rule.name().to_owned(),
+                        answer: FailedAnswer::of(&method, &uri, &response),
+                    });
+                }
                 Ok(self.http_reply(shape, response))
             }
             Action::Send { request, reply } => {

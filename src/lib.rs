@@ -58,6 +58,7 @@ pub mod rule;
 pub mod serve;
 mod server;
 mod shown;
+mod statuses;
 pub mod trace;
 pub mod vars;
 
@@ -72,3 +73,4 @@ pub use invocation::Invocation;
 pub use plan::Plan;
 pub use reply::Reply;
 pub use rule::{LoadError, Rule, RuleTable};
+pub use statuses::Statuses;

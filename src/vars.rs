@@ -129,6 +129,44 @@ pub(crate) const LWA_PORT_VAR: &str = "AWS_LWA_PORT";
 pub(crate) const LWA_READINESS_CHECK_PATH_VAR: &str = "AWS_LWA_READINESS_CHECK_PATH";
 /// `AWS_LWA_REMOVE_BASE_PATH`: `[http] base_path`, when the configuration sets none.
 pub(crate) const LWA_REMOVE_BASE_PATH_VAR: &str = "AWS_LWA_REMOVE_BASE_PATH";
+/// `AWS_LWA_HOST`: the app's host, when `APP` is unset.
+pub(crate) const LWA_HOST_VAR: &str = "AWS_LWA_HOST";
+/// `AWS_LWA_READINESS_CHECK_PORT`: the port the readiness check probes.
+pub(crate) const LWA_READINESS_CHECK_PORT_VAR: &str = "AWS_LWA_READINESS_CHECK_PORT";
+/// `AWS_LWA_READINESS_CHECK_PROTOCOL`: `http` (ceh's) or `tcp` (refused).
+pub(crate) const LWA_READINESS_CHECK_PROTOCOL_VAR: &str = "AWS_LWA_READINESS_CHECK_PROTOCOL";
+/// `AWS_LWA_READINESS_CHECK_HEALTHY_STATUS`: the statuses that mean ready.
+pub(crate) const LWA_READINESS_CHECK_HEALTHY_STATUS_VAR: &str =
+    "AWS_LWA_READINESS_CHECK_HEALTHY_STATUS";
+/// `AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS`: the first status that means not ready
+/// (removed in Lambda Web Adapter 1.0).
+pub(crate) const LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS_VAR: &str =
+    "AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS";
+/// `AWS_LWA_ENABLE_COMPRESSION`: whether the adapter compresses replies.
+pub(crate) const LWA_ENABLE_COMPRESSION_VAR: &str = "AWS_LWA_ENABLE_COMPRESSION";
+/// `AWS_LWA_PASS_THROUGH_PATH`: the one path of every non-HTTP event.
+pub(crate) const LWA_PASS_THROUGH_PATH_VAR: &str = "AWS_LWA_PASS_THROUGH_PATH";
+/// `AWS_LWA_AUTHORIZATION_SOURCE`: a request header moved to `Authorization`.
+pub(crate) const LWA_AUTHORIZATION_SOURCE_VAR: &str = "AWS_LWA_AUTHORIZATION_SOURCE";
+/// `AWS_LWA_ERROR_STATUS_CODES`: the app's statuses that fail the invocation.
+pub(crate) const LWA_ERROR_STATUS_CODES_VAR: &str = "AWS_LWA_ERROR_STATUS_CODES";
+/// `AWS_LWA_LAMBDA_RUNTIME_API_PROXY`: the runtime API to use instead of Lambda's.
+pub(crate) const LWA_RUNTIME_API_PROXY_VAR: &str = "AWS_LWA_LAMBDA_RUNTIME_API_PROXY";
+
+/// Lambda Web Adapter's deprecated names (to be removed in its 2.0), read
+/// after the `AWS_LWA_*` one of the same meaning, as the adapter reads them.
+/// `HOST`: [`LWA_HOST_VAR`]'s.
+pub(crate) const LWA_OLD_HOST_VAR: &str = "HOST";
+/// `READINESS_CHECK_PORT`: [`LWA_READINESS_CHECK_PORT_VAR`]'s.
+pub(crate) const LWA_OLD_READINESS_CHECK_PORT_VAR: &str = "READINESS_CHECK_PORT";
+/// `READINESS_CHECK_PATH`: [`LWA_READINESS_CHECK_PATH_VAR`]'s.
+pub(crate) const LWA_OLD_READINESS_CHECK_PATH_VAR: &str = "READINESS_CHECK_PATH";
+/// `READINESS_CHECK_PROTOCOL`: [`LWA_READINESS_CHECK_PROTOCOL_VAR`]'s.
+pub(crate) const LWA_OLD_READINESS_CHECK_PROTOCOL_VAR: &str = "READINESS_CHECK_PROTOCOL";
+/// `REMOVE_BASE_PATH`: [`LWA_REMOVE_BASE_PATH_VAR`]'s.
+pub(crate) const LWA_OLD_REMOVE_BASE_PATH_VAR: &str = "REMOVE_BASE_PATH";
+/// `ASYNC_INIT`: [`LWA_ASYNC_INIT_VAR`]'s.
+pub(crate) const LWA_OLD_ASYNC_INIT_VAR: &str = "ASYNC_INIT";
 
 /// Which log events ceh writes to stderr, as a `RUST_LOG`-style filter
 /// (`warn`, `debug`, `cloud_events_handler=debug,info`); on Lambda,

@@ -23,4 +23,4 @@ pub(crate) use invocation_headers::{InvocationHeaders, InvocationHeadersLayer};
 pub use pool::DEFAULT_POOL_IDLE_TIMEOUT;
 pub use process::{AppProcess, ProcessError, DEFAULT_READINESS_PATH, DEFAULT_READINESS_TIMEOUT};
 pub(crate) use upstream::innermost;
-pub use upstream::{Upstream, UpstreamError};
+pub use upstream::{Readiness, Upstream, UpstreamError};

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use super::call::BoxError;
 use super::pool::{self, Answered, Connector, DEFAULT_POOL_IDLE_TIMEOUT};
 use crate::shown::redacted;
+use crate::statuses::Statuses;
 
 /// An app listening on HTTP, such as a Flask or Express server on
 /// `http://127.0.0.1:8080`.
@@ -46,6 +48,31 @@ pub struct Upstream {
     client: Client<Connector, Full<Bytes>>,
     /// A new connection for each request, for the one resend after a stale one.
     fresh: Client<Connector, Full<Bytes>>,
+    /// How readiness is checked, when not by a `GET` answered below 500.
+    readiness: Option<Arc<Readiness>>,
+}
+
+/// How the app's readiness is checked ([`Upstream::readiness`]): by default a
+/// `GET` of the readiness path answered below 500.
+///
+/// ```
+/// use cloud_events_handler::{app::Readiness, Statuses};
+///
+/// assert_eq!(Readiness::default(), Readiness::Http(Statuses::from_range(100..=499)));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Readiness {
+    /// A `GET` of the readiness path, answered with one of these statuses.
+    Http(Statuses),
+    /// A TCP connection to the app's address that opens (the path is not used).
+    Tcp,
+}
+
+impl Default for Readiness {
+    fn default() -> Self {
+        Self::Http(Statuses::from_range(100..=499))
+    }
 }
 
 /// Why the app's URL cannot be used, or why a request to it failed.
@@ -122,7 +149,23 @@ impl Upstream {
             base,
             client: client(Some(DEFAULT_POOL_IDLE_TIMEOUT)),
             fresh: client(None),
+            readiness: None,
         })
+    }
+
+    /// The same app, its readiness checked as `readiness` says.
+    ///
+    /// ```
+    /// use cloud_events_handler::app::{Readiness, Upstream};
+    ///
+    /// let app = Upstream::new("http://127.0.0.1:8080")?.readiness(Readiness::Tcp);
+    /// # let _ = app;
+    /// # Ok::<(), cloud_events_handler::app::UpstreamError>(())
+    /// ```
+    #[must_use]
+    pub fn readiness(mut self, readiness: Readiness) -> Self {
+        self.readiness = Some(Arc::new(readiness));
+        self
     }
 
     /// The same app, with connections idle in the pool for at most `idle`
@@ -153,17 +196,33 @@ impl Upstream {
         format!("{}{path}", self.base.to_string().trim_end_matches('/'))
     }
 
-    /// One readiness probe: `GET path`, answered below 500 within a second.
+    /// One readiness probe, answered within a second: `GET path` answered
+    /// below 500 (or with a status [`Readiness::Http`] names), or a TCP
+    /// connection that opens ([`Readiness::Tcp`]).
     pub(crate) async fn is_ready(&self, path: &str) -> bool {
         use tower::ServiceExt;
+        let second = std::time::Duration::from_secs(1);
+        let healthy = match self.readiness.as_deref() {
+            Some(Readiness::Tcp) => {
+                let host = self.base.host().unwrap_or("127.0.0.1");
+                let port = self.base.port_u16().unwrap_or(80);
+                let connect = tokio::net::TcpStream::connect((host, port));
+                return matches!(tokio::time::timeout(second, connect).await, Ok(Ok(_)));
+            }
+            Some(Readiness::Http(statuses)) => Some(statuses),
+            None => None,
+        };
         let Ok(probe) = Request::get(path).body(Full::new(Bytes::new())) else {
             return false;
         };
-        let answer = tokio::time::timeout(
-            std::time::Duration::from_secs(1),
-            self.clone().oneshot(probe),
-        );
-        matches!(answer.await, Ok(Ok(response)) if response.status().as_u16() < 500)
+        let answer = tokio::time::timeout(second, self.clone().oneshot(probe));
+        match answer.await {
+            Ok(Ok(response)) => {
+                let status = response.status().as_u16();
+                healthy.map_or(status < 500, |statuses| statuses.contains(status))
+            }
+            _ => false,
+        }
     }
 
     /// Waits until `GET path` answers below 500, probing every 25 ms, for at

@@ -12,10 +12,12 @@ use super::init::{ready_within, WhenReady};
 use super::serving::{serve_until, shutdown_signal, TraceEnv};
 use super::settings::{LambdaSettings, Platform};
 use crate::app::{AppProcess, Upstream, DEFAULT_READINESS_PATH};
+use crate::vars::LWA_READINESS_CHECK_PORT_VAR;
 use crate::Handler;
 
-/// The app's address when ceh starts the app and no URL is given.
-const DEFAULT_APP: &str = "http://127.0.0.1:8080";
+/// The app's host and port when ceh starts the app and no URL is given (Lambda Web Adapter's too).
+const DEFAULT_HOST: &str = "127.0.0.1";
+const DEFAULT_PORT: &str = "8080";
 
 /// How long the app ceh started has to exit after SIGTERM when ceh stops:
 /// inside the 500 ms Lambda leaves a runtime at shutdown
@@ -27,6 +29,8 @@ pub(super) struct StartedApp {
     handler: Handler,
     settings: LambdaSettings,
     app: Upstream,
+    /// Where its readiness is checked: the app, or its readiness port.
+    probe: Upstream,
     /// The process ceh started for it, if it did.
     process: Option<AppProcess>,
     /// With async init, the readiness path the app has not answered yet.
@@ -41,12 +45,17 @@ pub(super) async fn start(
     url: Option<String>,
     command: Vec<OsString>,
 ) -> Result<StartedApp, InitError> {
-    let url = match (url, &settings.app_port, command.is_empty()) {
+    let lwa = settings.app_port.is_some() || settings.app_host.is_some();
+    let url = match (url, lwa, command.is_empty()) {
         (Some(url), _, _) => url,
-        // Lambda Web Adapter's setting, for an app that already reads it.
-        (None, Some(port), _) => format!("http://127.0.0.1:{port}"),
-        (None, None, false) => DEFAULT_APP.to_owned(),
-        (None, None, true) => {
+        // Lambda Web Adapter's settings, for an app that already reads them.
+        (None, true, _) => format!(
+            "http://{}:{}",
+            settings.app_host.as_deref().unwrap_or(DEFAULT_HOST),
+            settings.app_port.as_deref().unwrap_or(DEFAULT_PORT)
+        ),
+        (None, false, false) => format!("http://{DEFAULT_HOST}:{DEFAULT_PORT}"),
+        (None, false, true) => {
             return Err(InitError::config(
                 "no app: set APP=http://127.0.0.1:PORT, start one with `ceh lambda -- COMMAND`, or pass --echo",
             ))
@@ -61,13 +70,20 @@ pub(super) async fn start(
         Some(_) => Duration::MAX,
         None => settings.readiness_timeout,
     };
+    let mut probe = match &settings.readiness_port {
+        Some(port) => readiness_probe(&app, port)?,
+        None => app.clone(),
+    };
+    if let Some(readiness) = settings.readiness.clone() {
+        probe = probe.readiness(readiness);
+    }
     let budget = settings.async_init.unwrap_or(Duration::MAX);
     let readiness_path = settings.readiness_path.clone();
     if command.is_empty() {
         // An app started by something else is waited for only when asked to.
         let ready = async {
             match &readiness_path {
-                Some(path) => ready_within(budget, app.wait_ready(path, timeout), path)
+                Some(path) => ready_within(budget, probe.wait_ready(path, timeout), path)
                     .await
                     .map_err(InitError::failed),
                 None => Ok(None),
@@ -78,6 +94,7 @@ pub(super) async fn start(
             handler,
             settings,
             app,
+            probe,
             process: None,
             pending,
         };
@@ -86,7 +103,7 @@ pub(super) async fn start(
     let mut process = AppProcess::spawn(&command).map_err(InitError::config)?;
     let path = readiness_path.unwrap_or_else(|| DEFAULT_READINESS_PATH.to_owned());
     let ready = async {
-        ready_within(budget, process.wait_ready(&app, &path, timeout), &path)
+        ready_within(budget, process.wait_ready(&probe, &path, timeout), &path)
             .await
             .map_err(InitError::failed)
     };
@@ -96,6 +113,7 @@ pub(super) async fn start(
                 handler,
                 settings,
                 app,
+                probe,
                 process: Some(process),
                 pending,
             };
@@ -121,6 +139,7 @@ impl StartedApp {
             handler,
             settings,
             app,
+            probe,
             mut process,
             pending,
         } = self;
@@ -143,7 +162,7 @@ impl StartedApp {
         };
         let outcome = match pending {
             Some(path) => {
-                let app = WhenReady::probing(app, path);
+                let app = WhenReady::probing(app, probe, path);
                 serve_until(handler, app, platform, &settings, trace_env, stop).await
             }
             None => serve_until(handler, app, platform, &settings, trace_env, stop).await,
@@ -156,4 +175,12 @@ impl StartedApp {
             None => outcome.map_err(LambdaError::Runtime),
         }
     }
+}
+
+/// The app's host on `port`, where Lambda Web Adapter's `AWS_LWA_READINESS_CHECK_PORT`
+/// says its readiness is checked.
+fn readiness_probe(app: &Upstream, port: &str) -> Result<Upstream, InitError> {
+    let host = app.base().host().unwrap_or(DEFAULT_HOST);
+    Upstream::new(&format!("http://{host}:{port}"))
+        .map_err(|e| InitError::config(format!("{LWA_READINESS_CHECK_PORT_VAR}={port:?}: {e}")))
 }

@@ -66,11 +66,10 @@ pub(super) struct WhenReady<S> {
 }
 
 impl WhenReady<Upstream> {
-    /// `app`, probed on `path` in the background until it answers; its
-    /// requests wait for that.
-    pub(super) fn probing(app: Upstream, path: String) -> Self {
+    /// `app`, with `probe` (the app, or its readiness port) probed on `path`
+    /// in the background until it answers; its requests wait for that.
+    pub(super) fn probing(app: Upstream, probe: Upstream, path: String) -> Self {
         let (ready, waiting) = watch::channel(false);
-        let probe = app.clone();
         tokio::spawn(async move {
             if probe.wait_ready(&path, Duration::MAX).await.is_ok() {
                 let _ = ready.send(true);

@@ -11,16 +11,22 @@ use std::time::Duration;
 use http::Uri;
 
 use super::init::DEFAULT_ASYNC_INIT_TIMEOUT;
+use super::lwa::{first_set, readiness, refuse_what_ceh_does_not_do};
 use super::runtime_api::{endpoint, RuntimeApiError};
 use super::timing::{Timing, DEFAULT_DEADLINE_MARGIN};
+use crate::app::Readiness;
 use crate::app::DEFAULT_READINESS_TIMEOUT;
+use crate::statuses::Statuses;
 use crate::vars::{
     APP_TIMEOUT_VAR, ASYNC_INIT_TIMEOUT_VAR, ASYNC_INIT_VAR, CONFIG_VAR, DEADLINE_MARGIN_VAR,
     FUNCTION_NAME_VAR, FUNCTION_VERSION_VAR, INITIALIZATION_TYPE_VAR, INVOKE_MODE_VAR,
-    LOG_GROUP_VAR, LOG_STREAM_VAR, LWA_ASYNC_INIT_VAR, LWA_INVOKE_MODE_VAR,
-    LWA_POOL_IDLE_TIMEOUT_VAR, LWA_PORT_VAR, LWA_READINESS_CHECK_PATH_VAR,
-    LWA_REMOVE_BASE_PATH_VAR, MAX_CONCURRENCY_VAR, MEMORY_SIZE_VAR, POOL_IDLE_TIMEOUT_VAR,
-    READINESS_PATH_VAR, READINESS_TIMEOUT_VAR, RUNTIME_API_VAR,
+    LOG_GROUP_VAR, LOG_STREAM_VAR, LWA_ASYNC_INIT_VAR, LWA_AUTHORIZATION_SOURCE_VAR,
+    LWA_ERROR_STATUS_CODES_VAR, LWA_HOST_VAR, LWA_INVOKE_MODE_VAR, LWA_OLD_ASYNC_INIT_VAR,
+    LWA_OLD_HOST_VAR, LWA_OLD_READINESS_CHECK_PATH_VAR, LWA_OLD_READINESS_CHECK_PORT_VAR,
+    LWA_OLD_REMOVE_BASE_PATH_VAR, LWA_POOL_IDLE_TIMEOUT_VAR, LWA_PORT_VAR,
+    LWA_READINESS_CHECK_PATH_VAR, LWA_READINESS_CHECK_PORT_VAR, LWA_REMOVE_BASE_PATH_VAR,
+    LWA_RUNTIME_API_PROXY_VAR, MAX_CONCURRENCY_VAR, MEMORY_SIZE_VAR, POOL_IDLE_TIMEOUT_VAR,
+    PORT_VAR, READINESS_PATH_VAR, READINESS_TIMEOUT_VAR, RUNTIME_API_VAR,
 };
 
 /// A setting ceh cannot use: the message names the variable, its value and
@@ -85,14 +91,29 @@ pub struct LambdaSettings {
     /// (`CEH_POOL_IDLE_TIMEOUT_MS`, or `AWS_LWA_POOL_IDLE_TIMEOUT_SECONDS`);
     /// `None` for the default.
     pub pool_idle_timeout: Option<Duration>,
-    /// The app's readiness path (`CEH_READINESS_PATH`, or `AWS_LWA_READINESS_CHECK_PATH`).
+    /// The app's readiness path (`CEH_READINESS_PATH`, or `AWS_LWA_READINESS_CHECK_PATH`
+    /// or its deprecated `READINESS_CHECK_PATH`).
     pub readiness_path: Option<String>,
+    /// The port the readiness check probes on the app's host, when not the
+    /// app's own (`AWS_LWA_READINESS_CHECK_PORT`, or `READINESS_CHECK_PORT`).
+    pub readiness_port: Option<String>,
+    /// How the readiness check is made, when not by a `GET` answered below 500
+    /// (`AWS_LWA_READINESS_CHECK_PROTOCOL`, `…_HEALTHY_STATUS`, `…_MIN_UNHEALTHY_STATUS`).
+    pub readiness: Option<Readiness>,
     /// How long the app may take to become ready (`CEH_READINESS_TIMEOUT_MS`).
     pub readiness_timeout: Duration,
-    /// The app's port on 127.0.0.1 when no URL is given (`AWS_LWA_PORT`).
+    /// The app's port when no URL is given (`AWS_LWA_PORT`, or `PORT`).
     pub app_port: Option<String>,
-    /// `[http] base_path` when the configuration sets none (`AWS_LWA_REMOVE_BASE_PATH`).
+    /// The app's host when no URL is given (`AWS_LWA_HOST`, or `HOST`); 127.0.0.1 by default.
+    pub app_host: Option<String>,
+    /// `[http] base_path` when the configuration sets none (`AWS_LWA_REMOVE_BASE_PATH`,
+    /// or `REMOVE_BASE_PATH`).
     pub remove_base_path: Option<String>,
+    /// `[http] authorization_source` when the configuration sets none
+    /// (`AWS_LWA_AUTHORIZATION_SOURCE`).
+    pub authorization_source: Option<String>,
+    /// `[http] failure_status` when the configuration sets none (`AWS_LWA_ERROR_STATUS_CODES`).
+    pub failure_status: Option<Statuses>,
 }
 
 impl Default for LambdaSettings {
@@ -104,16 +125,24 @@ impl Default for LambdaSettings {
             async_init: None,
             pool_idle_timeout: None,
             readiness_path: None,
+            readiness_port: None,
+            readiness: None,
             readiness_timeout: DEFAULT_READINESS_TIMEOUT,
             app_port: None,
+            app_host: None,
             remove_base_path: None,
+            authorization_source: None,
+            failure_status: None,
         }
     }
 }
 
 impl LambdaSettings {
-    /// Reads and checks every setting; the first one ceh cannot use is the error.
+    /// Reads and checks every setting; the first one ceh cannot use is the
+    /// error, and so is a setting of Lambda Web Adapter's that ceh refuses
+    /// (`LWA_SETTINGS`).
     pub fn from_env() -> Result<Self, SettingsError> {
+        refuse_what_ceh_does_not_do().map_err(SettingsError)?;
         Ok(Self {
             config: std::env::var_os(CONFIG_VAR)
                 .filter(|path| !path.is_empty())
@@ -125,14 +154,29 @@ impl LambdaSettings {
             invoke_mode: invoke_mode()?,
             async_init: async_init()?,
             pool_idle_timeout: pool_idle_timeout()?,
-            readiness_path: var(READINESS_PATH_VAR).or_else(|| var(LWA_READINESS_CHECK_PATH_VAR)),
+            readiness_path: first_set(&[
+                READINESS_PATH_VAR,
+                LWA_READINESS_CHECK_PATH_VAR,
+                LWA_OLD_READINESS_CHECK_PATH_VAR,
+            ])
+            .map(|(_, path)| path),
+            readiness_port: trimmed(&[
+                LWA_READINESS_CHECK_PORT_VAR,
+                LWA_OLD_READINESS_CHECK_PORT_VAR,
+            ]),
+            readiness: readiness().map_err(SettingsError)?,
             readiness_timeout: millis(READINESS_TIMEOUT_VAR)?.unwrap_or(DEFAULT_READINESS_TIMEOUT),
-            app_port: var(LWA_PORT_VAR)
-                .map(|p| p.trim().to_owned())
-                .filter(|p| !p.is_empty()),
-            remove_base_path: var(LWA_REMOVE_BASE_PATH_VAR)
-                .map(|p| p.trim().to_owned())
-                .filter(|p| !p.is_empty()),
+            app_port: trimmed(&[LWA_PORT_VAR, PORT_VAR]),
+            app_host: trimmed(&[LWA_HOST_VAR, LWA_OLD_HOST_VAR]),
+            remove_base_path: trimmed(&[LWA_REMOVE_BASE_PATH_VAR, LWA_OLD_REMOVE_BASE_PATH_VAR]),
+            authorization_source: trimmed(&[LWA_AUTHORIZATION_SOURCE_VAR]),
+            failure_status: trimmed(&[LWA_ERROR_STATUS_CODES_VAR])
+                .map(|codes| {
+                    Statuses::parse(&codes).map_err(|e| {
+                        SettingsError(format!("{LWA_ERROR_STATUS_CODES_VAR}={codes:?}: {e}"))
+                    })
+                })
+                .transpose()?,
         })
     }
 }
@@ -174,8 +218,13 @@ impl Platform {
                 missing.join(", ")
             ));
         }
-        let api = endpoint(&var(RUNTIME_API_VAR).unwrap_or_default())
-            .map_err(|e: RuntimeApiError| e.to_string())?;
+        // Lambda Web Adapter's proxy, when set, stands between ceh and Lambda's runtime API.
+        let (name, address) = first_set(&[LWA_RUNTIME_API_PROXY_VAR, RUNTIME_API_VAR])
+            .unwrap_or((RUNTIME_API_VAR, String::new()));
+        let api = endpoint(&address).map_err(|e: RuntimeApiError| match name {
+            LWA_RUNTIME_API_PROXY_VAR => format!("{name}: {e}"),
+            _ => e.to_string(),
+        })?;
         let memory = var(MEMORY_SIZE_VAR).unwrap_or_default();
         let Ok(megabytes) = memory.parse::<i32>() else {
             return Err(format!(
@@ -211,6 +260,13 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
+/// The first of `names` set to something other than spaces, trimmed.
+fn trimmed(names: &[&'static str]) -> Option<String> {
+    first_set(names)
+        .map(|(_, value)| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+}
+
 fn millis(name: &str) -> Result<Option<Duration>, SettingsError> {
     match var(name) {
         Some(ms) => ms
@@ -242,10 +298,10 @@ fn invoke_mode() -> Result<InvokeMode, SettingsError> {
 /// With async init, how long the Init phase waits for the app; `None` when
 /// async init is off.
 fn async_init() -> Result<Option<Duration>, SettingsError> {
-    let (name, value) = match (var(ASYNC_INIT_VAR), var(LWA_ASYNC_INIT_VAR)) {
-        (Some(value), _) => (ASYNC_INIT_VAR, value),
-        (None, Some(value)) => (LWA_ASYNC_INIT_VAR, value),
-        (None, None) => return Ok(None),
+    let Some((name, value)) =
+        first_set(&[ASYNC_INIT_VAR, LWA_ASYNC_INIT_VAR, LWA_OLD_ASYNC_INIT_VAR])
+    else {
+        return Ok(None);
     };
     let on = match value.trim().to_ascii_lowercase().as_str() {
         "true" => true,

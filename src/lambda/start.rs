@@ -12,7 +12,8 @@ use super::serving::{serve_until, shutdown_signal, TraceEnv};
 use super::settings::{LambdaSettings, Platform, SettingsError};
 use super::{extension, runtime_api};
 use crate::app::{SendApp, Upstream};
-use crate::vars::LWA_REMOVE_BASE_PATH_VAR;
+use crate::statuses::Statuses;
+use crate::vars::{LWA_AUTHORIZATION_SOURCE_VAR, LWA_REMOVE_BASE_PATH_VAR};
 use crate::{Config, Handler};
 
 /// A Lambda function served by ceh: the one way in for a Rust program and
@@ -136,7 +137,7 @@ impl Lambda {
     /// `Router` among them.
     pub async fn run<S: SendApp>(self, app: S) -> Result<(), LambdaError> {
         self.lifecycle(|settings, handler| async move {
-            Ok(Started::InProcess(app, handler.await?, settings))
+            Ok(Started::InProcess(app, handler.await?, Box::new(settings)))
         })
         .await
     }
@@ -205,14 +206,19 @@ type Loading =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<Handler, InitError>> + Send>>;
 
 fn load_config(source: ConfigSource, settings: &LambdaSettings) -> Result<Loading, InitError> {
-    let (file, base_path) = (settings.config.clone(), settings.remove_base_path.clone());
+    let file = settings.config.clone();
+    let lwa = LwaHttp {
+        base_path: settings.remove_base_path.clone(),
+        authorization_source: settings.authorization_source.clone(),
+        failure_status: settings.failure_status.clone(),
+    };
     let load = move || {
         let config = match source {
             ConfigSource::Settings => Config::load_or_default(file).map_err(InitError::config),
             ConfigSource::Given(config) => Ok(*config),
             ConfigSource::Loader(load) => load().map_err(InitError::config),
         }?;
-        with_base_path(config, base_path).map(Handler::new)
+        lwa.apply(config).map(Handler::new)
     };
     let (loaded, loading) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
@@ -230,16 +236,36 @@ fn load_config(source: ConfigSource, settings: &LambdaSettings) -> Result<Loadin
     }))
 }
 
-/// `AWS_LWA_REMOVE_BASE_PATH` as `[http] base_path`, when the configuration sets none.
-fn with_base_path(config: Config, path: Option<String>) -> Result<Config, InitError> {
-    match path {
-        Some(path) if config.http().base_path().is_none() => {
-            let http = config.http().clone().with_base_path(&path).map_err(|e| {
+/// Lambda Web Adapter's settings that are `[http]` options.
+struct LwaHttp {
+    base_path: Option<String>,
+    authorization_source: Option<String>,
+    failure_status: Option<Statuses>,
+}
+
+impl LwaHttp {
+    /// `AWS_LWA_REMOVE_BASE_PATH` as `[http] base_path`, `AWS_LWA_AUTHORIZATION_SOURCE`
+    /// as `authorization_source` and `AWS_LWA_ERROR_STATUS_CODES` as `failure_status`,
+    /// each where the configuration sets none.
+    fn apply(self, config: Config) -> Result<Config, InitError> {
+        let mut http = config.http().clone();
+        if let Some(path) = self.base_path.filter(|_| http.base_path().is_none()) {
+            http = http.with_base_path(&path).map_err(|e| {
                 InitError::config(format!("{LWA_REMOVE_BASE_PATH_VAR}={path:?}: {e}"))
             })?;
-            Ok(config.with_http(http))
         }
-        _ => Ok(config),
+        if let Some(name) = self
+            .authorization_source
+            .filter(|_| http.authorization_source().is_none())
+        {
+            http = http.with_authorization_source(&name).map_err(|e| {
+                InitError::config(format!("{LWA_AUTHORIZATION_SOURCE_VAR}={name:?}: {e}"))
+            })?;
+        }
+        if let Some(statuses) = self.failure_status.filter(|_| !http.has_failure_status()) {
+            http = http.with_failure_status(statuses);
+        }
+        Ok(config.with_http(http))
     }
 }
 
@@ -262,7 +288,7 @@ async fn init_failed(platform: &Platform, err: &InitError, say: Option<SayInitEr
 /// What ceh sends the invocations to, once it is ready.
 enum Started<S> {
     /// An app in this process.
-    InProcess(S, Handler, LambdaSettings),
+    InProcess(S, Handler, Box<LambdaSettings>),
     /// An app over HTTP.
     Http(Box<StartedApp>),
 }

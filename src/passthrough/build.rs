@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use http::header::{AUTHORIZATION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
 use serde_json::Value;
 
@@ -119,6 +119,11 @@ pub(super) fn request(
             && (keep_ce || !poses_as(name, CLOUDEVENT_PREFIX))
     });
     let headers = &mut described.headers;
+    if let Some(source) = options.authorization_source() {
+        if let Some(value) = headers.remove(source) {
+            headers.insert(AUTHORIZATION, value);
+        }
+    }
     if !described.body.is_empty() || headers.contains_key(CONTENT_LENGTH) {
         headers.insert(CONTENT_LENGTH, HeaderValue::from(described.body.len()));
     }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::media::{essence, MediaPattern, DEFAULT_TEXT_CONTENT_TYPES};
 use crate::config::table::{checked, expected, read_table};
+use crate::statuses::Statuses;
 
 /// How HTTP events pass through: the `[http]` table of the configuration file.
 ///
@@ -19,6 +20,8 @@ use crate::config::table::{checked, expected, read_table};
 /// | `base64` | `"by-content-type"` | `"never"`: reply bodies are always text (a body that is not UTF-8 has its bad bytes replaced) |
 /// | `exclude_headers` | none | response headers left out of every reply, e.g. `["server", "x-powered-by"]` |
 /// | `lwa_context_headers` | `false` | also send `x-amzn-request-context` and `x-amzn-lambda-context`, as Lambda Web Adapter does |
+/// | `authorization_source` | none | a request header whose value is sent as `Authorization` instead (Lambda Web Adapter's `AWS_LWA_AUTHORIZATION_SOURCE`) |
+/// | `failure_status` | none | the app's statuses that fail the invocation instead of being replied, e.g. `[500, "502-504"]` (`AWS_LWA_ERROR_STATUS_CODES`) |
 ///
 /// ```
 /// use cloud_events_handler::passthrough::HttpOptions;
@@ -39,10 +42,12 @@ pub struct HttpOptions {
     never_base64: bool,
     exclude_headers: Vec<HeaderName>,
     lwa_context_headers: bool,
+    authorization_source: Option<HeaderName>,
+    failure_status: Statuses,
 }
 
 const KEYS: &str =
-    "text_content_types, base_path, keep_stage, context_headers, allow_event_routes, base64, exclude_headers or lwa_context_headers";
+    "text_content_types, base_path, keep_stage, context_headers, allow_event_routes, base64, exclude_headers, lwa_context_headers, authorization_source or failure_status";
 
 impl Default for HttpOptions {
     /// The options of an empty `[http]` table.
@@ -73,7 +78,59 @@ impl HttpOptions {
             never_base64: raw.base64 == Some(Base64::Never),
             exclude_headers: raw.exclude_headers.unwrap_or_default(),
             lwa_context_headers: raw.lwa_context_headers.unwrap_or(false),
+            authorization_source: raw.authorization_source,
+            failure_status: raw.failure_status.unwrap_or_default(),
         }
+    }
+
+    /// Sends the value of the request header `name` as `Authorization`, and
+    /// not under its own name, as Lambda Web Adapter's
+    /// `AWS_LWA_AUTHORIZATION_SOURCE` does; a request without it is sent as it is.
+    ///
+    /// ```
+    /// use cloud_events_handler::passthrough::HttpOptions;
+    ///
+    /// let options = HttpOptions::default().with_authorization_source("X-Token")?;
+    /// assert_eq!(options.authorization_source().map(|h| h.as_str()), Some("x-token"));
+    /// assert!(HttpOptions::default().with_authorization_source("bad name").is_err());
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn with_authorization_source(mut self, name: &str) -> Result<Self, String> {
+        self.authorization_source = Some(header_name(name)?);
+        Ok(self)
+    }
+
+    /// The header sent as `Authorization`, if any.
+    pub fn authorization_source(&self) -> Option<&HeaderName> {
+        self.authorization_source.as_ref()
+    }
+
+    /// Fails the invocation when the app answers an HTTP event with one of
+    /// `statuses`, instead of replying its response, as Lambda Web Adapter's
+    /// `AWS_LWA_ERROR_STATUS_CODES` does (so that Lambda retries an
+    /// asynchronous invocation, or an alarm counts the error).
+    ///
+    /// ```
+    /// use cloud_events_handler::{passthrough::HttpOptions, Statuses};
+    ///
+    /// let options = HttpOptions::default().with_failure_status(Statuses::parse("500,502-504")?);
+    /// assert!(options.fails(503) && !options.fails(404));
+    /// assert!(!HttpOptions::default().fails(500), "by default every response is replied");
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn with_failure_status(mut self, statuses: Statuses) -> Self {
+        self.failure_status = statuses;
+        self
+    }
+
+    /// Whether the app's `status` fails an HTTP event's invocation.
+    pub fn fails(&self, status: u16) -> bool {
+        self.failure_status.contains(status)
+    }
+
+    /// Whether any status fails an HTTP event's invocation.
+    pub fn has_failure_status(&self) -> bool {
+        self.failure_status != Statuses::default()
     }
 
     /// Also sends the context headers Lambda Web Adapter's apps read:
@@ -316,6 +373,35 @@ struct RawHttpOptions {
     exclude_headers: Option<Vec<HeaderName>>,
     #[serde(deserialize_with = "flag")]
     lwa_context_headers: Option<bool>,
+    #[serde(deserialize_with = "authorization_source")]
+    authorization_source: Option<HeaderName>,
+    #[serde(deserialize_with = "failure_status")]
+    failure_status: Option<Statuses>,
+}
+
+fn authorization_source<'de, D: Deserializer<'de>>(d: D) -> Result<Option<HeaderName>, D::Error> {
+    checked(d, |value| match value.as_str() {
+        Some(name) => header_name(name),
+        None => Err(expected("a header name, e.g. \"x-token\"", &value)),
+    })
+}
+
+fn failure_status<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Statuses>, D::Error> {
+    checked(d, |value| {
+        let example = "a list of statuses, e.g. [500, \"502-504\"]";
+        let toml::Value::Array(items) = &value else {
+            return Err(expected(example, &value));
+        };
+        let texts = items
+            .iter()
+            .map(|item| match item {
+                toml::Value::Integer(code) => Ok(code.to_string()),
+                toml::Value::String(text) => Ok(text.clone()),
+                other => Err(expected(example, other)),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Statuses::from_items(texts.iter().map(String::as_str))
+    })
 }
 
 /// `base64 =`: when a reply body is base64-encoded.
@@ -446,6 +532,26 @@ mod tests {
     }
 
     #[test]
+    fn the_lwa_keys_are_read() {
+        let options = table(
+            r#"
+            authorization_source = "X-Token"
+            failure_status = [404, "5xx", "300-302"]
+            "#,
+        )
+        .unwrap();
+        assert_eq!(options.authorization_source().unwrap(), "x-token");
+        for status in [404, 500, 599, 300, 302] {
+            assert!(options.fails(status), "{status}");
+        }
+        assert!(!options.fails(303) && !options.fails(200));
+        let err = table("failure_status = [\"5O0\"]").unwrap_err();
+        assert!(err.contains(r#""5O0" is not a status"#), "{err}");
+        assert!(table("failure_status = \"500\"").is_err());
+        assert!(table("authorization_source = 1").is_err());
+    }
+
+    #[test]
     fn the_defaults_are_the_documented_ones() {
         let options = table("").unwrap();
         assert_eq!(options.text_content_types(), DEFAULT_TEXT_CONTENT_TYPES);
@@ -457,7 +563,7 @@ mod tests {
     #[test]
     fn errors_name_the_key_and_say_what_to_write() {
         let cases = [
-            ("colour = 1", "http.colour: unknown key; use text_content_types, base_path, keep_stage, context_headers, allow_event_routes, base64, exclude_headers or lwa_context_headers"),
+            ("colour = 1", "http.colour: unknown key; use text_content_types, base_path, keep_stage, context_headers, allow_event_routes, base64, exclude_headers, lwa_context_headers, authorization_source or failure_status"),
             ("base_path = \"api\"", "http.base_path: \"api\" is not a base path; write e.g. \"/api\" (a leading `/`, no `.` or `..` segments)"),
             ("base_path = \"/a/../b\"", "http.base_path: \"/a/../b\" is not a base path; write e.g. \"/api\" (a leading `/`, no `.` or `..` segments)"),
             ("base_path = 1", "http.base_path: expected a string, e.g. \"/api\", found integer"),

@@ -390,3 +390,22 @@ fn cargo_toml_says_where_the_documentation_is() {
         "the crate's page on docs.rs, whose sources README.md links to"
     );
 }
+
+/// docs/migrating.md's table of Lambda Web Adapter's settings is the code's
+/// (`lambda::LWA_SETTINGS`), row for row.
+#[test]
+fn migrating_md_lists_every_lwa_setting() {
+    let mut table = String::from(
+        "| variable | deprecated name | Lambda Web Adapter 1.0 | ceh |\n|---|---|---|---|\n",
+    );
+    for setting in &cloud_events_handler::lambda::LWA_SETTINGS {
+        table.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            setting.name(),
+            setting.alias().map_or("".to_owned(), |a| format!("`{a}`")),
+            setting.lwa(),
+            setting.ceh()
+        ));
+    }
+    generated_block("docs/migrating.md", "lwa-settings", &table);
+}

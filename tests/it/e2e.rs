@@ -18,6 +18,8 @@ mod lambda_context;
 mod lambda_limits;
 mod lambda_tenant;
 mod lifecycle;
+mod lwa_parity;
+mod lwa_settings;
 mod otel;
 mod platform;
 mod platform_lifecycle;
