@@ -155,19 +155,21 @@ fn a_blob_goes_to_its_one_output_binding_and_a_timer_without_outputs_gets_none()
     );
 }
 
+/// A Service Bus trigger whose return value is the app's answer.
+fn billing_function() -> (&'static str, Value) {
+    (
+        "billing",
+        json!([
+            {"type": "serviceBusTrigger", "direction": "in", "name": "mySbMsg", "queueName": "billing"},
+            {"type": "http", "direction": "out", "name": "$return"}
+        ]),
+    )
+}
+
 #[test]
 fn a_service_bus_message_is_its_text_with_its_metadata() {
     let (_app, app_port) = flask(0);
-    let root = function_app(
-        false,
-        &[(
-            "billing",
-            json!([
-                {"type": "serviceBusTrigger", "direction": "in", "name": "mySbMsg", "queueName": "billing"},
-                {"type": "http", "direction": "out", "name": "$return"}
-            ]),
-        )],
-    );
+    let root = function_app(false, &[billing_function()]);
     let (_ceh, port) = ceh_functions(root.path(), app_port);
     let payload = crate::fixtures::read("azure-functions/servicebus.json");
     let (status, answer) = invoke(port, "billing", &payload);
@@ -415,16 +417,7 @@ fn the_hosts_trace_context_reaches_the_app_unless_the_message_has_its_own() {
     const HOST: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
     const SENDER: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let (_app, app_port) = flask(0);
-    let root = function_app(
-        false,
-        &[(
-            "billing",
-            json!([
-                {"type": "serviceBusTrigger", "direction": "in", "name": "mySbMsg", "queueName": "billing"},
-                {"type": "http", "direction": "out", "name": "$return"}
-            ]),
-        )],
-    );
+    let root = function_app(false, &[billing_function()]);
     let (_ceh, port) = ceh_functions(root.path(), app_port);
     let mut payload: Value =
         serde_json::from_slice(&crate::fixtures::read("azure-functions/servicebus.json")).unwrap();

@@ -33,7 +33,7 @@ fn runtime_api(tenants: Vec<Option<&'static str>>) -> (u16, mpsc::Receiver<Value
 /// A runtime API that hands out one invocation per (header lines, payload)
 /// given, the lines (`name: value\r\n` each) added to the next-invocation
 /// headers, request ids `r-0`, `r-1`… and a deadline a minute away; it
-/// passes on each reply posted, then it stops.
+/// passes on each reply or error posted, then it stops.
 pub(super) fn runtime_api_handing_out(
     invocations: Vec<(String, Vec<u8>)>,
 ) -> (u16, mpsc::Receiver<Value>) {
@@ -61,7 +61,7 @@ pub(super) fn runtime_api_handing_out(
                 );
                 [head.as_bytes(), &payload].concat()
             } else {
-                if line.contains("/response") {
+                if line.contains("/response") || line.contains("/error") {
                     let _ = replies.send(serde_json::from_slice(&body).unwrap_or(Value::Null));
                 }
                 b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()

@@ -10,16 +10,14 @@
 //! `traceparent`/`tracestate`), else the delivery's (`ceh serve`'s incoming
 //! `traceparent`, Lambda's `Lambda-Runtime-Trace-Id`), else none at all.
 
-use std::io::Write;
-use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use super::harness::{ceh_serve, exchange, listening_port, root, tools, Process};
-use super::lambda_limits::read_request;
+use super::lambda_tenant::runtime_api_handing_out;
 
 /// An X-Ray trace header and the W3C `traceparent` it stands for: the root's
 /// `1-` version dropped and its two parts joined into the 32-hex trace id, the
@@ -144,42 +142,16 @@ impl OtelApp {
 /// that hands out each payload in turn with its `Lambda-Runtime-Trace-Id`, if
 /// any, and passes on each reply posted; then it stops.
 fn runtime_api(invocations: Vec<(Option<&'static str>, Vec<u8>)>) -> (u16, mpsc::Receiver<Value>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (replies, received) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut pending = invocations.into_iter().enumerate();
-        for stream in listener.incoming().take(16).flatten() {
-            let (mut stream, line, body) = read_request(stream);
-            let answer = if line.starts_with("GET ") {
-                let Some((n, (trace_id, payload))) = pending.next() else {
-                    return;
-                };
-                let deadline =
-                    SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(60);
-                let mut head = format!(
-                    "HTTP/1.1 200 OK\r\nlambda-runtime-aws-request-id: r-{n}\r\n\
-                     lambda-runtime-deadline-ms: {}\r\n\
-                     lambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:123456789012:function:f\r\n\
-                     content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
-                    deadline.as_millis(),
-                    payload.len()
-                );
-                if let Some(trace_id) = trace_id {
-                    head.push_str(&format!("lambda-runtime-trace-id: {trace_id}\r\n"));
-                }
-                head.push_str("\r\n");
-                [head.as_bytes(), &payload].concat()
-            } else {
-                if line.contains("/response") || line.contains("/error") {
-                    let _ = replies.send(serde_json::from_slice(&body).unwrap_or(Value::Null));
-                }
-                b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()
-            };
-            let _ = stream.write_all(&answer);
-        }
-    });
-    (port, received)
+    let invocations = invocations
+        .into_iter()
+        .map(|(trace_id, payload)| {
+            let head = trace_id
+                .map(|trace_id| format!("lambda-runtime-trace-id: {trace_id}\r\n"))
+                .unwrap_or_default();
+            (head, payload)
+        })
+        .collect();
+    runtime_api_handing_out(invocations)
 }
 
 /// `ceh lambda` against `app`, served `invocations` by a runtime API stand-in;
