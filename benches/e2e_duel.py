@@ -24,7 +24,8 @@ What it measures:
   and once with AWS_LAMBDA_MAX_CONCURRENCY=2 (Lambda Managed Instances); ceh against LWA.
 - 2d fan-out: a 10,000-record Kinesis batch (one shard, sent in order) and a 10-message SQS batch
   delivered by ceh (invocation to reply), against the same requests (`ceh explain --format json`)
-  sent straight to the app by benches/null-adapter's `fanout` at ceh's concurrency (8) and order.
+  sent by the null adapter (FANOUT_REQUESTS) at ceh's concurrency (8) and order, both invoked
+  through the emulator: the same runtime-API round trip on both sides.
 
 It installs cargo-lambda into .venv (.ci/install-tools), builds target/release/ceh, the LWA harness
 (benches/lwa-harness, into target/lwa) and the null adapter (into target/null-adapter), prints a
@@ -52,7 +53,6 @@ LWA_TARGET = ROOT / "target/lwa"
 LWA = LWA_TARGET / "release/lwa-harness"
 NULL_TARGET = ROOT / "target/null-adapter"
 NULL = NULL_TARGET / "release/null-adapter"
-FANOUT = NULL_TARGET / "release/fanout"
 INVOKE_PATH = "/2015-03-31/functions/_/invocations"
 ADAPTERS = ("ceh", "null", "lwa")
 
@@ -508,10 +508,12 @@ def batch_event(kind, records):
 
 
 def measure_fanout(processes, emu_port, app_port, args, errors, workdir):
-    """2d: a batch delivered by ceh (invoked through the emulator, timed to its reply) against the
-    same requests sent straight to the app by benches/null-adapter's `fanout` at the same
-    concurrency, keeping the same order (a Kinesis batch is one shard, sent in order; SQS messages
-    are independent). Rounds alternate ceh and direct, order reversing."""
+    """2d: a batch delivered by ceh against the same requests (`ceh explain --format json`) sent by
+    the null adapter (FANOUT_REQUESTS) at the same concurrency and in the same order (a Kinesis
+    batch is one shard, sent in order; SQS messages are independent), each invoked through the
+    emulator and timed to its reply: the same runtime-API round trip on both sides, so the ratio is
+    what ceh adds to the fan-out itself. Rounds alternate ceh and the null adapter, order reversing;
+    each round starts its adapter and answers one untimed batch first."""
     result = {}
     batches = [("kinesis", args.kinesis_records, 1), ("sqs", 10, args.sqs_repeats)]
     for kind, records, repeats in batches:
@@ -526,34 +528,26 @@ def measure_fanout(processes, emu_port, app_port, args, errors, workdir):
         sequences = [list(range(records))] if kind == "kinesis" else [[i] for i in range(records)]
         spec = Path(workdir, f"{kind}-requests.json")
         spec.write_text(json.dumps({"concurrency": 8, "sequences": sequences, "requests": requests}))
-        adapter = spawn_adapter(processes, "ceh", emu_port, app_port)
-        client = Client(emu_port, INVOKE_PATH, timeout=120)
-        ceh_rounds, direct_rounds = [], []
-        try:
-            status, reply = first_reply(client, "ceh", adapter, body, seconds=120)
-            if status != 200 or json.loads(reply) != {"batchItemFailures": []}:
-                raise Failed(f"ceh on the {kind} batch: {status} {reply[:200]!r}")
-            for round_ in range(args.fanout_rounds):
-                for who in (("ceh", "direct") if round_ % 2 == 0 else ("direct", "ceh")):
-                    if who == "direct":
-                        # One more repeat than timed: the first opens the client's connections.
-                        out = subprocess.run([str(FANOUT), str(spec), f"http://127.0.0.1:{app_port}", str(repeats + 1)],
-                                             capture_output=True, text=True, timeout=600)
-                        if out.returncode != 0:
-                            raise Failed(f"fanout on the {kind} batch: {out.stderr.strip()}")
-                        direct_rounds.append(statistics.median(json.loads(out.stdout)["seconds"][1:]))
-                    else:
-                        taken = timed_posts(client, body, repeats, args.leg_seconds, errors)
-                        ceh_rounds.append(statistics.median(taken))
-        finally:
-            client.close()
-            processes.stop(adapter)
-        ceh_s, direct_s = statistics.median(ceh_rounds), statistics.median(direct_rounds)
+        rounds = {"ceh": [], "null": []}
+        for round_ in range(args.fanout_rounds):
+            for who in (("ceh", "null") if round_ % 2 == 0 else ("null", "ceh")):
+                extra = {"FANOUT_REQUESTS": str(spec)} if who == "null" else None
+                adapter = spawn_adapter(processes, who, emu_port, app_port, extra)
+                client = Client(emu_port, INVOKE_PATH, timeout=120)
+                try:
+                    status, reply = first_reply(client, who, adapter, body, seconds=120)
+                    if status != 200 or json.loads(reply) != {"batchItemFailures": []}:
+                        raise Failed(f"{who} on the {kind} batch: {status} {reply[:200]!r}")
+                    rounds[who].append(statistics.median(timed_posts(client, body, repeats, args.leg_seconds, errors)))
+                finally:
+                    client.close()
+                    processes.stop(adapter)
+        ceh_s, null_s = statistics.median(rounds["ceh"]), statistics.median(rounds["null"])
         result[kind] = {"records": records, "bytes": len(body), "repeats_per_round": repeats,
-                        "ceh_ms": round(ceh_s * 1000, 3), "direct_ms": round(direct_s * 1000, 3),
-                        "ratio": round(ceh_s / direct_s, 3),
-                        "rounds": [round(c / d, 3) for c, d in zip(ceh_rounds, direct_rounds)]}
-        print(f"  fan-out {kind}: ceh {ceh_s * 1000:.1f} ms, direct {direct_s * 1000:.1f} ms", file=sys.stderr)
+                        "ceh_ms": round(ceh_s * 1000, 3), "null_ms": round(null_s * 1000, 3),
+                        "ratio": round(ceh_s / null_s, 3),
+                        "rounds": [round(c / n, 3) for c, n in zip(rounds["ceh"], rounds["null"])]}
+        print(f"  fan-out {kind}: ceh {ceh_s * 1000:.1f} ms, null adapter {null_s * 1000:.1f} ms", file=sys.stderr)
     return result
 
 
@@ -610,7 +604,7 @@ def all_figures(result):
             out.append(figure(f"2c {mode.replace('_', ' ')}", f"RSS after {by_who['ceh']['invocations']} invocations, ceh ÷ LWA",
                               by_who["ceh"]["last_kib"] / by_who["lwa"]["last_kib"], 1.0))
     for kind, row in result.get("fanout", {}).items():
-        out.append(figure(f"2d {kind}", f"{row['records']}-record {kind} batch, ceh's delivery ÷ the app's alone",
+        out.append(figure(f"2d {kind}", f"{row['records']}-record {kind} batch, ceh's delivery ÷ the null adapter's fan-out, both through the runtime API",
                           row["ratio"], 1.2, row["rounds"]))
     return out
 
@@ -631,7 +625,7 @@ def print_table(result):
         print(f"\ncold start, spawn → first reply, median of {len(cold['ceh']['samples_ms'])}: "
               f"ceh {cold['ceh']['median_ms']} ms, null adapter {cold['null']['median_ms']} ms, LWA {cold['lwa']['median_ms']} ms")
     for kind, row in result.get("fanout", {}).items():
-        print(f"fan-out, {row['records']}-record {kind} batch: ceh {row['ceh_ms']} ms, the app alone {row['direct_ms']} ms")
+        print(f"fan-out, {row['records']}-record {kind} batch: ceh {row['ceh_ms']} ms, the null adapter's {row['null_ms']} ms")
     for mode, by_who in result.get("memory", {}).items():
         print(f"\nmemory, {mode.replace('_', ' ')} (VmRSS in MiB after N invocations)")
         for who, memory in by_who.items():
@@ -672,7 +666,7 @@ def main():
     parser.add_argument("--cold-starts", type=int, help="cold starts per adapter (default 40, smoke 3)")
     parser.add_argument("--kinesis-records", type=int, help="records in the Kinesis batch (default 10000, smoke 200)")
     parser.add_argument("--sqs-repeats", type=int, help="SQS batches per fan-out round (default 200, smoke 5)")
-    parser.add_argument("--fanout-rounds", type=int, help="fan-out rounds, ceh and direct in turns (default 6, smoke 2)")
+    parser.add_argument("--fanout-rounds", type=int, help="fan-out rounds, ceh and the null adapter in turns (default 6, smoke 2)")
     parser.add_argument("--invocations", type=int, help="memory run length (default 100000, smoke 2000)")
     parser.add_argument("--every", type=int, help="memory sample interval (default 10000, smoke 1000)")
     parser.add_argument("--memory-seconds", type=float, default=900, help="time cap per memory run (default 900)")

@@ -4,17 +4,21 @@
 //!
 //! Settings, as `ceh` takes them: `AWS_LAMBDA_RUNTIME_API` (a `host:port` or a URL), `APP` (the
 //! app's base URL) and `READINESS_PATH` (checked until the app answers, before the first `next`).
+//!
+//! With `FANOUT_REQUESTS` (a requests file, see src/batch.rs), each invocation is a batch: instead
+//! of POSTing the event, it sends the file's requests to the app as ceh's fan-out does and answers
+//! `{"batchItemFailures": []}`. That is the floor of a batch behind the same runtime API round
+//! trip ceh's delivery takes (benches/e2e_duel.py, 2d).
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, Uri};
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use hyper_util::rt::TokioExecutor;
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
-type Http = Client<HttpConnector, Full<Bytes>>;
+mod batch;
+
+use batch::{client, Batch, Error, Http};
 
 fn main() -> Result<(), Error> {
     tokio::runtime::Builder::new_current_thread()
@@ -33,9 +37,11 @@ async fn run() -> Result<(), Error> {
     };
     let app = std::env::var("APP")?;
     let app = app.trim_end_matches('/').to_owned();
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    let client: Http = Client::builder(TokioExecutor::new()).build(connector);
+    let batch = match std::env::var("FANOUT_REQUESTS") {
+        Ok(file) => Some(Batch::load(&file, &app)?),
+        Err(_) => None,
+    };
+    let client = client();
     if let Ok(path) = std::env::var("READINESS_PATH") {
         ready(&client, &format!("{app}{path}")).await;
     }
@@ -52,7 +58,13 @@ async fn run() -> Result<(), Error> {
                 .to_owned();
             (id, response.into_body().collect().await?.to_bytes())
         };
-        let answer = post(&client, to_app.clone(), event).await?;
+        let answer = match &batch {
+            Some(batch) => {
+                batch.send(&client).await?;
+                Bytes::from_static(br#"{"batchItemFailures": []}"#)
+            }
+            None => post(&client, to_app.clone(), event).await?,
+        };
         let response = format!("{api}/2018-06-01/runtime/invocation/{id}/response").parse()?;
         post(&client, response, answer).await?;
     }
