@@ -2,7 +2,7 @@
 //! one line on stderr and an exit code (0 ok, 1 the event or app failed, 2
 //! usage or configuration). The binary is one call to [`main`]; everything
 //! else here is its own. Without the `cli` feature, the binary is the lean
-//! Lambda build ([`lean`]): the Lambda front end and nothing else.
+//! Lambda build (`lean.rs`): the Lambda front end and nothing else.
 
 #[cfg(feature = "cli")]
 mod explain;
@@ -18,7 +18,7 @@ mod input;
 mod invoke;
 mod lambda;
 #[cfg(not(feature = "cli"))]
-mod lean;
+pub(crate) mod lean;
 #[cfg(feature = "cli")]
 mod listening;
 mod logging;
@@ -39,8 +39,6 @@ use clap::{Parser, Subcommand};
 
 #[cfg(feature = "cli")]
 use failure::Failure;
-#[cfg(not(feature = "cli"))]
-pub(crate) use lean::main;
 
 #[cfg(feature = "cli")]
 /// Route cloud events (S3, SQS, EventBridge, CloudEvents, API Gateway…) to a web app.
