@@ -7,6 +7,8 @@ and loopback only. Targets 2a-2d of docs/performance.md.
     python3 benches/e2e_duel.py                 # full: 2,400 invocations per party and event in 8 rounds
     python3 benches/e2e_duel.py --smoke         # a few of each, to prove the script runs; judges nothing
     python3 benches/e2e_duel.py --only cold,fanout   # some parts: latency, cold, fanout, memory
+    python3 benches/e2e_duel.py --no-build --ceh dist/x86_64/ceh-lean --only cold,memory
+                                                # another ceh binary (.ci/dist's), as built
 
 What it measures:
 - 2a latency: for S3, SQS, API Gateway REST (v1) and HTTP API (v2) events, N invocations each, POSTed
@@ -675,12 +677,16 @@ def main():
                         help=f"memory runs, of {', '.join(MEMORY_MODES)} (default both)")
     parser.add_argument("--leg-seconds", type=float, default=300, help="time cap per timed leg (default 300)")
     parser.add_argument("--no-build", action="store_true", help="use the binaries as they are")
+    parser.add_argument("--ceh", type=Path, help="the ceh binary to run (default target/release/ceh)")
     parser.add_argument("--only", default=",".join(PARTS),
                         help=f"the parts to run, of {', '.join(PARTS)} (default all)")
     args = parser.parse_args()
     parts = [p for p in args.only.split(",") if p]
     if unknown := [p for p in parts if p not in PARTS]:
         parser.error(f"--only: no part {', '.join(unknown)}; the parts are {', '.join(PARTS)}")
+    if args.ceh:
+        global CEH
+        CEH = args.ceh.resolve()
     smoke = args.smoke
     args.count = args.count or (40 if smoke else 2400)
     args.rounds = args.rounds or (2 if smoke else 8)

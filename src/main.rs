@@ -11,6 +11,13 @@
 
 mod cli;
 
+#[cfg(feature = "cli")]
 fn main() -> std::process::ExitCode {
     cli::main()
+}
+
+/// The lean Lambda build (`--no-default-features`): see docs/deploy.md.
+#[cfg(not(feature = "cli"))]
+fn main() -> std::process::ExitCode {
+    cli::lean::main()
 }

@@ -3,6 +3,7 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "cli")]
 use clap::Args;
 
 use super::failure::Failure;
@@ -12,10 +13,11 @@ use cloud_events_handler::Config;
 use cloud_events_handler::DEFAULT_MAX_EVENT_BYTES;
 
 /// The configuration file option shared by the commands.
-#[derive(Args, Default)]
+#[derive(Default)]
+#[cfg_attr(feature = "cli", derive(Args))]
 pub(super) struct ConfigArg {
     /// Configuration file (user rules, fallback, environment); built-in rules only when unset.
-    #[arg(long, short = 'c', value_name = "FILE", env = CONFIG_VAR)]
+    #[cfg_attr(feature = "cli", arg(long, short = 'c', value_name = "FILE", env = CONFIG_VAR))]
     config: Option<PathBuf>,
 }
 

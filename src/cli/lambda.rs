@@ -4,6 +4,7 @@
 use std::ffi::OsString;
 use std::sync::{Arc, Mutex};
 
+#[cfg(feature = "cli")]
 use clap::Args;
 use cloud_events_handler::lambda::{Lambda, LambdaError, TraceEnv};
 use cloud_events_handler::vars::APP_VAR;
@@ -12,18 +13,22 @@ use cloud_events_handler::Echo;
 use super::failure::Failure;
 use super::input::ConfigArg;
 
-#[derive(Args, Default)]
+#[derive(Default)]
+#[cfg_attr(feature = "cli", derive(Args))]
 pub(super) struct LambdaArgs {
-    #[command(flatten)]
+    #[cfg_attr(feature = "cli", command(flatten))]
     config: ConfigArg,
     /// The app's base URL [default with a COMMAND: http://127.0.0.1:8080].
-    #[arg(long, value_name = "URL", env = APP_VAR, conflicts_with = "echo")]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_name = "URL", env = APP_VAR, conflicts_with = "echo")
+    )]
     app: Option<String>,
     /// Answer with the built-in echo app instead of an app of your own.
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     echo: bool,
     /// The app to start and stop with ceh, e.g. -- python app.py
-    #[arg(last = true, value_name = "COMMAND")]
+    #[cfg_attr(feature = "cli", arg(last = true, value_name = "COMMAND"))]
     command: Vec<OsString>,
 }
 
@@ -34,6 +39,16 @@ impl LambdaArgs {
             config: ConfigArg::from_env(),
             app: std::env::var(APP_VAR).ok().filter(|a| !a.is_empty()),
             ..Self::default()
+        }
+    }
+
+    /// `ceh lambda -- COMMAND` as the lean build reads it: the command given,
+    /// everything else from the environment, as with no arguments.
+    #[cfg(not(feature = "cli"))]
+    pub(super) fn with_command(command: Vec<OsString>) -> Self {
+        Self {
+            command,
+            ..Self::from_env()
         }
     }
 }
@@ -91,4 +106,5 @@ fn failure(err: &LambdaError) -> Failure {
 }
 
 /// Resolves on SIGTERM or SIGINT.
+#[cfg(feature = "cli")]
 pub(super) use cloud_events_handler::lambda::shutdown_signal;

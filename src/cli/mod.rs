@@ -1,28 +1,46 @@
 //! The `ceh` command line: argument parsing, and the mapping of failures to
 //! one line on stderr and an exit code (0 ok, 1 the event or app failed, 2
 //! usage or configuration). The binary is one call to [`main`]; everything
-//! else here is its own.
+//! else here is its own. Without the `cli` feature, the binary is the lean
+//! Lambda build (`lean.rs`): the Lambda front end and nothing else.
 
+#[cfg(feature = "cli")]
 mod explain;
+#[cfg(feature = "cli")]
 mod explanation;
 mod failure;
+#[cfg(feature = "cli")]
 mod functions;
+// The lean build reads the configuration only; the events are the runtime API's.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 mod input;
+#[cfg(feature = "cli")]
 mod invoke;
 mod lambda;
+#[cfg(not(feature = "cli"))]
+pub(crate) mod lean;
+#[cfg(feature = "cli")]
 mod listening;
 mod logging;
+#[cfg(feature = "cli")]
 mod ndjson;
+#[cfg(feature = "cli")]
 mod rules;
+#[cfg(feature = "cli")]
 mod sample;
+#[cfg(feature = "cli")]
 mod serve;
 
+#[cfg(feature = "cli")]
 use std::process::ExitCode;
 
+#[cfg(feature = "cli")]
 use clap::{Parser, Subcommand};
 
+#[cfg(feature = "cli")]
 use failure::Failure;
 
+#[cfg(feature = "cli")]
 /// Route cloud events (S3, SQS, EventBridge, CloudEvents, API Gateway…) to a web app.
 #[derive(Parser)]
 #[command(name = "ceh", version = VERSION, about, max_term_width = 100)]
@@ -32,6 +50,7 @@ struct Cli {
     command: Option<Command>,
 }
 
+#[cfg(feature = "cli")]
 #[derive(Subcommand)]
 enum Command {
     /// Show which rule an event matches and the request(s) the app would receive; no app is called.
@@ -71,6 +90,7 @@ const VERSION: &str = concat!(
     ")"
 );
 
+#[cfg(feature = "cli")]
 /// Runs `ceh` with the process's arguments, and returns its exit code.
 pub(crate) fn main() -> ExitCode {
     // A bootstrap has no arguments: what clap would make of none is known,
@@ -138,6 +158,7 @@ pub(crate) fn main() -> ExitCode {
     }
 }
 
+#[cfg(feature = "cli")]
 /// The logging of a command run at a shell, for the failures found before
 /// the command is known.
 fn at_a_shell() {
@@ -147,6 +168,7 @@ fn at_a_shell() {
     );
 }
 
+#[cfg(feature = "cli")]
 /// `ceh completions SHELL`: the completion script, generated from the argument definitions.
 fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {
     let mut script = Vec::new();
@@ -159,6 +181,7 @@ fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {
     input::print(&String::from_utf8_lossy(&script))
 }
 
+#[cfg(feature = "cli")]
 /// `ceh man [COMMAND]…`: a manual page, generated from the argument
 /// definitions: ceh(1), or a command's own (ceh-explain(1), ceh-rules-list(1)),
 /// as ceh(1) names them.
