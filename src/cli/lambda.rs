@@ -44,7 +44,7 @@ impl LambdaArgs {
 
     /// `ceh lambda -- COMMAND` as the lean build reads it: the command given,
     /// everything else from the environment, as with no arguments.
-    #[cfg(not(feature = "cli"))]
+    #[cfg(any(not(feature = "cli"), test))]
     pub(super) fn with_command(command: Vec<OsString>) -> Self {
         Self {
             command,

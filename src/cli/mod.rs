@@ -17,7 +17,9 @@ mod input;
 #[cfg(feature = "cli")]
 mod invoke;
 mod lambda;
-#[cfg(not(feature = "cli"))]
+// Its command line is tested in the full build too, so `cargo test` runs its tests.
+#[cfg(any(not(feature = "cli"), test))]
+#[cfg_attr(feature = "cli", allow(dead_code))]
 pub(crate) mod lean;
 #[cfg(feature = "cli")]
 mod listening;
