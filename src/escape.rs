@@ -169,6 +169,31 @@ pub(crate) fn reads_as_dot_segment(segment: &str) -> bool {
 /// /aws.s3   //AWS.S3/   /aws%2Es3   /%2561ws.s3   /aws.s3;x   \aws.s3   /aws.ſ3   all read as   /aws.s3
 /// ```
 pub(crate) fn route_key(path: &str) -> String {
+    if is_route_key(path) {
+        // Every rule's route and most request paths: nothing to decode, fold or drop.
+        return path.to_owned();
+    }
+    folded_route_key(path)
+}
+
+/// Whether `path` is its own [`route_key`]: a `/`, then segments of lower-case
+/// ASCII letters, digits and `-._~`, none empty, `.` or `..`, so nothing in it
+/// decodes, folds or goes.
+pub(crate) fn is_route_key(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix('/') else {
+        return false;
+    };
+    rest.is_empty()
+        || rest.split('/').all(|segment| {
+            !matches!(segment, "" | "." | "..")
+                && segment
+                    .bytes()
+                    .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~'))
+        })
+}
+
+/// [`route_key`] the long way, for a path that may need any of its steps.
+fn folded_route_key(path: &str) -> String {
     let text = fold_case(&decoded_fully(path).replace('\\', "/"));
     let mut segments: Vec<&str> = Vec::new();
     for segment in text.split('/') {
@@ -389,6 +414,49 @@ mod tests {
         assert_eq!(route_key(""), "/");
         assert_eq!(route_key("/aws.s3x"), "/aws.s3x");
         assert_eq!(route_key("/a/b"), "/a/b");
+    }
+
+    /// The shortcut of [`route_key`] gives what its long way gives, for every
+    /// route of the built-in rules and for paths it must leave to the long way.
+    #[test]
+    fn a_path_that_is_its_own_route_key_needs_no_steps() {
+        let table = crate::RuleTable::builtin();
+        let mut paths: Vec<String> = table
+            .rules()
+            .iter()
+            .filter_map(|rule| rule.path().map(|path| path.as_str().to_owned()))
+            .collect();
+        assert!(paths.len() > 50, "{paths:?}");
+        paths.extend(
+            [
+                "/",
+                "/aws.s3",
+                "/a/b",
+                "/a-b_c~d.e",
+                "/aws.s3/",
+                "//aws.s3",
+                "/A",
+                "/a/./b",
+                "/a/../b",
+                "/..",
+                "/.",
+                "/a%2eb",
+                "/a;b",
+                "/a\\b",
+                "/\u{17f}",
+                "a",
+                "",
+            ]
+            .map(String::from),
+        );
+        let mut shortcuts = 0;
+        for path in &paths {
+            if is_route_key(path) {
+                shortcuts += 1;
+                assert_eq!(folded_route_key(path), *path, "{path}");
+            }
+        }
+        assert!(shortcuts > 50, "{shortcuts} of {}", paths.len());
     }
 
     #[test]

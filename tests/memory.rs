@@ -4,10 +4,13 @@
 //! and passing its request through) allocates at most 3× its size,
 //! measured by the allocator itself, with the built-in rules alone and with
 //! user rules of every form a query can take (wildcards, filters, slices,
-//! unions). Its own test binary, one test, so nothing else allocates while
-//! it counts.
+//! unions). And what loading the built-in configuration keeps and peaks at,
+//! as a Lambda cold start loads it. Its own test binary, each test counting
+//! alone (they take turns on [`COUNTING`]), so nothing else allocates while
+//! one counts.
 
 use std::convert::Infallible;
+use std::sync::Mutex;
 
 use bytes::Bytes;
 use cloud_events_handler::{Config, Event, Handler};
@@ -20,6 +23,16 @@ use serde_json::json;
 static ALLOCATOR: PeakAlloc = PeakAlloc;
 
 const SIZE: usize = 6 * 1024 * 1024;
+
+/// What the built-in configuration may keep, peak at while loading, and add
+/// for the event routes: about 1.25× what each took on 2026-12-07 (222,299,
+/// 232,424 and 12,796 bytes).
+const KEPT_BOUND: usize = 280_000;
+const PEAK_BOUND: usize = 290_000;
+const ROUTES_BOUND: usize = 16_000;
+
+/// Held while a test counts, so that the tests of this binary count in turn.
+static COUNTING: Mutex<()> = Mutex::new(());
 
 /// `[1,1,…]`: every element is a `Value` of 32 bytes or more for 2 bytes of text.
 fn small_numbers() -> Vec<u8> {
@@ -149,8 +162,39 @@ const RULE_FORMS: [(&str, &str); 5] = [
     ),
 ];
 
+/// The built-in rules as a cold start loads them: the table kept, and the
+/// peak while compiling it. The event routes are worked out on the first HTTP
+/// event, not at start, and cost that event little.
+#[test]
+fn the_built_in_configuration_loads_in_little_memory() {
+    let _counting = COUNTING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let baseline = ALLOCATOR.current_usage();
+    ALLOCATOR.reset_peak_usage();
+    let config = Config::default();
+    let peak = ALLOCATOR.peak_usage() - baseline;
+    let kept = ALLOCATOR.current_usage() - baseline;
+    assert!(config.is_event_route("/aws.s3"));
+    let with_routes = ALLOCATOR.current_usage() - baseline;
+    println!("the built-in configuration: {kept} bytes kept, {peak} at the peak of loading it, {} more once the event routes are asked for", with_routes - kept);
+    assert!(kept <= KEPT_BOUND, "{kept} bytes kept, over {KEPT_BOUND}");
+    assert!(
+        peak <= PEAK_BOUND,
+        "{peak} bytes at the peak, over {PEAK_BOUND}"
+    );
+    assert!(
+        with_routes - kept <= ROUTES_BOUND,
+        "the event routes: {} bytes, over {ROUTES_BOUND}",
+        with_routes - kept
+    );
+}
+
 #[test]
 fn handling_a_6_mib_event_allocates_at_most_3x_its_size() {
+    let _counting = COUNTING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -62,7 +62,10 @@ pub struct Config {
     environment: Environment,
     reply_policy: ReplyPolicy,
     http: HttpOptions,
-    event_routes: EventRoutes,
+    /// Derived from the rules and the environment on the first HTTP event
+    /// (or the first question about them), not at start: an event source's
+    /// cold start never needs them.
+    event_routes: OnceLock<EventRoutes>,
 }
 
 /// The file as written. Rules and the settings tables stay TOML tables here:
@@ -86,14 +89,12 @@ impl Default for Config {
     /// The built-in rules, the default fallback (`POST /`) and the default environment.
     fn default() -> Self {
         let rules = RuleTable::builtin();
-        let environment = Environment::default();
-        let event_routes = EventRoutes::new(&rules, &environment);
         Self {
             rules,
-            environment,
+            environment: Environment::default(),
             reply_policy: ReplyPolicy::default(),
             http: HttpOptions::default(),
-            event_routes,
+            event_routes: OnceLock::new(),
         }
     }
 }
@@ -236,13 +237,12 @@ impl Config {
         })?;
         let reply_policy = section(raw.reply, at, ReplyPolicy::from_table)?;
         let http = section(raw.http, at, HttpOptions::from_table)?;
-        let event_routes = EventRoutes::new(&rules, &environment);
         Ok(Self {
             rules,
             environment,
             reply_policy,
             http,
-            event_routes,
+            event_routes: OnceLock::new(),
         })
     }
 
@@ -279,7 +279,7 @@ impl Config {
     /// # Ok::<(), cloud_events_handler::LoadError>(())
     /// ```
     pub fn event_routes(&self) -> &[String] {
-        self.event_routes.as_slice()
+        self.routes().as_slice()
     }
 
     /// Whether an HTTP request's path falls under an event route, as any
@@ -299,7 +299,13 @@ impl Config {
     /// }
     /// ```
     pub fn is_event_route(&self, path: &str) -> bool {
-        self.event_routes.reserves(path)
+        self.routes().reserves(path)
+    }
+
+    /// The event routes, worked out on first use.
+    fn routes(&self) -> &EventRoutes {
+        self.event_routes
+            .get_or_init(|| EventRoutes::new(&self.rules, &self.environment))
     }
 
     /// The configuration with other HTTP options.

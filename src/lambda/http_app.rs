@@ -160,12 +160,23 @@ impl StartedApp {
                 gone = exited => exit = Some(gone),
             }
         };
+        // Each loop on the heap: polled in line, the loops' states and their
+        // temporaries took the main thread's stack to 168 KiB before the first
+        // invocation (108 KiB with the start boxed too, lambda/start.rs).
         let outcome = match pending {
             Some(path) => {
                 let app = WhenReady::probing(app, probe, path);
-                serve_until(handler, app, platform, &settings, trace_env, stop).await
+                Box::pin(serve_until(
+                    handler, app, platform, &settings, trace_env, stop,
+                ))
+                .await
             }
-            None => serve_until(handler, app, platform, &settings, trace_env, stop).await,
+            None => {
+                Box::pin(serve_until(
+                    handler, app, platform, &settings, trace_env, stop,
+                ))
+                .await
+            }
         };
         if let Some(process) = process {
             process.stop(APP_STOP_GRACE).await;

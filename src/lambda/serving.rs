@@ -61,7 +61,8 @@ pub(super) async fn serve_until<S: SendApp>(
     let timing = settings.timing;
     if (trace_env == TraceEnv::Skip || platform.max_concurrency > 1) && !platform.snap_start {
         let mode = settings.invoke_mode;
-        return Ok(workers::serve(handler, app, platform, timing, mode, stop).await?);
+        let served = Box::pin(workers::serve(handler, app, platform, timing, mode, stop));
+        return Ok(served.await?);
     }
     let service = service_fn(move |event: LambdaEvent<Box<RawValue>>| {
         let handler = handler.clone();
@@ -76,8 +77,10 @@ pub(super) async fn serve_until<S: SendApp>(
             Ok::<_, Diagnostic>(reply)
         }
     });
+    // On the heap: lambda_runtime's loop is large, and taken only for SnapStart
+    // or a trace variable.
     tokio::select! {
-        served = lambda_runtime::run_concurrent(service) => served,
+        served = Box::pin(lambda_runtime::run_concurrent(service)) => served,
         () = stop => Ok(()),
     }
 }

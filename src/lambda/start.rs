@@ -177,7 +177,9 @@ impl Lambda {
         } = self;
         let started = match settings {
             Ok(settings) => match load_config(config, &settings) {
-                Ok(handler) => start(settings, handler).await,
+                // The start and the serving on the heap, not on the stack of
+                // the thread that polls them (see `StartedApp::serve`).
+                Ok(handler) => Box::pin(start(settings, handler)).await,
                 Err(err) => Err(err),
             },
             Err(err) => Err(InitError::config(err)),
@@ -195,7 +197,7 @@ impl Lambda {
         if let Err(err) = extension::register(&platform.api).await {
             tracing::warn!("{err}; ceh serves on without it");
         }
-        started.serve(&platform, trace_env).await
+        Box::pin(started.serve(&platform, trace_env)).await
     }
 }
 

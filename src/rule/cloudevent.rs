@@ -1,6 +1,7 @@
 //! `[rule.cloudevent]`: how a rule describes its requests as CloudEvents.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use http::{HeaderMap, HeaderValue};
 use serde::Deserialize;
@@ -45,9 +46,10 @@ pub struct CloudEventSpec {
     /// A documented mapping that gives the attributes its templates leave out.
     derive: Option<Derivation>,
     /// `ce-source` and `ce-type` when their templates do not resolve, built
-    /// once when the rule loads rather than on every event.
-    default_source: HeaderValue,
-    default_kind: HeaderValue,
+    /// for the rule's first event that needs them rather than on every
+    /// event, or for every rule at start.
+    default_source: OnceLock<HeaderValue>,
+    default_kind: OnceLock<HeaderValue>,
 }
 
 /// `[rule.cloudevent]` as written.
@@ -88,9 +90,9 @@ impl Reads for CloudEventSpec {
 }
 
 impl CloudEventSpec {
-    /// Compiles `[rule.cloudevent]` for the rule named `rule` (whose name the
-    /// defaults carry; rule names are always valid header values).
-    pub(crate) fn compile(raw: RawCloudEvent, rule: &str) -> Result<Self, String> {
+    /// Compiles `[rule.cloudevent]`; the defaults, which carry the rule's
+    /// name, are made when first needed.
+    pub(crate) fn compile(raw: RawCloudEvent) -> Result<Self, String> {
         let template = |key: &str, text: Option<String>| {
             text.map(|t| Template::parse(&t).map_err(|e| format!("key `cloudevent.{key}`: {e}")))
                 .transpose()
@@ -103,8 +105,8 @@ impl CloudEventSpec {
             subject: template("subject", raw.subject)?,
             mode: raw.mode.unwrap_or_default(),
             derive: raw.derive,
-            default_source: ce_value(Cow::Owned(format!("ceh:{rule}"))),
-            default_kind: ce_value(Cow::Owned(format!("ceh.{rule}"))),
+            default_source: OnceLock::new(),
+            default_kind: OnceLock::new(),
         })
     }
 
@@ -185,13 +187,19 @@ impl CloudEventSpec {
             .source
             .map(Cow::Owned)
             .or_else(|| render(&self.source))
-            .map_or_else(|| self.default_source.clone(), ce_value);
+            .map_or_else(
+                || default(&self.default_source, || format!("ceh:{rule}")),
+                ce_value,
+            );
         headers.insert(CE_SOURCE, source);
         let kind = mapped
             .kind
             .map(Cow::Owned)
             .or_else(|| render(&self.kind))
-            .map_or_else(|| self.default_kind.clone(), ce_value);
+            .map_or_else(
+                || default(&self.default_kind, || format!("ceh.{rule}")),
+                ce_value,
+            );
         headers.insert(CE_TYPE, kind);
         if let Some(time) =
             render(&self.time).filter(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok())
@@ -213,4 +221,10 @@ impl CloudEventSpec {
             .map(|derivation| derivation.apply(json))
             .unwrap_or_default()
     }
+}
+
+/// A default attribute of the rule's, made on first use (rule names are
+/// always valid header values, so it is never escaped in practice).
+fn default(slot: &OnceLock<HeaderValue>, text: impl FnOnce() -> String) -> HeaderValue {
+    slot.get_or_init(|| ce_value(Cow::Owned(text()))).clone()
 }

@@ -11,6 +11,7 @@ mod builtin;
 mod cloudevent;
 mod compile;
 mod compiled;
+mod entries;
 mod error;
 mod eval;
 mod metadata;
