@@ -77,21 +77,44 @@ where
 {
     options.check().map_err(std::io::Error::other)?;
     let limits = &options.server;
-    let in_flight = Arc::new(Semaphore::new(limits.max_in_flight));
+    let in_flight = Semaphore::new(limits.max_in_flight);
     // What bodies may hold at once: as much as the requests in flight may.
-    let budget = Arc::new(budget(limits.max_in_flight.saturating_mul(limits.max_body)));
-    let answering = options.clone();
+    let budget = budget(limits.max_in_flight.saturating_mul(limits.max_body));
+    let server = options.server.clone();
+    let shared = Arc::new(Shared {
+        handler,
+        app,
+        options,
+        in_flight,
+        budget,
+    });
+    // One reference counted per request, nothing copied: the options (their
+    // origins, token and keys) would be allocated again for every request.
     let respond = move |request: Request<Incoming>| {
-        let (handler, app, options, in_flight, budget) = (
-            handler.clone(),
-            app.clone(),
-            answering.clone(),
-            in_flight.clone(),
-            budget.clone(),
-        );
-        async move { answer(request, &handler, app, &options, &in_flight, &budget).await }
+        let shared = Arc::clone(&shared);
+        async move {
+            let Shared {
+                handler,
+                app,
+                options,
+                in_flight,
+                budget,
+            } = &*shared;
+            answer(request, handler, app.clone(), options, in_flight, budget).await
+        }
     };
-    accept(FRONT, listener, &options.server, shutdown, respond).await
+    accept(FRONT, listener, &server, shutdown, respond).await
+}
+
+/// What every request of one server reads: set up once, shared by all.
+struct Shared<S> {
+    handler: Handler,
+    app: S,
+    options: ServeOptions,
+    /// The slots of the requests handled at once.
+    in_flight: Semaphore,
+    /// The bytes the bodies being read or handled may hold between them.
+    budget: Semaphore,
 }
 
 /// The listener address: `--listen`, else `0.0.0.0:$PORT` (Knative, Cloud Run), else 127.0.0.1:8080.
