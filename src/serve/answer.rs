@@ -72,9 +72,11 @@ pub(super) async fn answer<S: App + Clone>(
     let invocation = ingest::invocation(limits, &parts.headers);
     let mut replies = Vec::with_capacity(events.len());
     for event in &events {
-        let outcome = handler
-            .handle_invocation(event, app.clone(), &invocation)
-            .await;
+        // Boxed: the way to the app (every kind of delivery, the pooled
+        // client's futures) is a future of kilobytes, which would otherwise
+        // be inside this one and copied whole each time hyper moves it.
+        let handling = handler.handle_invocation(event, app.clone(), &invocation);
+        let outcome = Box::pin(handling).await;
         match render::handled(outcome) {
             Ok(reply) => replies.push(reply),
             Err(failed) => return *failed,
