@@ -3,6 +3,11 @@
 //! (its head, then its body) must have arrived by then, or the call fails
 //! with [`Elapsed`]. The time left is measured when each request is sent, so
 //! a batch's later records get what is left, not what there was.
+//!
+//! A call costs two allocations: the app's future with its timer in one box
+//! (tokio's `Timeout`), and the answer's body in another. The body's timer is
+//! set only if the body has to be waited for: a body that is all there when
+//! its head arrives never arms one.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,7 +16,7 @@ use std::time::{Duration, SystemTime};
 
 use http::Response;
 use http_body::{Body, Frame, SizeHint};
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep, Timeout};
 use tower::{Layer, Service};
 // The same type as `app::BoxError`, named where it cannot be imported without a circle.
 use tower::BoxError;
@@ -69,44 +74,50 @@ where
     }
 
     fn call(&mut self, request: R) -> Self::Future {
-        let timer = self.deadline.map(|deadline| {
-            let after = deadline
-                .duration_since(SystemTime::now())
-                .unwrap_or(Duration::ZERO);
-            Timer {
-                sleep: Box::pin(tokio::time::sleep(after)),
-                after,
+        let answer = self.inner.call(request);
+        let head = match self.deadline {
+            Some(deadline) => {
+                let after = deadline
+                    .duration_since(SystemTime::now())
+                    .unwrap_or(Duration::ZERO);
+                let timer = Timer {
+                    at: instant_after(after),
+                    after,
+                };
+                Head::Bounded(Box::pin(tokio::time::timeout_at(timer.at, answer)), timer)
             }
-        });
-        DeadlineFuture {
-            inner: Box::pin(self.inner.call(request)),
-            timer,
-        }
+            None => Head::Unbounded(Box::pin(answer)),
+        };
+        DeadlineFuture { head }
     }
 }
 
-/// The deadline's clock, and how long it was set for.
-#[derive(Debug)]
+/// `after` from now; one too far away for the clock is 30 years away, as
+/// tokio's own `sleep` takes it.
+fn instant_after(after: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(after)
+        .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 86_400))
+}
+
+/// When the deadline comes, and how long the call was given.
+#[derive(Clone, Copy, Debug)]
 struct Timer {
-    sleep: Pin<Box<Sleep>>,
+    at: Instant,
     after: Duration,
 }
 
-impl Timer {
-    /// `Elapsed` once the deadline has come.
-    fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<Elapsed> {
-        self.sleep
-            .as_mut()
-            .poll(cx)
-            .map(|()| Elapsed { after: self.after })
-    }
+/// The app's future, with the deadline's clock when there is one.
+#[derive(Debug)]
+enum Head<F> {
+    Bounded(Pin<Box<Timeout<F>>>, Timer),
+    Unbounded(Pin<Box<F>>),
 }
 
 /// [`Deadline`]'s response future: the answer's head, within the deadline.
 #[derive(Debug)]
 pub(crate) struct DeadlineFuture<F> {
-    inner: Pin<Box<F>>,
-    timer: Option<Timer>,
+    head: Head<F>,
 }
 
 impl<F, B, E> Future for DeadlineFuture<F>
@@ -117,24 +128,30 @@ where
     type Output = Result<Response<DeadlineBody<B>>, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        if let Poll::Ready(answer) = this.inner.as_mut().poll(cx) {
-            let timer = this.timer.take();
-            return Poll::Ready(
-                answer
-                    .map(|response| {
-                        response.map(|body| DeadlineBody {
-                            inner: Box::pin(body),
-                            timer,
-                        })
+        let (answer, timer) = match &mut self.get_mut().head {
+            Head::Bounded(head, timer) => match head.as_mut().poll(cx) {
+                Poll::Ready(Ok(answer)) => (answer, Some(*timer)),
+                Poll::Ready(Err(_)) => {
+                    return Poll::Ready(Err(Elapsed { after: timer.after }.into()))
+                }
+                Poll::Pending => return Poll::Pending,
+            },
+            Head::Unbounded(head) => match head.as_mut().poll(cx) {
+                Poll::Ready(answer) => (answer, None),
+                Poll::Pending => return Poll::Pending,
+            },
+        };
+        Poll::Ready(
+            answer
+                .map(|response| {
+                    response.map(|body| DeadlineBody {
+                        inner: Box::pin(body),
+                        timer,
+                        sleep: None,
                     })
-                    .map_err(Into::into),
-            );
-        }
-        match this.timer.as_mut().map(|timer| timer.poll_elapsed(cx)) {
-            Some(Poll::Ready(elapsed)) => Poll::Ready(Err(elapsed.into())),
-            _ => Poll::Pending,
-        }
+                })
+                .map_err(Into::into),
+        )
     }
 }
 
@@ -143,6 +160,8 @@ where
 pub(crate) struct DeadlineBody<B> {
     inner: Pin<Box<B>>,
     timer: Option<Timer>,
+    /// The clock, set the first time the body is waited for.
+    sleep: Option<Pin<Box<Sleep>>>,
 }
 
 impl<B> DeadlineBody<B> {
@@ -169,9 +188,15 @@ where
         if let Poll::Ready(frame) = this.inner.as_mut().poll_frame(cx) {
             return Poll::Ready(frame.map(|frame| frame.map_err(Into::into)));
         }
-        match this.timer.as_mut().map(|timer| timer.poll_elapsed(cx)) {
-            Some(Poll::Ready(elapsed)) => Poll::Ready(Some(Err(elapsed.into()))),
-            _ => Poll::Pending,
+        let Some(timer) = this.timer else {
+            return Poll::Pending;
+        };
+        let sleep = this
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(timer.at)));
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(Elapsed { after: timer.after }.into()))),
+            Poll::Pending => Poll::Pending,
         }
     }
 
@@ -223,5 +248,22 @@ mod tests {
         let response = DeadlineLayer::new(None).layer(prompt).oneshot(()).await;
         let body = response.unwrap().into_body().collect().await.unwrap();
         assert_eq!(body.to_bytes(), "ok");
+    }
+
+    #[tokio::test]
+    async fn a_deadline_beyond_the_clock_or_past_still_lets_a_prompt_answer_through() {
+        let prompt = || {
+            tower::service_fn(|(): ()| async {
+                Ok::<_, BoxError>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+            })
+        };
+        let far = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(1 << 60));
+        let past = SystemTime::now() - Duration::from_secs(1);
+        for deadline in [far.unwrap(), past] {
+            let layer = DeadlineLayer::new(Some(deadline));
+            let response = layer.layer(prompt()).oneshot(()).await.unwrap();
+            let body = response.into_body().collect().await.unwrap();
+            assert_eq!(body.to_bytes(), "ok", "{deadline:?}");
+        }
     }
 }
