@@ -17,6 +17,19 @@ const MAX_VALUE_BYTES: usize = 1024;
 /// The most `x-goog-pubsub-*` headers passed on (Pub/Sub writes four).
 const MAX_PUBSUB_HEADERS: usize = 8;
 
+/// [`EVENT_GRID_HEADERS`] as header names, made when ceh is compiled: one
+/// made from text at run time is checked again on every request.
+const EVENT_GRID_NAMES: [HeaderName; 5] = {
+    let [a, b, c, d, e] = EVENT_GRID_HEADERS;
+    [
+        HeaderName::from_static(a),
+        HeaderName::from_static(b),
+        HeaderName::from_static(c),
+        HeaderName::from_static(d),
+        HeaderName::from_static(e),
+    ]
+};
+
 /// The broker headers of one delivery that reach the app, each checked:
 /// a well-formed `traceparent` (and its `tracestate`), `Prefer: reply`,
 /// Event Grid's five `aeg-*` and Pub/Sub's `x-goog-pubsub-*` metadata, one
@@ -54,8 +67,7 @@ impl BrokerHeaders {
         if prefers_reply(request) {
             headers.push((PREFER_HEADER, HeaderValue::from_static("reply")));
         }
-        for name in EVENT_GRID_HEADERS {
-            let name = HeaderName::from_static(name);
+        for name in EVENT_GRID_NAMES {
             if let Some(value) = single(request, &name).filter(|v| event_grid_value(&name, v)) {
                 headers.push((name, value.clone()));
             }
