@@ -7,13 +7,12 @@
 //! A client context or identity that is not the JSON expected, or a client
 //! context over the header budget, is left out; the invocation is answered.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use super::harness::{inner, Process};
-use super::lambda_tenant::runtime_api_handing_out;
+use super::lambda_tenant::{ceh_lambda_on, runtime_api_handing_out};
 
 /// A function URL request (API Gateway's payload 2.0), an HTTP event.
 fn http_event() -> Vec<u8> {
@@ -22,27 +21,18 @@ fn http_event() -> Vec<u8> {
 
 /// `ceh lambda --echo` against the runtime API on `port`, with the configuration `config`.
 fn ceh(port: u16, config: Option<&std::path::Path>) -> Process {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ceh"));
-    command
-        .args(["lambda", "--echo"])
-        .env_remove("APP")
-        .env_remove("CEH_CONFIG")
-        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
-        .env("AWS_LAMBDA_FUNCTION_NAME", "f")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env(
+    let config = config.map(|c| c.display().to_string());
+    let mut env = vec![
+        (
             "AWS_LAMBDA_LOG_STREAM_NAME",
             "2026/12/07/[1]0123456789abcdef",
-        )
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/f")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    if let Some(config) = config {
-        command.env("CEH_CONFIG", config);
+        ),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/f"),
+    ];
+    if let Some(config) = &config {
+        env.push(("CEH_CONFIG", config));
     }
-    Process(command.spawn().unwrap())
+    ceh_lambda_on(port, &["--echo"], &env)
 }
 
 /// What the app received for each of `count` invocations: the echo of its request.

@@ -72,23 +72,31 @@ pub(super) fn runtime_api_handing_out(
     (port, received)
 }
 
-#[test]
-fn the_tenant_id_reaches_the_app_when_lambda_sends_one() {
-    let (port, replies) = runtime_api(vec![Some("tenant-blue"), None]);
-    let child = Command::new(env!("CARGO_BIN_EXE_ceh"))
-        .args(["lambda", "--echo"])
+/// `ceh lambda` with `args` against the runtime API stand-in on `port`, with
+/// the function's settings Lambda always sets, no `APP` or `CEH_CONFIG` of the
+/// test's environment, and `env` on top; killed on drop.
+pub(super) fn ceh_lambda_on(port: u16, args: &[&str], env: &[(&str, &str)]) -> Process {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ceh"));
+    command
+        .arg("lambda")
+        .args(args)
         .env_remove("APP")
         .env_remove("CEH_CONFIG")
         .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
         .env("AWS_LAMBDA_FUNCTION_NAME", "f")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _ceh = Process(child);
+        .stderr(Stdio::null());
+    Process(command.spawn().unwrap())
+}
+
+#[test]
+fn the_tenant_id_reaches_the_app_when_lambda_sends_one() {
+    let (port, replies) = runtime_api(vec![Some("tenant-blue"), None]);
+    let _ceh = ceh_lambda_on(port, &["--echo"], &[]);
     let seen: Vec<Value> = (0..2)
         .map(|_| {
             inner(

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::harness::{ceh_serve, exchange, listening_port, root, tools, Process};
-use super::lambda_tenant::runtime_api_handing_out;
+use super::lambda_tenant::{ceh_lambda_on, runtime_api_handing_out};
 
 /// An X-Ray trace header and the W3C `traceparent` it stands for: the root's
 /// `1-` version dropped and its two parts joined into the 32-hex trace id, the
@@ -159,20 +159,7 @@ fn runtime_api(invocations: Vec<(Option<&'static str>, Vec<u8>)>) -> (u16, mpsc:
 fn ceh_lambda(app: &OtelApp, invocations: Vec<(Option<&'static str>, Vec<u8>)>) -> Vec<Value> {
     let count = invocations.len();
     let (port, replies) = runtime_api(invocations);
-    let child = Command::new(env!("CARGO_BIN_EXE_ceh"))
-        .arg("lambda")
-        .env_remove("CEH_CONFIG")
-        .env("APP", app.url())
-        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
-        .env("AWS_LAMBDA_FUNCTION_NAME", "f")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _ceh = Process(child);
+    let _ceh = ceh_lambda_on(port, &[], &[("APP", &app.url())]);
     (0..count)
         .map(|_| replies.recv_timeout(Duration::from_secs(20)).unwrap())
         .collect()
