@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 
-use super::harness::{listening_port, root, tools, Process};
+use super::harness::{listening_port, python_app, root, tools, Process};
 
 fn invoke(app: &str, config: &str, event: &[u8]) -> (i32, Value, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -177,15 +177,8 @@ fn spoofs_never_reach_the_event_handler(app: &str, name: &str) {
 
 /// The Flask example on a free port, and its base URL.
 pub(super) fn flask_example() -> (Process, String) {
-    let mut child = Command::new(tools().join("python"))
-        .arg(root().join("examples/flask/app.py"))
-        .arg("0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let port = listening_port(&mut child);
-    (Process(child), format!("http://127.0.0.1:{port}"))
+    let (app, port) = python_app("examples/flask/app.py", 0);
+    (app, format!("http://127.0.0.1:{port}"))
 }
 
 #[test]

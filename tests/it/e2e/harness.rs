@@ -265,8 +265,15 @@ fn path_with(bin: &Path) -> String {
 
 /// The Flask test app on `port` (0: any free port); returns it and its port.
 pub fn flask(port: u16) -> (Process, u16) {
+    python_app("tests/apps/flask_app.py", port)
+}
+
+/// The Python app at `script` (a path from the repository root), run by the
+/// venv's Python on `port` (0: any free port); returns it and its port, once
+/// it says it listens.
+pub fn python_app(script: &str, port: u16) -> (Process, u16) {
     let mut child = Command::new(tools().join("python"))
-        .arg(root().join("tests/apps/flask_app.py"))
+        .arg(root().join(script))
         .arg(port.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -10,13 +10,12 @@
 //! `traceparent`/`tracestate`), else the delivery's (`ceh serve`'s incoming
 //! `traceparent`, Lambda's `Lambda-Runtime-Trace-Id`), else none at all.
 
-use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::harness::{ceh_serve, exchange, listening_port, root, tools, Process};
+use super::harness::{ceh_serve, exchange, python_app, Process};
 use super::lambda_tenant::{ceh_lambda_on, runtime_api_handing_out};
 
 /// An X-Ray trace header and the W3C `traceparent` it stands for: the root's
@@ -44,17 +43,10 @@ struct OtelApp {
 
 impl OtelApp {
     fn start() -> Self {
-        let mut child = Command::new(tools().join("python"))
-            .arg(root().join("tests/apps/otel_flask.py"))
-            .arg("0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let port = listening_port(&mut child);
+        let (process, port) = python_app("tests/apps/otel_flask.py", 0);
         Self {
             port,
-            _process: Process(child),
+            _process: process,
         }
     }
 
