@@ -114,17 +114,9 @@ fn a_failed_start_is_reported_to_the_runtime_api() {
     ];
     for (args, settings, error_type, message) in cases {
         let (port, requests) = runtime_api_stand_in();
-        let output = Command::new(env!("CARGO_BIN_EXE_ceh"))
-            .arg("lambda")
+        let output = ceh_lambda_command(port)
             .args(&args)
-            .env_remove("APP")
-            .env_remove("CEH_CONFIG")
-            .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
-            .env("AWS_LAMBDA_FUNCTION_NAME", "f")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
             .envs(settings)
-            .stdin(Stdio::null())
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -307,4 +299,21 @@ fn logs_follow_lambdas_logging_controls_and_carry_no_bodies() {
         !stderr.contains("\"key\": \"k\"") && !stderr.contains("eventSource"),
         "{stderr}"
     );
+}
+
+/// `ceh lambda` against the runtime API stand-in on `port`, with the
+/// function's settings Lambda always sets and no `APP` or `CEH_CONFIG` of the
+/// test's environment; the caller adds its arguments and settings.
+pub(super) fn ceh_lambda_command(port: u16) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ceh"));
+    command
+        .arg("lambda")
+        .env_remove("APP")
+        .env_remove("CEH_CONFIG")
+        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+        .env("AWS_LAMBDA_FUNCTION_NAME", "f")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .stdin(Stdio::null());
+    command
 }

@@ -6,14 +6,14 @@
 
 use std::io::Write;
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
 use super::harness::{inner, Process};
-use super::lambda_limits::read_request;
+use super::lambda_limits::{ceh_lambda_command, read_request};
 
 /// A runtime API that hands out one invocation per tenant given (`None`: no
 /// tenant header) and passes on each reply posted; then it stops.
@@ -72,22 +72,12 @@ pub(super) fn runtime_api_handing_out(
     (port, received)
 }
 
-/// `ceh lambda` with `args` against the runtime API stand-in on `port`, with
-/// the function's settings Lambda always sets, no `APP` or `CEH_CONFIG` of the
-/// test's environment, and `env` on top; killed on drop.
+/// [`ceh_lambda_command`] with `args` and `env`, its output dropped; killed on drop.
 pub(super) fn ceh_lambda_on(port: u16, args: &[&str], env: &[(&str, &str)]) -> Process {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ceh"));
+    let mut command = ceh_lambda_command(port);
     command
-        .arg("lambda")
         .args(args)
-        .env_remove("APP")
-        .env_remove("CEH_CONFIG")
-        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
-        .env("AWS_LAMBDA_FUNCTION_NAME", "f")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
         .envs(env.iter().copied())
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     Process(command.spawn().unwrap())
