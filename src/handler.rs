@@ -336,6 +336,11 @@ impl Handler {
                     policy.concurrency(),
                     limit,
                     |response| policy.verdict(response),
+                    if batch.spec.response().carries_answers() {
+                        fanout::Answers::Kept
+                    } else {
+                        fanout::Answers::Dropped
+                    },
                 )
                 .await;
                 log_records(rule, &deliveries, invocation);

@@ -240,3 +240,49 @@ fn handling_a_6_mib_event_allocates_at_most_3x_its_size() {
         "{refused}"
     );
 }
+
+/// An app that answers every request with 2 KiB: more than each SQS record.
+fn talkative_app() -> impl tower::Service<
+    Request<Full<Bytes>>,
+    Response = Response<Full<Bytes>>,
+    Error = Infallible,
+    Future = impl Send,
+> + Clone
+       + Send
+       + 'static {
+    tower::service_fn(|_: Request<Full<Bytes>>| async {
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(vec![b'o'; 2048]))))
+    })
+}
+
+/// What the app answers for each record of a batch is read (to keep the
+/// connection) and dropped, unless the reply carries it (Firehose): an SQS
+/// batch's reply names only the failed records, so 10,000 answers of 2 KiB,
+/// 20 MB in all, are never held together.
+#[test]
+fn a_batch_holds_no_answer_its_reply_does_not_carry() {
+    let _counting = COUNTING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let config = "[reply]\nreport_item_failures = true\n";
+    let handler = Handler::new(Config::parse("ceh.toml", config).unwrap());
+    let bytes = sqs_records();
+    let size = bytes.len();
+    let event = Event::from_bytes(bytes.into()).unwrap();
+    let baseline = ALLOCATOR.current_usage();
+    ALLOCATOR.reset_peak_usage();
+    let reply = runtime.block_on(handler.handle(&event, talkative_app()));
+    let peak = ALLOCATOR.peak_usage() - baseline;
+    assert!(reply.is_ok(), "{reply:?}");
+    drop(reply);
+    let ratio = peak as f64 / size as f64;
+    println!("10,000 SQS records, 2 KiB answered for each: {size} bytes, handling it peaked at {peak} bytes more ({ratio:.2}×)");
+    assert!(
+        peak <= 3 * size,
+        "a {size}-byte batch peaked at {peak} bytes more ({ratio:.2}×, over 3×): the answers are kept"
+    );
+}

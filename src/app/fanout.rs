@@ -29,7 +29,8 @@ pub enum Verdict {
 /// What became of one record's request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Delivery {
-    /// The app took it; its body (a Firehose record's new data).
+    /// The app took it; its body where the reply carries it (a Firehose
+    /// record's new data), empty otherwise.
     Done(Bytes),
     /// The app dropped it on purpose: why, as a log line says it.
     Dropped(String),
@@ -39,12 +40,23 @@ pub(crate) enum Delivery {
     HeldBack,
 }
 
+/// What the batch's reply keeps of each answer the app takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Answers {
+    /// Its body, until the batch is done (Firehose's new data).
+    Kept,
+    /// Nothing: the body is dropped as it arrives, so that a batch of
+    /// thousands holds only the answers in flight, whatever the app says.
+    Dropped,
+}
+
 /// Sends every sequence, at most `concurrency` at once, holding at most
 /// `limit` bytes of each answer (the app's layers add the invocation's
 /// headers and bound each call by its deadline); a sequence stops at its first
 /// failure. A record's request is built by `request(index)` just before it
 /// is sent, so only the requests in flight are held. `judge` says what each
-/// answer means. The deliveries come back in record order.
+/// answer means, `answers` what is kept of it. The deliveries come back in
+/// record order.
 pub(crate) async fn deliver<S: App + Clone>(
     app: S,
     sequences: Vec<Sequence>,
@@ -52,6 +64,7 @@ pub(crate) async fn deliver<S: App + Clone>(
     concurrency: usize,
     limit: usize,
     judge: impl Fn(&Response<Bytes>) -> Verdict + Copy,
+    answers: Answers,
 ) -> Vec<(usize, Delivery)> {
     // One clone of the app per sequence, made here, so the stream holds no borrow of it.
     let work: Vec<(S, Sequence)> = sequences
@@ -78,7 +91,10 @@ pub(crate) async fn deliver<S: App + Clone>(
                 let (method, uri) = (request.method().clone(), request.uri().clone());
                 let delivery = match call_limited(app.clone(), request, limit).await {
                     Ok(response) => match judge(&response) {
-                        Verdict::Taken => Delivery::Done(response.into_body()),
+                        Verdict::Taken => Delivery::Done(match answers {
+                            Answers::Kept => response.into_body(),
+                            Answers::Dropped => Bytes::new(),
+                        }),
                         Verdict::Dropped => Delivery::Dropped(format!(
                             "the app dropped it: {}",
                             FailedAnswer::of(&method, &uri, &response)

@@ -92,6 +92,22 @@ impl BatchResponse {
     pub fn names_failed_items(self) -> bool {
         matches!(self, Self::ItemFailures | Self::KafkaItemFailures)
     }
+
+    /// Whether the reply carries what the app answered for each record
+    /// (Firehose's new data), so that each answer's body is kept until the
+    /// batch is done; every other reply reads only whether a record was taken.
+    ///
+    /// ```
+    /// use cloud_events_handler::rule::BatchResponse;
+    ///
+    /// assert!(BatchResponse::Firehose.carries_answers());
+    /// assert!(!BatchResponse::ItemFailures.carries_answers());
+    /// assert!(!BatchResponse::KafkaItemFailures.carries_answers());
+    /// assert!(!BatchResponse::None.carries_answers());
+    /// ```
+    pub fn carries_answers(self) -> bool {
+        matches!(self, Self::Firehose)
+    }
 }
 
 /// How a reply names a record for its source to retry: `itemIdentifier`'s value.
