@@ -56,13 +56,18 @@ pub(super) fn read_input(input: &Path) -> Result<Vec<u8>, Failure> {
             io_reason(&e)
         ))
     };
+    let limit = DEFAULT_MAX_EVENT_BYTES as u64;
+    // A file's length, where it has one, sizes the buffer at once: grown by
+    // doubling, a 6 MiB event would be read into 10 MiB.
+    let mut expected = 0;
     let mut reader = WithoutBom::new(if input == Path::new("-") {
         Box::new(std::io::stdin().lock()) as Box<dyn Read>
     } else {
-        Box::new(std::fs::File::open(input).map_err(cannot)?)
+        let file = std::fs::File::open(input).map_err(cannot)?;
+        expected = file.metadata().map_or(0, |meta| meta.len().min(limit + 1));
+        Box::new(file)
     });
-    let mut bytes = Vec::new();
-    let limit = DEFAULT_MAX_EVENT_BYTES as u64;
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
     (&mut reader)
         .take(limit + 1)
         .read_to_end(&mut bytes)
