@@ -21,10 +21,11 @@ Writes target/serve-duel.json.
 100 + N requests over one kept-alive connection, one at a time, from a client in this script; the
 difference of the two processes' instruction counts over N is what one request costs the whole
 process (start-up and shutdown cancel out). It prints that, and the inclusive counts per request of
-reading the event (`binding::events`, for raw JSON through `RuleTable::read_event`) and of
-`Handler::explain` (the routing, which the routing bench measures alone), from the larger run's
-profile, left in target/serve-duel/callgrind.EVENT.COUNT for `callgrind_annotate --inclusive=yes`
-(docs/performance.md, "Lab notes: `ceh serve` beyond routing").
+reading the event (`binding::events`, for raw JSON through `RuleTable::read_event`) and of the
+routing, which the routing bench measures alone (`Handler::explain`; `ceh serve` makes the same plan
+in two steps, `Handler::classify` then `Classified::plan`, to check the rule it finds first), from
+the larger run's profile, left in target/serve-duel/callgrind.EVENT.COUNT for
+`callgrind_annotate --inclusive=yes` (docs/performance.md, "Lab notes: `ceh serve` beyond routing").
 """
 
 import argparse
@@ -225,7 +226,7 @@ def inclusive(path, functions):
 def profile(count, ceh_path, log):
     """Instructions per request of `ceh serve` for each event, by the difference of two callgrind runs."""
     base = 100
-    routing = ["binding::events", "RuleTable::read_event", "Handler::explain"]
+    routing = ["binding::events", "RuleTable::read_event", "Handler::explain", "Handler::classify", "Classified::plan"]
     for name, event in events().items():
         totals = {}
         for n in (base, base + count):

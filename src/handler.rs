@@ -17,7 +17,7 @@ use crate::error::HandleError;
 use crate::event::{Event, EventError};
 use crate::invocation::Invocation;
 use crate::passthrough::{self, ReplyShape};
-use crate::plan::{plan, Action, Plan};
+use crate::plan::{classify, plan, Action, Classified, Plan};
 use crate::reply::{self, cloudformation, Reply};
 use crate::rule::{EventReply, Rule};
 
@@ -203,9 +203,29 @@ impl Handler {
         app: S,
         invocation: &Invocation,
     ) -> Result<Reply, HandleError> {
+        self.handle_classified(self.classify(event), app, invocation)
+            .await
+    }
+
+    /// The rule `event` matches, found once: for a front end to check what
+    /// it takes ([`Classified::rule`]) and for [`Handler::handle_classified`]
+    /// to handle the event under, without classifying it again.
+    pub(crate) fn classify<'h, 'e>(&'h self, event: &'e Event) -> Classified<'h, 'e> {
+        classify(&self.config, event)
+    }
+
+    /// [`Handler::handle_invocation`] of an event already classified
+    /// ([`Handler::classify`]).
+    pub(crate) async fn handle_classified<S: App + Clone>(
+        &self,
+        classified: Classified<'_, '_>,
+        app: S,
+        invocation: &Invocation,
+    ) -> Result<Reply, HandleError> {
         let started = std::time::Instant::now();
         let request_id = invocation.request_id.as_deref().unwrap_or_default();
-        let plan = self.explain(event).inspect_err(|err| {
+        let event = classified.event();
+        let plan = classified.plan().inspect_err(|err| {
             if self.logs_failures {
                 tracing::warn!(requestId = request_id, kind = err.kind().error_type(), error = %err, "event refused");
             }

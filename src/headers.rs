@@ -5,8 +5,8 @@
 //! docs/rules.md and docs/http.md. A client of an HTTP event cannot send any
 //! of them (or any `ce-*` header) to the app: pass-through drops them.
 
-use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
-use http::{HeaderMap, HeaderName};
+use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TE, TRAILER, TRANSFER_ENCODING, UPGRADE};
+use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// The header that names the rule an event request matched.
 ///
@@ -297,14 +297,16 @@ pub(crate) fn poses_as(name: &HeaderName, prefix: &str) -> bool {
 /// The headers that describe one connection, not the message (RFC 9110
 /// §7.6.1, and the `keep-alive`/`proxy-connection` of HTTP/1.0): they hold
 /// between the app and ceh only, and never reach a reply.
-const HOP_BY_HOP: [&str; 7] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
+/// Names, not text: an answer's headers are cleared of them without
+/// parsing a name again for every answer.
+const HOP_BY_HOP: [HeaderName; 7] = [
+    CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    TE,
+    TRAILER,
+    TRANSFER_ENCODING,
+    UPGRADE,
 ];
 
 /// Removes the hop-by-hop headers of an answer ceh received: the fixed set,
@@ -312,17 +314,18 @@ const HOP_BY_HOP: [&str; 7] = [
 /// event source (an API Gateway or Functions reply, `ceh serve`'s own
 /// response) over another connection, which these do not describe.
 pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<HeaderName> = headers
-        .get_all(CONNECTION)
+    // Each header `Connection`'s tokens name goes, before the fixed set: a
+    // token is looked up as it is written, case aside, with no name built
+    // for it. (The values are shared, not copied: the map changes under them.)
+    let connection: Vec<HeaderValue> = headers.get_all(CONNECTION).iter().cloned().collect();
+    let tokens = connection
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
-        .collect();
-    for name in named {
-        headers.remove(name);
+        .flat_map(|value| value.split(','));
+    for token in tokens {
+        headers.remove(token.trim());
     }
-    for name in HOP_BY_HOP {
+    for name in &HOP_BY_HOP {
         headers.remove(name);
     }
 }
@@ -367,6 +370,22 @@ mod tests {
         let left: Vec<&str> = headers.keys().map(HeaderName::as_str).collect();
         assert_eq!(left, ["set-cookie", "content-type"]);
         assert_eq!(headers.get_all("set-cookie").iter().count(), 2);
+    }
+
+    #[test]
+    fn connection_tokens_that_name_no_header_change_nothing_and_long_names_go() {
+        let long = "x-".to_owned() + &"a".repeat(100);
+        let mut headers = HeaderMap::new();
+        let connection = format!(", ,bad name,b\\d, {}", long.to_uppercase());
+        headers.append(CONNECTION, connection.parse().unwrap());
+        headers.append(
+            HeaderName::from_bytes(long.as_bytes()).unwrap(),
+            "1".parse().unwrap(),
+        );
+        headers.append(HeaderName::from_static("x-kept"), "2".parse().unwrap());
+        remove_hop_by_hop(&mut headers);
+        let left: Vec<&str> = headers.keys().map(HeaderName::as_str).collect();
+        assert_eq!(left, ["x-kept"]);
     }
 
     #[test]

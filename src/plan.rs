@@ -7,13 +7,13 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 
-use crate::classify::Match;
+use crate::classify::{ClassifyError, Match};
 use crate::config::Config;
 use crate::error::HandleError;
 use crate::event::Event;
 use crate::passthrough::{self, HttpFormat, ReplyShape};
 use crate::request::{self, synthesize, SynthesizeError};
-use crate::rule::{budget, metered, BatchSpec, EventReply, Overrun, Record, Route, Rule};
+use crate::rule::{budget, metered, BatchSpec, EventReply, Meter, Overrun, Record, Route, Rule};
 
 /// What an event becomes: the rule it matched, and the requests the app
 /// receives (none for a warm-up ping or a refused HTTP event).
@@ -135,11 +135,67 @@ pub(crate) fn plan<'h, 'e>(
     config: &'h Config,
     event: &'e Event,
 ) -> Result<Plan<'h, 'e>, HandleError> {
+    classify(config, event).plan()
+}
+
+/// An event classified against a configuration's rules, its plan still to
+/// be made from that classification ([`Classified::plan`]): the rule is
+/// found once, for a front end to check what it takes and for the plan.
+/// The classification and the rest of the plan share the event's work
+/// budget, as one [`plan`] does.
+#[derive(Debug)]
+pub(crate) struct Classified<'h, 'e> {
+    config: &'h Config,
+    event: &'e Event,
+    found: Result<Match<'h, 'e>, ClassifyError>,
+    /// What is left of the event's budget, and whether it ran out.
+    meter: Meter,
+    limit: u64,
+}
+
+/// Classifies `event` against `config`'s rules, on the event's work budget.
+pub(crate) fn classify<'h, 'e>(config: &'h Config, event: &'e Event) -> Classified<'h, 'e> {
     let limit = budget(event.bytes().len());
-    let (planned, overrun) = metered(limit, || unmetered(config, event));
-    match overrun {
-        None => planned,
-        Some(overrun) => Err(too_costly(overrun, planned.ok().map(|p| p.rule), limit).into()),
+    let mut meter = Meter::new(limit);
+    let found = meter.run(|| config.rules().classify(event));
+    Classified {
+        config,
+        event,
+        found,
+        meter,
+        limit,
+    }
+}
+
+impl<'h, 'e> Classified<'h, 'e> {
+    /// The rule the plan is made under; `None` when none matched, or when a
+    /// query ran out of the budget (the plan refuses the event then).
+    pub(crate) fn rule(&self) -> Option<&'h Rule> {
+        match &self.found {
+            Ok(found) if !self.meter.ran_out() => Some(found.rule()),
+            _ => None,
+        }
+    }
+
+    /// The event classified.
+    pub(crate) fn event(&self) -> &'e Event {
+        self.event
+    }
+
+    /// What the event becomes under the rule found: [`plan`]'s answer.
+    pub(crate) fn plan(self) -> Result<Plan<'h, 'e>, HandleError> {
+        let Self {
+            config,
+            event,
+            found,
+            mut meter,
+            limit,
+        } = self;
+        let planned = meter.run(|| unmetered(config, event, found));
+        match meter.into_overrun() {
+            None => planned,
+            Some(overrun) => Err(too_costly(overrun, planned.ok().map(|p| p.rule), limit).into()),
+        }
     }
 }
 
@@ -157,9 +213,13 @@ fn too_costly(overrun: Overrun, matched: Option<&Rule>, limit: u64) -> Synthesiz
     }
 }
 
-/// [`plan`], without the budget.
-fn unmetered<'h, 'e>(config: &'h Config, event: &'e Event) -> Result<Plan<'h, 'e>, HandleError> {
-    let found = config.rules().classify(event)?;
+/// [`Classified::plan`], without the budget.
+fn unmetered<'h, 'e>(
+    config: &'h Config,
+    event: &'e Event,
+    found: Result<Match<'h, 'e>, ClassifyError>,
+) -> Result<Plan<'h, 'e>, HandleError> {
+    let found = found?;
     let rule = found.rule();
     let action = match rule.route() {
         Route::Http(format) => pass_through(config, *format, event)?,
@@ -414,4 +474,39 @@ fn batch<'h, 'e>(
         batch.check(record, body)?;
     }
     Ok(Action::Batch(batch))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rule_classified_is_the_plans_and_none_once_the_budget_ran_out() {
+        let config = Config::default();
+        let event =
+            Event::from_slice(br#"{"Records": [{"eventSource": "aws:s3", "s3": {}}]}"#).unwrap();
+        let classified = classify(&config, &event);
+        let rule = classified.rule().map(Rule::name);
+        assert_eq!(rule, Some("s3"));
+        assert_eq!(classified.plan().unwrap().rule().name(), "s3");
+
+        // Each `[*,*]` visits every node twice: 2^40 visits of a 241-byte array.
+        let query = format!("${}.x", "[*,*]".repeat(40));
+        let rules = format!(
+            "[[rule]]\nname = \"doubling\"\npath = \"/d\"\n[rule.match]\n\"{query}\" = {{ exists = false }}\n"
+        );
+        let config = Config::parse("c.toml", &rules).unwrap();
+        let deep = format!("{}{}", "[".repeat(120), "]".repeat(120));
+        let event = Event::from_slice(deep.as_bytes()).unwrap();
+        let classified = classify(&config, &event);
+        assert!(
+            classified.rule().is_none(),
+            "no rule to check: the plan refuses the event"
+        );
+        let err = classified.plan().unwrap_err();
+        assert!(
+            matches!(&err, HandleError::Synthesize(SynthesizeError::TooCostly { rule, .. }) if rule == "doubling"),
+            "{err:?}"
+        );
+    }
 }

@@ -11,6 +11,7 @@ pub(crate) mod fanout;
 mod invocation_headers;
 mod pool;
 mod process;
+mod resend;
 pub(crate) mod upstream;
 
 pub use call::{call, App, AppError, BoxError, SendApp, MAX_RESPONSE_BYTES};

@@ -18,6 +18,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::call::BoxError;
 use super::pool::{self, Answered, Connector, DEFAULT_POOL_IDLE_TIMEOUT};
+use super::resend::Resend;
 use crate::shown::redacted;
 use crate::statuses::Statuses;
 
@@ -317,14 +318,15 @@ impl tower::Service<Request<Full<Bytes>>> for Upstream {
             *request.uri_mut() = target.clone();
             // The request line carries the path; `Host` stays what the environment set.
             *request.version_mut() = http::Version::HTTP_11;
-            // Kept for a resend: the head's copy is cheap, the body's shared.
-            let (parts, body) = request.into_parts();
-            let again = Request::from_parts(parts.clone(), body.clone());
-            let sent = match client.request(Request::from_parts(parts, body)).await {
-                Err(e) if pool::is_stale(&e) => {
-                    tracing::debug!(cause = %innermost(&e), "the app had closed a pooled connection; sending the request again on a new one");
-                    fresh.request(again).await
-                }
+            let again = Resend::of(&request);
+            let sent = match client.request(request).await {
+                Err(e) if pool::is_stale(&e) => match again.request(target.clone()) {
+                    Some(again) => {
+                        tracing::debug!(cause = %innermost(&e), "the app had closed a pooled connection; sending the request again on a new one");
+                        fresh.request(again).await
+                    }
+                    None => Err(e),
+                },
                 sent => sent,
             };
             match sent {

@@ -75,10 +75,15 @@ pub(super) async fn answer<S: App + Clone>(
             return render::refused(format!("function `{name}`: {err}"));
         }
     };
-    if let Some(reason) = transport::refusal(handler, &event) {
+    // Classified once: the rule found is both what `ceh functions` checks it
+    // takes and what the event is handled under.
+    let classified = handler.classify(&event);
+    if let Some(reason) = transport::refusal(&classified) {
         return render::refused(format!("function `{name}`: {reason}"));
     }
-    let outcome = handler.handle_invocation(&event, app, &invocation).await;
+    let outcome = handler
+        .handle_classified(classified, app, &invocation)
+        .await;
     render::invocation(&name, function, outcome)
 }
 

@@ -9,17 +9,15 @@
 //! and a CloudFormation custom resource (its result goes to a URL the event
 //! names).
 
-use crate::event::Event;
-use crate::handler::Handler;
 use crate::passthrough::HttpFormat;
+use crate::plan::Classified;
 use crate::rule::{EventReply, Route};
 
-/// Why `ceh functions` does not take `event`, naming the rule it matched;
-/// `None` when it does (or when it matches no rule: the way to the app says so).
-pub(super) fn refusal(handler: &Handler, event: &Event) -> Option<String> {
-    // The rule `explain` would pick, without building the requests it would send.
-    let found = handler.config().rules().classify(event).ok()?;
-    let rule = found.rule();
+/// Why `ceh functions` does not take the event classified, naming the rule
+/// it matched; `None` when it does (or when it matches no rule: the way to
+/// the app says so). The rule is the one the event is handled under.
+pub(super) fn refusal(classified: &Classified<'_, '_>) -> Option<String> {
+    let rule = classified.rule()?;
     let why = match rule.route() {
         Route::Http(HttpFormat::AzureFunctions) => return None,
         Route::Http(format) => format!(

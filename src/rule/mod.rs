@@ -40,7 +40,7 @@ pub use trace::{TraceFormat, TraceSource};
 pub(crate) use body::Body;
 pub(crate) use builtin::{builtin_rules, default_fallback};
 pub(crate) use compile::{compile_rules, fallback_rule, RawFallback};
-pub(crate) use eval::{budget, metered, Overrun};
+pub(crate) use eval::{budget, metered, Meter, Overrun};
 pub(crate) use reserved::Owner;
 pub(crate) use table::pinned_paths;
 pub(crate) use template::Part;

@@ -13,8 +13,8 @@ use super::options::ServeOptions;
 use super::render::{self, FRONT};
 use super::{ingest, transport};
 use crate::app::App;
-use crate::event::Event;
 use crate::handler::Handler;
+use crate::plan::Classified;
 use crate::server::{busy, read_within, refuse};
 
 /// The answer to one request: the event(s) it carries, through the rules to the app.
@@ -66,16 +66,19 @@ pub(super) async fn answer<S: App + Clone>(
         Ok(events) => events,
         Err(reason) => return refuse(FRONT, StatusCode::BAD_REQUEST, &format!("{reason}\n")),
     };
-    if let Some(refused) = refused_by_transport(handler, &events) {
+    // Each event is classified once: the rule found is both what `ceh serve`
+    // checks it takes and what the event is handled under.
+    let classified: Vec<Classified> = events.iter().map(|e| handler.classify(e)).collect();
+    if let Some(refused) = refused_by_transport(&classified) {
         return refused;
     }
     let invocation = ingest::invocation(limits, &parts.headers);
     let mut replies = Vec::with_capacity(events.len());
-    for event in &events {
+    for event in classified {
         // Boxed: the way to the app (every kind of delivery, the pooled
         // client's futures) is a future of kilobytes, which would otherwise
         // be inside this one and copied whole each time hyper moves it.
-        let handling = handler.handle_invocation(event, app.clone(), &invocation);
+        let handling = handler.handle_classified(event, app.clone(), &invocation);
         let outcome = Box::pin(handling).await;
         match render::handled(outcome) {
             Ok(reply) => replies.push(reply),
@@ -88,11 +91,11 @@ pub(super) async fn answer<S: App + Clone>(
 /// The answer refusing a request whose event, or an event of whose batch,
 /// `ceh serve` does not take ([`transport::refusal`]): 422, naming the rule
 /// (and the item of a batch).
-fn refused_by_transport(handler: &Handler, events: &[Event]) -> Option<Response<Full<Bytes>>> {
+fn refused_by_transport(events: &[Classified]) -> Option<Response<Full<Bytes>>> {
     let (index, reason) = events
         .iter()
         .enumerate()
-        .find_map(|(index, event)| Some((index, transport::refusal(handler, event)?)))?;
+        .find_map(|(index, event)| Some((index, transport::refusal(event)?)))?;
     let message = match events.len() {
         1 => format!("{reason}\n"),
         _ => format!("item {index} of the batch (from 0): {reason}\n"),

@@ -16,16 +16,15 @@
 //! and the events after it would be acknowledged without reaching the app.
 
 use crate::event::Event;
-use crate::handler::Handler;
-use crate::plan::items_after_the_first;
+use crate::plan::{items_after_the_first, Classified};
 use crate::rule::{EventReply, Route};
 
-/// Why `ceh serve` does not take `event`, naming the rule it matched; `None`
-/// when it does (or when it matches no rule: the way to the app says so).
-pub(super) fn refusal(handler: &Handler, event: &Event) -> Option<String> {
-    // The rule `explain` would pick, without building the requests it would send.
-    let found = handler.config().rules().classify(event).ok()?;
-    let rule = found.rule();
+/// Why `ceh serve` does not take the event classified, naming the rule it
+/// matched; `None` when it does (or when it matches no rule: the way to the
+/// app says so). The rule is the one the event is handled under, found once.
+pub(super) fn refusal(classified: &Classified<'_, '_>) -> Option<String> {
+    let rule = classified.rule()?;
+    let event: &Event = classified.event();
     let why = match rule.route() {
         Route::Http(format) => format!(
             "a {format} event's request context (authorizer claims, source IP) is vouched for only by its source invoking a Lambda function, and here any client writes it; send the HTTP request itself to the app"

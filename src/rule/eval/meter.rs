@@ -27,11 +27,50 @@ pub(crate) struct Overrun {
 /// Runs `f` with `budget` as the work every query it evaluates shares; the
 /// query that ran out of it, if one did.
 pub(crate) fn metered<R>(budget: u64, f: impl FnOnce() -> R) -> (R, Option<Overrun>) {
-    let outer = (LEFT.replace(Some(budget)), OVERRUN.take());
-    let result = f();
-    let overrun = OVERRUN.replace(outer.1);
-    LEFT.set(outer.0);
-    (result, overrun)
+    let mut meter = Meter::new(budget);
+    let result = meter.run(f);
+    (result, meter.overrun)
+}
+
+/// An event's work budget carried between the stretches of work it pays
+/// for (the classification, then the rest of the plan), as if they were one
+/// [`metered`] run: what is left, and the query that ran out of it first.
+#[derive(Debug)]
+pub(crate) struct Meter {
+    left: u64,
+    overrun: Option<Overrun>,
+}
+
+impl Meter {
+    /// A budget of `budget`, none of it spent.
+    pub(crate) fn new(budget: u64) -> Self {
+        Self {
+            left: budget,
+            overrun: None,
+        }
+    }
+
+    /// Runs `f` on what is left of the budget, and keeps what it leaves.
+    pub(crate) fn run<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        let outer = (
+            LEFT.replace(Some(self.left)),
+            OVERRUN.replace(self.overrun.take()),
+        );
+        let result = f();
+        self.overrun = OVERRUN.replace(outer.1);
+        self.left = LEFT.replace(outer.0).unwrap_or(0);
+        result
+    }
+
+    /// Whether a query has run out of the budget.
+    pub(crate) fn ran_out(&self) -> bool {
+        self.overrun.is_some()
+    }
+
+    /// The query that ran out of the budget, if one did.
+    pub(crate) fn into_overrun(self) -> Option<Overrun> {
+        self.overrun
+    }
 }
 
 /// Names `rule` as the one a query ran out of budget for, unless one is named.

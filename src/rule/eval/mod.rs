@@ -18,7 +18,7 @@ mod program;
 mod reads;
 mod walk;
 
-pub(crate) use meter::{blame, metered, Overrun};
+pub(crate) use meter::{blame, metered, Meter, Overrun};
 pub(crate) use program::{budget, Program};
 pub(crate) use walk::children;
 

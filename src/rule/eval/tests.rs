@@ -102,6 +102,28 @@ fn a_query_that_runs_out_of_the_budget_selects_nothing_and_is_named() {
 }
 
 #[test]
+fn a_meter_carries_the_budget_from_one_run_to_the_next() {
+    let text = format!("${}", "[*,*]".repeat(24));
+    let query = Query::parse(&text).unwrap();
+    let doc: Value =
+        serde_json::from_str(&format!("{}1{}", "[".repeat(24), "]".repeat(24))).unwrap();
+    let cheap = Query::parse("$[0,0]").unwrap();
+    // What the first run spent, the second has no more of, as in one metered run.
+    let mut meter = Meter::new(budget(100));
+    assert!(meter.run(|| query.select(&doc)).is_empty());
+    assert!(meter.ran_out());
+    assert!(!meter.run(|| cheap.any(&doc, |_| true)));
+    assert_eq!(&*meter.into_overrun().unwrap().query, text);
+    // A budget not spent is kept: the second run still has it.
+    let mut meter = Meter::new(budget(100));
+    assert!(meter.run(|| cheap.any(&doc, |_| true)));
+    assert!(meter.run(|| cheap.any(&doc, |_| true)));
+    assert!(!meter.ran_out());
+    // Outside the runs, each evaluation has a budget of its own again.
+    assert!(cheap.any(&doc, |_| true));
+}
+
+#[test]
 fn regexes_are_i_regexps() {
     let query = Query::parse("$[?match(@, 'a.c')]").unwrap();
     assert_eq!(
