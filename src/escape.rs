@@ -168,12 +168,12 @@ pub(crate) fn reads_as_dot_segment(segment: &str) -> bool {
 /// ```text
 /// /aws.s3   //AWS.S3/   /aws%2Es3   /%2561ws.s3   /aws.s3;x   \aws.s3   /aws.ſ3   all read as   /aws.s3
 /// ```
-pub(crate) fn route_key(path: &str) -> String {
+pub(crate) fn route_key(path: &str) -> Cow<'_, str> {
     if is_route_key(path) {
         // Every rule's route and most request paths: nothing to decode, fold or drop.
-        return path.to_owned();
+        return Cow::Borrowed(path);
     }
-    folded_route_key(path)
+    Cow::Owned(folded_route_key(path))
 }
 
 /// Whether `path` is its own [`route_key`]: a `/`, then segments of lower-case
