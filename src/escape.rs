@@ -139,6 +139,10 @@ const MAX_DECODINGS: usize = 4;
 /// `text` percent-decoded until it stays the same, at most [`MAX_DECODINGS`]
 /// times: what the server that decodes most often reads.
 pub(crate) fn decoded_fully(text: &str) -> Cow<'_, str> {
+    if !text.contains('%') {
+        // Most segments and paths: nothing to decode, so no decoder run to find that out.
+        return Cow::Borrowed(text);
+    }
     let mut text: Cow<'_, str> = Cow::Borrowed(text);
     for _ in 0..MAX_DECODINGS {
         let decoded = percent_encoding::percent_decode_str(&text).decode_utf8_lossy();
@@ -328,6 +332,16 @@ mod tests {
         );
         let read: serde_json::Value = serde_json::from_slice(header.as_bytes()).unwrap();
         assert_eq!(read, value);
+    }
+
+    #[test]
+    fn text_is_decoded_until_it_stays_the_same_and_borrowed_without_a_percent() {
+        assert_eq!(decoded_fully("/%252E%2e/a%2Fb"), "/../a/b");
+        assert_eq!(decoded_fully("/100%/x%zz"), "/100%/x%zz");
+        assert!(matches!(
+            decoded_fully("/caf\u{e9}/a.b"),
+            Cow::Borrowed("/caf\u{e9}/a.b")
+        ));
     }
 
     #[test]
