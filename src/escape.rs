@@ -139,6 +139,10 @@ const MAX_DECODINGS: usize = 4;
 /// `text` percent-decoded until it stays the same, at most [`MAX_DECODINGS`]
 /// times: what the server that decodes most often reads.
 pub(crate) fn decoded_fully(text: &str) -> Cow<'_, str> {
+    if !text.contains('%') {
+        // Most segments and paths: nothing to decode, so no decoder run to find that out.
+        return Cow::Borrowed(text);
+    }
     let mut text: Cow<'_, str> = Cow::Borrowed(text);
     for _ in 0..MAX_DECODINGS {
         let decoded = percent_encoding::percent_decode_str(&text).decode_utf8_lossy();
@@ -168,12 +172,12 @@ pub(crate) fn reads_as_dot_segment(segment: &str) -> bool {
 /// ```text
 /// /aws.s3   //AWS.S3/   /aws%2Es3   /%2561ws.s3   /aws.s3;x   \aws.s3   /aws.ſ3   all read as   /aws.s3
 /// ```
-pub(crate) fn route_key(path: &str) -> String {
+pub(crate) fn route_key(path: &str) -> Cow<'_, str> {
     if is_route_key(path) {
         // Every rule's route and most request paths: nothing to decode, fold or drop.
-        return path.to_owned();
+        return Cow::Borrowed(path);
     }
-    folded_route_key(path)
+    Cow::Owned(folded_route_key(path))
 }
 
 /// Whether `path` is its own [`route_key`]: a `/`, then segments of lower-case
@@ -328,6 +332,16 @@ mod tests {
         );
         let read: serde_json::Value = serde_json::from_slice(header.as_bytes()).unwrap();
         assert_eq!(read, value);
+    }
+
+    #[test]
+    fn text_is_decoded_until_it_stays_the_same_and_borrowed_without_a_percent() {
+        assert_eq!(decoded_fully("/%252E%2e/a%2Fb"), "/../a/b");
+        assert_eq!(decoded_fully("/100%/x%zz"), "/100%/x%zz");
+        assert!(matches!(
+            decoded_fully("/caf\u{e9}/a.b"),
+            Cow::Borrowed("/caf\u{e9}/a.b")
+        ));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Version};
 use serde::{Deserialize, Deserializer};
 
 use super::table::{checked, expected, read_table, unknown_key};
+use crate::escape::route_key;
 use crate::headers::{DELIVERY_ATTEMPT_HEADER, RESERVED};
 use crate::rule::Rule;
 
@@ -77,6 +78,9 @@ pub(crate) struct Prepared {
     pub(crate) scheme: Scheme,
     pub(crate) authority: Authority,
     pub(crate) host: HeaderValue,
+    /// The base path as a synthesized path is compared with reserved routes
+    /// under it: its [`route_key`], empty for `/` (no base path).
+    pub(crate) base_key: String,
 }
 
 impl Default for Prepared {
@@ -85,6 +89,7 @@ impl Default for Prepared {
             scheme: Scheme::HTTP,
             authority: Authority::from_static("localhost"),
             host: HeaderValue::from_static("localhost"),
+            base_key: String::new(),
         }
     }
 }
@@ -389,7 +394,17 @@ impl Settings {
             scheme: Scheme::from_str(&self.scheme).map_err(|e| format!("scheme: {e}"))?,
             host: HeaderValue::from_str(&authority).map_err(|e| format!("host: {e}"))?,
             authority: Authority::from_str(&authority).map_err(|e| format!("host: {e}"))?,
+            base_key: base_key(&self.base_path),
         })
+    }
+}
+
+/// A base path's [`route_key`]: what a path made under it is compared by,
+/// empty for `/`.
+fn base_key(base_path: &str) -> String {
+    match route_key(base_path) {
+        key if key == "/" => String::new(),
+        key => key.into_owned(),
     }
 }
 
@@ -528,6 +543,19 @@ fn path_prefix(text: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_base_path_is_keyed_as_routes_are_read_and_slash_is_none() {
+        for (base_path, key) in [
+            ("", ""),
+            ("/", ""),
+            ("/hooks", "/hooks"),
+            ("/Hooks/", "/hooks"),
+        ] {
+            assert_eq!(base_key(base_path), key, "{base_path:?}");
+        }
+        assert_eq!(Settings::default().prepared().base_key, "");
+    }
 
     fn problem(text: &str) -> String {
         let table: toml::Table = toml::from_str(text).unwrap();

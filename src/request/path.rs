@@ -99,31 +99,33 @@ pub(super) fn path_and_query(
 fn reserved_by<'r>(rule: &'r Rule, path: &str, environment: &Environment) -> Option<&'r Owner> {
     let reserved = rule.reserved.as_deref()?;
     let key = route_key(path);
+    // Each owner's base path, as its key: made once, when the settings were.
     let base_of = |owner: &Owner| {
-        let base = route_key(environment.settings(&owner.rule).base_path());
-        if base == "/" {
-            String::new()
-        } else {
-            base
-        }
+        environment
+            .settings(&owner.rule)
+            .prepared()
+            .base_key
+            .as_str()
     };
     // Each way to read the key as a base path and a route: `/hooks/aws.s3` is
     // `/aws.s3` under `/hooks`, or `/hooks/aws.s3` under no base path.
     let splits = key
         .match_indices('/')
         .map(|(at, _)| (&key[..at], &key[at..]))
-        .chain(std::iter::once((key.as_str(), "/")));
-    for (base, route) in splits {
-        let owners: Vec<&Owner> = reserved
-            .owners(route)
-            .iter()
-            .filter(|owner| base_of(owner) == base)
-            .collect();
-        if owners.iter().any(|owner| *owner.rule == *rule.name()) {
-            continue;
+        .chain(std::iter::once((&*key, "/")));
+    'splits: for (base, route) in splits {
+        let mut first = None;
+        for owner in reserved.owners(route) {
+            if base_of(owner) != base {
+                continue;
+            }
+            if *owner.rule == *rule.name() {
+                continue 'splits;
+            }
+            first = first.or(Some(owner));
         }
-        if let Some(owner) = owners.first() {
-            return Some(owner);
+        if first.is_some() {
+            return first;
         }
     }
     None

@@ -41,7 +41,7 @@ impl ReservedRoutes {
     /// Reserves `route` (as written, without the base path) for `rule`.
     pub(crate) fn add(&mut self, rule: &str, route: &str) {
         self.by_key
-            .entry(route_key(route))
+            .entry(route_key(route).into_owned())
             .or_default()
             .push(Owner {
                 rule: rule.into(),
