@@ -12,10 +12,13 @@ this run and marked met or missed, with the machine's core count:
   taking turns. `ceh explain --ndjson` over the same events is its own throughput figure.
 - memory batch: the peak RSS of `ceh invoke` on a 10,000-message SQS batch of about 5.9 MiB above its
   peak on a one-message batch, as a multiple of the batch's size (the kernel's count, getrusage).
-- 2a-2d: benches/e2e_duel.py (the null adapter, Lambda Web Adapter, cold start, memory, fan-out).
+- 2a-2d: benches/e2e_duel.py (the null adapter, Lambda Web Adapter, cold start, memory, fan-out),
+  with ceh as the layer ships it (--lambda-build lean, the default: .ci/dist's lean musl build;
+  `release` runs target/release/ceh, the glibc build, instead).
 - 3: benches/serve_duel.py (`ceh serve` against nginx).
 
     python3 benches/duel.py [--events 100000] [--rounds 5] [--smoke] [--no-e2e] [--no-serve]
+                            [--lambda-build lean|release]
 
 --smoke (what CI runs): a few of everything, to prove the scripts run; it judges nothing.
 Everything runs on this machine, loopback only; the seed package is installed into target/seed-venv.
@@ -33,6 +36,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_VENV = ROOT / "target/seed-venv"
+# What users run on Lambda: the layer's lean musl build (e2e_duel.py --lambda-build).
+LAMBDA_BUILD = "lean"
 
 SEED_DRIVER = r'''
 import json, os, sys, time
@@ -239,6 +244,8 @@ def main():
     parser.add_argument("--smoke", action="store_true", help="a quick run that checks the duels still work")
     parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end duel (2a-2d)")
     parser.add_argument("--no-serve", action="store_true", help="skip the duel with nginx (3)")
+    parser.add_argument("--lambda-build", choices=("lean", "release"), default=LAMBDA_BUILD,
+                        help=f"the ceh build e2e_duel.py runs as the Lambda runtime (default {LAMBDA_BUILD})")
     args = parser.parse_args()
     if args.smoke:
         args.events = min(args.events, 2_000)
@@ -291,6 +298,8 @@ def main():
         if skip:
             continue
         argv = [sys.executable, str(ROOT / "benches" / script)] + (["--smoke"] if args.smoke else [])
+        if script == "e2e_duel.py":
+            argv += ["--lambda-build", args.lambda_build]
         code = subprocess.run(argv).returncode
         status = status or code
         if code == 0:

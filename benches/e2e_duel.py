@@ -7,6 +7,7 @@ and loopback only. Targets 2a-2d of docs/performance.md.
     python3 benches/e2e_duel.py                 # full: 2,400 invocations per party and event in 8 rounds
     python3 benches/e2e_duel.py --smoke         # a few of each, to prove the script runs; judges nothing
     python3 benches/e2e_duel.py --only cold,fanout   # some parts: latency, cold, fanout, memory
+    python3 benches/e2e_duel.py --lambda-build lean   # ceh as the layer ships it (.ci/dist's lean musl build)
     python3 benches/e2e_duel.py --no-build --ceh dist/x86_64/ceh-lean --only cold,memory
                                                 # another ceh binary (.ci/dist's), as built
 
@@ -29,10 +30,15 @@ What it measures:
   sent by the null adapter (FANOUT_REQUESTS) at ceh's concurrency (8) and order, both invoked
   through the emulator: the same runtime-API round trip on both sides.
 
-It installs cargo-lambda into .venv (.ci/install-tools), builds target/release/ceh, the LWA harness
+It installs cargo-lambda into .venv (.ci/install-tools), builds ceh, the LWA harness
 (benches/lwa-harness, into target/lwa) and the null adapter (into target/null-adapter), prints a
 table and every target as met/missed, and writes target/e2e-duel.json. It exits non-zero if any
 invocation fails. Figures are ratios within one run: the machine is shared, so absolutes drift.
+
+Which ceh runs the Lambda parts is --lambda-build's: `release` is target/release/ceh (`cargo build
+--release`, glibc); `lean` is what a function running the layer runs, dist/x86_64/ceh-lean, the lean
+musl build `.ci/dist --arch x86_64` makes (with dist/x86_64/ceh, the full musl build, which runs
+`ceh explain` for the fan-out, since the lean build has no explain).
 """
 
 import argparse
@@ -51,6 +57,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CEH = ROOT / "target/release/ceh"
+# The ceh that runs `ceh explain` for the fan-out's requests: the lean build cannot.
+CEH_EXPLAIN = CEH
+# --lambda-build: the ceh binary that serves the Lambda parts, and the one that explains.
+LAMBDA_BUILDS = {
+    "release": (ROOT / "target/release/ceh", ROOT / "target/release/ceh"),
+    "lean": (ROOT / "dist/x86_64/ceh-lean", ROOT / "dist/x86_64/ceh"),
+}
 LWA_TARGET = ROOT / "target/lwa"
 LWA = LWA_TARGET / "release/lwa-harness"
 NULL_TARGET = ROOT / "target/null-adapter"
@@ -147,12 +160,19 @@ def log_tail(process, lines=5):
 
 # --- setup -----------------------------------------------------------------------------------
 
-def build():
-    """Installs cargo-lambda and builds both adapters; returns seconds per step."""
+def build(lambda_build, smoke):
+    """Installs cargo-lambda and builds the adapters, ceh as `lambda_build` says (the lean build
+    with .ci/dist's cheaper profile for a smoke run, which judges nothing); returns seconds per
+    step."""
     seconds = {}
+    ceh = {"release": ["cargo", "build", "--release", "--bin", "ceh"],
+           "lean": [sys.executable, str(ROOT / ".ci/dist"), "--arch", "x86_64"] + (["--smoke"] if smoke else [])}
+    ceh = ceh[lambda_build]
     steps = [
         ("install_tools", ["bash", str(ROOT / ".ci/install-tools")], None),
-        ("ceh", ["cargo", "build", "--release", "--bin", "ceh"], None),
+        *([("musl_target", ["rustup", "target", "add", "x86_64-unknown-linux-musl"], None)]
+          if lambda_build == "lean" else []),
+        (f"ceh_{lambda_build}", ceh, None),
         ("lwa_harness", ["cargo", "build", "--release", "--manifest-path", "benches/lwa-harness/Cargo.toml"],
          dict(os.environ, CARGO_TARGET_DIR=str(LWA_TARGET))),
         ("null_adapter", ["cargo", "build", "--release", "--manifest-path", "benches/null-adapter/Cargo.toml"],
@@ -522,7 +542,7 @@ def measure_fanout(processes, emu_port, app_port, args, errors, workdir):
         body = batch_event(kind, records)
         path = Path(workdir, f"{kind}-batch.json")
         path.write_bytes(body)
-        explained = subprocess.run([str(CEH), "explain", "--format", "json", str(path)], capture_output=True, check=True)
+        explained = subprocess.run([str(CEH_EXPLAIN), "explain", "--format", "json", str(path)], capture_output=True, check=True)
         requests = json.loads(explained.stdout)["requests"]
         if len(requests) != records:
             raise Failed(f"ceh explain made {len(requests)} requests of the {records}-record {kind} batch")
@@ -677,16 +697,21 @@ def main():
                         help=f"memory runs, of {', '.join(MEMORY_MODES)} (default both)")
     parser.add_argument("--leg-seconds", type=float, default=300, help="time cap per timed leg (default 300)")
     parser.add_argument("--no-build", action="store_true", help="use the binaries as they are")
-    parser.add_argument("--ceh", type=Path, help="the ceh binary to run (default target/release/ceh)")
+    parser.add_argument("--lambda-build", choices=list(LAMBDA_BUILDS), default="release",
+                        help="the ceh build for the Lambda parts: release (target/release/ceh, glibc) or lean "
+                             "(dist/x86_64/ceh-lean, the layer's musl build, made by .ci/dist --arch x86_64); "
+                             "default release")
+    parser.add_argument("--ceh", type=Path, help="the ceh binary to run, and to explain with (default: --lambda-build's)")
     parser.add_argument("--only", default=",".join(PARTS),
                         help=f"the parts to run, of {', '.join(PARTS)} (default all)")
     args = parser.parse_args()
     parts = [p for p in args.only.split(",") if p]
     if unknown := [p for p in parts if p not in PARTS]:
         parser.error(f"--only: no part {', '.join(unknown)}; the parts are {', '.join(PARTS)}")
+    global CEH, CEH_EXPLAIN
+    CEH, CEH_EXPLAIN = LAMBDA_BUILDS[args.lambda_build]
     if args.ceh:
-        global CEH
-        CEH = args.ceh.resolve()
+        CEH = CEH_EXPLAIN = args.ceh.resolve()
     smoke = args.smoke
     args.count = args.count or (40 if smoke else 2400)
     args.rounds = args.rounds or (2 if smoke else 8)
@@ -699,14 +724,14 @@ def main():
     args.every = args.every or (1000 if smoke else 10_000)
 
     started = time.monotonic()
-    result = {"cores": os.cpu_count(), "mode": "smoke" if smoke else "full",
+    result = {"cores": os.cpu_count(), "mode": "smoke" if smoke else "full", "lambda_build": args.lambda_build,
               "loadavg_start": list(os.getloadavg()),
               "invocations_per_event": args.count // args.rounds * args.rounds, "rounds": args.rounds,
               "warmup_per_leg": args.warmup, "events": {name: f"fixtures/{path}" for name, path in EVENTS},
               "lwa": "lambda_web_adapter 1.0.0-rc1 (benches/lwa-harness, no extension registration)",
               "null": "benches/null-adapter: next → POST to the app → response, nothing else"}
     if not args.no_build:
-        result["build_seconds"] = build()
+        result["build_seconds"] = build(args.lambda_build, smoke)
     measuring = time.monotonic()
     events = [(name, (ROOT / "fixtures" / path).read_bytes()) for name, path in EVENTS]
     errors = []
