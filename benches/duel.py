@@ -86,9 +86,10 @@ def ceh_binary():
 
 def explain_throughput(path, count):
     """`ceh explain --ndjson` over the file, on every core: events a second."""
+    ceh = str(ceh_binary())
     started = time.perf_counter()
     with open(os.devnull, "w") as sink:
-        result = subprocess.run([str(ceh_binary()), "explain", "--ndjson", str(path)], stdout=sink, stderr=subprocess.PIPE)
+        result = subprocess.run([ceh, "explain", "--ndjson", str(path)], stdout=sink, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - started
     if result.returncode not in (0, 1):
         sys.exit(f"ceh failed: {result.stderr.decode()}")
