@@ -135,8 +135,6 @@ impl Lane {
 
 #[cfg(test)]
 mod tests {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::net::{TcpListener, TcpStream};
     use std::sync::Mutex;
     use std::thread::ThreadId;
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -151,67 +149,51 @@ mod tests {
 
     const S3: &[u8] = br#"{"Records": [{"eventSource": "aws:s3", "s3": {}}]}"#;
 
-    /// One request on `stream`: its request line and body.
-    fn read_request(stream: &TcpStream) -> (String, Vec<u8>) {
-        let mut reader = BufReader::new(stream);
-        let mut line = String::new();
-        let _ = reader.read_line(&mut line);
-        let mut length = 0;
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        let _ = reader.read_exact(&mut body);
-        (line, body)
-    }
-
-    /// A runtime API that hands out `invocations` S3 events, each on a
-    /// connection of its own, then holds every later `GET …/next`
-    /// unanswered; each reply posted is passed on.
+    /// A runtime API that hands out `invocations` S3 events, then holds
+    /// every later `GET …/next` unanswered; each reply posted is passed on.
     fn runtime_api(invocations: usize) -> (http::Uri, tokio::sync::mpsc::UnboundedReceiver<Value>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
         let (replies, received) = tokio::sync::mpsc::unbounded_channel();
         let handed_out = Arc::new(Mutex::new(0..invocations));
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (replies, handed_out) = (replies.clone(), handed_out.clone());
-                std::thread::spawn(move || {
-                    let mut stream = stream;
-                    let (line, body) = read_request(&stream);
-                    let answer = if line.starts_with("GET ") {
-                        let Some(n) = handed_out.lock().unwrap().next() else {
-                            // Held until the client goes away.
-                            let _ = std::io::copy(&mut stream, &mut std::io::sink());
-                            return;
-                        };
-                        let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap()
-                            + Duration::from_secs(60);
-                        let head = format!(
-                            "HTTP/1.1 200 OK\r\nlambda-runtime-aws-request-id: r-{n}\r\n\
-                             lambda-runtime-deadline-ms: {}\r\n\
-                             content-type: application/json\r\ncontent-length: {}\r\n\
-                             connection: close\r\n\r\n",
-                            deadline.as_millis(),
-                            S3.len()
-                        );
-                        [head.as_bytes(), S3].concat()
-                    } else {
-                        let _ = replies.send(serde_json::from_slice(&body).unwrap_or(Value::Null));
-                        b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                            .to_vec()
-                    };
-                    let _ = stream.write_all(&answer);
-                });
+        let api = move |method: http::Method, body: Bytes| {
+            let (replies, handed_out) = (replies.clone(), handed_out.clone());
+            async move {
+                if method != http::Method::GET {
+                    let _ = replies.send(serde_json::from_slice(&body).unwrap_or(Value::Null));
+                    return http::Response::builder()
+                        .status(202)
+                        .body(String::new())
+                        .unwrap();
+                }
+                let next = handed_out.lock().unwrap().next();
+                let Some(n) = next else {
+                    // Held until the client goes away.
+                    return std::future::pending().await;
+                };
+                let deadline =
+                    SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(60);
+                http::Response::builder()
+                    .header("lambda-runtime-aws-request-id", format!("r-{n}"))
+                    .header(
+                        "lambda-runtime-deadline-ms",
+                        deadline.as_millis().to_string(),
+                    )
+                    .header("content-type", "application/json")
+                    .body(String::from_utf8_lossy(S3).into_owned())
+                    .unwrap()
             }
+        };
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let _ = axum::serve(listener, axum::Router::new().fallback(api)).await;
+            });
         });
         let api = format!("http://127.0.0.1:{port}").parse().unwrap();
         (api, received)
