@@ -96,8 +96,10 @@ fn http_request() -> Vec<u8> {
     .unwrap()
 }
 
-/// An app that takes every request and answers 200 with no body.
-fn app() -> impl tower::Service<
+/// An app that takes every request and answers 200 with `size` bytes.
+fn app_answering(
+    size: usize,
+) -> impl tower::Service<
     Request<Full<Bytes>>,
     Response = Response<Full<Bytes>>,
     Error = Infallible,
@@ -105,8 +107,8 @@ fn app() -> impl tower::Service<
 > + Clone
        + Send
        + 'static {
-    tower::service_fn(|_: Request<Full<Bytes>>| async {
-        Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
+    tower::service_fn(move |_: Request<Full<Bytes>>| async move {
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(vec![b'o'; size]))))
     })
 }
 
@@ -196,10 +198,7 @@ fn handling_a_6_mib_event_allocates_at_most_3x_its_size() {
     let _counting = COUNTING
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = current_thread();
     let events = [
         ("an array of small numbers", small_numbers()),
         ("10,000 SQS records", sqs_records()),
@@ -212,9 +211,17 @@ fn handling_a_6_mib_event_allocates_at_most_3x_its_size() {
         // Warm up whatever is built once per process.
         let warm =
             Event::from_slice(br#"{"source": "warm", "detail-type": "up", "detail": {}}"#).unwrap();
-        runtime.block_on(handler.handle(&warm, app())).unwrap();
+        runtime
+            .block_on(handler.handle(&warm, app_answering(0)))
+            .unwrap();
         for (name, bytes) in &events {
-            handled_within_3x(&runtime, &handler, bytes, app(), &format!("{form}, {name}"));
+            handled_within_3x(
+                &runtime,
+                &handler,
+                bytes,
+                app_answering(0),
+                &format!("{form}, {name}"),
+            );
         }
     }
     // A descendant segment, whose cost grows with the event's nesting, is refused when the rules load.
@@ -229,20 +236,6 @@ fn handling_a_6_mib_event_allocates_at_most_3x_its_size() {
     );
 }
 
-/// An app that answers every request with 2 KiB: more than each SQS record.
-fn talkative_app() -> impl tower::Service<
-    Request<Full<Bytes>>,
-    Response = Response<Full<Bytes>>,
-    Error = Infallible,
-    Future = impl Send,
-> + Clone
-       + Send
-       + 'static {
-    tower::service_fn(|_: Request<Full<Bytes>>| async {
-        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(vec![b'o'; 2048]))))
-    })
-}
-
 /// What the app answers for each record of a batch is read (to keep the
 /// connection) and dropped, unless the reply carries it (Firehose): an SQS
 /// batch's reply names only the failed records, so 10,000 answers of 2 KiB,
@@ -252,19 +245,24 @@ fn a_batch_holds_no_answer_its_reply_does_not_carry() {
     let _counting = COUNTING
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = current_thread();
     let config = "[reply]\nreport_item_failures = true\n";
     let handler = Handler::new(Config::parse("ceh.toml", config).unwrap());
     handled_within_3x(
         &runtime,
         &handler,
         &sqs_records(),
-        talkative_app(),
+        app_answering(2048),
         "10,000 SQS records, 2 KiB answered for each",
     );
+}
+
+/// The runtime a Lambda function serves one invocation at a time on.
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 /// Handles `bytes` with `app`, counting what it allocates at its peak

@@ -79,13 +79,18 @@ fn what_cannot_be_bounded_is_refused_when_the_rules_load() {
     }
 }
 
-#[test]
-fn a_query_that_runs_out_of_the_budget_selects_nothing_and_is_named() {
-    // Each `[*,*]` doubles the nodes: 2^24 of them from one element.
+/// A query whose nodes double at each of its 24 `[*,*]` (2^24 of them from
+/// one element), its text, and the document of 24 nested arrays it runs on.
+fn doubling() -> (String, Query, Value) {
     let text = format!("${}", "[*,*]".repeat(24));
     let query = Query::parse(&text).unwrap();
-    let doc: Value =
-        serde_json::from_str(&format!("{}1{}", "[".repeat(24), "]".repeat(24))).unwrap();
+    let doc = serde_json::from_str(&format!("{}1{}", "[".repeat(24), "]".repeat(24))).unwrap();
+    (text, query, doc)
+}
+
+#[test]
+fn a_query_that_runs_out_of_the_budget_selects_nothing_and_is_named() {
+    let (text, query, doc) = doubling();
     let (selected, overrun) = metered(budget(100), || query.select(&doc).len());
     assert_eq!(selected, 0);
     let overrun = overrun.unwrap();
@@ -103,10 +108,7 @@ fn a_query_that_runs_out_of_the_budget_selects_nothing_and_is_named() {
 
 #[test]
 fn a_meter_carries_the_budget_from_one_run_to_the_next() {
-    let text = format!("${}", "[*,*]".repeat(24));
-    let query = Query::parse(&text).unwrap();
-    let doc: Value =
-        serde_json::from_str(&format!("{}1{}", "[".repeat(24), "]".repeat(24))).unwrap();
+    let (text, query, doc) = doubling();
     let cheap = Query::parse("$[0,0]").unwrap();
     // What the first run spent, the second has no more of, as in one metered run.
     let mut meter = Meter::new(budget(100));
